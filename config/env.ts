@@ -1,0 +1,150 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable Arkiva reads, with its meaning. This is the only place that
+ * touches `process.env`; the README's configuration table is this list.
+ */
+export const ENV_DOC = {
+  ARKIVA_DATA_DIR: 'Folder for embedded-mode data (PGlite database, filesystem object store). Default ./.arkiva',
+  DATABASE_URL: 'PostgreSQL connection string. Unset: embedded PGlite under ARKIVA_DATA_DIR/db',
+  DATABASE_SCHEMA: 'PostgreSQL schema to use (created when missing). Default public',
+  REDIS_URL: 'Redis URL for BullMQ. Unset: in-process queue (single process only)',
+  QUEUE_PREFIX: 'Prefix of every BullMQ key, so several Arkiva installations can share one Redis. Default arkiva',
+  S3_ENDPOINT: 'S3 endpoint (MinIO, Ceph RGW, AWS). Unset with S3_BUCKET unset: filesystem store under ARKIVA_DATA_DIR/objects',
+  S3_BUCKET: 'Bucket holding every archived object; created at start when missing (with Object Lock when S3_OBJECT_LOCK=true)',
+  S3_ACCESS_KEY_ID: 'S3 access key',
+  S3_SECRET_ACCESS_KEY: 'S3 secret key',
+  S3_REGION: 'S3 region. Default us-east-1 (any value works for MinIO and RGW)',
+  S3_FORCE_PATH_STYLE: 'Path-style addressing (needed for MinIO and RGW). Default true',
+  S3_OBJECT_LOCK: 'Create the bucket with Object Lock and versioning when it does not exist. Default true',
+  S3_PART_SIZE_MB: 'Multipart upload part size in MiB. Default 16',
+  OCR_POOL_SIZE: 'Number of tesseract.js workers per worker process. Default: number of CPU cores',
+  OCR_RECYCLE_AFTER_PAGES: 'Recycle an OCR worker after this many pages (its WASM heap never shrinks). Default 200',
+  OCR_RECYCLE_RSS_MB: 'Recycle OCR workers when process RSS grows past this many MiB. Default 2048',
+  INGEST_MAX_PIXELS: 'Largest page image accepted, in pixels (checked before decoding). Default 200000000',
+  INGEST_MAX_PAGES: 'Largest number of pages in one book. Default 2000',
+  UPLOAD_MAX_BYTES: 'Largest upload accepted by the API, in bytes (413 above). Default 4 GiB',
+  HOST: 'Address the API listens on. Default 127.0.0.1',
+  PORT: 'Port the API listens on. Default 3000',
+  LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent. Default info',
+} as const;
+
+export type EnvName = keyof typeof ENV_DOC;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) => z.coerce.number().int().min(min);
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const schema = z.object({
+  ARKIVA_DATA_DIR: z.string().default('./.arkiva'),
+  DATABASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public')),
+  REDIS_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('arkiva'),
+  S3_ENDPOINT: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  S3_BUCKET: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional()),
+  S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  S3_OBJECT_LOCK: bool.default(true),
+  S3_PART_SIZE_MB: int(5).default(16),
+  OCR_POOL_SIZE: int(1).default(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)),
+  OCR_RECYCLE_AFTER_PAGES: int(1).default(200),
+  OCR_RECYCLE_RSS_MB: int(256).default(2048),
+  INGEST_MAX_PIXELS: int(1).default(200_000_000),
+  INGEST_MAX_PAGES: int(1).default(2000),
+  UPLOAD_MAX_BYTES: int(1).default(4 * 1024 ** 3),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Which real service, if any, backs each port. */
+export interface ServiceConfig {
+  database: { kind: 'pglite'; dir: string } | { kind: 'pg'; url: string; schema: string };
+  queue: { kind: 'memory' } | { kind: 'bullmq'; url: string; prefix: string };
+  store:
+    | { kind: 'fs'; dir: string }
+    | {
+        kind: 's3';
+        endpoint: string | undefined;
+        bucket: string;
+        accessKeyId: string | undefined;
+        secretAccessKey: string | undefined;
+        region: string;
+        forcePathStyle: boolean;
+        objectLock: boolean;
+        partSizeBytes: number;
+      };
+}
+
+/** The parsed, frozen configuration of one Arkiva process. */
+export interface Config extends ServiceConfig {
+  dataDir: string;
+  ocr: { poolSize: number; recycleAfterPages: number; recycleRssMb: number };
+  ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
+  http: { host: string; port: number };
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+}
+
+/** Raised when the environment is invalid; names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Unset service variables mean embedded mode for that part;
+ * each of database, queue and object store switches to its real service independently.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const picked: Record<string, string | undefined> = {};
+  for (const name of Object.keys(ENV_DOC)) picked[name] = env[name];
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.ARKIVA_DATA_DIR);
+  const s3Wanted = e.S3_BUCKET !== undefined || e.S3_ENDPOINT !== undefined;
+  if (s3Wanted && e.S3_BUCKET === undefined) throw new ConfigError('invalid configuration: S3_BUCKET is required when S3_ENDPOINT is set');
+  if (s3Wanted && (e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither');
+  }
+  const config: Config = {
+    dataDir,
+    database:
+      e.DATABASE_URL !== undefined
+        ? { kind: 'pg', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
+        : { kind: 'pglite', dir: path.join(dataDir, 'db') },
+    queue: e.REDIS_URL !== undefined ? { kind: 'bullmq', url: e.REDIS_URL, prefix: e.QUEUE_PREFIX } : { kind: 'memory' },
+    store: s3Wanted
+      ? {
+          kind: 's3',
+          endpoint: e.S3_ENDPOINT,
+          bucket: e.S3_BUCKET!,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          objectLock: e.S3_OBJECT_LOCK,
+          partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
+        }
+      : { kind: 'fs', dir: path.join(dataDir, 'objects') },
+    ocr: { poolSize: e.OCR_POOL_SIZE, recycleAfterPages: e.OCR_RECYCLE_AFTER_PAGES, recycleRssMb: e.OCR_RECYCLE_RSS_MB },
+    ingest: { maxPixels: e.INGEST_MAX_PIXELS, maxPages: e.INGEST_MAX_PAGES, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
+    http: { host: e.HOST, port: e.PORT },
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+}

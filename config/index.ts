@@ -1,0 +1,1 @@
+export { loadConfig, ConfigError, ENV_DOC, type Config, type ServiceConfig, type EnvName } from './env.ts';
