@@ -11,5 +11,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     globalSetup: ['./test-support/global-setup.ts'],
+    reporters: ['default', './test-support/summary-reporter.ts'],
   },
 });

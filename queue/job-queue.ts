@@ -4,8 +4,11 @@ import type { Logger } from '../common/logger.ts';
 /** A catalogue of jobs: name → schema of its data. Payloads carry ids, never blobs. */
 export type JobSchemas = Record<string, z.ZodType>;
 
-/** The data type of job `N` in catalogue `S`. */
+/** The data type of job `N` in catalogue `S`, as its handler receives it (parsed). */
 export type JobData<S extends JobSchemas, N extends keyof S> = z.infer<S[N]>;
+
+/** The data of job `N` as enqueued (before the schema's defaults apply). */
+export type JobInput<S extends JobSchemas, N extends keyof S> = z.input<S[N]>;
 
 /** What a handler learns about the run it is in. */
 export interface JobContext {
@@ -20,6 +23,7 @@ export interface JobContext {
 /** 'skipped' means the work was already done (idempotent re-run). */
 export type JobOutcome = 'done' | 'skipped';
 
+/** Runs one job; throw a `PermanentError` for what retrying cannot fix, anything else is retried. */
 export type JobHandler<D> = (data: D, ctx: JobContext) => Promise<JobOutcome>;
 
 /** One handler per job name; a missing handler is a compile error where this is used. */
@@ -27,40 +31,66 @@ export type JobHandlers<S extends JobSchemas> = { [N in keyof S]: JobHandler<Job
 
 /** Per-job delivery options. */
 export interface JobOptions {
-  /** Deduplicates while a job with this id is known to the queue (not a substitute for idempotency). */
+  /**
+   * Deduplicates while a job with this id is known to the queue (not a substitute for idempotency).
+   * Must not be an integer nor contain ':' (BullMQ reserves both); refused otherwise.
+   */
   jobId?: string;
-  /** Total tries including the first. Default from the stage configuration or 3. */
+  /** Total tries including the first. Default from `JobQueueOptions`, else 3. */
   attempts?: number;
-  /** Base of the exponential backoff between tries, in ms. */
+  /** Base of the exponential backoff between tries, in ms: try n+1 waits backoffMs * 2^(n-1). Default 1000. */
   backoffMs?: number;
+  /** Waits this long before the first try. */
   delayMs?: number;
+}
+
+/** Retry settings of one queue, for jobs whose own options do not say. */
+export interface JobQueueOptions<S extends JobSchemas> {
+  /** Default 3. */
+  attempts?: number;
+  /** Default 1000. */
+  backoffMs?: number;
+  /** Overrides per job name. */
+  perJob?: Partial<Record<keyof S & string, { attempts?: number; backoffMs?: number }>>;
 }
 
 /**
  * A job with children. The parent runs after every child has ended: completed, or failed for good
- * (a failed child never blocks its parent: a failing page never blocks its book).
+ * (a failed child never blocks its parent: a failing page never blocks its book). Children may have
+ * children of their own. Deduplication by `jobId`: a flow whose root is already known is not added
+ * at all (a retried job re-adding its flow adds nothing); below a new root, a known node is
+ * deduplicated like `add`, except that naming a job that failed for good is refused with
+ * ERR_CONFLICT (its new parent would wait for it forever).
  */
 export interface FlowJob<S extends JobSchemas, N extends keyof S & string = keyof S & string> {
   name: N;
-  data: JobData<S, N>;
+  data: JobInput<S, N>;
   opts?: JobOptions;
   children?: FlowJob<S>[];
 }
 
 /** Worker settings. */
 export interface WorkOptions<S extends JobSchemas> {
-  /** Concurrent jobs per job name in this process. */
+  /** Concurrent jobs per job name in this process. Default 1. */
   concurrency?: Partial<Record<keyof S, number>>;
-  /** Default attempts and backoff per job name when the job itself does not say. */
+  /** Parent of every handler's `ctx.log`. */
   log: Logger;
 }
 
-/** Counts per state, per job name. */
-export type QueueCounts = Record<string, { waiting: number; active: number; delayed: number; completed: number; failed: number }>;
+/** Counts per state, per job name; `waiting` includes prioritized and paused jobs. */
+export type QueueCounts = Record<
+  string,
+  { waiting: number; active: number; delayed: number; waitingChildren: number; completed: number; failed: number }
+>;
 
 /** The jobs a worker process runs until closed. */
 export interface WorkerHandle {
-  /** Stops taking jobs, waits (bounded) for running ones, and releases connections. */
+  /**
+   * Stops taking jobs, aborts every running job's `ctx.signal` and waits for those jobs, at most
+   * `timeoutMs` (default 30 s); then releases connections. A job that ends by throwing after the
+   * abort, or is still running at the deadline, goes back to the queue without using up an attempt
+   * (a still-running handler's late outcome is ignored).
+   */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -75,19 +105,25 @@ export interface FailedJob {
 
 /** The archive's work queue. */
 export interface JobQueue<S extends JobSchemas> {
+  /** Which adapter this is (for logs and the demo; pipeline code must not branch on it). */
   readonly kind: 'bullmq' | 'memory';
   /** Validates `data` against the catalogue and enqueues it; returns the job id. */
-  add<N extends keyof S & string>(name: N, data: JobData<S, N>, opts?: JobOptions): Promise<string>;
-  /** Enqueues a parent job with its children (fan-out); the parent runs after them (fan-in). */
+  add<N extends keyof S & string>(name: N, data: JobInput<S, N>, opts?: JobOptions): Promise<string>;
+  /** Enqueues a parent job with its children (fan-out); the parent runs after them (fan-in). Returns the root's id. */
   addFlow(flow: FlowJob<S>): Promise<string>;
   /** Starts processing every job name with its handler. Data is validated again when dequeued. */
   work(handlers: JobHandlers<S>, opts: WorkOptions<S>): Promise<WorkerHandle>;
+  /** How many jobs each job name has in each state. */
   counts(): Promise<QueueCounts>;
-  /** Jobs that failed for good, newest first. */
+  /** Jobs that failed for good, newest first (default limit 100). */
   failed(name: keyof S & string, limit?: number): Promise<FailedJob[]>;
-  /** Resolves when no job is waiting, delayed or active (tests and the demo). */
+  /**
+   * Resolves when no job is waiting, delayed, active or waiting for children (tests and the demo);
+   * rejects with ERR_UNAVAILABLE after `timeoutMs` (default 60 s).
+   */
   drained(opts?: { timeoutMs?: number }): Promise<void>;
   /** Removes every job of this queue (tests only). */
   obliterate(): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the workers still open (as `WorkerHandle.close`), then the queue's own connections. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }

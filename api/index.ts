@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { AppDeps } from '../app/deps.ts';
+import { installErrorHandling } from './errors.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+import { booksRoutes } from './routes/books.route.ts';
+import { pagesRoutes } from './routes/pages.route.ts';
+import { downloadsRoutes } from './routes/downloads.route.ts';
+import { opsRoutes } from './routes/ops.route.ts';
+
+/** Options of `buildApp`. */
+export interface BuildAppOptions {
+  /** Log one line per request and response (method, path, status, time). Default true. */
+  logRequests?: boolean;
+  /** Trust X-Forwarded-* headers from this proxy setting (Fastify's `trustProxy`). Default false. */
+  trustProxy?: boolean | string | string[];
+}
+
+/** Body limit of every route that takes a JSON body; uploads stream past it with their own limit. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+/** Where the OpenAPI document (`/docs/json`) and Swagger UI (`/docs`) are served. */
+export const DOCS_PREFIX = '/docs';
+
+// No script, style or frame for API answers: they are data, never pages.
+const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+// Swagger UI runs its own scripts and styles, all served from the npm package (no CDN).
+const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Builds the HTTP API on the given ports, ready for `inject()` or `listen()`. It does not listen:
+ * `arkiva serve` does. Closing the app does not close `deps`; their owner does.
+ */
+export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const log = deps.log.child({ component: 'api' }, { serializers: { req: requestForLog } });
+  const app = Fastify({
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: opts.logRequests === false }),
+    bodyLimit: JSON_BODY_LIMIT,
+    trustProxy: opts.trustProxy ?? false,
+    ajv: {
+      // An unknown parameter is refused, not silently dropped: a typo in a filter must not widen it.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }) as unknown as FastifyInstance;
+
+  installErrorHandling(app);
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-resource-policy', 'same-origin');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
+    return payload;
+  });
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Arkiva API',
+        version: VERSION,
+        description: 'Electronic archive of civil registers: upload scanned books, follow their processing, download originals, masters, derivatives and OCR results.',
+      },
+      tags: [
+        { name: 'books', description: 'Upload and follow books' },
+        { name: 'pages', description: 'Pages of a book, and their replacement' },
+        { name: 'downloads', description: 'Archived objects, with ETag and caching' },
+        { name: 'operations', description: 'Health, readiness, metrics and the queue dashboard' },
+      ],
+    },
+    // Shared schemas appear in components under the names they are referenced by.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP, uiConfig: { deepLinking: true } });
+
+  await app.register(booksRoutes, { deps });
+  await app.register(pagesRoutes, { deps });
+  await app.register(downloadsRoutes, { deps });
+  await app.register(opsRoutes, { deps });
+  await app.ready();
+  return app;
+}
+
+/** What a request log line says about the request: no query string, no headers (either may hold personal data). */
+function requestForLog(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, path: req.url.split('?')[0], remoteAddress: req.ip };
+}

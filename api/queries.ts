@@ -1,0 +1,51 @@
+import type { Queryable } from '../db/index.ts';
+import { PAGE_STATUSES } from './schemas.ts';
+
+// Read-only aggregates that only the API's views need (archive/ has no equivalent yet). Each is
+// one parameterised query; nothing here writes.
+
+/** How many pages of a book are in each status. */
+export async function pageStatusCounts(db: Queryable, bookId: string): Promise<Record<(typeof PAGE_STATUSES)[number], number> & { total: number }> {
+  const r = await db.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM pages WHERE book_id = $1 GROUP BY status',
+    [bookId],
+  );
+  const counts = { pending: 0, processing: 0, done: 0, failed: 0, total: 0 };
+  for (const row of r.rows) {
+    if (row.status in counts) counts[row.status as keyof typeof counts] = Number(row.n);
+    counts.total += Number(row.n);
+  }
+  return counts;
+}
+
+/** Archive-wide counts for the metrics endpoint. */
+export interface ArchiveStats {
+  pagesByStatus: Record<string, number>;
+  booksByStatus: Record<string, number>;
+  pagesArchivedLastHour: number;
+  pagesArchivedLast10Minutes: number;
+  pageFailureEvents: number;
+}
+
+/** Counts pages and books by status, recent throughput, and page failures ever recorded. */
+export async function archiveStats(db: Queryable): Promise<ArchiveStats> {
+  const [pages, books, recent, failures] = await Promise.all([
+    db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM pages GROUP BY status'),
+    db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM books GROUP BY status'),
+    // A done page is not touched again until it is retried or replaced, so updated_at is when it was archived.
+    db.query<{ last_hour: number; last_10m: number }>(
+      `SELECT count(*) FILTER (WHERE updated_at > now() - interval '1 hour')::int AS last_hour,
+              count(*) FILTER (WHERE updated_at > now() - interval '10 minutes')::int AS last_10m
+         FROM pages WHERE status = 'done' AND updated_at > now() - interval '1 hour'`,
+    ),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM processing_events WHERE page_id IS NOT NULL AND outcome = 'failure'`),
+  ]);
+  const byStatus = (rows: { status: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  return {
+    pagesByStatus: byStatus(pages.rows),
+    booksByStatus: byStatus(books.rows),
+    pagesArchivedLastHour: Number(recent.rows[0]?.last_hour ?? 0),
+    pagesArchivedLast10Minutes: Number(recent.rows[0]?.last_10m ?? 0),
+    pageFailureEvents: Number(failures.rows[0]?.n ?? 0),
+  };
+}

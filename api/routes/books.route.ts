@@ -1,0 +1,246 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../common/index.ts';
+import { REGISTER_TYPES, getBook, listBooks, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
+import { ingestBook, parseYears, retryPages } from '../../ingest/index.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import { pageStatusCounts } from '../queries.ts';
+import { openUpload, registerUploadParsers, tooLargeError, type Upload } from '../upload.ts';
+import {
+  BOOK_STATUSES, LANGUAGES_PATTERN, bookIdParam, bookMetadataProperties, errorResponses, eventSchema,
+} from '../schemas.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
+
+/** Media types a book can be uploaded as in a raw (non-multipart) body. */
+export const RAW_BOOK_TYPES = ['application/octet-stream', 'image/tiff', 'application/pdf', 'application/zip', 'image/png', 'image/jpeg'] as const;
+
+const METADATA_FIELDS = ['registerType', 'municipality', 'year', 'volume', 'languages'] as const;
+type MetadataInput = Partial<Record<(typeof METADATA_FIELDS)[number], string>>;
+
+const DEFAULT_LANGUAGES = 'sqi+srp+eng';
+const LANGUAGES_RE = new RegExp(LANGUAGES_PATTERN);
+
+const UPLOAD_DESCRIPTION = `Archives a scanned register book and queues its pages for processing.
+
+Send either
+- **multipart/form-data** with the metadata fields **first** (registerType, municipality, year, optional volume and languages) and then exactly **one file part**: the body is streamed, so fields sent after the file are not seen; or
+- a **raw body** (${RAW_BOOK_TYPES.join(', ')}) with the metadata as **query parameters**.
+
+Query parameters may also accompany a multipart upload; a field given both ways must agree.
+
+The book may be a multi-page TIFF, a PDF, a ZIP of page images, or a single page image; the format is detected from the bytes (anything else: 415). Uploads over the configured limit get 413 and nothing is archived. The same bytes uploaded again answer 200 with the existing book and \`duplicate: true\`.`;
+
+const uploadFormSchema = {
+  type: 'object',
+  required: ['registerType', 'municipality', 'year', 'file'],
+  properties: {
+    ...bookMetadataProperties,
+    file: { type: 'string', format: 'binary', description: 'The book: TIFF, PDF, ZIP of page images, or one page image. Must be the last part.' },
+  },
+} as const;
+
+const bookWithCounts = {
+  type: 'object',
+  properties: {
+    book: { $ref: 'Book#' },
+    counts: {
+      type: 'object',
+      description: 'Pages by status, counted now',
+      properties: {
+        total: { type: 'integer' }, pending: { type: 'integer' }, processing: { type: 'integer' }, done: { type: 'integer' }, failed: { type: 'integer' },
+      },
+    },
+  },
+} as const;
+
+/** Books: upload, list, detail, events and retry of failed pages. */
+export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const maxBytes = deps.config.ingest.uploadMaxBytes;
+  await registerUploadParsers(app, { maxBytes, rawTypes: RAW_BOOK_TYPES });
+
+  app.post<{ Querystring: MetadataInput }>('/books', {
+    schema: {
+      tags: ['books'],
+      summary: 'Upload a book',
+      description: UPLOAD_DESCRIPTION,
+      consumes: ['multipart/form-data', ...RAW_BOOK_TYPES],
+      querystring: { type: 'object', properties: bookMetadataProperties, additionalProperties: false },
+      response: {
+        200: { description: 'The same bytes were archived before: the existing book', type: 'object', properties: { book: { $ref: 'Book#' }, duplicate: { type: 'boolean' } } },
+        201: { description: 'A new book, queued for processing', type: 'object', properties: { book: { $ref: 'Book#' }, duplicate: { type: 'boolean' } } },
+        ...errorResponses,
+      },
+    },
+    config: {
+      // The body is read as a stream by the handler, so its schema is for the document only.
+      swaggerTransform: ({ schema, url }) => ({
+        url,
+        schema: {
+          ...schema,
+          body: {
+            content: {
+              'multipart/form-data': { schema: uploadFormSchema },
+              ...Object.fromEntries(RAW_BOOK_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+            },
+          },
+        },
+      }),
+    },
+    handler: async (req, reply) => {
+      const upload = await openUpload(req, { maxBytes, fieldNames: METADATA_FIELDS, hint: `multipart/form-data or a raw body of ${RAW_BOOK_TYPES.join(', ')}` });
+      let metadata: BookMetadata;
+      try {
+        metadata = toMetadata(mergeMetadata(req.query, upload.fields));
+      } catch (e) {
+        upload.abort();
+        throw e;
+      }
+      const result = await ingestUpload(deps, upload, metadata);
+      await upload.finish();
+      return reply.code(result.duplicate ? 200 : 201).header('location', `/books/${result.book.id}`).send(result);
+    },
+  });
+
+  app.get<{ Querystring: { status?: BookStatus; before?: string; limit?: number } }>('/books', {
+    schema: {
+      tags: ['books'],
+      summary: 'List books, newest first',
+      description: 'Keyset pagination: pass the `nextBefore` of one answer as `before` to get the next page.',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: BOOK_STATUSES },
+          before: { type: 'string', format: 'date-time', description: 'Only books received before this instant' },
+          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+        },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            books: { type: 'array', items: { $ref: 'Book#' } },
+            nextBefore: { type: ['string', 'null'], format: 'date-time', description: 'Cursor of the next page; null on the last' },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    handler: async (req) => {
+      const limit = req.query.limit ?? 50;
+      const books = await listBooks(deps.db, { status: req.query.status, limit, before: req.query.before ? new Date(req.query.before) : undefined });
+      const last = books.at(-1);
+      return { books, nextBefore: books.length === limit && last ? last.createdAt.toISOString() : null };
+    },
+  });
+
+  app.get<{ Params: { bookId: string } }>('/books/:bookId', {
+    schema: {
+      tags: ['books'],
+      summary: 'A book, with its page counts and completion summary',
+      params: bookIdParam,
+      response: { 200: bookWithCounts, ...errorResponses },
+    },
+    handler: async (req) => {
+      const book = await requireBook(deps, req.params.bookId);
+      return { book, counts: await pageStatusCounts(deps.db, book.id) };
+    },
+  });
+
+  app.get<{ Params: { bookId: string } }>('/books/:bookId/events', {
+    schema: {
+      tags: ['books'],
+      summary: "A book's processing events (PREMIS), oldest first",
+      params: bookIdParam,
+      response: { 200: { type: 'object', properties: { events: { type: 'array', items: eventSchema } } }, ...errorResponses },
+    },
+    handler: async (req) => {
+      const book = await requireBook(deps, req.params.bookId);
+      return { events: await listEvents(deps.db, book.id) };
+    },
+  });
+
+  app.post<{ Params: { bookId: string }; Body: { pages?: number[] } | null }>('/books/:bookId/retry', {
+    bodyLimit: 64 * 1024,
+    schema: {
+      tags: ['books'],
+      summary: 'Send failed pages through the stages again',
+      description: 'Without `pages`, every failed page of the book is retried. Pages that cannot be read from the original need a replacement image instead (409).',
+      params: bookIdParam,
+      body: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        properties: { pages: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 10_000, uniqueItems: true, description: 'Page numbers to retry' } },
+      },
+      response: {
+        202: { type: 'object', properties: { retried: { type: 'array', items: { $ref: 'Page#' } } } },
+        ...errorResponses,
+      },
+    },
+    handler: async (req, reply) => {
+      const retried = await retryPages(deps, req.params.bookId, req.body?.pages);
+      return reply.code(202).send({ retried });
+    },
+  });
+}
+
+/** The book, or a 404 naming what was not found. */
+export async function requireBook(deps: Pick<AppDeps, 'db'>, bookId: string) {
+  const book = await getBook(deps.db, bookId);
+  if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${bookId}`);
+  return book;
+}
+
+async function ingestUpload(deps: Deps, upload: Upload, metadata: BookMetadata) {
+  try {
+    return await ingestBook(deps, { kind: 'stream', stream: upload.stream }, metadata);
+  } catch (e) {
+    // The store saw the stream fail, so nothing was archived; say why rather than how it broke.
+    if (upload.tooLarge()) throw tooLargeError(deps.config.ingest.uploadMaxBytes);
+    upload.abort();
+    throw e;
+  }
+}
+
+function mergeMetadata(query: MetadataInput, fields: Record<string, string>): MetadataInput {
+  const merged: MetadataInput = { ...query };
+  for (const name of METADATA_FIELDS) {
+    const v = fields[name];
+    if (v === undefined) continue;
+    const q = query[name];
+    if (q !== undefined && q !== v) throw new AppError('ERR_VALIDATION', `${name} is given both as a query parameter and a form field, with different values`, { field: name });
+    merged[name] = v;
+  }
+  return merged;
+}
+
+/**
+ * Checks upload metadata field by field, so a 400 names the field as the client spelled it;
+ * ingest validates again (it is the authority).
+ */
+export function toMetadata(m: MetadataInput): BookMetadata {
+  const bad = (field: string, message: string): never => {
+    throw new AppError('ERR_VALIDATION', `${field} ${message}`, { field });
+  };
+  const registerType = m.registerType?.trim();
+  const required = 'is required (in a multipart upload, send the metadata fields before the file part)';
+  if (!registerType) bad('registerType', required);
+  if (!REGISTER_TYPES.includes(registerType as RegisterType)) bad('registerType', `must be one of ${REGISTER_TYPES.join(', ')}`);
+  const municipality = m.municipality?.trim();
+  if (!municipality) bad('municipality', required);
+  if (municipality!.length > 200) bad('municipality', 'is at most 200 characters');
+  if (!m.year?.trim()) bad('year', required);
+  let years: { yearFrom: number; yearTo: number };
+  try {
+    years = parseYears(m.year!);
+  } catch {
+    return bad('year', 'must be yyyy or yyyy-yyyy');
+  }
+  if (years.yearFrom < 1000 || years.yearTo < years.yearFrom) bad('year', 'must be yyyy or yyyy-yyyy with the first year not after the second');
+  const volume = m.volume?.trim() || undefined;
+  if (volume !== undefined && volume.length > 50) bad('volume', 'is at most 50 characters');
+  const languages = m.languages?.trim() || DEFAULT_LANGUAGES;
+  if (!LANGUAGES_RE.test(languages)) bad('languages', 'must be OCR language codes joined by +, e.g. sqi+srp+eng');
+  return { registerType: registerType as RegisterType, municipality: municipality!, ...years, volume, languages };
+}

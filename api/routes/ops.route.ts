@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../app/deps.ts';
+import { DASHBOARD_CSP, renderDashboard } from '../dashboard.ts';
+import { PROMETHEUS_CONTENT_TYPE, metricsCollector } from '../metrics.ts';
+import { errorResponses } from '../schemas.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
+
+/** Each readiness check gives up after this long: a hung dependency must not hang the probe. */
+const READY_TIMEOUT_MS = 3_000;
+
+// A key that never exists: a HEAD of it answers "absent" when the store is reachable.
+const READY_PROBE_KEY = 'probes/ready';
+
+const PARTS = ['database', 'store', 'queue'] as const;
+type Part = (typeof PARTS)[number];
+
+const readySchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    checks: { type: 'object', properties: Object.fromEntries(PARTS.map((p) => [p, { type: 'string', enum: ['ok', 'down'] }])) },
+    message: { type: 'string' },
+  },
+} as const;
+
+/** Operations: liveness, readiness, Prometheus metrics and the queue dashboard. */
+export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const collect = metricsCollector(deps);
+
+  app.get('/health', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness: the process is up',
+      description: 'Checks nothing else; use /ready to know whether the archive can serve.',
+      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+    },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  app.get('/ready', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: database, object store and queue are reachable',
+      response: { 200: readySchema, 503: readySchema },
+    },
+    handler: async (req, reply) => {
+      const probes: Record<Part, () => Promise<unknown>> = {
+        database: () => deps.db.query('SELECT 1'),
+        store: () => deps.store.head(READY_PROBE_KEY),
+        queue: () => deps.queue.counts(),
+      };
+      const results = await Promise.all(PARTS.map(async (part) => {
+        try {
+          await withTimeout(probes[part](), READY_TIMEOUT_MS);
+          return [part, 'ok'] as const;
+        } catch (err) {
+          // The cause goes to the log, not to whoever can reach the probe.
+          req.log.warn({ err, part }, 'readiness check failed');
+          return [part, 'down'] as const;
+        }
+      }));
+      const checks = Object.fromEntries(results) as Record<Part, 'ok' | 'down'>;
+      const down = PARTS.filter((p) => checks[p] === 'down');
+      if (down.length === 0) return { status: 'ready', checks };
+      return reply.code(503).send({ status: 'not ready', checks, message: `down: ${down.join(', ')}` });
+    },
+  });
+
+  app.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Metrics in the Prometheus text format',
+      description: 'arkiva_queue_jobs{job,state}, arkiva_pages_total{status}, arkiva_books_total{status}, arkiva_pages_archived_last_hour, arkiva_pages_per_minute (10-minute average), arkiva_page_failures_total, arkiva_metrics_source_up{source}.',
+      produces: ['text/plain'],
+      response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
+    },
+    handler: async (_req, reply) => reply.header('cache-control', 'no-store').type(PROMETHEUS_CONTENT_TYPE).send(await collect()),
+  });
+
+  app.get('/queues', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Operator dashboard (HTML): queue depths, failed jobs with reasons, books in progress',
+      produces: ['text/html'],
+      response: { 200: { description: 'A self-contained page that reloads itself', content: { 'text/html': { schema: { type: 'string' } } } }, ...errorResponses },
+    },
+    handler: async (_req, reply) =>
+      reply
+        .header('content-security-policy', DASHBOARD_CSP)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(await renderDashboard(deps)),
+  });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

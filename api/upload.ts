@@ -1,0 +1,168 @@
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart, { type MultipartFile, type Multipart } from '@fastify/multipart';
+import { AppError } from '../common/index.ts';
+
+/** An upload being received: the form fields sent before the file, and the file's bytes. */
+export interface Upload {
+  fields: Record<string, string>;
+  /** The file's bytes; errors (never ends) when the client sent more than the limit. */
+  stream: Readable;
+  /** The media type the client declared (a hint only: formats are detected from the bytes). */
+  declaredType: string | undefined;
+  /** True once the body went over the limit. */
+  tooLarge(): boolean;
+  /** Reads what follows the file part, so the connection stays usable. */
+  finish(): Promise<void>;
+  /** Stops reading the upload (after an error answered before the bytes were consumed). */
+  abort(): void;
+}
+
+/** What `openUpload` accepts. */
+export interface UploadOptions {
+  maxBytes: number;
+  /** Form fields allowed before the file part; any other field is refused. */
+  fieldNames: readonly string[];
+  /** How the client should send the body, for the 415 message. */
+  hint: string;
+}
+
+/**
+ * Lets a route read multipart uploads as streams and take raw bodies of `rawTypes` as streams
+ * (the raw parser never buffers: the handler reads the request itself).
+ */
+export async function registerUploadParsers(app: FastifyInstance, opts: { maxBytes: number; rawTypes: readonly string[] }): Promise<void> {
+  await app.register(multipart, {
+    // Without throwFileSizeLimit busboy silently truncates at the limit.
+    throwFileSizeLimit: true,
+    limits: { fileSize: opts.maxBytes, files: 1, fields: 20, fieldSize: 1024, fieldNameSize: 100, parts: 25, headerPairs: 100 },
+  });
+  app.addContentTypeParser([...opts.rawTypes], (_req, payload, done) => done(null, payload));
+}
+
+/** Starts receiving the upload of `req`, as multipart (fields first, then one file) or a raw body. */
+export async function openUpload(req: FastifyRequest, opts: UploadOptions): Promise<Upload> {
+  if (req.isMultipart()) return openMultipart(req, opts);
+  const body = req.body;
+  if (body instanceof Readable) {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > opts.maxBytes) {
+      body.resume();
+      throw tooLargeError(opts.maxBytes);
+    }
+    const guard = new UploadLimit(opts.maxBytes, () => false);
+    // Not pipeline(): destroying the request would destroy the socket, and the error answer with it.
+    // A refused body is read and dropped instead.
+    const drop = () => {
+      body.unpipe(guard);
+      body.resume();
+    };
+    body.on('error', (e) => guard.destroy(e));
+    guard.on('error', drop);
+    body.pipe(guard);
+    return {
+      fields: {},
+      stream: guard,
+      declaredType: req.headers['content-type']?.split(';')[0]?.trim(),
+      tooLarge: () => guard.exceeded,
+      finish: async () => undefined,
+      abort: () => {
+        drop();
+        guard.destroy();
+      },
+    };
+  }
+  throw new AppError('ERR_UNSUPPORTED_MEDIA', `send the upload as ${opts.hint}`);
+}
+
+async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<Upload> {
+  const parts = req.parts({ limits: { fileSize: opts.maxBytes }, throwFileSizeLimit: true } as Parameters<FastifyRequest['parts']>[0]);
+  const fields: Record<string, string> = {};
+  let file: MultipartFile | undefined;
+  try {
+    for (;;) {
+      const next = await parts.next();
+      if (next.done) break;
+      const part: Multipart = next.value;
+      if (part.type === 'file') {
+        file = part;
+        break;
+      }
+      if (!opts.fieldNames.includes(part.fieldname)) {
+        throw new AppError('ERR_VALIDATION', `unknown form field ${JSON.stringify(part.fieldname.slice(0, 40))}; expected ${opts.fieldNames.join(', ')} and then the file`, { field: part.fieldname.slice(0, 40) });
+      }
+      if (part.valueTruncated) throw new AppError('ERR_VALIDATION', `form field ${part.fieldname} is too long`, { field: part.fieldname });
+      if (part.fieldname in fields) throw new AppError('ERR_VALIDATION', `form field ${part.fieldname} is given twice`, { field: part.fieldname });
+      fields[part.fieldname] = String(part.value);
+    }
+  } catch (e) {
+    await parts.return?.(undefined).catch(() => undefined);
+    throw e;
+  }
+  if (!file) throw new AppError('ERR_VALIDATION', 'the form has no file part (send the fields first, then the file)', { field: 'file' });
+
+  const source = file.file as Readable & { truncated?: boolean };
+  const guard = new UploadLimit(opts.maxBytes, () => source.truncated === true);
+  // busboy stops passing bytes at the limit and then ends the part normally: fail the stream
+  // the moment it says so, so a truncated original can never be stored as if complete.
+  source.once('limit', () => guard.destroy(guard.fail()));
+  pipeline(source, guard, () => undefined);
+  return {
+    fields,
+    stream: guard,
+    declaredType: file.mimetype,
+    tooLarge: () => guard.exceeded,
+    async finish() {
+      for (;;) {
+        const next = await parts.next();
+        if (next.done) return;
+        // Parts after the file are not used; read them so busboy reaches the end of the body.
+        if (next.value.type === 'file') next.value.file.resume();
+      }
+    },
+    abort() {
+      source.destroy();
+      guard.destroy();
+    },
+  };
+}
+
+/** The 413 an upload over the limit gets. */
+export function tooLargeError(maxBytes: number): AppError {
+  return new AppError('ERR_PAYLOAD_TOO_LARGE', `the upload is larger than the limit of ${formatBytes(maxBytes)}; nothing was archived`);
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1 && v % 1024 === 0) {
+    v /= 1024;
+    u++;
+  }
+  return `${v} ${units[u]}`;
+}
+
+/** Passes bytes through and fails once more than `maxBytes` went by, or when the source was cut short. */
+class UploadLimit extends Transform {
+  exceeded = false;
+  private size = 0;
+  constructor(
+    private readonly maxBytes: number,
+    private readonly truncated: () => boolean,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return cb(this.fail());
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    cb(this.truncated() ? this.fail() : null);
+  }
+  fail(): AppError {
+    this.exceeded = true;
+    return tooLargeError(this.maxBytes);
+  }
+}

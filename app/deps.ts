@@ -1,0 +1,49 @@
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../common/index.ts';
+import { openDb, type Db } from '../db/index.ts';
+import { openObjectStore, type ObjectStore } from '../storage/index.ts';
+import { openJobQueue, type JobQueue } from '../queue/index.ts';
+import { JOBS, type Jobs } from '../workers/catalogue.ts';
+import { TesseractOcrEngine, type OcrEngine } from '../workers/ocr/index.ts';
+
+/**
+ * Everything a service or job may depend on. Each one declares what it uses with
+ * `Pick<AppDeps, ...>`; composition roots (CLI commands, API, worker) build it from config.
+ */
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Db;
+  store: ObjectStore;
+  queue: JobQueue<Jobs>;
+  /** Created lazily: only worker processes run OCR. */
+  ocr: () => OcrEngine;
+  log: Logger;
+}
+
+/** Opens every port the configuration names; `close()` releases them in reverse order. */
+export async function openAppDeps(config: Readonly<Config>, log: Logger): Promise<AppDeps & { close(): Promise<void> }> {
+  const db = await openDb(config.database, log);
+  const closers: (() => Promise<void>)[] = [() => db.close()];
+  try {
+    const store = await openObjectStore(config.store, log);
+    closers.push(() => store.close());
+    const queue = await openJobQueue(config.queue, JOBS, log);
+    closers.push(() => queue.close());
+    let ocr: OcrEngine | undefined;
+    return {
+      config,
+      db,
+      store,
+      queue,
+      log,
+      ocr: () => (ocr ??= new TesseractOcrEngine(config.ocr, log)),
+      async close() {
+        if (ocr) await ocr.close();
+        for (const c of closers.reverse()) await c().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
+      },
+    };
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    throw e;
+  }
+}

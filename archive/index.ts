@@ -1,0 +1,5 @@
+export * from './types.ts';
+export * from './books.ts';
+export * from './pages.ts';
+export * from './objects.ts';
+export * from './events.ts';

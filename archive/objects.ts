@@ -1,0 +1,85 @@
+import type { Queryable } from '../db/index.ts';
+import type { PutResult } from '../storage/index.ts';
+import type { ObjectRole, StoredObject } from './types.ts';
+
+interface ObjectRow {
+  id: string;
+  book_id: string;
+  page_id: string | null;
+  role: ObjectRole;
+  variant: string;
+  revision: number;
+  store_key: string;
+  version_id: string | null;
+  sha256: string;
+  md5: string;
+  size: number | string;
+  media_type: string;
+  created_at: Date;
+}
+
+function toObject(r: ObjectRow): StoredObject {
+  return {
+    id: r.id,
+    bookId: r.book_id,
+    pageId: r.page_id,
+    role: r.role,
+    variant: r.variant,
+    revision: r.revision,
+    storeKey: r.store_key,
+    versionId: r.version_id,
+    sha256: r.sha256,
+    md5: r.md5,
+    size: Number(r.size),
+    mediaType: r.media_type,
+    createdAt: r.created_at,
+  };
+}
+
+/** Where an object belongs in the archive. */
+export interface ObjectPlace {
+  bookId: string;
+  pageId?: string | null;
+  role: ObjectRole;
+  variant?: string;
+  revision?: number;
+}
+
+/**
+ * Records a stored object once: a second call for the same place returns the first row, so a stage
+ * re-run after a crash never records an object twice.
+ */
+export async function recordObject(db: Queryable, place: ObjectPlace, put: PutResult, mediaType: string): Promise<{ object: StoredObject; created: boolean }> {
+  const ins = await db.query<ObjectRow>(
+    `INSERT INTO stored_objects (book_id, page_id, role, variant, revision, store_key, version_id, sha256, md5, size, media_type)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT DO NOTHING RETURNING *`,
+    [place.bookId, place.pageId ?? null, place.role, place.variant ?? '', place.revision ?? 1, put.key, put.versionId ?? null,
+     put.sha256, put.md5, put.size, mediaType],
+  );
+  if (ins.rows[0]) return { object: toObject(ins.rows[0]), created: true };
+  const existing = await findObject(db, place);
+  if (!existing) throw new Error('stored object vanished between insert conflict and read');
+  return { object: existing, created: false };
+}
+
+/** The current object at a place, if recorded. */
+export async function findObject(db: Queryable, place: ObjectPlace): Promise<StoredObject | undefined> {
+  const r = await db.query<ObjectRow>(
+    `SELECT * FROM stored_objects
+      WHERE book_id = $1 AND page_id IS NOT DISTINCT FROM $2 AND role = $3 AND variant = $4 AND revision = $5
+        AND superseded_at IS NULL`,
+    [place.bookId, place.pageId ?? null, place.role, place.variant ?? '', place.revision ?? 1],
+  );
+  return r.rows[0] ? toObject(r.rows[0]) : undefined;
+}
+
+/** Every current object of a book (or of one page). */
+export async function listObjects(db: Queryable, bookId: string, opts: { pageId?: string } = {}): Promise<StoredObject[]> {
+  const r = await db.query<ObjectRow>(
+    `SELECT * FROM stored_objects WHERE book_id = $1 AND ($2::uuid IS NULL OR page_id = $2) AND superseded_at IS NULL
+      ORDER BY page_id NULLS FIRST, role, variant`,
+    [bookId, opts.pageId ?? null],
+  );
+  return r.rows.map(toObject);
+}

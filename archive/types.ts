@@ -1,0 +1,87 @@
+/** Kinds of civil register. */
+export const REGISTER_TYPES = ['birth', 'marriage', 'death', 'other'] as const;
+export type RegisterType = (typeof REGISTER_TYPES)[number];
+
+/** How a book arrived. */
+export type SourceFormat = 'tiff' | 'pdf' | 'images' | 'zip';
+
+export type BookStatus = 'received' | 'splitting' | 'processing' | 'complete' | 'complete_with_failures' | 'failed';
+export type PageStatus = 'pending' | 'processing' | 'done' | 'failed';
+export type ObjectRole = 'original' | 'source' | 'master' | 'derivative' | 'ocr' | 'pdf' | 'alto' | 'package';
+
+/** What staff say about a book when they upload it. */
+export interface BookMetadata {
+  registerType: RegisterType;
+  municipality: string;
+  yearFrom: number;
+  yearTo: number;
+  volume?: string | undefined;
+  /** Tesseract language codes joined by '+', e.g. 'sqi+srp+eng'. */
+  languages: string;
+}
+
+/** A book (one scanned register volume) as the archive holds it. */
+export interface Book extends BookMetadata {
+  id: string;
+  sourceFormat: SourceFormat;
+  sourceSha256: string;
+  sourceSize: number;
+  status: BookStatus;
+  failureReason: string | null;
+  pageCount: number;
+  pagesDone: number;
+  pagesFailed: number;
+  summary: BookSummary | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+}
+
+/** What book completion computes. */
+export interface BookSummary {
+  pages: number;
+  done: number;
+  failed: number;
+  meanOcrConfidence: number | null;
+  failures: { sequence: number; reason: string }[];
+  processingSeconds: number;
+  pagesPerMinute: number | null;
+}
+
+/** A page of a book. */
+export interface Page {
+  id: string;
+  bookId: string;
+  sequence: number;
+  status: PageStatus;
+  stage: string | null;
+  failureReason: string | null;
+  attempts: number;
+  width: number | null;
+  height: number | null;
+  dpiX: number | null;
+  dpiY: number | null;
+  orientation: number;
+  ocrConfidence: number | null;
+  revision: number;
+  indexedRevision: number | null;
+  updatedAt: Date;
+}
+
+/** A row of stored_objects: one object in the store, with its fixity. */
+export interface StoredObject {
+  id: string;
+  bookId: string;
+  pageId: string | null;
+  role: ObjectRole;
+  variant: string;
+  revision: number;
+  storeKey: string;
+  versionId: string | null;
+  sha256: string;
+  md5: string;
+  size: number;
+  mediaType: string;
+  createdAt: Date;
+}

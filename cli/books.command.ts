@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../common/index.ts';
+import { getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
+import { ingestBook, parseYears, replacePage, retryPages } from '../ingest/index.ts';
+import { findWords } from '../search/index.ts';
+import { startWorkers, resumeUnfinished } from '../workers/index.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { waitForBook } from './wait.ts';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function bookIdArg(v: string | undefined): string {
+  if (!v || !UUID_RE.test(v)) throw new UsageError('a book id (uuid) is required');
+  return v.toLowerCase();
+}
+
+/**
+ * With the in-process queue, nothing runs the jobs once this process exits, so commands that queue
+ * work also process it here and wait.
+ */
+async function runEmbeddedWorkers(deps: AppDeps): Promise<{ close(): Promise<void> } | undefined> {
+  if (deps.queue.kind !== 'memory') return undefined;
+  const handle = await startWorkers(deps);
+  await resumeUnfinished(deps);
+  return handle;
+}
+
+function printBook(ctx: CommandContext, book: Book, extra: Record<string, unknown> = {}): void {
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ book, ...extra }));
+    return;
+  }
+  ctx.out(`book ${book.id}`);
+  ctx.out(`  ${book.registerType} register, ${book.municipality}, ${book.yearFrom}${book.yearTo !== book.yearFrom ? `-${book.yearTo}` : ''}${book.volume ? `, volume ${book.volume}` : ''}`);
+  ctx.out(`  status ${book.status}; pages ${book.pageCount} (done ${book.pagesDone}, failed ${book.pagesFailed})`);
+  if (book.failureReason) ctx.out(`  failure: ${book.failureReason}`);
+  const s = book.summary;
+  if (s) {
+    ctx.out(`  mean OCR confidence ${s.meanOcrConfidence?.toFixed(1) ?? 'n/a'}; ${s.processingSeconds} s; ${s.pagesPerMinute ?? 'n/a'} pages/min`);
+    for (const f of s.failures) ctx.out(`  page ${f.sequence} failed: ${f.reason}`);
+  }
+}
+
+/** `arkiva ingest` */
+export async function runIngest(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, {
+    type: { type: 'string' }, municipality: { type: 'string' }, year: { type: 'string' }, volume: { type: 'string' },
+    lang: { type: 'string' }, wait: { type: 'boolean' },
+  });
+  const target = positionals[0];
+  if (!target) throw new UsageError('a file or folder to ingest is required');
+  if (!values.type || !values.municipality || !values.year) throw new UsageError('--type, --municipality and --year are required');
+  const stat = await fs.promises.stat(target).catch(() => undefined);
+  if (!stat) throw new AppError('ERR_VALIDATION', `no such file or folder: ${path.basename(target)}`);
+  const deps = await ctx.open();
+  try {
+    const embedded = await runEmbeddedWorkers(deps);
+    const { book, duplicate } = await ingestBook(
+      deps,
+      stat.isDirectory() ? { kind: 'folder', path: target } : { kind: 'file', path: target },
+      { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? 'sqi+srp+eng' },
+      { createdBy: 'cli' },
+    );
+    if (!ctx.json) ctx.out(duplicate ? `${book.id} (already archived: the same bytes were uploaded before)` : book.id);
+    let final = book;
+    if (values.wait || embedded) final = await waitForBook(deps.db, book.id, { progress: !ctx.json });
+    await embedded?.close();
+    if (ctx.json) ctx.out(JSON.stringify({ book: final, duplicate }));
+    else if (final !== book) printBook(ctx, final);
+    return final.status === 'failed' ? 1 : 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `arkiva status` */
+export async function runStatus(ctx: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs(ctx.args, {});
+  const id = bookIdArg(positionals[0]);
+  const deps = await ctx.open();
+  try {
+    const book = await getBook(deps.db, id);
+    if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${id}`);
+    const pages = await listPages(deps.db, id);
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ book, pages }));
+    } else {
+      printBook(ctx, book);
+      for (const p of pages.filter((p) => p.status === 'failed')) ctx.out(`  page ${p.sequence}: failed at ${p.stage}: ${p.failureReason}`);
+    }
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `arkiva search` */
+export async function runSearch(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, { limit: { type: 'string' } });
+  const word = positionals.join(' ').trim();
+  if (!word) throw new UsageError('a word to search for is required');
+  const limit = values.limit ? Number(values.limit) : 20;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError('--limit must be 1..200');
+  const deps = await ctx.open();
+  try {
+    const hits = await findWords(deps.db, word, { limit });
+    if (ctx.json) ctx.out(JSON.stringify({ hits }));
+    else if (hits.length === 0) ctx.out('no pages found');
+    else for (const h of hits) ctx.out(`${h.bookId} page ${h.sequence}: "${h.word}" (${h.confidence.toFixed(0)}%) at ${h.box.x0},${h.box.y0}-${h.box.x1},${h.box.y1} — ${h.registerType}, ${h.municipality} ${h.yearFrom}`);
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `arkiva retry` */
+export async function runRetry(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, { pages: { type: 'string' }, wait: { type: 'boolean' } });
+  const id = bookIdArg(positionals[0]);
+  const sequences = values.pages?.split(',').map((s) => Number(s.trim()));
+  if (sequences?.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError('--pages must be page numbers separated by commas');
+  const deps = await ctx.open();
+  try {
+    const embedded = await runEmbeddedWorkers(deps);
+    const pages = await retryPages(deps, id, sequences);
+    if (!ctx.json) ctx.out(`${pages.length} page(s) queued again`);
+    const book = values.wait || embedded ? await waitForBook(deps.db, id, { progress: !ctx.json }) : await getBook(deps.db, id);
+    await embedded?.close();
+    if (ctx.json) ctx.out(JSON.stringify({ retried: pages.map((p) => p.sequence), book }));
+    else if (book && (values.wait || embedded)) printBook(ctx, book);
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `arkiva replace` */
+export async function runReplace(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, { wait: { type: 'boolean' } });
+  const id = bookIdArg(positionals[0]);
+  const sequence = Number(positionals[1]);
+  if (!Number.isInteger(sequence) || sequence < 1) throw new UsageError('a page number is required');
+  const file = positionals[2];
+  if (!file) throw new UsageError('the image of the rescanned page is required');
+  const deps = await ctx.open();
+  try {
+    const embedded = await runEmbeddedWorkers(deps);
+    const page = await replacePage(deps, id, sequence, fs.createReadStream(file), { replacedBy: 'cli' });
+    if (!ctx.json) ctx.out(`page ${page.sequence} replaced (revision ${page.revision})`);
+    const book = values.wait || embedded ? await waitForBook(deps.db, id, { progress: !ctx.json }) : await getBook(deps.db, id);
+    await embedded?.close();
+    if (ctx.json) ctx.out(JSON.stringify({ page, book }));
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}

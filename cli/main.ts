@@ -1,0 +1,102 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, ConfigError, type Config } from '../config/index.ts';
+import { AppError, createLogger, type Logger } from '../common/index.ts';
+import { openAppDeps, type AppDeps } from '../app/deps.ts';
+import { runDemo } from './demo.ts';
+import { runIngest, runStatus, runSearch, runRetry, runReplace } from './books.command.ts';
+import { runWorker, runServe, runResume } from './processes.command.ts';
+
+/** What every command receives. */
+export interface CommandContext {
+  args: string[];
+  json: boolean;
+  config: Readonly<Config>;
+  log: Logger;
+  /** Opens the ports the configuration names; the caller closes them. */
+  open: () => Promise<AppDeps & { close(): Promise<void> }>;
+  out: (line: string) => void;
+}
+
+type Command = { summary: string; usage: string; run: (ctx: CommandContext) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  demo: { summary: 'generate a register book and run the whole pipeline embedded (no services)', usage: 'arkiva demo [--pages N] [--keep] [--json]', run: runDemo },
+  ingest: {
+    summary: 'archive a scanned book and queue its pages',
+    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--wait] [--json]',
+    run: runIngest,
+  },
+  status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },
+  search: { summary: 'find pages by a word read on them', usage: 'arkiva search <word> [--limit N] [--json]', run: runSearch },
+  retry: { summary: "send a book's failed pages through the stages again", usage: 'arkiva retry <book-id> [--pages 3,7] [--wait] [--json]', run: runRetry },
+  replace: { summary: "replace a page's image with a rescan", usage: 'arkiva replace <book-id> <page-number> <image> [--wait] [--json]', run: runReplace },
+  worker: { summary: 'run the pipeline stage workers until SIGTERM', usage: 'arkiva worker', run: runWorker },
+  serve: { summary: 'run the HTTP API (and, embedded, the workers)', usage: 'arkiva serve [--port N]', run: runServe },
+  resume: { summary: 'queue again the work of unfinished books', usage: 'arkiva resume [--json]', run: runResume },
+};
+
+function usage(): string {
+  const lines = ['usage: arkiva <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`, `           ${c.usage}`);
+  lines.push('', 'Configuration comes from the environment: see the README.');
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad usage). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`arkiva: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const json = args.includes('--json');
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    process.stderr.write(`arkiva: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const log = createLogger(json ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, { cmd: name });
+  const ctx: CommandContext = {
+    args,
+    json,
+    config,
+    log,
+    open: () => openAppDeps(config, log),
+    out: (line) => process.stdout.write(`${line}\n`),
+  };
+  try {
+    return await command.run(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`arkiva ${name}: ${e.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (e instanceof AppError || e instanceof ConfigError) {
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: e instanceof AppError ? e.code : 'ERR_CONFIG', message: e.message } })}\n`);
+      process.stderr.write(`arkiva ${name}: ${e.message}\n`);
+      return 1;
+    }
+    log.error({ err: e }, 'command failed');
+    process.stderr.write(`arkiva ${name}: ${(e as Error).message ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+/** Wrong arguments: the CLI prints the command's usage and exits 2. */
+export class UsageError extends Error {}
+
+/** Parses a command's options; unknown options are a usage error. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, ConfigError, ENV_DOC } from './env.ts';
+
+describe('loadConfig', () => {
+  it('is fully embedded when no service variable is set', () => {
+    const c = loadConfig({ ARKIVA_DATA_DIR: '/tmp/ark' });
+    expect(c.database).toEqual({ kind: 'pglite', dir: '/tmp/ark/db' });
+    expect(c.queue).toEqual({ kind: 'memory' });
+    expect(c.store).toEqual({ kind: 'fs', dir: '/tmp/ark/objects' });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.store)).toBe(true);
+  });
+
+  it('switches each part to its real service independently', () => {
+    const onlyDb = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d' });
+    expect(onlyDb.database.kind).toBe('pg');
+    expect(onlyDb.queue.kind).toBe('memory');
+    expect(onlyDb.store.kind).toBe('fs');
+    const onlyS3 = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:7480', S3_BUCKET: 'arkiva', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' });
+    expect(onlyS3.store).toMatchObject({ kind: 's3', bucket: 'arkiva', forcePathStyle: true, objectLock: true, partSizeBytes: 16 * 1024 * 1024 });
+    expect(onlyS3.database.kind).toBe('pglite');
+    const onlyRedis = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(onlyRedis.queue).toEqual({ kind: 'bullmq', url: 'redis://127.0.0.1:6379', prefix: 'arkiva' });
+  });
+
+  it('names every invalid variable', () => {
+    expect(() => loadConfig({ OCR_POOL_SIZE: 'zero', DATABASE_URL: 'not a url' })).toThrowError(ConfigError);
+    try {
+      loadConfig({ OCR_POOL_SIZE: 'zero', DATABASE_URL: 'not a url' });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/OCR_POOL_SIZE/);
+      expect((e as Error).message).toMatch(/DATABASE_URL/);
+    }
+  });
+
+  it('refuses half an S3 configuration', () => {
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:7480' })).toThrow(/S3_BUCKET/);
+    expect(() => loadConfig({ S3_BUCKET: 'arkiva', S3_ACCESS_KEY_ID: 'k' })).toThrow(/S3_SECRET_ACCESS_KEY/);
+  });
+
+  it('documents every variable it reads', () => {
+    for (const [name, doc] of Object.entries(ENV_DOC)) expect(doc.length, name).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { silentLogger, type Logger } from '../common/logger.ts';
+import { requireService, testServices } from '../test-support/services.ts';
+import { BullMqJobQueue, type BullMqJobQueueOptions } from './bullmq.job-queue.ts';
+import { deferred, describeJobQueueConformance, waitFor, type JobQueueTestTarget } from './job-queue.conformance.ts';
+import type { JobSchemas, WorkerHandle } from './job-queue.ts';
+import { MemoryJobQueue } from './memory.job-queue.ts';
+import { openJobQueue } from './index.ts';
+
+const hasRedis = requireService('redisUrl');
+const redisUrl = testServices().redisUrl ?? '';
+
+describeJobQueueConformance('memory', () => ({
+  open: async (schemas, opts) => new MemoryJobQueue(schemas, silentLogger(), opts),
+}));
+
+/** Every prefix a test used, so nothing is left in the shared Redis. */
+const usedPrefixes: string[] = [];
+let sweeper: Redis | undefined;
+
+async function sweep(prefixes: string[]): Promise<number> {
+  sweeper ??= new Redis(redisUrl, { maxRetriesPerRequest: null });
+  let removed = 0;
+  for (const prefix of prefixes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await sweeper.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) removed += await sweeper.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return removed;
+}
+
+afterAll(async () => {
+  await sweeper?.quit();
+});
+
+function openBullMq<S extends JobSchemas>(schemas: S, opts: BullMqJobQueueOptions<S> = {}, prefix?: string, log?: Logger) {
+  const p = prefix ?? `test-${randomUUID()}`;
+  if (!usedPrefixes.includes(p)) usedPrefixes.push(p);
+  return BullMqJobQueue.open({ kind: 'bullmq', url: redisUrl, prefix: p }, schemas, log ?? silentLogger(), { pollMs: 25, ...opts });
+}
+
+function bullTarget(): JobQueueTestTarget {
+  return {
+    open: (schemas, opts) => openBullMq(schemas, opts),
+    async cleanup() {
+      // obliterate() ran already: whatever is left here would be a leak in the adapter's cleanup
+      await sweep(usedPrefixes.splice(0));
+    },
+  };
+}
+
+describeJobQueueConformance('bullmq', bullTarget, { skip: !hasRedis });
+
+describe('openJobQueue', () => {
+  it('opens the in-process queue when no Redis is configured', async () => {
+    const q = await openJobQueue({ kind: 'memory' }, { 'm.job': z.object({}) }, silentLogger());
+    expect(q.kind).toBe('memory');
+    await q.close();
+  });
+
+  it('fails with ERR_UNAVAILABLE, within its timeout, when Redis cannot be reached', async () => {
+    const t0 = Date.now();
+    await expect(
+      BullMqJobQueue.open({ kind: 'bullmq', url: 'redis://127.0.0.1:1', prefix: 'unreachable' }, { 'u.job': z.object({}) }, silentLogger(), {
+        connectTimeoutMs: 300,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it.skipIf(!hasRedis)('opens BullMQ when Redis is configured', async () => {
+    const prefix = `test-${randomUUID()}`;
+    usedPrefixes.push(prefix);
+    const q = await openJobQueue({ kind: 'bullmq', url: redisUrl, prefix }, { 'b.job': z.object({}) }, silentLogger());
+    expect(q.kind).toBe('bullmq');
+    await q.close();
+    await sweep(usedPrefixes.splice(0));
+  });
+});
+
+describe.skipIf(!hasRedis)('BullMqJobQueue on Redis', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await sweep(usedPrefixes.splice(0));
+  });
+
+  it('leaves nothing in Redis after obliterate()', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'clean.parent': z.object({}), 'clean.child': z.object({}) };
+    const q = await openBullMq(schemas, {}, prefix);
+    // a parent still waiting for its children is what BullMQ's own obliterate misses
+    await q.addFlow({ name: 'clean.parent', data: {}, children: [{ name: 'clean.child', data: {} }] });
+    await q.add('clean.child', {}, { jobId: 'c-x' });
+    await q.obliterate();
+    await q.close();
+    expect(await sweep([prefix])).toBe(0);
+  });
+
+  it('does not warn about the eviction policy of a noeviction Redis, and logs no URL', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const q = await openBullMq({ 'log.job': z.object({}) }, {}, undefined, pino({ level: 'debug' }, sink));
+    cleanups.push(() => q.close());
+    sweeper ??= new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const policy = ((await sweeper.config('GET', 'maxmemory-policy')) as string[])[1];
+    if (policy === 'noeviction') expect(lines.join('')).not.toMatch(/maxmemory-policy/);
+    expect(lines.join('')).not.toContain(redisUrl);
+  });
+
+  it('hands the job of a worker that died to another worker once its claim expires', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'crash.job': z.object({ n: z.number() }) };
+    const fast = { lockDurationMs: 1000, stalledIntervalMs: 250 };
+    const producer = await openBullMq(schemas, fast, prefix);
+    cleanups.push(async () => {
+      await producer.obliterate();
+      await producer.close();
+    });
+
+    // The dying process: a bare BullMQ worker (as another process would run) takes the job and is
+    // then cut off without finishing it: no completion, no lock renewal, connections dropped.
+    const taken = deferred();
+    const doomed = new Worker(
+      'crash.job',
+      async () => {
+        taken.resolve();
+        await new Promise(() => undefined);
+      },
+      // same timings as the survivor: the stalled check is throttled per queue by whoever ran it last
+      { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix, lockDuration: fast.lockDurationMs, stalledInterval: fast.stalledIntervalMs },
+    );
+    doomed.on('error', () => undefined);
+    const id = await producer.add('crash.job', { n: 1 }, { attempts: 1 });
+    await taken.promise;
+    await doomed.close(true);
+    expect((await producer.counts())['crash.job']).toMatchObject({ active: 1 });
+
+    const survivor = await openBullMq(schemas, fast, prefix);
+    const seen: { jobId: string; attempt: number; at: number }[] = [];
+    const t0 = Date.now();
+    const handle: WorkerHandle = await survivor.work({
+      'crash.job': async (_d, ctx) => {
+        seen.push({ jobId: ctx.jobId, attempt: ctx.attempt, at: Date.now() });
+        return 'done';
+      },
+    }, { log: silentLogger() });
+    cleanups.push(async () => {
+      await handle.close({ timeoutMs: 500 });
+      await survivor.close();
+    });
+    await waitFor(() => seen.length === 1, 'the survivor to take the job over', 5000);
+    await producer.drained({ timeoutMs: 5000 });
+    // a crash is not the job's fault: it still has its one attempt
+    expect(seen).toEqual([{ jobId: id, attempt: 1, at: expect.any(Number) }]);
+    expect(seen[0]!.at - t0).toBeLessThan(4000);
+    expect((await producer.counts())['crash.job']).toMatchObject({ completed: 1, failed: 0, active: 0 });
+  });
+
+  it('shares the work of one prefix between two processes without running any job twice', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'share.job': z.object({ i: z.number() }) };
+    const ran = new Map<string, number[]>();
+    const started: WorkerHandle[] = [];
+    const instances = await Promise.all([openBullMq(schemas, {}, prefix), openBullMq(schemas, {}, prefix)]);
+    cleanups.push(async () => {
+      for (const h of started) await h.close({ timeoutMs: 500 });
+      await instances[0]!.obliterate();
+      for (const q of instances) await q.close();
+    });
+    for (const [k, q] of instances.entries()) {
+      const who = `worker-${k}`;
+      ran.set(who, []);
+      started.push(
+        await q.work(
+          {
+            'share.job': async ({ i }) => {
+              ran.get(who)!.push(i);
+              await sleep(40);
+              return 'done';
+            },
+          },
+          { concurrency: { 'share.job': 2 }, log: silentLogger() },
+        ),
+      );
+    }
+    for (let i = 0; i < 20; i++) await instances[0]!.add('share.job', { i });
+    await instances[1]!.drained({ timeoutMs: 10_000 });
+    const all = [...ran.values()].flat().sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    for (const list of ran.values()) expect(list.length).toBeGreaterThan(0);
+  });
+});

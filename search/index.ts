@@ -1,0 +1,1 @@
+export { findWords, type WordHit } from './find-words.ts';

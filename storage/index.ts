@@ -1,0 +1,32 @@
+import type { ServiceConfig } from '../config/env.ts';
+import type { Logger } from '../common/logger.ts';
+import { FsObjectStore } from './fs.object-store.ts';
+import type { ObjectStore } from './object-store.ts';
+import { S3ObjectStore } from './s3.object-store.ts';
+
+export {
+  contentKey,
+  type ByteRange,
+  type LockMode,
+  type ObjectHead,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+  type StoreCapabilities,
+} from './object-store.ts';
+export { S3ObjectStore, type S3ObjectStoreOptions, type S3StoreConfig } from './s3.object-store.ts';
+export { FsObjectStore, type FsStoreConfig } from './fs.object-store.ts';
+export { readObject } from './read-object.ts';
+
+/** Builds the object store the configuration names and initialises it (bucket or folder created when missing). */
+export async function openObjectStore(config: ServiceConfig['store'], log: Logger): Promise<ObjectStore> {
+  const store: ObjectStore = config.kind === 's3' ? new S3ObjectStore(config, log.child({ store: 's3' })) : new FsObjectStore(config, log.child({ store: 'fs' }));
+  try {
+    const caps = await store.init();
+    log.debug({ kind: store.kind, ...caps }, 'object store ready');
+    return store;
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+const uuid = z.string().uuid();
+
+/**
+ * Every job of the pipeline: name → schema of its data. Payloads carry ids, never blobs.
+ * The handler map in `stages.ts` is checked against this, so a job without a handler does not compile.
+ */
+export const JOBS = {
+  /** Reads a book's original from the store, splits it into page sources, fans out the page stages. */
+  'book.split': z.object({ bookId: uuid }),
+  /** Page source → lossless preservation master and access derivatives. */
+  'page.master': z.object({ bookId: uuid, pageId: uuid, revision: z.number().int().min(1) }),
+  /** Master → OCR text, words with boxes and confidences. */
+  'page.ocr': z.object({ bookId: uuid, pageId: uuid, revision: z.number().int().min(1) }),
+  /** OCR result → page text and words in the database, ready for search. */
+  'page.index': z.object({ bookId: uuid, pageId: uuid, revision: z.number().int().min(1) }),
+  /** Fan-in: runs after every page of the batch ended; sets the book's status, counts and summary. */
+  'book.complete': z.object({ bookId: uuid }),
+} as const;
+
+/** The pipeline's job catalogue type. */
+export type Jobs = typeof JOBS;
+/** A job name of the pipeline. */
+export type JobName = keyof Jobs;
+/** The data of job `N`. */
+export type JobOf<N extends JobName> = z.infer<Jobs[N]>;
+
+/** The per-page stages, in the order a page goes through them. */
+export const PAGE_STAGES = ['page.master', 'page.ocr', 'page.index'] as const satisfies readonly JobName[];
+/** A per-page stage name. */
+export type PageStage = (typeof PAGE_STAGES)[number];
+
+/** Retries per job name: the one place where they are set (OCR can time out; indexing can meet a busy DB). */
+export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: number }> = {
+  'book.split': { attempts: 3, backoffMs: 2000 },
+  'page.master': { attempts: 3, backoffMs: 1000 },
+  'page.ocr': { attempts: 3, backoffMs: 2000 },
+  'page.index': { attempts: 5, backoffMs: 1000 },
+  'book.complete': { attempts: 5, backoffMs: 1000 },
+};
+
+/**
+ * Concurrency per job name in one worker process. OCR follows the OCR pool size (it is CPU-bound
+ * and runs in worker threads); the other stages are cheap and I/O-bound.
+ */
+export function stageConcurrency(ocrPoolSize: number): Record<JobName, number> {
+  return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2 };
+}

@@ -1,0 +1,31 @@
+import type { FlowJob } from '../queue/index.ts';
+import { PAGE_STAGES, STAGE_RETRIES, type Jobs } from './catalogue.ts';
+
+/**
+ * The chain of stages of one page as a nested flow: each stage is the parent of the one before it,
+ * so BullMQ (or the in-process queue) runs them in PAGE_STAGES order. `run` distinguishes a retry
+ * from the first pass, so its job ids do not collide with the kept failed jobs of that pass.
+ */
+export function pageFlow(bookId: string, pageId: string, revision: number, run: string): FlowJob<Jobs> {
+  let flow: FlowJob<Jobs> | undefined;
+  for (const stage of PAGE_STAGES) {
+    const node: FlowJob<Jobs> = {
+      name: stage,
+      data: { bookId, pageId, revision },
+      opts: { jobId: `${stage}-${pageId}-r${revision}-${run}`, ...STAGE_RETRIES[stage] },
+      ...(flow ? { children: [flow] } : {}),
+    };
+    flow = node;
+  }
+  return flow!;
+}
+
+/** A book's pages fanned out, with book completion as the fan-in parent. */
+export function bookFlow(bookId: string, pages: { id: string; revision: number }[], run: string): FlowJob<Jobs> {
+  return {
+    name: 'book.complete',
+    data: { bookId },
+    opts: { jobId: `book.complete-${bookId}-${run}`, ...STAGE_RETRIES['book.complete'] },
+    children: pages.map((p) => pageFlow(bookId, p.id, p.revision, run)),
+  };
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isAppError } from '../../common/index.ts';
+import { LanguageDataFolder, OCR_DATA_VARIANT, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
+
+describe('OCR language data', () => {
+  it('finds the installed packages, keeps osd apart, and offers srp_latn only when its package is there', async () => {
+    const data = await scanOcrData();
+    expect(await ocrLanguages()).toEqual(expect.arrayContaining(['eng', 'sqi', 'srp']));
+    expect(data.languages.has('osd')).toBe(false);
+    expect(data.osd?.file).toMatch(/osd\.traineddata\.gz$/);
+    for (const { code, file } of data.languages.values()) {
+      expect(path.isAbsolute(file)).toBe(true);
+      expect(file.endsWith(path.join(`@tesseract.js-data`, code, OCR_DATA_VARIANT, `${code}.traineddata.gz`))).toBe(true);
+    }
+    // The srp package holds Serbian Cyrillic only; Latin-script Serbian would be a package of its own.
+    const srpDir = path.dirname(data.languages.get('srp')!.file);
+    expect(await fs.readdir(srpDir)).toEqual(['srp.traineddata.gz']);
+    const scope = path.resolve(srpDir, '..', '..');
+    expect(data.languages.has('srp_latn')).toBe(await exists(path.join(scope, 'srp_latn', OCR_DATA_VARIANT, 'srp_latn.traineddata.gz')));
+  });
+
+  it('validates languages: repeats dropped in order, unknown ones named in ERR_VALIDATION', async () => {
+    const data = await scanOcrData();
+    expect(validateOcrLanguages(['srp', 'sqi', 'srp', 'eng'], data)).toEqual(['srp', 'sqi', 'eng']);
+    for (const bad of [['sqi', 'xyz'], ['osd'], ['../eng'], []]) {
+      let err: unknown;
+      try {
+        validateOcrLanguages(bad, data);
+      } catch (e) {
+        err = e;
+      }
+      expect(isAppError(err, 'ERR_VALIDATION')).toBe(true);
+      if (bad.length > 0) expect((err as Error).message).toContain(JSON.stringify(bad.at(-1)));
+    }
+  });
+
+  it('gives a package folder for one language and a folder of links for a combination, removed on close', async () => {
+    const data = await scanOcrData();
+    const folder = new LanguageDataFolder(data);
+    const single = await folder.pathFor(['sqi']);
+    expect(single).toBe(path.dirname(data.languages.get('sqi')!.file));
+    const combined = await folder.pathFor(['sqi', 'srp', 'eng']);
+    expect(await folder.pathFor(['eng', 'srp'])).toBe(combined);
+    for (const code of ['sqi', 'srp', 'eng']) {
+      const link = path.join(combined, `${code}.traineddata.gz`);
+      expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+      expect(await fs.realpath(link)).toBe(await fs.realpath(data.languages.get(code)!.file));
+    }
+    await folder.close();
+    expect(await exists(combined)).toBe(false);
+  });
+});
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The OCR port: what the archive asks of an OCR engine, in its own terms. No engine type appears
+ * here; adapters (tesseract.js today) translate.
+ */
+
+/** A rectangle in pixels of the image given to `recognize`: x0,y0 top-left (inclusive), x1,y1 bottom-right (exclusive). */
+export interface OcrBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** One recognised word. */
+export interface OcrWord {
+  text: string;
+  /** 0-100. */
+  confidence: number;
+  bbox: OcrBox;
+  /** Index into `OcrResult.lines`. */
+  line: number;
+  /** Index of the text block (column, table cell, ...) on the page. */
+  block: number;
+  /** Index of the paragraph on the page, when the engine reports paragraphs. */
+  paragraph?: number;
+}
+
+/** One recognised text line. */
+export interface OcrLine {
+  text: string;
+  /** 0-100. */
+  confidence: number;
+  bbox: OcrBox;
+  block: number;
+  /** Number of words of this line in `OcrResult.words`. */
+  words: number;
+}
+
+/** Everything recognised on one page image. */
+export interface OcrResult {
+  text: string;
+  /** 0-100: word confidences averaged with each word weighted by its number of characters; 0 when no word was found. */
+  meanConfidence: number;
+  /** In reading order; boxes in pixels of the image that was given (after EXIF orientation). */
+  words: OcrWord[];
+  lines: OcrLine[];
+  /** hOCR 1.2 of the page, boxes in the same pixel coordinates as `words`, when asked. */
+  hocr?: string;
+  /** One-page searchable PDF (page image plus invisible text layer), when asked. */
+  pdf?: Uint8Array;
+  /** Engine, its version, model and languages, e.g. 'tesseract.js 7.0.0 / … / sqi+srp+eng'. */
+  engine: string;
+  /** Wall time of the `recognize` call. */
+  durationMs: number;
+  /** Size of the image that was given, after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+/** Options of one `recognize` call. */
+export interface OcrOptions {
+  /** OCR languages, most likely first, e.g. ['sqi', 'srp', 'eng']. */
+  languages: string[];
+  /** Also produce a one-page searchable PDF. */
+  pdf?: boolean;
+  /** Also produce hOCR. */
+  hocr?: boolean;
+  /** Aborting stops the recognition (the call rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Bound on the time the page may hold an OCR worker (start-up included, queueing excluded). */
+  timeoutMs?: number;
+}
+
+/** Counters of an engine's worker pool. */
+export interface OcrStats {
+  /** Workers alive or starting. */
+  workers: number;
+  /** Workers recognising a page now. */
+  busy: number;
+  /** Workers retired for age (pages), memory, a crash, a timeout or an abort; replaced lazily. */
+  recycled: number;
+  /** Pages recognised successfully. */
+  pagesDone: number;
+}
+
+/** Turns page images into text with word boxes and confidences. */
+export interface OcrEngine {
+  /** Recognises one page image (any format sharp reads: PNG, JPEG, TIFF, ...). */
+  recognize(image: Buffer, opts: OcrOptions): Promise<OcrResult>;
+  /** Current counters. */
+  stats(): OcrStats;
+  /** Stops every worker; calls in flight or queued reject. */
+  close(): Promise<void>;
+}
+
+/** The page took longer than `timeoutMs`; the worker running it was stopped and will be replaced. */
+export class OcrTimeoutError extends Error {
+  override readonly name = 'OcrTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`OCR did not finish within ${timeoutMs} ms; its worker was stopped`);
+  }
+}
+
+/** The OCR worker failed (crashed, could not start, or rejected the page); it was stopped and will be replaced. */
+export class OcrWorkerError extends Error {
+  override readonly name = 'OcrWorkerError';
+}

@@ -1,0 +1,59 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { isAppError } from '../../common/index.ts';
+import { prepareForOcr, scaleBox, scaleHocr } from './prepare-image.ts';
+
+const bounds = { maxSide: 3500, maxInputPixels: 200_000_000 };
+
+describe('prepareForOcr', () => {
+  it('leaves a page within the bound at its size, as greyscale PNG', async () => {
+    const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#c0d0e0' } }).jpeg().toBuffer();
+    const p = await prepareForOcr(jpeg, bounds);
+    expect([p.width, p.height, p.scaleX, p.scaleY]).toEqual([1200, 800, 1, 1]);
+    const meta = await sharp(p.png).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.channels).toBe(1);
+  });
+
+  it('downscales the longest side to the bound and keeps the factors', async () => {
+    const png = await sharp({ create: { width: 5000, height: 2000, channels: 3, background: '#fff' } }).png().toBuffer();
+    const p = await prepareForOcr(png, bounds);
+    const meta = await sharp(p.png).metadata();
+    expect([meta.width, meta.height]).toEqual([3500, 1400]);
+    expect([p.width, p.height]).toEqual([5000, 2000]);
+    expect(p.scaleX).toBeCloseTo(5000 / 3500, 6);
+    expect(p.scaleY).toBeCloseTo(2000 / 1400, 6);
+  });
+
+  it('reports the size after EXIF orientation (boxes are in the image as displayed)', async () => {
+    const jpeg = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#fff' } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const p = await prepareForOcr(jpeg, bounds);
+    expect([p.width, p.height]).toEqual([400, 600]);
+  });
+
+  it('refuses undecodable and oversized input with ERR_BAD_INPUT_FILE', async () => {
+    await expect(prepareForOcr(Buffer.from('not an image'), bounds)).rejects.toSatisfy((e) => isAppError(e, 'ERR_BAD_INPUT_FILE'));
+    await expect(prepareForOcr(Buffer.alloc(0), bounds)).rejects.toSatisfy((e) => isAppError(e, 'ERR_BAD_INPUT_FILE'));
+    const png = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#fff' } }).png().toBuffer();
+    await expect(prepareForOcr(png, { ...bounds, maxInputPixels: 1_000_000 })).rejects.toSatisfy((e) => isAppError(e, 'ERR_BAD_INPUT_FILE'));
+  });
+});
+
+describe('box mapping', () => {
+  const p = { scaleX: 2, scaleY: 1.5, width: 1000, height: 600 };
+
+  it('scales boxes back and clamps them to the image', () => {
+    expect(scaleBox({ x0: 10, y0: 10, x1: 20, y1: 30 }, p)).toEqual({ x0: 20, y0: 15, x1: 40, y1: 45 });
+    expect(scaleBox({ x0: 450, y0: 350, x1: 520, y1: 420 }, p)).toEqual({ x0: 900, y0: 525, x1: 1000, y1: 600 });
+  });
+
+  it('rewrites hOCR pixel measures and nothing else', () => {
+    const hocr = `<span class='ocr_line' title="bbox 10 20 110 40; baseline 0.012 -4; x_size 20; x_descenders 4; x_ascenders 5"><span class='ocrx_word' id='word_1_1' title='bbox 10 20 50 40; x_wconf 91'>Drita</span>`;
+    expect(scaleHocr(hocr, p)).toBe(
+      `<span class='ocr_line' title="bbox 20 30 220 60; baseline 0.012 -6; x_size 30; x_descenders 6; x_ascenders 7.5"><span class='ocrx_word' id='word_1_1' title='bbox 20 30 100 60; x_wconf 91'>Drita</span>`,
+    );
+    expect(scaleHocr(hocr, { ...p, scaleX: 1, scaleY: 1 })).toBe(hocr);
+    const text = `<span class='ocrx_word' title='bbox 1 1 2 2; x_wconf 90'>bbox 1 2 3 4</span>`;
+    expect(scaleHocr(text, p)).toBe(`<span class='ocrx_word' title='bbox 2 2 4 3; x_wconf 90'>bbox 1 2 3 4</span>`);
+  });
+});

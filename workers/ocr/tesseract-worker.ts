@@ -1,0 +1,108 @@
+/**
+ * One tesseract.js worker (a worker_thread running the WASM core) loaded with one language set,
+ * wrapped so its failures surface as a promise instead of process-level exceptions. Only the
+ * files of this folder named tesseract* import tesseract.js.
+ */
+import { createRequire } from 'node:module';
+import type { Worker as NodeWorker } from 'node:worker_threads';
+import Tesseract from 'tesseract.js';
+import { OcrWorkerError } from './ocr-engine.ts';
+
+/** What one recognition asks tesseract.js to produce. */
+export interface TesseractOutput {
+  hocr: boolean;
+  pdf: boolean;
+}
+
+/** A started worker. */
+export interface TesseractWorkerHandle {
+  /** Recognises a prepared (greyscale PNG) image. */
+  recognize(png: Buffer, output: TesseractOutput): Promise<Tesseract.Page>;
+  /** Resolves with the first worker-level failure (thread error or exit, job rejected); never rejects. */
+  readonly failure: Promise<Error>;
+  /** Stops the thread; resolves once it has exited (bounded wait). */
+  terminate(): Promise<void>;
+}
+
+/** Starts a worker for `langs`, reading `<code>.traineddata.gz` from the local folder `langPath`. */
+export type StartTesseractWorker = (langs: readonly string[], langPath: string) => Promise<TesseractWorkerHandle>;
+
+const requireCjs = createRequire(import.meta.url);
+/** Versions of tesseract.js and its WASM core, for provenance. */
+export const TESSERACT_JS_VERSIONS = {
+  js: (requireCjs('tesseract.js/package.json') as { version: string }).version,
+  core: (requireCjs('tesseract.js-core/package.json') as { version: string }).version,
+};
+
+const EXIT_WAIT_MS = 5_000;
+
+/**
+ * Starts a real tesseract.js worker: LSTM only, local data, nothing cached, fetched or logged.
+ * `hooks.onThread` hands out the worker_thread (tests use it to kill a worker behind the pool's back).
+ */
+export async function startTesseractWorker(
+  langs: readonly string[],
+  langPath: string,
+  hooks: { onThread?: (thread: NodeWorker) => void } = {},
+): Promise<TesseractWorkerHandle> {
+  // A promise resolves once; later failures of the same worker are the same failure.
+  let fail!: (e: Error) => void;
+  const failure = new Promise<Error>((resolve) => (fail = resolve));
+  let terminating = false;
+
+  const worker = await Tesseract.createWorker([...langs], Tesseract.OEM.LSTM_ONLY, {
+    // A local folder: tesseract.js reads it with fs. A URL (or no langPath at all, which means
+    // jsDelivr) would make it fetch; 'none' stops it from reading or writing a traineddata cache.
+    langPath,
+    cacheMethod: 'none',
+    gzip: true,
+    logger: () => undefined,
+    // Without this tesseract.js rethrows a rejected job inside a message listener, which takes
+    // the whole process down; the job's own promise rejects as well, with the same message.
+    errorHandler: (e: unknown) => fail(new OcrWorkerError(`OCR worker reported an error: ${describe(e)}`)),
+  });
+
+  // tesseract.js 7 attaches `onerror`, which a Node worker_thread ignores: an uncaught error or an
+  // exit of the thread would leave the job pending (and an unheard 'error' event crashes the
+  // process). The thread object is on the worker, untyped; listen to it directly.
+  const thread = (worker as unknown as { worker?: unknown }).worker;
+  let exited: Promise<void> = Promise.resolve();
+  if (isNodeWorker(thread)) {
+    exited = new Promise((resolve) => thread.once('exit', () => resolve()));
+    thread.on('error', (e) => fail(new OcrWorkerError(`OCR worker thread failed: ${describe(e)}`)));
+    thread.once('exit', (code) => {
+      if (!terminating) fail(new OcrWorkerError(`OCR worker thread exited unexpectedly (code ${code})`));
+    });
+    hooks.onThread?.(thread);
+  }
+
+  return {
+    failure,
+    async recognize(png, output) {
+      try {
+        const { data } = await worker.recognize(png, {}, { text: true, blocks: true, hocr: output.hocr, pdf: output.pdf });
+        return data;
+      } catch (e) {
+        throw new OcrWorkerError(`OCR worker rejected the page: ${describe(e)}`, { cause: e });
+      }
+    },
+    async terminate() {
+      if (terminating) return exited;
+      terminating = true;
+      // tesseract.js's terminate() asks the thread to stop without waiting for it.
+      await worker.terminate().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, EXIT_WAIT_MS)))]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+function isNodeWorker(x: unknown): x is NodeWorker {
+  return typeof x === 'object' && x !== null && typeof (x as NodeWorker).once === 'function' && typeof (x as NodeWorker).terminate === 'function';
+}
+
+function describe(e: unknown): string {
+  const s = e instanceof Error ? e.message : String(e);
+  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
+}

@@ -1,0 +1,20 @@
+import type { JobHandlers } from '../queue/index.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { STAGE_RETRIES as s, type Jobs } from './catalogue.ts';
+import { splitBookJob } from './stages/split-book.job.ts';
+import { makeMaster } from './stages/make-master.job.ts';
+import { ocrPage } from './stages/ocr-page.job.ts';
+import { indexPage } from './stages/index-page.job.ts';
+import { completeBookJob } from './stages/complete-book.job.ts';
+
+/** The one place where every job name gets its handler (a missing one does not compile). */
+export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
+  const handlers = {
+    'book.split': (data, ctx) => splitBookJob(deps, data, ctx, s['book.split'].attempts),
+    'page.master': (data, ctx) => makeMaster(deps, data, ctx, s['page.master'].attempts),
+    'page.ocr': (data, ctx) => ocrPage(deps, data, ctx, s['page.ocr'].attempts),
+    'page.index': (data, ctx) => indexPage(deps, data, ctx, s['page.index'].attempts),
+    'book.complete': (data, ctx) => completeBookJob(deps, data, ctx),
+  } satisfies JobHandlers<Jobs>;
+  return handlers;
+}

@@ -1,0 +1,52 @@
+import { PermanentError } from '../../common/index.ts';
+import { completeBook, getBook, recordEvent, refreshBookCounts, type BookSummary } from '../../archive/index.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import type { JobContext, JobOutcome } from '../../queue/index.ts';
+import type { JobOf } from '../catalogue.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'log'>;
+
+/**
+ * Fan-in: runs after every page of a batch ended. Counts come from the pages themselves, so it is
+ * idempotent and also right after a retry of some pages. While other pages are still pending (a
+ * retry running alongside), the book stays in processing and that batch's completion finishes it.
+ */
+export async function completeBookJob(deps: Deps, job: JobOf<'book.complete'>, _ctx: JobContext): Promise<JobOutcome> {
+  const book = await getBook(deps.db, job.bookId);
+  if (!book) throw new PermanentError(`book ${job.bookId} does not exist`);
+  if (book.status === 'failed') return 'skipped';
+  const counts = await refreshBookCounts(deps.db, job.bookId);
+  if (counts.pending > 0) return 'skipped';
+
+  const stats = await deps.db.query<{ mean: number | null; first: Date | null }>(
+    `SELECT avg(ocr_confidence)::float8 AS mean,
+            (SELECT min(occurred_at) FROM processing_events WHERE book_id = $1 AND event_type = 'ingestion') AS first
+       FROM pages WHERE book_id = $1 AND status = 'done'`,
+    [job.bookId],
+  );
+  const failures = await deps.db.query<{ sequence: number; failure_reason: string | null }>(
+    `SELECT sequence, failure_reason FROM pages WHERE book_id = $1 AND status = 'failed' ORDER BY sequence`,
+    [job.bookId],
+  );
+  const start = stats.rows[0]?.first ?? book.createdAt;
+  const seconds = Math.max(0.001, (Date.now() - new Date(start).getTime()) / 1000);
+  const summary: BookSummary = {
+    pages: counts.pages,
+    done: counts.done,
+    failed: counts.failed,
+    meanOcrConfidence: stats.rows[0]?.mean ?? null,
+    failures: failures.rows.map((f) => ({ sequence: f.sequence, reason: f.failure_reason ?? 'unknown' })),
+    processingSeconds: Math.round(seconds * 10) / 10,
+    pagesPerMinute: counts.done > 0 ? Math.round((counts.done / seconds) * 60 * 10) / 10 : null,
+  };
+  const status = counts.pages > 0 && counts.failed === counts.pages ? 'failed' : counts.failed > 0 ? 'complete_with_failures' : 'complete';
+  await completeBook(deps.db, job.bookId, status, summary);
+  await recordEvent(deps.db, {
+    bookId: job.bookId,
+    type: 'accession',
+    agent: 'arkiva book.complete',
+    outcome: counts.failed > 0 ? 'warning' : 'success',
+    detail: `${counts.done} of ${counts.pages} pages archived, ${counts.failed} failed`,
+  });
+  return 'done';
+}

@@ -1,0 +1,62 @@
+import { PermanentError } from '../../common/index.ts';
+import { findObject, markPageDone, recordEvent } from '../../archive/index.ts';
+import { readObject } from '../../storage/read-object.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import type { JobContext, JobOutcome } from '../../queue/index.ts';
+import type { JobOf } from '../catalogue.ts';
+import type { ArchivedOcr } from './ocr-page.job.ts';
+import { runPageStage } from './page-stage.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
+
+const BATCH = 500;
+
+/**
+ * OCR result → page_words rows (replacing any earlier revision's), then the page is done. Runs in
+ * one transaction, so a crash leaves either the old index or the new one, never half.
+ */
+export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobContext, maxAttempts: number): Promise<JobOutcome> {
+  return runPageStage(deps, 'page.index', job, ctx, maxAttempts, async (page) => {
+    if (page.indexedRevision === job.revision && page.status === 'done') return 'skipped';
+    const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
+    const ocr = await findObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' });
+    if (!ocr) throw new Error(`page ${page.sequence} has no OCR result yet`);
+    const started = Date.now();
+    let archived: ArchivedOcr;
+    try {
+      archived = JSON.parse((await readObject(deps.store, ocr.storeKey, { expectedSha256: ocr.sha256 })).toString('utf8')) as ArchivedOcr;
+    } catch (e) {
+      throw new PermanentError(`page ${page.sequence}: OCR result unreadable (${(e as Error).message})`);
+    }
+    const words = archived.words.filter((w) => w.text.trim() !== '');
+    await deps.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM page_words WHERE page_id = $1', [job.pageId]);
+      for (let i = 0; i < words.length; i += BATCH) {
+        const slice = words.slice(i, i + BATCH);
+        const params: unknown[] = [];
+        const values = slice.map((w, j) => {
+          const b = params.length;
+          params.push(job.pageId, job.revision, i + j, job.bookId, w.text, w.confidence, w.line, w.block,
+            Math.round(w.bbox.x0), Math.round(w.bbox.y0), Math.round(w.bbox.x1), Math.round(w.bbox.y1));
+          return `(${Array.from({ length: 12 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+        });
+        await tx.query(
+          `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1)
+           VALUES ${values.join(', ')}`,
+          params,
+        );
+      }
+      await markPageDone(tx, job.pageId, job.revision);
+    });
+    await recordEvent(deps.db, {
+      bookId: job.bookId,
+      pageId: job.pageId,
+      type: 'indexing',
+      agent: 'arkiva page.index',
+      outcome: 'success',
+      detail: `${words.length} words indexed (revision ${job.revision})`,
+      durationMs: Date.now() - started,
+    });
+    return 'done';
+  });
+}

@@ -1,0 +1,50 @@
+import { PermanentError, type Logger } from '../../common/index.ts';
+import type { Queryable } from '../../db/index.ts';
+import { getPage, markPageFailed, markPageStage, recordEvent, type Page } from '../../archive/index.ts';
+import type { JobContext, JobOutcome } from '../../queue/index.ts';
+import type { PageStage } from '../catalogue.ts';
+
+/** The data every page stage receives. */
+export interface PageJob {
+  bookId: string;
+  pageId: string;
+  revision: number;
+}
+
+/**
+ * Runs one stage of one page with the rules every stage shares: a stale job (the page moved to a
+ * newer revision) or a page that already failed is skipped; the page's failure is recorded with
+ * its reason on the last attempt (or a PermanentError), so the book goes on without it.
+ */
+export async function runPageStage(
+  deps: { db: Queryable; log: Logger },
+  stage: PageStage,
+  job: PageJob,
+  ctx: JobContext,
+  maxAttempts: number,
+  work: (page: Page) => Promise<JobOutcome>,
+): Promise<JobOutcome> {
+  const page = await getPage(deps.db, job.pageId);
+  if (!page || page.bookId !== job.bookId) throw new PermanentError(`page ${job.pageId} of book ${job.bookId} does not exist`);
+  if (page.revision !== job.revision || page.status === 'failed') return 'skipped';
+  await markPageStage(deps.db, page.id, stage);
+  try {
+    return await work(page);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    const final = e instanceof PermanentError || ctx.attempt >= maxAttempts;
+    ctx.log.warn({ bookId: job.bookId, pageId: job.pageId, stage, attempt: ctx.attempt, final, err: reason }, 'page stage failed');
+    if (final) {
+      await markPageFailed(deps.db, page.id, stage, `${stage}: ${reason}`);
+      await recordEvent(deps.db, {
+        bookId: job.bookId,
+        pageId: job.pageId,
+        type: stage === 'page.ocr' ? 'ocr' : stage === 'page.index' ? 'indexing' : 'normalization',
+        agent: `arkiva ${stage}`,
+        outcome: 'failure',
+        detail: reason,
+      });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { AppError, PermanentError } from '../../common/index.ts';
+import {
+  findObject, getBook, markPageFailed, recordEvent, recordObject, setBookPageCount, setBookStatus, upsertPage,
+} from '../../archive/index.ts';
+import { splitBook } from '../../ingest/split.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import type { JobContext, JobOutcome } from '../../queue/index.ts';
+import type { JobOf } from '../catalogue.ts';
+import { bookFlow } from '../flows.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
+
+/**
+ * Original → page sources, one page row each, then the page stages fanned out with book
+ * completion as fan-in. A page that cannot be taken from the original is recorded as failed with
+ * its reason; the others go on. Re-running it finds the pages and objects already recorded.
+ */
+export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: JobContext, maxAttempts: number): Promise<JobOutcome> {
+  const book = await getBook(deps.db, job.bookId);
+  if (!book) throw new PermanentError(`book ${job.bookId} does not exist`);
+  if (book.status === 'failed') return 'skipped';
+  const original = await findObject(deps.db, { bookId: book.id, role: 'original' });
+  if (!original) throw new PermanentError(`book ${book.id} has no original recorded`);
+
+  await setBookStatus(deps.db, book.id, 'splitting');
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-split-'));
+  const file = path.join(dir, 'original');
+  const started = Date.now();
+  try {
+    await pipeline(await deps.store.get(original.storeKey), fs.createWriteStream(file));
+    const pages: { id: string; revision: number }[] = [];
+    let total = 0;
+    let failed = 0;
+    for await (const src of splitBook({ path: file }, { maxPixels: deps.config.ingest.maxPixels, maxPages: deps.config.ingest.maxPages })) {
+      if (ctx.signal.aborted) throw new Error('worker shutting down');
+      total++;
+      const page = await upsertPage(deps.db, book.id, src.sequence);
+      if (!src.ok) {
+        failed++;
+        if (page.status !== 'failed') {
+          await markPageFailed(deps.db, page.id, 'book.split', src.reason);
+          await recordEvent(deps.db, { bookId: book.id, pageId: page.id, type: 'capture', agent: 'arkiva book.split', outcome: 'failure', detail: src.reason });
+        }
+        continue;
+      }
+      const place = { bookId: book.id, pageId: page.id, role: 'source' as const, revision: page.revision };
+      if (!(await findObject(deps.db, place))) {
+        const put = await deps.store.putContentAddressed('sources', src.image, { contentType: src.mediaType });
+        const { object } = await recordObject(deps.db, place, put, src.mediaType);
+        await recordEvent(deps.db, {
+          bookId: book.id, pageId: page.id, objectId: object.id, type: 'capture', agent: 'arkiva book.split', outcome: 'success',
+          detail: `${src.origin}: ${src.width}x${src.height}, sha256 ${put.sha256}`,
+        });
+      }
+      if (page.status !== 'failed' && page.status !== 'done') pages.push({ id: page.id, revision: page.revision });
+    }
+    if (total === 0) throw new PermanentError('the original holds no pages');
+    await setBookPageCount(deps.db, book.id, total);
+    await recordEvent(deps.db, {
+      bookId: book.id, objectId: original.id, type: 'validation', agent: 'arkiva book.split', outcome: failed > 0 ? 'warning' : 'success',
+      detail: `${total} pages found, ${failed} unreadable`, durationMs: Date.now() - started,
+    });
+    // Deterministic job ids: a re-run of this job while the flow is pending adds nothing.
+    await deps.queue.addFlow(bookFlow(book.id, pages, 'initial'));
+    return 'done';
+  } catch (e) {
+    const permanent = e instanceof PermanentError || (e instanceof AppError && e.status < 500);
+    if (permanent || ctx.attempt >= maxAttempts) {
+      const reason = e instanceof Error ? e.message : String(e);
+      await setBookStatus(deps.db, book.id, 'failed', reason);
+      await recordEvent(deps.db, { bookId: book.id, type: 'validation', agent: 'arkiva book.split', outcome: 'failure', detail: reason });
+      if (e instanceof AppError && permanent) throw new PermanentError(e.message, { cause: e });
+    }
+    throw e;
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A fresh run id for retries (so job ids do not collide with the first pass's kept jobs). */
+export function newRunId(): string {
+  return randomUUID().slice(0, 8);
+}
