@@ -3,6 +3,7 @@
  * endpoints and headers, on embedded deps (PGlite, filesystem store, in-process queue).
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './index.ts';
@@ -180,16 +181,19 @@ describe('API (embedded, no workers)', () => {
     expect(doc.components.schemas).toHaveProperty('Book');
     expect(doc.components.schemas).toHaveProperty('Error');
 
-    const ui = await t.app.inject({ method: 'GET', url: '/docs/' });
-    expect(ui.statusCode).toBe(200);
-    expect(ui.body).not.toMatch(/https?:\/\//);
-    const scripts = [...ui.body.matchAll(/src="([^"]+)"/g)].map((m) => m[1]!);
-    expect(scripts.length).toBeGreaterThan(0);
-    for (const src of scripts) {
-      const asset = await t.app.inject({ method: 'GET', url: new URL(src, 'http://x/docs/').pathname });
-      expect(asset.statusCode, src).toBe(200);
+    // Every script and stylesheet of the UI comes from the npm package, through this server.
+    for (const page of ['/docs', '/docs/']) {
+      const ui = await t.app.inject({ method: 'GET', url: page });
+      expect(ui.statusCode, page).toBe(200);
+      expect(ui.body).not.toMatch(/https?:\/\//);
+      const assets = [...ui.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.length).toBeGreaterThanOrEqual(5);
+      for (const src of assets) {
+        const asset = await t.app.inject({ method: 'GET', url: new URL(src, `http://x${page}`).pathname });
+        expect(asset.statusCode, src).toBe(200);
+      }
+      expect(ui.headers['content-security-policy']).toContain("script-src 'self'");
     }
-    expect(ui.headers['content-security-policy']).toContain("script-src 'self'");
   });
 
   it('reports health, readiness, metrics and the dashboard', async () => {
@@ -220,6 +224,27 @@ describe('API (embedded, no workers)', () => {
     // Self-contained: no external script, style or image.
     expect(dash.body).not.toMatch(/<script|<link|src=|https?:\/\//);
     expect(dash.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-/);
+  });
+
+  it('answers 503 from /ready naming the part that is down, and still serves the other metrics', async () => {
+    const queue = Object.create(t.deps.queue) as typeof t.deps.queue;
+    queue.counts = () => Promise.reject(new Error('redis: connection refused'));
+    const app = await buildApp({ ...t.deps, queue }, { logRequests: false });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ status: 'not ready', checks: { database: 'ok', store: 'ok', queue: 'down' }, message: 'down: queue' });
+      expect(ready.body).not.toContain('refused');
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toMatch(/^arkiva_metrics_source_up\{source="queue"\} 0$/m);
+      expect(metrics.body).toMatch(/^arkiva_books_total\{status="received"\} \d+$/m);
+      const dash = await app.inject({ method: 'GET', url: '/queues' });
+      expect(dash.statusCode).toBe(200);
+      expect(dash.body).toContain('queue counts unavailable');
+    } finally {
+      await app.close();
+    }
   });
 
   it('sets security headers on every answer', async () => {
@@ -258,12 +283,12 @@ describe('API upload limit', () => {
     expect(mp.json().error).toMatchObject({ code: 'ERR_PAYLOAD_TOO_LARGE' });
     expect(mp.json().error.message).toMatch(/20000 bytes.*nothing was archived/);
 
-    // Raw and chunked (no Content-Length): the limit is enforced on the bytes themselves.
+    // Raw and streamed (no Content-Length): the limit is enforced on the bytes themselves.
     const raw = await limited.inject({
       method: 'POST',
       url: '/books?registerType=birth&municipality=Vlor%C3%AB&year=1970',
-      headers: { 'content-type': 'image/tiff', 'transfer-encoding': 'chunked' },
-      payload: big,
+      headers: { 'content-type': 'image/tiff' },
+      payload: Readable.from([big.subarray(0, 15_000), big.subarray(15_000)]),
     });
     expect(raw.statusCode, raw.body).toBe(413);
     // Raw with a Content-Length over the limit: refused before reading.

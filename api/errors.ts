@@ -26,7 +26,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorResponse(err);
     if (status >= 500) req.log.error({ err, code: body.error.code }, 'request failed');
-    else req.log.info({ code: body.error.code, status, msg: body.error.message }, 'request refused');
+    else req.log.info({ code: body.error.code, status, reason: body.error.message }, 'request refused');
     // A download may have set its headers before failing: they must not describe the error body.
     for (const h of DOWNLOAD_HEADERS) reply.removeHeader(h);
     return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);

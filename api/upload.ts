@@ -8,11 +8,9 @@ export interface Upload {
   fields: Record<string, string>;
   /** The file's bytes; errors (never ends) when the client sent more than the limit. */
   stream: Readable;
-  /** The media type the client declared (a hint only: formats are detected from the bytes). */
-  declaredType: string | undefined;
   /** True once the body went over the limit. */
   tooLarge(): boolean;
-  /** Reads what follows the file part, so the connection stays usable. */
+  /** Reads what follows the file part (best effort: the file has been used by then). */
   finish(): Promise<void>;
   /** Stops reading the upload (after an error answered before the bytes were consumed). */
   abort(): void;
@@ -58,12 +56,15 @@ export async function openUpload(req: FastifyRequest, opts: UploadOptions): Prom
       body.resume();
     };
     body.on('error', (e) => guard.destroy(e));
+    // A client that goes away mid-upload must leave a failed stream, never a short one that ended.
+    body.on('close', () => {
+      if (!body.readableEnded) guard.destroy(new AppError('ERR_VALIDATION', 'the upload was interrupted'));
+    });
     guard.on('error', drop);
     body.pipe(guard);
     return {
       fields: {},
       stream: guard,
-      declaredType: req.headers['content-type']?.split(';')[0]?.trim(),
       tooLarge: () => guard.exceeded,
       finish: async () => undefined,
       abort: () => {
@@ -110,14 +111,18 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
   return {
     fields,
     stream: guard,
-    declaredType: file.mimetype,
     tooLarge: () => guard.exceeded,
     async finish() {
-      for (;;) {
-        const next = await parts.next();
-        if (next.done) return;
-        // Parts after the file are not used; read them so busboy reaches the end of the body.
-        if (next.value.type === 'file') next.value.file.resume();
+      // Parts after the file are not used; read them so busboy reaches the end of the body. The
+      // upload is archived by now, so a problem here (a second file, say) must not turn into an error answer.
+      try {
+        for (;;) {
+          const next = await parts.next();
+          if (next.done) return;
+          if (next.value.type === 'file') next.value.file.resume();
+        }
+      } catch (e) {
+        req.log.info({ code: (e as { code?: unknown }).code }, 'ignored the parts after the uploaded file');
       }
     },
     abort() {

@@ -125,6 +125,29 @@ export function describeDbConformance(name: string, makeHarness: () => DbHarness
         }
       });
 
+      it('rolls a failing migration back completely and records nothing', async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'arkiva-migrations-'));
+        try {
+          for (const f of await fs.readdir(MIGRATIONS_DIR)) await fs.copyFile(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
+          const next = (await readMigrations(MIGRATIONS_DIR)).length + 1;
+          await fs.writeFile(
+            path.join(dir, `${String(next).padStart(3, '0')}_broken.sql`),
+            'CREATE TABLE half_done (x int);\nALTER TABLE books ADD COLUMN half_done int;\nSELECT no_such_function();\n',
+          );
+          const e = await caught(migrate(db, log, { dir }));
+          expect(isDbError(e, '42883')).toBe(true);
+          const { rows } = await db.query<{ t: string | null; col: number; recorded: number }>(
+            `SELECT to_regclass('half_done')::text AS t,
+                    (SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'books' AND column_name = 'half_done') AS col,
+                    (SELECT count(*) FROM schema_migrations WHERE version = $1) AS recorded`,
+            [next],
+          );
+          expect(rows[0]).toEqual({ t: null, col: 0, recorded: 0 });
+        } finally {
+          await fs.rm(dir, { recursive: true, force: true });
+        }
+      });
+
       it('refuses to run when the database has a migration this code does not know', async () => {
         await db.query("INSERT INTO schema_migrations (version, name, sha256) VALUES (9999, 'from_the_future', $1)", ['0'.repeat(64)]);
         try {

@@ -97,6 +97,22 @@ describe.runIf(databaseUrl !== undefined)('PostgreSQL', () => {
       }
     });
 
+    it('keeps its search_path and time zone when the URL carries startup options of its own', async () => {
+      const schema = `test_${hex(6)}`;
+      const withOptions = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c statement_timeout=7s')}`;
+      const db = await PgDb.open({ url: withOptions, schema, poolSize: 1 }, log);
+      try {
+        const { rows } = await db.query('SELECT current_schema() AS schema, current_setting($1) AS timeout, current_setting($2) AS zone', [
+          'statement_timeout',
+          'TimeZone',
+        ]);
+        expect(rows[0]).toEqual({ schema, timeout: '7s', zone: 'UTC' });
+      } finally {
+        await db.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+        await db.close();
+      }
+    });
+
     it('opens without migrating when asked to', async () => {
       const schema = `test_${hex(6)}`;
       const db = await openDb({ kind: 'pg', url, schema }, log, { migrate: false });

@@ -115,17 +115,10 @@ export async function migrate(db: MigratableDb, log: Logger, opts: { dir?: strin
   for (const file of files) {
     if (done.has(file.version)) continue;
     const started = Date.now();
-    const ran = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema()))', [LOCK_CLASS]);
-      // Another process may have applied it while we waited for the lock.
-      const { rows } = await tx.query<{ sha256: string }>('SELECT sha256 FROM schema_migrations WHERE version = $1', [file.version]);
-      if (rows[0]) {
-        if (rows[0].sha256 !== file.sha256) throw changedError(file);
-        return false;
-      }
-      await tx.runScript(file.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)', [file.version, file.name, file.sha256]);
-      return true;
+    const ran = await applyOne(db, file).catch((e: unknown) => {
+      // The driver's error names the statement but not the file it came from.
+      log.error({ err: e, version: file.version, migration: file.name }, 'migration failed and was rolled back');
+      throw e;
     });
     if (ran) {
       applied.push(file.version);
@@ -135,6 +128,22 @@ export async function migrate(db: MigratableDb, log: Logger, opts: { dir?: strin
   const current = files.at(-1)?.version ?? 0;
   if (applied.length > 0) log.info({ applied, current }, 'database schema up to date');
   return { applied, current };
+}
+
+// Applies one migration in its own transaction; false when another process got there first.
+function applyOne(db: MigratableDb, file: MigrationFile): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext(current_schema()))', [LOCK_CLASS]);
+    // Another process may have applied it while we waited for the lock.
+    const { rows } = await tx.query<{ sha256: string }>('SELECT sha256 FROM schema_migrations WHERE version = $1', [file.version]);
+    if (rows[0]) {
+      if (rows[0].sha256 !== file.sha256) throw changedError(file);
+      return false;
+    }
+    await tx.runScript(file.sql);
+    await tx.query('INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)', [file.version, file.name, file.sha256]);
+    return true;
+  });
 }
 
 // Prerequisites of every migration: the pg_trgm extension (fuzzy search of names) and the

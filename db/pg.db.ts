@@ -9,6 +9,7 @@ import { OID, asText, mapArray, parseInt8 } from './type-parsers.ts';
 
 /** Connection settings of a PgDb. */
 export interface PgDbOptions {
+  /** PostgreSQL connection string. */
   url: string;
   /** Schema holding the archive's tables; created when missing. */
   schema: string;
@@ -20,8 +21,8 @@ export interface PgDbOptions {
 
 type TextParser = (text: string) => unknown;
 
-// Installed on this pool's clients only: pg.types.setTypeParser would change every pg user in
-// the process (BullMQ does not use pg, but a library or test might).
+// Installed on this pool's clients only: pg.types.setTypeParser is process-wide and would
+// change what every other pg user in the process gets back.
 const builtin = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => TextParser;
 const parseTextArray = builtin(OID.textArray);
 
@@ -41,6 +42,21 @@ const typeParsers = {
 // Backslash-escapes what libpq's `options` splitting treats specially.
 function startupOption(name: string, value: string): string {
   return `-c ${name}=${value.replaceAll('\\', '\\\\').replaceAll(' ', '\\ ')}`;
+}
+
+// pg lets an `options` parameter in the URL replace the `options` setting wholesale, which would
+// silently drop search_path (tables landing in public): move it out of the URL and keep both.
+function withStartupOptions(url: string, ours: string): { connectionString: string; options: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, options: ours };
+  }
+  const theirs = parsed.searchParams.get('options');
+  if (theirs === null) return { connectionString: url, options: ours };
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: `${theirs} ${ours}` };
 }
 
 // Forces the extended protocol even without parameters: one statement per call, exactly like
@@ -102,8 +118,7 @@ export class PgDb implements MigratableDb {
     const { url, schema } = options;
     const searchPath = schema === 'public' ? 'public' : `${quoteIdent(schema)}, public`;
     const pool = new pg.Pool({
-      connectionString: url,
-      options: `${startupOption('search_path', searchPath)} ${startupOption('TimeZone', 'UTC')}`,
+      ...withStartupOptions(url, `${startupOption('search_path', searchPath)} ${startupOption('TimeZone', 'UTC')}`),
       types: typeParsers,
       application_name: options.applicationName ?? 'arkiva',
       max: options.poolSize ?? 10,

@@ -143,7 +143,7 @@ describe('folder books', () => {
   });
 
   it('fails a truncated JPEG page with a reason and keeps going', async () => {
-    const jpeg = await sharp({ create: { width: 300, height: 300, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
     const dir = await folder('truncated', { 'a.jpg': jpeg.subarray(0, jpeg.length / 2), 'b.jpg': jpeg });
     const pages = await collect(dir);
     expect(pages.map((p) => p.ok)).toEqual([false, true]);
@@ -197,6 +197,20 @@ describe('ZIP books', () => {
       '5 ok zip entry scans/page-10.png',
     ]);
     expect(pages[1]).toMatchObject({ width: 20, height: 30, mediaType: 'image/jpeg' });
+  });
+
+  it('splits a truncated multi-page TIFF entry: intact frames, then one failed page for the lost rest', async () => {
+    const pages = await Promise.all([1, 2, 3].map((i) => image(200, 300, 'png', 60 * i)));
+    const tiff = await sharp(pages, { join: { animated: true } }).removeAlpha().tiff({ compression: 'none' }).toBuffer();
+    const file = await zip('cut-tiff.zip', [['book.tif', tiff.subarray(0, Math.floor(tiff.length * 0.8))]]);
+    expect(okOrigins(await collect(file))).toEqual(['1 ok zip entry book.tif, tiff frame 1', '2 ok zip entry book.tif, tiff frame 2', '3 failed zip entry book.tif, tiff frame 3']);
+  });
+
+  it('gives an EXIF-rotated JPEG its upright size and keeps its bytes', async () => {
+    const jpeg = await sharp({ create: { width: 60, height: 40, channels: 3, background: '#ddd' } }).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const [page] = await collect(await zip('phone.zip', [['IMG_0001.jpg', jpeg]]));
+    expect(page).toMatchObject({ ok: true, width: 40, height: 60, extraction: 'original' });
+    if (page?.ok) expect(page.image.equals(jpeg)).toBe(true);
   });
 
   it('refuses an entry named ../evil.png before reading any page', async () => {

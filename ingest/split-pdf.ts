@@ -345,8 +345,23 @@ function orientationOf(t: Matrix): Orientation | undefined {
   return undefined;
 }
 
-/** Drops an opaque alpha or flattens onto white, then keeps one channel when every pixel is neutral. */
-function toRaw(img: RawImage): { data: Buffer; channels: 1 | 3 } {
+type Raw = { data: Buffer; channels: 1 | 3 | 4 };
+
+/** The single grey channel of an RGB(A) buffer when every pixel is neutral and opaque, else undefined. */
+function neutralGrey(src: Uint8Array | Uint8ClampedArray, pixels: number, step: 3 | 4): Buffer | undefined {
+  for (let p = 0, i = 0; p < pixels; p++, i += step) {
+    if (src[i] !== src[i + 1] || src[i] !== src[i + 2] || (step === 4 && src[i + 3] !== 255)) return undefined;
+  }
+  const grey = Buffer.alloc(pixels);
+  for (let p = 0; p < pixels; p++) grey[p] = src[p * step]!;
+  return grey;
+}
+
+/**
+ * pdfjs image data as sharp raw input: 1-bit expanded to grey, translucent pixels flattened onto
+ * white (the page they sit on), neutral colour reduced to one channel. Buffers are views where possible.
+ */
+function toRaw(img: RawImage): Raw {
   const { width, height, kind } = img;
   const pixels = width * height;
   const src = img.data;
@@ -360,35 +375,34 @@ function toRaw(img: RawImage): { data: Buffer; channels: 1 | 3 } {
     }
     return { data: out, channels: 1 };
   }
-  const step = kind === 3 ? 4 : 3;
   if (kind !== 2 && kind !== 3) throw new Error(`unknown image kind ${kind}`);
+  const step = kind === 3 ? 4 : 3;
   if (src.length < pixels * step) throw new Error('image data is shorter than its size');
-  let rgb: Buffer;
-  if (step === 4) {
-    rgb = Buffer.alloc(pixels * 3);
-    for (let p = 0; p < pixels; p++) {
-      const a = src[p * 4 + 3]!;
-      for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round((src[p * 4 + c]! * a + 255 * (255 - a)) / 255);
-    }
-  } else {
-    rgb = Buffer.from(src.buffer, src.byteOffset, pixels * 3);
-  }
+  const grey = neutralGrey(src, pixels, step);
+  if (grey) return { data: grey, channels: 1 };
+  const view = Buffer.from(src.buffer, src.byteOffset, pixels * step);
+  if (step === 3) return { data: view, channels: 3 };
+  let opaque = true;
+  for (let i = 3; i < view.length && opaque; i += 4) opaque = view[i] === 255;
+  if (opaque) return { data: view, channels: 4 };
+  const rgb = Buffer.alloc(pixels * 3);
   for (let p = 0; p < pixels; p++) {
-    if (rgb[p * 3] !== rgb[p * 3 + 1] || rgb[p * 3] !== rgb[p * 3 + 2]) return { data: rgb, channels: 3 };
+    const a = view[p * 4 + 3]!;
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round((view[p * 4 + c]! * a + 255 * (255 - a)) / 255);
   }
-  const grey = Buffer.alloc(pixels);
-  for (let p = 0; p < pixels; p++) grey[p] = rgb[p * 3]!;
-  return { data: grey, channels: 1 };
+  return { data: rgb, channels: 3 };
 }
 
 async function encodePng(
-  raw: { data: Buffer; channels: 1 | 3 },
+  raw: Raw,
   width: number,
   height: number,
   turn: Orientation | undefined,
   dpi: { x?: number; y?: number },
 ): Promise<{ image: Buffer; width: number; height: number }> {
   let s = sharp(raw.data, { raw: { width, height, channels: raw.channels } });
+  // Only opaque RGBA reaches here (see toRaw): the alpha carries nothing.
+  if (raw.channels === 4) s = s.removeAlpha();
   if (turn?.flop) s = s.flop();
   if (turn?.rotate) s = s.rotate(turn.rotate);
   s = s.toColourspace(raw.channels === 1 ? 'b-w' : 'srgb');
@@ -422,16 +436,10 @@ async function renderPage(doc: PDFDocumentProxy, page: PDFPageProxy, maxPixels: 
   const target = factory.create(width, height);
   try {
     await page.render({ canvas: target.canvas as never, viewport }).promise;
+    // The canvas starts white and pdfjs paints opaque, so the RGBA is opaque.
     const rgba = target.context.getImageData(0, 0, width, height).data;
-    const rgb = Buffer.alloc(width * height * 3);
-    // The canvas starts white and pdfjs paints opaque, so alpha carries nothing.
-    for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
-      rgb[q] = rgba[p]!;
-      rgb[q + 1] = rgba[p + 1]!;
-      rgb[q + 2] = rgba[p + 2]!;
-    }
     const dpi = roundDpi(72 * scale);
-    const out = await encodePng(toRaw({ width, height, kind: 2, data: rgb }), width, height, undefined, { x: dpi, y: dpi });
+    const out = await encodePng(toRaw({ width, height, kind: 3, data: rgba }), width, height, undefined, { x: dpi, y: dpi });
     return { ok: true, mediaType: 'image/png', ...out, dpiX: dpi, dpiY: dpi, extraction: 'pdf-render' };
   } finally {
     factory.destroy(target);

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { PermanentError } from '../../common/index.ts';
 import { findObject, recordEvent, recordObject, setPageImageInfo } from '../../archive/index.ts';
 import { readObject } from '../../storage/index.ts';
@@ -38,7 +38,7 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
     const input = await readObject(deps.store, source.storeKey, { expectedSha256: source.sha256 });
 
     const opts = { limitInputPixels: deps.config.ingest.maxPixels, failOn: 'error' as const };
-    let meta: sharp.Metadata;
+    let meta: Metadata;
     try {
       meta = await sharp(input, opts).metadata();
     } catch (e) {
