@@ -81,7 +81,7 @@ export async function sendObject(
   }
   if (range) return reply.send(body);
   const check = new FixityCheck(obj.sha256, obj.size);
-  check.on('error', (err) => req.log.error({ err, objectId: obj.id, key: obj.storeKey }, 'download aborted: object fails its fixity check'));
+  check.on('error', (err) => req.log.error({ err, objectId: obj.id, key: obj.storeKey }, 'download aborted (read failure or fixity mismatch)'));
   pipeline(body, check, () => undefined);
   return reply.send(check);
 }

@@ -3,6 +3,8 @@
  * follow, download with validators, replace a page.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerHandle } from '../queue/index.ts';
 import { startWorkers } from '../workers/index.ts';
@@ -128,6 +130,24 @@ describe('API over the pipeline', () => {
     expect(wrongType.json().error.code).toBe('ERR_UNSUPPORTED_MEDIA');
     const noPage = await t.app.inject({ method: 'PUT', url: `/books/${bookId}/pages/9/image`, headers: { 'content-type': 'image/png' }, payload: png });
     expect(noPage.json().error.code).toBe('ERR_PAGE_NOT_FOUND');
+
+    // Bytes that no longer match the archive's record are never delivered whole.
+    const thumb = (await t.deps.db.query<{ store_key: string; size: string }>(
+      `SELECT o.store_key, o.size FROM stored_objects o JOIN pages p ON p.id = o.page_id
+        WHERE o.book_id = $1 AND p.sequence = 3 AND o.variant = 'thumb-jpeg' AND o.superseded_at IS NULL`,
+      [bookId],
+    )).rows[0]!;
+    const file = path.join(t.dir, 'objects', ...thumb.store_key.split('/'));
+    const bytes = await fs.promises.readFile(file);
+    bytes[bytes.length - 10]! ^= 0xff;
+    await fs.promises.chmod(file, 0o644).catch(() => undefined);
+    await fs.promises.writeFile(file, bytes);
+    // A thumbnail is one chunk, held back until checked: the failure comes before any byte is sent.
+    // (A larger object sends all but its last chunk and then breaks the connection.)
+    const corrupt = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/3/derivatives/thumb-jpeg` });
+    expect(corrupt.statusCode).toBe(500);
+    expect(corrupt.json().error.code).toBe('ERR_INTEGRITY');
+    expect(corrupt.rawPayload.length).toBeLessThan(Number(thumb.size));
 
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/^arkiva_pages_total\{status="done"\} 3$/m);

@@ -5,7 +5,7 @@ export type Logger = Pick<PinoLogger, 'fatal' | 'error' | 'warn' | 'info' | 'deb
 
 /** Personal-data fields removed from every log line, wherever they appear. */
 export const REDACTED_PATHS = [
-  'name', '*.name', 'names', '*.names', 'firstName', '*.firstName', 'lastName', '*.lastName',
+  'names', '*.names', 'personName', '*.personName', 'firstName', '*.firstName', 'lastName', '*.lastName',
   'recordId', '*.recordId', 'text', '*.text', 'password', '*.password', 'token', '*.token',
   'req.headers.authorization', 'req.headers.cookie',
 ];

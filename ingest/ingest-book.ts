@@ -84,13 +84,15 @@ async function openSource(source: BookSource): Promise<{ stream: Readable; forma
   }
   const input = source.kind === 'file' ? await openFile(source.path) : source.stream;
   const { head, stream } = await peek(input, 1024);
-  const detected = detectFormat(head);
-  const format: SourceFormat | undefined =
-    detected === 'tiff' ? 'tiff' : detected === 'pdf' ? 'pdf' : detected === 'zip' ? 'zip' : detected === 'png' || detected === 'jpeg' ? 'images' : undefined;
-  if (!format) {
+  let detected: ReturnType<typeof detectFormat>;
+  try {
+    detected = detectFormat(head);
+  } catch (e) {
+    input.destroy();
     stream.destroy();
-    throw new AppError('ERR_UNSUPPORTED_MEDIA', `a book must be a TIFF, a PDF, a ZIP of page images or a page image, not ${detected}`);
+    throw e;
   }
+  const format: SourceFormat = detected === 'tiff' ? 'tiff' : detected === 'pdf' ? 'pdf' : detected === 'zip' ? 'zip' : 'images';
   return { stream, format };
 }
 

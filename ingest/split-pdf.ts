@@ -10,6 +10,9 @@ import type { PageDraft, SplitContext } from './split.ts';
 /** Resolution at which pages that are not a single image are rasterised (lowered to fit maxPixels). */
 export const PDF_RENDER_DPI = 300;
 
+// Below this share of the page's area, a page's only image is a picture on the page, not its scan.
+const MIN_IMAGE_COVERAGE = 0.5;
+
 // A decoded image reaches page.objs after the operator list resolves; a big JPX can take a while.
 const IMAGE_WAIT_MS = 120_000;
 
@@ -47,7 +50,7 @@ interface RawImage {
 
 /** What the operator list says about a page: painted by exactly one image, or needs rendering. */
 type PagePlan =
-  | { kind: 'image'; objId?: string; inline?: RawImage; width: number; height: number; transform: Matrix }
+  | { kind: 'image'; objId?: string; inline?: RawImage; width: number; height: number; transform: Matrix; turn: Orientation }
   | { kind: 'render'; why: string };
 
 const DELIMITERS = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
@@ -223,7 +226,7 @@ async function splitPage(lib: Pdfjs, doc: PDFDocumentProxy, n: number, maxPixels
       try {
         const raw = plan.inline ?? (await waitForImage(page, plan.objId!));
         if (!raw) return fail(origin, 'its image cannot be decoded');
-        return { ...(await encodeImage(raw, plan.transform)), origin };
+        return { ...(await encodeImage(raw, plan.transform, plan.turn)), origin };
       } catch (e) {
         return fail(origin, `its image cannot be extracted: ${errorMessage(e)}`);
       }
@@ -267,7 +270,7 @@ function planPage(lib: Pdfjs, fnArray: number[], argsArray: unknown[][], page: P
   let ctm: Matrix = [1, 0, 0, 1, 0, 0];
   let textMode = 0;
   const stack: Array<{ ctm: Matrix; textMode: number }> = [];
-  let found: Extract<PagePlan, { kind: 'image' }> | undefined;
+  let found: { source: { inline: RawImage } | { objId: string }; width: number; height: number; ctm: Matrix } | undefined;
   for (let i = 0; i < fnArray.length; i++) {
     const fn = fnArray[i]!;
     const args = argsArray[i] ?? [];
@@ -284,7 +287,7 @@ function planPage(lib: Pdfjs, fnArray: number[], argsArray: unknown[][], page: P
       const inline = fn === OPS.paintInlineImageXObject ? (args[0] as RawImage) : undefined;
       const width = inline ? inline.width : Number(args[1]);
       const height = inline ? inline.height : Number(args[2]);
-      found = { kind: 'image', width, height, transform: ctm, ...(inline ? { inline } : { objId: String(args[0]) }) };
+      found = { width, height, ctm, source: inline ? { inline } : { objId: String(args[0]) } };
     } else if (maskOrRepeat.has(fn) || fn === OPS.shadingFill) return { kind: 'render', why: 'painted by more than an image' };
     else if (fn === OPS.constructPath && paintPath.has(Number(args[0]))) return { kind: 'render', why: 'has vector graphics' };
     else if (paintPath.has(fn)) return { kind: 'render', why: 'has vector graphics' };
@@ -293,9 +296,15 @@ function planPage(lib: Pdfjs, fnArray: number[], argsArray: unknown[][], page: P
   }
   if (!found) return { kind: 'render', why: 'has no image' };
   // Image space (pixel x right, y down) → unit square → user space (CTM) → page view, upright.
-  const view = page.getViewport({ scale: 1 }).transform as Matrix;
+  const viewport = page.getViewport({ scale: 1 });
   const pixelToUnit: Matrix = [1 / found.width, 0, 0, -1 / found.height, 0, 1];
-  return { ...found, transform: multiply(view, multiply(found.transform, pixelToUnit)) };
+  const transform = multiply(viewport.transform as Matrix, multiply(found.ctm, pixelToUnit));
+  const turn = orientationOf(transform);
+  if (!turn) return { kind: 'render', why: 'its image is placed at an angle' };
+  // A small picture on an otherwise empty page is not the page: the page as seen is.
+  const area = Math.abs(transform[0] * transform[3] - transform[1] * transform[2]) * found.width * found.height;
+  if (area < MIN_IMAGE_COVERAGE * viewport.width * viewport.height) return { kind: 'render', why: 'its image covers little of the page' };
+  return { kind: 'image', ...found.source, width: found.width, height: found.height, transform, turn };
 }
 
 function waitForImage(page: PDFPageProxy, objId: string): Promise<RawImage | null> {
@@ -348,12 +357,15 @@ function orientationOf(t: Matrix): Orientation | undefined {
 type Raw = { data: Buffer; channels: 1 | 3 | 4 };
 
 /** The single grey channel of an RGB(A) buffer when every pixel is neutral and opaque, else undefined. */
-function neutralGrey(src: Uint8Array | Uint8ClampedArray, pixels: number, step: 3 | 4): Buffer | undefined {
+function neutralGrey(data: Uint8Array | Uint8ClampedArray, pixels: number, step: 3 | 4): Buffer | undefined {
+  // One monomorphic pass (pdfjs and the canvas hand over Uint8ClampedArrays; a plain view is faster).
+  const src = new Uint8Array(data.buffer, data.byteOffset, pixels * step);
+  const grey = Buffer.allocUnsafe(pixels);
   for (let p = 0, i = 0; p < pixels; p++, i += step) {
-    if (src[i] !== src[i + 1] || src[i] !== src[i + 2] || (step === 4 && src[i + 3] !== 255)) return undefined;
+    const v = src[i]!;
+    if (v !== src[i + 1] || v !== src[i + 2] || (step === 4 && src[i + 3] !== 255)) return undefined;
+    grey[p] = v;
   }
-  const grey = Buffer.alloc(pixels);
-  for (let p = 0; p < pixels; p++) grey[p] = src[p * step]!;
   return grey;
 }
 
@@ -411,9 +423,7 @@ async function encodePng(
   return { image: data, width: info.width, height: info.height };
 }
 
-async function encodeImage(img: RawImage, t: Matrix): Promise<Omit<ImageOk, 'origin'>> {
-  const turn = orientationOf(t);
-  if (!turn) throw new Error('the image is placed at an angle that is not a multiple of 90°');
+async function encodeImage(img: RawImage, t: Matrix, turn: Orientation): Promise<Omit<ImageOk, 'origin'>> {
   // Points per pixel along each image axis; 72 points per inch.
   const dpiU = roundDpi(72 / Math.hypot(t[0], t[1]));
   const dpiV = roundDpi(72 / Math.hypot(t[2], t[3]));

@@ -27,7 +27,7 @@ export {
 } from './limits.ts';
 export { readTiffLayout, splitTiff, type TiffLayout, type TiffFrame } from './split-tiff.ts';
 export { splitPdf, PDF_RENDER_DPI } from './split-pdf.ts';
-export { splitImageFile, splitFolder, listFolder, naturalCompare, type FolderEntry } from './split-images.ts';
+export { splitImageFile, splitFolder, listFolder, naturalCompare, isIgnoredName, type FolderEntry } from './split-images.ts';
 export { splitZip } from './split-zip.ts';
 
 /**

@@ -53,6 +53,9 @@ describe('box mapping', () => {
       `<span class='ocr_line' title="bbox 20 30 220 60; baseline 0.012 -6; x_size 30; x_descenders 6; x_ascenders 7.5"><span class='ocrx_word' id='word_1_1' title='bbox 20 30 100 60; x_wconf 91'>Drita</span>`,
     );
     expect(scaleHocr(hocr, { ...p, scaleX: 1, scaleY: 1 })).toBe(hocr);
+    expect(scaleHocr(`<div class='ocr_page' title='image "unknown"; bbox 0 0 500 400; ppageno 0; scan_res 150 200'>`, p)).toBe(
+      `<div class='ocr_page' title='image "unknown"; bbox 0 0 1000 600; ppageno 0; scan_res 75 133'>`,
+    );
     const text = `<span class='ocrx_word' title='bbox 1 1 2 2; x_wconf 90'>bbox 1 2 3 4</span>`;
     expect(scaleHocr(text, p)).toBe(`<span class='ocrx_word' title='bbox 2 2 4 3; x_wconf 90'>bbox 1 2 3 4</span>`);
   });

@@ -75,8 +75,8 @@ export function scaleBox(b: OcrBox, p: Pick<PreparedImage, 'scaleX' | 'scaleY' |
 
 /**
  * Rewrites the pixel measures of tesseract's hOCR (bbox, baseline offset, x_size, x_ascenders,
- * x_descenders) into original-image pixels, so hOCR and `words` agree. Angles, confidences and
- * ids are left as they are.
+ * x_descenders, scan_res) into original-image pixels, so hOCR and `words` agree. Angles,
+ * confidences and ids are left as they are.
  */
 export function scaleHocr(hocr: string, p: Pick<PreparedImage, 'scaleX' | 'scaleY' | 'width' | 'height'>): string {
   if (p.scaleX === 1 && p.scaleY === 1) return hocr;
@@ -88,7 +88,9 @@ export function scaleHocr(hocr: string, p: Pick<PreparedImage, 'scaleX' | 'scale
         return `bbox ${b.x0} ${b.y0} ${b.x1} ${b.y1}`;
       })
       .replace(/\bbaseline (-?[\d.]+) (-?[\d.]+)/g, (_m, slope: string, offset: string) => `baseline ${slope} ${round2(Number(offset) * p.scaleY)}`)
-      .replace(/\b(x_size|x_ascenders|x_descenders) ([\d.]+)/g, (_m, k: string, v: string) => `${k} ${round2(Number(v) * p.scaleY)}`);
+      .replace(/\b(x_size|x_ascenders|x_descenders) ([\d.]+)/g, (_m, k: string, v: string) => `${k} ${round2(Number(v) * p.scaleY)}`)
+      // Resolution goes the other way: more pixels for the same paper.
+      .replace(/\bscan_res (\d+) (\d+)/g, (_m, x: string, y: string) => `scan_res ${Math.round(Number(x) / p.scaleX)} ${Math.round(Number(y) / p.scaleY)}`);
   // Only inside title attributes, where hOCR keeps its properties: recognised text is left alone.
   return hocr.replace(/\btitle=(['"])(.*?)\1/g, (_m, q: string, title: string) => `title=${q}${scaleTitle(title)}${q}`);
 }
