@@ -83,8 +83,9 @@ export async function readHead(path: string): Promise<Buffer> {
  * Detects the format of a buffer holding a file's first bytes (synchronously), or of a file path; a
  * folder path gives 'folder', its files being detected one by one by `listFolder` (split-images.ts).
  */
-export function detectFormat(head: Uint8Array): BookFormat;
 export function detectFormat(path: string): Promise<BookFormat | 'folder'>;
+// Last, so that ReturnType<typeof detectFormat> (which takes the last overload) is the sync form.
+export function detectFormat(head: Uint8Array): BookFormat;
 export function detectFormat(input: string | Uint8Array): BookFormat | Promise<BookFormat | 'folder'> {
   return typeof input === 'string' ? detectPath(input) : sniffFormat(input);
 }

@@ -9,7 +9,7 @@ import {
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { STAGE_RETRIES } from '../workers/catalogue.ts';
-import { detectFormat } from './detect.ts';
+import { detectFormat, type BookFormat } from './detect.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
 
@@ -84,7 +84,7 @@ async function openSource(source: BookSource): Promise<{ stream: Readable; forma
   }
   const input = source.kind === 'file' ? await openFile(source.path) : source.stream;
   const { head, stream } = await peek(input, 1024);
-  let detected: ReturnType<typeof detectFormat>;
+  let detected: BookFormat;
   try {
     detected = detectFormat(head);
   } catch (e) {

@@ -50,7 +50,7 @@ interface RawImage {
 
 /** What the operator list says about a page: painted by exactly one image, or needs rendering. */
 type PagePlan =
-  | { kind: 'image'; objId?: string; inline?: RawImage; width: number; height: number; transform: Matrix; turn: Orientation }
+  | ({ kind: 'image'; width: number; height: number; transform: Matrix; turn: Orientation } & ({ inline: RawImage } | { objId: string }))
   | { kind: 'render'; why: string };
 
 const DELIMITERS = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
@@ -224,7 +224,7 @@ async function splitPage(lib: Pdfjs, doc: PDFDocumentProxy, n: number, maxPixels
       const tooBig = pixelLimitReason(plan.width, plan.height, maxPixels);
       if (tooBig) return fail(origin, `image is ${tooBig}`);
       try {
-        const raw = plan.inline ?? (await waitForImage(page, plan.objId!));
+        const raw = 'inline' in plan ? plan.inline : await waitForImage(page, plan.objId);
         if (!raw) return fail(origin, 'its image cannot be decoded');
         return { ...(await encodeImage(raw, plan.transform, plan.turn)), origin };
       } catch (e) {
