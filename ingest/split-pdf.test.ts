@@ -169,6 +169,23 @@ describe('PDF books', () => {
     }
   });
 
+  it('renders a page whose only image is a small picture on it, and flattens a translucent full-page image onto white', async () => {
+    const doc = await PDFDocument.create();
+    const photo = await doc.embedJpg(await scan(100, 100));
+    doc.addPage([288, 384]).drawImage(photo, { x: 20, y: 20, width: 72, height: 72 });
+    const translucent = await sharp({ create: { width: 80, height: 100, channels: 4, background: { r: 200, g: 0, b: 0, alpha: 0.5 } } }).png().toBuffer();
+    const page = doc.addPage([57.6, 72]);
+    page.drawImage(await doc.embedPng(translucent), { x: 0, y: 0, width: 57.6, height: 72 });
+    const [small, tinted] = await collect(await save('coverage.pdf', await doc.save()));
+    expect(ok(small)).toMatchObject({ extraction: 'pdf-render', width: 1200, height: 1600 });
+    expect(ok(tinted)).toMatchObject({ extraction: 'pdf-image', width: 80, height: 100, dpiX: 100 });
+    const { data, info } = await sharp(ok(tinted).image).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(3);
+    // Half-transparent rgb(200,0,0) over white.
+    const expected = [228, 128, 128];
+    expected.forEach((v, c) => expect(Math.abs(data[c]! - v)).toBeLessThanOrEqual(2));
+  });
+
   it('expands a 1-bit image to greyscale with black where the PDF says black', async () => {
     const doc = await PDFDocument.create();
     const bits = Buffer.alloc(8 * 32);
