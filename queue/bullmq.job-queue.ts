@@ -158,8 +158,8 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
         prefix: this.prefix,
         name: workerName,
         concurrency: concurrency.get(name)!,
-        lockDuration: this.opts.lockDurationMs ?? 60_000,
-        stalledInterval: this.opts.stalledIntervalMs ?? 30_000,
+        lockDuration: this.opts.lockDurationMs ?? 30_000,
+        stalledInterval: this.opts.stalledIntervalMs ?? 15_000,
         maxStalledCount: this.opts.maxStalledCount ?? 1,
       });
       worker.on('error', (err) => opts.log.warn({ err, job: name }, 'job worker error'));
