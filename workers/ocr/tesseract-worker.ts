@@ -62,10 +62,6 @@ export async function startTesseractWorker(
     errorHandler: (e: unknown) => fail(new OcrWorkerError(`OCR worker reported an error: ${describe(e)}`)),
   });
 
-  // tesseract.js defaults to PSM 6 (one uniform block), which reads almost nothing inside a ruled
-  // register table; PSM 3 (automatic layout, the tesseract CLI default) reads the cells.
-  await worker.setParameters({ tessedit_pageseg_mode: Tesseract.PSM.AUTO });
-
   // tesseract.js 7 attaches `onerror`, which a Node worker_thread ignores: an uncaught error or an
   // exit of the thread would leave the job pending (and an unheard 'error' event crashes the
   // process). The thread object is on the worker, untyped; listen to it directly.
@@ -78,6 +74,16 @@ export async function startTesseractWorker(
       if (!terminating) fail(new OcrWorkerError(`OCR worker thread exited unexpectedly (code ${code})`));
     });
     hooks.onThread?.(thread);
+  }
+
+  try {
+    // tesseract.js defaults to PSM 6 (one uniform block), which reads almost nothing inside a ruled
+    // register table; PSM 3 (automatic layout, the tesseract CLI default) reads the cells.
+    await worker.setParameters({ tessedit_pageseg_mode: Tesseract.PSM.AUTO });
+  } catch (e) {
+    terminating = true;
+    await worker.terminate().catch(() => undefined);
+    throw e;
   }
 
   return {
