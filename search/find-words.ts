@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.ts';
+import { normaliseWord } from './normalise.ts';
 
 /** A page where a searched word was read, with the word's box for highlighting. */
 export interface WordHit {
@@ -15,13 +16,13 @@ export interface WordHit {
 }
 
 /**
- * Finds pages whose OCR words start with the query word (case-insensitive). The minimal lookup the
- * pipeline needs to show a hit; accent folding, transliteration and fuzzy matching belong to the
- * search service.
+ * Finds words that start with the query word, accent-insensitive and in either script (the
+ * search form in page_words.norm). The one-word lookup of the demo; `searchPages` is the search.
  */
 export async function findWords(db: Queryable, word: string, opts: { limit?: number; bookId?: string } = {}): Promise<WordHit[]> {
-  const q = word.trim().toLowerCase();
+  const q = normaliseWord(word.trim());
   if (!q) return [];
+  const upper = q.slice(0, -1) + String.fromCodePoint(q.codePointAt(q.length - 1)! + 1);
   const r = await db.query<{
     book_id: string; page_id: string; sequence: number; text: string; confidence: number;
     x0: number; y0: number; x1: number; y1: number; register_type: string; municipality: string; year_from: number; year_to: number;
@@ -31,10 +32,10 @@ export async function findWords(db: Queryable, word: string, opts: { limit?: num
        FROM page_words w
        JOIN pages p ON p.id = w.page_id AND p.revision = w.revision
        JOIN books b ON b.id = w.book_id
-      WHERE lower(w.text) LIKE $1 || '%' ESCAPE '\\' AND ($2::uuid IS NULL OR w.book_id = $2)
-      ORDER BY (lower(w.text) = $3) DESC, w.confidence DESC, b.created_at, p.sequence
+      WHERE w.norm ~>=~ $1 AND w.norm ~<~ $2 AND ($3::uuid IS NULL OR w.book_id = $3)
+      ORDER BY (w.norm = $1) DESC, w.confidence DESC, b.created_at, p.sequence
       LIMIT $4`,
-    [q.replace(/[\\%_]/g, (c) => `\\${c}`), opts.bookId ?? null, q, Math.min(opts.limit ?? 20, 200)],
+    [q, upper, opts.bookId ?? null, Math.min(opts.limit ?? 20, 200)],
   );
   return r.rows.map((x) => ({
     bookId: x.book_id, pageId: x.page_id, sequence: x.sequence, word: x.text, confidence: x.confidence,

@@ -1,1 +1,6 @@
 export { findWords, type WordHit } from './find-words.ts';
+export { normaliseWord, normaliseTokens, normaliseText, cyrillicToLatin, editDistance } from './normalise.ts';
+export {
+  searchPages, SEARCH_MODES, FUZZY_THRESHOLD,
+  type SearchMode, type PageSearchQuery, type PageSearchHit, type PageSearchResult, type MatchedWord,
+} from './search-pages.ts';

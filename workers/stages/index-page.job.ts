@@ -6,6 +6,7 @@ import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
 import type { ArchivedOcr } from './ocr-page.job.ts';
 import { runPageStage } from './page-stage.ts';
+import { normaliseWord } from '../../search/normalise.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -37,11 +38,11 @@ export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobCo
         const values = slice.map((w, j) => {
           const b = params.length;
           params.push(job.pageId, job.revision, i + j, job.bookId, w.text, w.confidence, w.line, w.block,
-            Math.round(w.bbox.x0), Math.round(w.bbox.y0), Math.round(w.bbox.x1), Math.round(w.bbox.y1));
-          return `(${Array.from({ length: 12 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+            Math.round(w.bbox.x0), Math.round(w.bbox.y0), Math.round(w.bbox.x1), Math.round(w.bbox.y1), normaliseWord(w.text));
+          return `(${Array.from({ length: 13 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
         });
         await tx.query(
-          `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1)
+          `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
            VALUES ${values.join(', ')}`,
           params,
         );

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../db/index.ts';
+import { silentLogger } from '../common/index.ts';
+import { createBook, upsertPage, type RegisterType } from '../archive/index.ts';
+import { planBook, surnamesOnPage, type PageTruth } from '../fixtures/index.ts';
+import { requireService, testServices } from '../test-support/services.ts';
+import { insertPageWords, wordsFromTruth, type SeedWord } from './seed-words.ts';
+import { normaliseWord } from './normalise.ts';
+import { searchPages } from './search-pages.ts';
+import { findWords } from './find-words.ts';
+
+const run = requireService('databaseUrl');
+
+interface SeededPage { bookId: string; pageId: string; truth: PageTruth }
+
+describe.skipIf(!run)('searchPages on PostgreSQL', () => {
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  let db: Db;
+  const pages: SeededPage[] = [];
+  const bookIds: Record<string, string> = {};
+
+  // OCR damage injected into the page words: a misread letter, a lost diacritic.
+  const damage = (w: SeedWord): SeedWord => {
+    if (w.text === 'Krasniqi') return { ...w, text: 'Krasnlqi', confidence: 60 };
+    return { ...w, text: w.text.replace(/ë/g, 'e') };
+  };
+
+  async function seed(key: string, registerType: RegisterType, municipality: string, year: number, style: 'printed' | 'cyrillic' | 'mixed', seedN: number) {
+    const planned = planBook({ seed: seedN, pages: 2, style, registerType, year, scale: 0.5 });
+    const { book } = await createBook(db, {
+      registerType, municipality, yearFrom: year, yearTo: year, languages: 'sqi+srp', sourceFormat: 'tiff',
+      sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    bookIds[key] = book.id;
+    for (const truth of planned.truth.pages) {
+      const page = await upsertPage(db, book.id, truth.sequence);
+      await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: page.revision }, wordsFromTruth(truth).map(damage));
+      pages.push({ bookId: book.id, pageId: page.id, truth });
+    }
+  }
+
+  beforeAll(async () => {
+    db = await openDb({ kind: 'pg', url: testServices().databaseUrl!, schema }, silentLogger());
+    await seed('sq', 'birth', 'Prizren', 1958, 'printed', 11);
+    await seed('sr', 'birth', 'Vučitrn', 1962, 'cyrillic', 12);
+    await seed('mixed', 'marriage', 'Pejë', 1975, 'mixed', 13);
+    // A page that certainly holds the OCR-damaged Krasniqi, whatever the seeds drew.
+    const extra = await upsertPage(db, bookIds.sq!, 3);
+    await insertPageWords(db, { bookId: bookIds.sq!, pageId: extra.id, revision: 1 }, [
+      { text: '7', confidence: 90, line: 0, block: 0, box: { x0: 10, y0: 10, x1: 20, y1: 30 } },
+      { text: 'Arbën', confidence: 90, line: 0, block: 0, box: { x0: 30, y0: 10, x1: 90, y1: 30 } },
+      { text: 'Krasniqi', confidence: 90, line: 0, block: 0, box: { x0: 100, y0: 10, x1: 190, y1: 30 } },
+    ].map(damage));
+    pages.push({ bookId: bookIds.sq!, pageId: extra.id, truth: { entries: [] } as unknown as PageTruth });
+  });
+
+  afterAll(async () => {
+    if (!db) return;
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.close();
+  });
+
+  const latinPlain = (s: string) => normaliseWord(s);
+
+  it('finds ≥ 95% of ground-truth surnames by their Latin spelling without diacritics, in the top 5', async () => {
+    let total = 0;
+    let found = 0;
+    const missed: string[] = [];
+    for (const p of pages.filter((x) => x.truth.entries.length > 0)) {
+      for (const surname of new Set(surnamesOnPage(p.truth))) {
+        total++;
+        const r = await searchPages(db, { q: latinPlain(surname), limit: 5 });
+        if (r.hits.some((h) => h.pageId === p.pageId)) found++;
+        else missed.push(surname);
+      }
+    }
+    expect(total).toBeGreaterThan(50);
+    expect(found / total, `missed: ${missed.join(', ')}`).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('finds names with one wrong letter (fuzzy)', async () => {
+    let total = 0;
+    let found = 0;
+    for (const p of pages.filter((x) => x.truth.entries.length > 0)) {
+      for (const surname of new Set(surnamesOnPage(p.truth))) {
+        const plain = latinPlain(surname);
+        if (plain.length < 5) continue;
+        total++;
+        const typo = `${plain.slice(0, 3)}${plain[3] === 'x' ? 'y' : 'x'}${plain.slice(4)}`;
+        const r = await searchPages(db, { q: typo, limit: 5 });
+        if (r.hits.some((h) => h.pageId === p.pageId)) found++;
+      }
+    }
+    expect(found / total).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('survives OCR errors on the page and returns the boxes of the matched words', async () => {
+    const r = await searchPages(db, { q: 'Krasniqi' });
+    const hit = r.hits.find((h) => h.sequence === 3 && h.bookId === bookIds.sq);
+    expect(hit).toBeDefined();
+    expect(hit!.words[0]).toMatchObject({ text: 'Krasnlqi', box: { x0: 100, y0: 10, x1: 190, y1: 30 } });
+    expect(hit!.snippet).toBe('7 Arben «Krasnlqi»');
+    // An exact reading ranks above the damaged one.
+    expect(r.hits[0]!.words.some((w) => normaliseWord(w.text) === 'krasniqi') || r.hits[0]!.pageId === hit!.pageId).toBe(true);
+  });
+
+  it('is accent-insensitive both ways and crosses Cyrillic and Latin both ways', async () => {
+    const sr = pages.find((p) => p.bookId === bookIds.sr && p.truth.entries.length > 0)!;
+    const cyr = String(sr.truth.entries[0]!.fields.surname);
+    expect(cyr).toMatch(/[\u0400-\u04ff]/);
+    const latinQuery = normaliseWord(cyr);
+    const byLatin = await searchPages(db, { q: latinQuery, bookId: bookIds.sr });
+    expect(byLatin.hits.map((h) => h.pageId)).toContain(sr.pageId);
+    const byCyrillic = await searchPages(db, { q: cyr, bookId: bookIds.sr });
+    expect(byCyrillic.hits.map((h) => h.pageId)).toContain(sr.pageId);
+    // A Cyrillic query finds a Latin page.
+    const r = await searchPages(db, { q: 'Арбен Краснићи', bookId: bookIds.sq, mode: 'words' });
+    expect(r.hits.map((h) => h.sequence)).toContain(3);
+  });
+
+  it('matches phrases only when the words are adjacent and in order', async () => {
+    const ok = await searchPages(db, { q: 'Arben Krasniqi', mode: 'phrase', bookId: bookIds.sq });
+    expect(ok.hits.map((h) => h.sequence)).toContain(3);
+    expect(ok.hits.find((h) => h.sequence === 3)!.words.map((w) => w.text)).toEqual(['Arben', 'Krasnlqi']);
+    const reversed = await searchPages(db, { q: 'Krasniqi Arben', mode: 'phrase', bookId: bookIds.sq });
+    expect(reversed.hits.map((h) => h.sequence)).not.toContain(3);
+    const words = await searchPages(db, { q: 'Krasniqi Arben', mode: 'words', bookId: bookIds.sq });
+    expect(words.hits.map((h) => h.sequence)).toContain(3);
+  });
+
+  it('matches prefixes', async () => {
+    const r = await searchPages(db, { q: 'Krasn', mode: 'prefix', fuzzy: false, bookId: bookIds.sq });
+    expect(r.hits.map((h) => h.sequence)).toContain(3);
+    expect((await findWords(db, 'krasn', { bookId: bookIds.sq })).length).toBeGreaterThan(0);
+  });
+
+  it('applies filters: register type, municipality, years, book', async () => {
+    const q = 'Krasniqi';
+    expect((await searchPages(db, { q, registerType: 'death' })).hits).toHaveLength(0);
+    expect((await searchPages(db, { q, municipality: 'prizren' })).hits.every((h) => h.bookId === bookIds.sq)).toBe(true);
+    expect((await searchPages(db, { q, yearFrom: 1959, yearTo: 1970 })).hits.every((h) => h.book.yearFrom >= 1959)).toBe(true);
+    expect((await searchPages(db, { q, yearFrom: 1950, yearTo: 1958 })).hits.length).toBeGreaterThan(0);
+    expect((await searchPages(db, { q, bookId: bookIds.mixed })).hits.every((h) => h.bookId === bookIds.mixed)).toBe(true);
+  });
+
+  it('pages with a keyset cursor: no duplicates, no gaps, same order as one big page', async () => {
+    const q = 'ic';
+    const all = await searchPages(db, { q: 'a', mode: 'prefix', fuzzy: false, limit: 100 });
+    expect(all.hits.length).toBeGreaterThan(3);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 20; i++) {
+      const r = await searchPages(db, { q: 'a', mode: 'prefix', fuzzy: false, limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...r.hits.map((h) => h.pageId));
+      if (!r.nextCursor) break;
+      cursor = r.nextCursor;
+    }
+    expect(seen).toEqual(all.hits.map((h) => h.pageId));
+    await expect(searchPages(db, { q, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+  });
+});
