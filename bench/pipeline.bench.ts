@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createWorker, OEM } from 'tesseract.js';
+import { createWorker, OEM, PSM } from 'tesseract.js';
 import { generateFixtureFiles, ocrLangPath, planBook } from '../fixtures/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
@@ -38,6 +38,8 @@ async function tesseractAlone(): Promise<number> {
   const langs = lang.split('+');
   const langPath = ocrLangPath(langs[0] as 'sqi');
   const workers = await Promise.all(Array.from({ length: WORKERS }, () => createWorker(langs, OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: 'none' })));
+  // The same page segmentation as the pipeline (automatic layout; the default reads no table cells).
+  await Promise.all(workers.map((w) => w.setParameters({ tessedit_pageseg_mode: PSM.AUTO })));
   const start = performance.now();
   try {
     let next = 0;
@@ -58,6 +60,8 @@ async function pipeline(): Promise<{ ms: number; mode: string }> {
   const deps = await openAppDeps(config, createLogger('warn'));
   const workers = await startWorkers(deps);
   try {
+    // Warm OCR workers, as in a long-running worker process (the baseline's are created untimed too).
+    await Promise.all(Array.from({ length: WORKERS }, () => deps.ocr().recognize(pngs[0]!, { languages: lang.split('+') })));
     const start = performance.now();
     const { book } = await ingestBook(deps, { kind: 'file', path: files.tiff!.path }, { registerType: 'birth', municipality: files.truth.book.municipality, yearFrom: files.truth.book.yearFrom, yearTo: files.truth.book.yearTo, languages: lang });
     for (;;) {

@@ -118,7 +118,8 @@ export async function searchPages(db: Queryable, query: PageSearchQuery): Promis
   const termsP = p(terms);
   const uppersP = p(terms.map(prefixUpperBound));
   const nP = p(terms.length);
-  const thresholdP = p(FUZZY_THRESHOLD);
+  // A constant of this module, not input: inlined so an unused parameter never goes untyped.
+  const thresholdP = FUZZY_THRESHOLD.toFixed(2);
 
   // One branch per index: trigram GIN for exact-or-fuzzy, text_pattern_ops btree for exact and prefixes.
   const branches: string[] = [];
