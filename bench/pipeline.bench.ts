@@ -55,7 +55,7 @@ async function tesseractAlone(): Promise<number> {
   }
 }
 
-async function pipeline(): Promise<{ ms: number; mode: string }> {
+async function pipeline(): Promise<{ ms: number; mode: string; stages: { event_type: string; n: number; total_ms: number }[] }> {
   const config = loadConfig({ ...process.env, ARKIVA_DATA_DIR: path.join(dir, 'data'), OCR_POOL_SIZE: String(WORKERS), LOG_LEVEL: 'warn' });
   const deps = await openAppDeps(config, createLogger('warn'));
   const workers = await startWorkers(deps);
@@ -72,7 +72,13 @@ async function pipeline(): Promise<{ ms: number; mode: string }> {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { ms: performance.now() - start, mode: `${deps.db.kind}/${deps.queue.kind}/${deps.store.kind}` };
+    const ms = performance.now() - start;
+    const stages = await deps.db.query<{ event_type: string; n: number; total_ms: number }>(
+      `SELECT event_type, count(*)::int AS n, coalesce(sum(duration_ms), 0)::int AS total_ms
+         FROM processing_events WHERE book_id = $1 AND duration_ms IS NOT NULL GROUP BY event_type ORDER BY event_type`,
+      [book.id],
+    );
+    return { ms, mode: `${deps.db.kind}/${deps.queue.kind}/${deps.store.kind}`, stages: stages.rows };
   } finally {
     await workers.close({ timeoutMs: 10_000 });
     await deps.close();
@@ -101,7 +107,11 @@ try {
   console.log(`| pipeline (${run.mode}, ${WORKERS} OCR workers, ingest to book complete) | ${result.pipelinePagesPerMin} |`);
   console.log(`| tesseract.js alone (${WORKERS} workers, same pages) | ${result.tesseractJsAlonePagesPerMin} |`);
   console.log(`| ratio pipeline / OCR alone (target >= 0.9) | ${result.ratio} |`);
-  console.log(JSON.stringify(result));
+  console.log('');
+  console.log('| stage event (wall time inside the stage) | count | total s |');
+  console.log('| --- | --- | --- |');
+  for (const st of run.stages) console.log(`| ${st.event_type} | ${st.n} | ${(st.total_ms / 1000).toFixed(1)} |`);
+  console.log(JSON.stringify({ ...result, stages: run.stages }));
 } finally {
   await fs.promises.rm(dir, { recursive: true, force: true });
 }

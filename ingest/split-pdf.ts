@@ -419,7 +419,7 @@ async function encodePng(
   if (turn?.rotate) s = s.rotate(turn.rotate);
   s = s.toColourspace(raw.channels === 1 ? 'b-w' : 'srgb');
   if (dpi.x !== undefined && dpi.x === dpi.y) s = s.withDensity(dpi.x);
-  const { data, info } = await s.png().toBuffer({ resolveWithObject: true });
+  const { data, info } = await s.png({ compressionLevel: 2 }).toBuffer({ resolveWithObject: true });
   return { image: data, width: info.width, height: info.height };
 }
 

@@ -335,7 +335,7 @@ async function encodeFrame(file: string, frame: TiffFrame, maxPixels: number): P
   let pipeline = sharp(file, options).toColourspace(space);
   // PNG holds one density through sharp; embed it only when both axes agree.
   if (dpiX !== undefined && dpiX === dpiY) pipeline = pipeline.withDensity(dpiX);
-  const { data, info } = await pipeline.png().toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline.png({ compressionLevel: 2 }).toBuffer({ resolveWithObject: true });
   return {
     ok: true,
     image: data,

@@ -51,9 +51,17 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
     const orientation = exifToDegrees(meta.orientation);
     const dpi = meta.density && meta.density > 1 ? meta.density : null;
 
+    // Decode once (orientation applied) and build the master and every derivative from those
+    // pixels: decoding and WebP effort dominate this stage, which must stay cheap next to OCR.
+    // 16-bit scans skip the raw path, whose 8-bit buffer would not be lossless.
+    const eightBit = meta.depth === undefined || meta.depth === 'uchar' || meta.depth === 'char';
+    const decoded = eightBit ? await sharp(input, opts).rotate().raw().toBuffer({ resolveWithObject: true }) : undefined;
+    const fromPixels = () =>
+      decoded
+        ? sharp(decoded.data, { raw: { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels } })
+        : sharp(input, opts).rotate();
     // Lossless: deflate with a horizontal predictor; greyscale scans stay single-channel.
-    const master = await sharp(input, opts)
-      .rotate()
+    const master = await fromPixels()
       .tiff({
         compression: 'deflate',
         predictor: 'horizontal',
@@ -64,8 +72,8 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
     const { object: masterObj } = await recordObject(deps.db, { ...place, role: 'master' }, masterPut, MASTER_MEDIA_TYPE);
 
     for (const d of DERIVATIVES) {
-      let pipeline = sharp(master, opts).resize({ width: d.width, withoutEnlargement: true });
-      pipeline = d.mediaType === 'image/webp' ? pipeline.webp({ quality: 80 }) : pipeline.jpeg({ quality: 78, mozjpeg: true });
+      let pipeline = fromPixels().resize({ width: d.width, withoutEnlargement: true });
+      pipeline = d.mediaType === 'image/webp' ? pipeline.webp({ quality: 80, effort: 0 }) : pipeline.jpeg({ quality: 78 });
       const put = await deps.store.putContentAddressed('derivatives', await pipeline.toBuffer(), { contentType: d.mediaType });
       await recordObject(deps.db, { ...place, role: 'derivative', variant: d.variant }, put, d.mediaType);
     }
