@@ -10,6 +10,7 @@ import {
 import type { AppDeps } from '../app/deps.ts';
 import { STAGE_RETRIES } from '../workers/catalogue.ts';
 import { detectFormat, type BookFormat } from './detect.ts';
+import { ocrLanguages } from '../workers/ocr/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
 
@@ -56,6 +57,10 @@ export function parseYears(s: string): { yearFrom: number; yearTo: number } {
  */
 export async function ingestBook(deps: Deps, source: BookSource, metadata: BookMetadata, opts: { createdBy?: string } = {}): Promise<IngestResult> {
   const meta = validateMetadata(metadata);
+  // Refused here rather than failing every page at OCR.
+  const installed = await ocrLanguages();
+  const unknown = meta.languages.split('+').filter((l) => !installed.includes(l));
+  if (unknown.length) throw new AppError('ERR_VALIDATION', `invalid book metadata: no OCR data installed for ${unknown.join(', ')} (installed: ${installed.join(', ')})`);
   const { stream, format } = await openSource(source);
   const put = await deps.store.putContentAddressed('originals', stream, { contentType: mediaTypeOf(format) });
   const { book, created } = await createBook(deps.db, { ...meta, sourceFormat: format, sourceSha256: put.sha256, sourceSize: put.size, createdBy: opts.createdBy });

@@ -1,5 +1,5 @@
 import { AppError } from '../common/index.ts';
-import type { Queryable } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import type { RegisterType } from '../archive/index.ts';
 import { normaliseTokens } from './normalise.ts';
 
@@ -67,8 +67,11 @@ export interface PageSearchResult {
   terms: string[];
 }
 
-/** Words below this trigram similarity are not matches (pg_trgm's `%` already needs 0.3). */
-export const FUZZY_THRESHOLD = 0.35;
+/**
+ * Words below this trigram similarity are not matches. Set as pg_trgm's `%` threshold for the query:
+ * one wrong letter in a five-letter name leaves a similarity of about 0.33.
+ */
+export const FUZZY_THRESHOLD = 0.25;
 
 const MAX_TERMS = 8;
 
@@ -102,7 +105,7 @@ function prefixUpperBound(prefix: string): string {
  * OCR errors, as words, a phrase or prefixes, within filters; ranked, with boxes and a snippet, and
  * paged by an opaque keyset cursor (score, page id) so a deep page costs what the first one does.
  */
-export async function searchPages(db: Queryable, query: PageSearchQuery): Promise<PageSearchResult> {
+export async function searchPages(db: Db, query: PageSearchQuery): Promise<PageSearchResult> {
   const mode = query.mode ?? 'words';
   const fuzzy = query.fuzzy ?? true;
   const terms = normaliseTokens(query.q).slice(0, MAX_TERMS);
@@ -195,11 +198,15 @@ export async function searchPages(db: Queryable, query: PageSearchQuery): Promis
       JOIN books b ON b.id = top.book_id
      ORDER BY top.score DESC, top.page_id DESC`;
 
-  const r = await db.query<{
+  const r = await db.transaction(async (tx) => {
+    // Transaction-local, so a pooled connection goes back with pg_trgm's default.
+    await tx.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, [String(FUZZY_THRESHOLD)]);
+    return tx.query<{
     page_id: string; book_id: string; revision: number; score: string; sequence: number; width: number | null; height: number | null;
     register_type: string; municipality: string; year_from: number; year_to: number; volume: string | null;
     words: (Omit<MatchedWord, 'similarity'> & { similarity: number | string })[] | string;
   }>(sql, params);
+  });
 
   const rows = r.rows.slice(0, limit);
   const hits: PageSearchHit[] = rows.map((x) => {

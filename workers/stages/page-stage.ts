@@ -1,4 +1,4 @@
-import { PermanentError, type Logger } from '../../common/index.ts';
+import { AppError, PermanentError, type Logger } from '../../common/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { getPage, markPageFailed, markPageStage, recordEvent, type Page } from '../../archive/index.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
@@ -32,7 +32,9 @@ export async function runPageStage(
     return await work(page);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    const final = e instanceof PermanentError || ctx.attempt >= maxAttempts;
+    // A client-side AppError (bad image, unknown language) fails the same way on every try.
+    const permanent = e instanceof PermanentError || (e instanceof AppError && e.status < 500);
+    const final = permanent || ctx.attempt >= maxAttempts;
     ctx.log.warn({ bookId: job.bookId, pageId: job.pageId, stage, attempt: ctx.attempt, final, err: reason }, 'page stage failed');
     if (final) {
       await markPageFailed(deps.db, page.id, stage, `${stage}: ${reason}`);
@@ -45,6 +47,7 @@ export async function runPageStage(
         detail: reason,
       });
     }
+    if (permanent && !(e instanceof PermanentError)) throw new PermanentError(reason, { cause: e });
     throw e;
   }
 }
