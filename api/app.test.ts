@@ -128,9 +128,20 @@ describe('API (embedded, no workers)', () => {
     expect(books.length).toBeGreaterThanOrEqual(2);
     const firstPage = (await t.app.inject({ method: 'GET', url: '/books?limit=1' })).json();
     expect(firstPage.books).toHaveLength(1);
-    expect(firstPage.nextBefore).toBe(firstPage.books[0].createdAt);
+    expect(typeof firstPage.nextBefore).toBe('string');
     const second = (await t.app.inject({ method: 'GET', url: `/books?limit=1&before=${encodeURIComponent(firstPage.nextBefore)}` })).json();
     expect(second.books[0].id).toBe(books[1]!.id);
+    // Walking the pages one by one visits every book once, in order.
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await t.app.inject({ method: 'GET', url: `/books?limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}` })).json();
+      walked.push(...page.books.map((b: { id: string }) => b.id));
+      cursor = page.nextBefore;
+    } while (cursor);
+    expect(walked).toEqual(books.map((b) => b.id));
+    const forged = await t.app.inject({ method: 'GET', url: '/books?before=not-a-cursor' });
+    expect(forged.statusCode).toBe(400);
     const received = (await t.app.inject({ method: 'GET', url: '/books?status=received' })).json();
     expect(received.books.length).toBe(books.length);
     const none = (await t.app.inject({ method: 'GET', url: '/books?status=complete' })).json();

@@ -83,18 +83,39 @@ export async function getBook(db: Queryable, id: string): Promise<Book | undefin
   return r.rows[0] ? toBook(r.rows[0]) : undefined;
 }
 
-/** Books, newest first, optionally by status; keyset-paginated by creation time. */
+/** Where a page of books ends: the last book's creation time (to the millisecond) and id. */
+export interface BookCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Books, newest first, optionally by status; keyset-paginated on (creation millisecond, id). */
 export async function listBooks(
   db: Queryable,
-  opts: { status?: BookStatus | undefined; limit?: number; before?: Date | undefined } = {},
+  opts: { status?: BookStatus | undefined; limit?: number; after?: BookCursor | undefined } = {},
 ): Promise<Book[]> {
+  // Millisecond precision on both sides: cursors travel as JavaScript Dates, the column has microseconds.
   const r = await db.query<BookRow>(
     `SELECT * FROM books
-      WHERE ($1::text IS NULL OR status = $1) AND ($2::timestamptz IS NULL OR created_at < $2)
-      ORDER BY created_at DESC, id DESC LIMIT $3`,
-    [opts.status ?? null, opts.before ?? null, Math.min(opts.limit ?? 50, 500)],
+      WHERE ($1::text IS NULL OR status = $1)
+        AND ($2::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($2::timestamptz, $3::uuid))
+      ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $4`,
+    [opts.status ?? null, opts.after?.createdAt ?? null, opts.after?.id ?? null, Math.min(opts.limit ?? 50, 500)],
   );
   return r.rows.map(toBook);
+}
+
+/** The opaque cursor string of the page that ends with `book`. */
+export function bookCursor(book: Pick<Book, 'createdAt' | 'id'>): string {
+  return Buffer.from(`${book.createdAt.toISOString()}|${book.id}`).toString('base64url');
+}
+
+/** Parses a cursor made by `bookCursor`; undefined when it is not one. */
+export function parseBookCursor(cursor: string): BookCursor | undefined {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = iso ? new Date(iso) : undefined;
+  if (!createdAt || Number.isNaN(createdAt.getTime()) || !id || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  return { createdAt, id };
 }
 
 /** Moves a book to `status`, recording why when it failed. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { REGISTER_TYPES, getBook, listBooks, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
+import { REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
 import { ingestBook, parseYears, retryPages } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { pageStatusCounts } from '../queries.ts';
@@ -112,7 +112,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         additionalProperties: false,
         properties: {
           status: { type: 'string', enum: BOOK_STATUSES },
-          before: { type: 'string', format: 'date-time', description: 'Only books received before this instant' },
+          before: { type: 'string', maxLength: 200, description: 'The `nextBefore` cursor of the previous page' },
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
         },
       },
@@ -121,7 +121,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
           type: 'object',
           properties: {
             books: { type: 'array', items: { $ref: 'Book#' } },
-            nextBefore: { type: ['string', 'null'], format: 'date-time', description: 'Cursor of the next page; null on the last' },
+            nextBefore: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last' },
           },
         },
         ...errorResponses,
@@ -129,9 +129,11 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     },
     handler: async (req) => {
       const limit = req.query.limit ?? 50;
-      const books = await listBooks(deps.db, { status: req.query.status, limit, before: req.query.before ? new Date(req.query.before) : undefined });
+      const after = req.query.before === undefined ? undefined : parseBookCursor(req.query.before);
+      if (req.query.before !== undefined && !after) throw new AppError('ERR_VALIDATION', 'before is not a cursor returned by this API');
+      const books = await listBooks(deps.db, { status: req.query.status, limit, after });
       const last = books.at(-1);
-      return { books, nextBefore: books.length === limit && last ? last.createdAt.toISOString() : null };
+      return { books, nextBefore: books.length === limit && last ? bookCursor(last) : null };
     },
   });
 
