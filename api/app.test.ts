@@ -135,7 +135,7 @@ describe('API (embedded, no workers)', () => {
     const walked: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await t.app.inject({ method: 'GET', url: `/books?limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}` })).json();
+      const page = (await t.app.inject({ method: 'GET', url: `/books?limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}` })).json() as { books: { id: string }[]; nextBefore: string | null };
       walked.push(...page.books.map((b: { id: string }) => b.id));
       cursor = page.nextBefore;
     } while (cursor);

@@ -9,6 +9,12 @@ import { booksRoutes } from './routes/books.route.ts';
 import { pagesRoutes } from './routes/pages.route.ts';
 import { downloadsRoutes } from './routes/downloads.route.ts';
 import { opsRoutes } from './routes/ops.route.ts';
+import { searchRoutes } from './routes/search.route.ts';
+import { entriesRoutes } from './routes/entries.route.ts';
+import { recordsRoutes } from './routes/records.route.ts';
+import { imagesRoutes } from './routes/images.route.ts';
+import { packageRoutes } from './routes/package.route.ts';
+import { retentionRoutes } from './routes/retention.route.ts';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
@@ -72,6 +78,11 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         { name: 'pages', description: 'Pages of a book, and their replacement' },
         { name: 'downloads', description: 'Archived objects, with ETag and caching' },
         { name: 'operations', description: 'Health, readiness, metrics and the queue dashboard' },
+        { name: 'search', description: 'Finding pages by the words read on them' },
+        { name: 'entries', description: 'Register entries: regions of pages with structured fields' },
+        { name: 'records', description: 'Registry records and their links to books, pages and entries' },
+        { name: 'images', description: 'Page images and crops for viewers' },
+        { name: 'retention', description: 'Retention rules, legal holds, reviewed disposal and fixity audit' },
       ],
     },
     // Shared schemas appear in components under the names they are referenced by.
@@ -82,7 +93,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(booksRoutes, { deps });
   await app.register(pagesRoutes, { deps });
   await app.register(downloadsRoutes, { deps });
+  await app.register(packageRoutes, { deps });
+  await app.register(retentionRoutes, { deps });
   await app.register(opsRoutes, { deps });
+  await app.register(searchRoutes, { deps });
+  await app.register(entriesRoutes, { deps });
+  await app.register(recordsRoutes, { deps });
+  await app.register(imagesRoutes, { deps });
   await app.ready();
   return app;
 }

@@ -3,8 +3,12 @@ import { loadConfig, ConfigError, type Config } from '../config/index.ts';
 import { AppError, createLogger, type Logger } from '../common/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { runDemo } from './demo.ts';
-import { runIngest, runStatus, runSearch, runRetry, runReplace } from './books.command.ts';
+import { runSearchCommand } from './search.command.ts';
+import { runLinkCommand } from './link.command.ts';
+import { runIngest, runStatus, runRetry, runReplace } from './books.command.ts';
 import { runWorker, runServe, runResume } from './processes.command.ts';
+import { runExport, runVerifyPackage } from './package.command.ts';
+import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -27,12 +31,22 @@ const COMMANDS: Record<string, Command> = {
     run: runIngest,
   },
   status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },
-  search: { summary: 'find pages by a word read on them', usage: 'arkiva search <word> [--limit N] [--json]', run: runSearch },
+  search: {
+    summary: 'find pages by words read on them (accents, Cyrillic/Latin and OCR errors tolerated)',
+    usage: 'arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years YYYY[-YYYY]] [--book ID] [--limit N] [--cursor C] [--json]',
+    run: runSearchCommand,
+  },
+  link: { summary: 'bulk links and registry records as CSV', usage: 'arkiva link import <links.csv> | export [--book ID] [--history] | records <records.csv> [--user NAME] [--json]', run: runLinkCommand },
   retry: { summary: "send a book's failed pages through the stages again", usage: 'arkiva retry <book-id> [--pages 3,7] [--wait] [--json]', run: runRetry },
   replace: { summary: "replace a page's image with a rescan", usage: 'arkiva replace <book-id> <page-number> <image> [--wait] [--json]', run: runReplace },
   worker: { summary: 'run the pipeline stage workers until SIGTERM', usage: 'arkiva worker', run: runWorker },
   serve: { summary: 'run the HTTP API (and, embedded, the workers)', usage: 'arkiva serve [--port N]', run: runServe },
   resume: { summary: 'queue again the work of unfinished books', usage: 'arkiva resume [--json]', run: runResume },
+  export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--json]', run: runExport },
+  'verify-package': { summary: 'check a BagIt package (folder or stored package of a book); exit 1 when invalid', usage: 'arkiva verify-package <dir|book-id> [--generation N] [--json]', run: runVerifyPackage },
+  retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|due|reconcile [--repair] [--json]', run: runRetention },
+  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> | certificate <book-id> [--json]', run: runDisposal },
+  fixity: { summary: 're-read stored objects and check their SHA-256; exit 1 on damage', usage: 'arkiva fixity [--book id] [--all] [--json]', run: runFixity },
 };
 
 function usage(): string {

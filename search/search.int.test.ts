@@ -26,7 +26,7 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     return { ...w, text: w.text.replace(/ë/g, 'e') };
   };
 
-  async function seed(key: string, registerType: RegisterType, municipality: string, year: number, style: 'printed' | 'cyrillic' | 'mixed', seedN: number) {
+  async function seed(key: string, registerType: Exclude<RegisterType, 'other'>, municipality: string, year: number, style: 'printed' | 'cyrillic' | 'mixed', seedN: number) {
     const planned = planBook({ seed: seedN, pages: 2, style, registerType, year, scale: 0.5 });
     const { book } = await createBook(db, {
       registerType, municipality, yearFrom: year, yearTo: year, languages: 'sqi+srp', sourceFormat: 'tiff',

@@ -17,6 +17,16 @@ export const JOBS = {
   'page.index': z.object({ bookId: uuid, pageId: uuid, revision: z.number().int().min(1) }),
   /** Fan-in: runs after every page of the batch ended; sets the book's status, counts and summary. */
   'book.complete': z.object({ bookId: uuid }),
+  /** A finished book → ALTO per page, PDF/A, METS and the BagIt package (rebuilt when its pages change). */
+  'book.package': z.object({ bookId: uuid }),
+  /** Recomputes retention dates (one book or all), lists items due, extends Object Lock retention. */
+  'retention.recompute': z.object({ bookId: uuid.optional(), reason: z.string().max(500).optional() }),
+  /** Compares Object Lock state in the store with the database; repairs drift when asked. */
+  'retention.reconcile': z.object({ repair: z.boolean().default(true) }),
+  /** Re-reads objects and checks their SHA-256 (one book, all, or those due in the cycle). */
+  'fixity.audit': z.object({ bookId: uuid.optional(), all: z.boolean().optional() }),
+  /** Executes an approved disposal batch. */
+  'disposal.execute': z.object({ batchId: uuid }),
 } as const;
 
 /** The pipeline's job catalogue type. */
@@ -38,6 +48,11 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
   'page.ocr': { attempts: 3, backoffMs: 2000 },
   'page.index': { attempts: 5, backoffMs: 1000 },
   'book.complete': { attempts: 5, backoffMs: 1000 },
+  'book.package': { attempts: 3, backoffMs: 5000 },
+  'retention.recompute': { attempts: 3, backoffMs: 5000 },
+  'retention.reconcile': { attempts: 3, backoffMs: 5000 },
+  'fixity.audit': { attempts: 2, backoffMs: 60000 },
+  'disposal.execute': { attempts: 5, backoffMs: 10000 },
 };
 
 /**
@@ -45,5 +60,6 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
  * and runs in worker threads); the other stages are cheap and I/O-bound.
  */
 export function stageConcurrency(ocrPoolSize: number): Record<JobName, number> {
-  return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2 };
+  return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2, 'book.package': 1,
+    'retention.recompute': 1, 'retention.reconcile': 1, 'fixity.audit': 1, 'disposal.execute': 1 };
 }

@@ -6,6 +6,8 @@ import { makeMaster } from './stages/make-master.job.ts';
 import { ocrPage } from './stages/ocr-page.job.ts';
 import { indexPage } from './stages/index-page.job.ts';
 import { completeBookJob } from './stages/complete-book.job.ts';
+import { packageBookJob } from './stages/package-book.job.ts';
+import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob } from './stages/retention.job.ts';
 
 /** The one place where every job name gets its handler (a missing one does not compile). */
 export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
@@ -15,6 +17,11 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     'page.ocr': (data, ctx) => ocrPage(deps, data, ctx, s['page.ocr'].attempts),
     'page.index': (data, ctx) => indexPage(deps, data, ctx, s['page.index'].attempts),
     'book.complete': (data, ctx) => completeBookJob(deps, data, ctx),
+    'book.package': (data, ctx) => packageBookJob(deps, data, ctx),
+    'retention.recompute': (data, ctx) => retentionRecomputeJob(deps, data, ctx),
+    'retention.reconcile': (data, ctx) => retentionReconcileJob(deps, data, ctx),
+    'fixity.audit': (data, ctx) => fixityAuditJob(deps, data, ctx),
+    'disposal.execute': (data, ctx) => disposalExecuteJob(deps, data, ctx),
   } satisfies JobHandlers<Jobs>;
   return handlers;
 }

@@ -6,9 +6,12 @@ export {
   type OcrEngine,
   type OcrLine,
   type OcrOptions,
+  type OcrProfile,
   type OcrResult,
   type OcrStats,
   type OcrWord,
 } from './ocr-engine.ts';
 export { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
 export { ocrLanguages } from './lang-data.ts';
+export { betterResult, LOW_OCR_CONFIDENCE, pageTimeBound, recognizeBounded, type BoundedOcr, type OcrAttempt } from './ocr-attempts.ts';
+export { OCR_PROFILES, RESCUE_PROFILE, pageTypeOf, profilesFor, type OcrPageType } from './ocr-profiles.ts';

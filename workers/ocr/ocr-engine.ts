@@ -55,6 +55,37 @@ export interface OcrResult {
   /** Size of the image that was given, after EXIF orientation. */
   width: number;
   height: number;
+  /** Clockwise quarter turn that stood the page upright before reading (0 when upright), when orientation was detected. */
+  orientation?: 0 | 90 | 180 | 270;
+  /** Orientation detector's confidence in `orientation`. */
+  orientationConfidence?: number;
+  /** Name of the profile the page was read with, when one was given. */
+  profile?: string;
+}
+
+/**
+ * How a page is prepared and read: named per page type (printed form, typewriter, ...). Every
+ * step is optional; an empty profile reads the page as given (greyed and size-bounded).
+ */
+export interface OcrProfile {
+  /** Recorded in `OcrResult.profile`. */
+  name: string;
+  /** Detect quarter-turn orientation and turn the page upright before reading. */
+  detectOrientation?: boolean;
+  /** Turn only when the detector is at least this confident (default 0: always follow it). */
+  minOrientationConfidence?: number;
+  /** Turn the page a further half turn beyond what the detector found (its usual mistake is upside down). */
+  flip?: boolean;
+  /** Measure and correct small skew before reading. */
+  deskew?: boolean;
+  /** Stretch grey levels to the full range (faded ink, dark paper). */
+  normalise?: boolean;
+  /** Light Gaussian blur, sigma in pixels of the image read (thin, broken strokes; speckle). */
+  blurSigma?: number;
+  /** Upsample pages below this resolution to it. */
+  minDpi?: number;
+  /** Binarisation: 'otsu' (global, the engine's default), 'adaptive' (tiled Otsu) or 'sauvola' (local, for thin strokes on uneven paper). */
+  binarisation?: 'otsu' | 'adaptive' | 'sauvola';
 }
 
 /** Options of one `recognize` call. */
@@ -69,6 +100,8 @@ export interface OcrOptions {
   signal?: AbortSignal;
   /** Bound on the time the page may hold an OCR worker (start-up included, queueing excluded). */
   timeoutMs?: number;
+  /** Preparation and reading settings; without one the page is read as given. */
+  profile?: OcrProfile;
 }
 
 /** Counters of an engine's worker pool. */

@@ -60,3 +60,20 @@ describe('box mapping', () => {
     expect(scaleHocr(text, p)).toBe(`<span class='ocrx_word' title='bbox 2 2 4 3; x_wconf 90'>bbox 1 2 3 4</span>`);
   });
 });
+
+describe('prepareForOcr: turning the page', () => {
+  it.each([90, 180, 270] as const)('turns by %i degrees and maps boxes back to the pixels of the image given', async (rotate) => {
+    // A 300×200 white page with one black block at x 20..60, y 10..30.
+    const block = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#000' } }).png().toBuffer();
+    const page = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } }).composite([{ input: block, left: 20, top: 10 }]).png().toBuffer();
+    const p = await prepareForOcr(page, { ...bounds, preparation: { rotate } });
+    const { data, info } = await sharp(p.png).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual(rotate === 180 ? [300, 200] : [200, 300]);
+    let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+    for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) {
+      if (data[(y * info.width + x) * info.channels]! < 128) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x + 1); y1 = Math.max(y1, y + 1); }
+    }
+    expect(p.rotation).toBe(rotate);
+    expect(scaleBox({ x0, y0, x1, y1 }, p)).toEqual({ x0: 20, y0: 10, x1: 60, y1: 30 });
+  });
+});

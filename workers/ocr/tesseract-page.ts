@@ -18,7 +18,7 @@ export interface OcrLayout {
  * number of characters: tesseract's own page figure (MeanTextConf) is an unweighted integer mean
  * of words, which lets specks read as one-letter words drag a clean page down as much as names do.
  */
-export function layoutFromPage(page: Tesseract.Page, prepared: Pick<PreparedImage, 'scaleX' | 'scaleY' | 'width' | 'height'>): OcrLayout {
+export function layoutFromPage(page: Tesseract.Page, prepared: Pick<PreparedImage, 'scaleX' | 'scaleY' | 'width' | 'height' | 'rotation'>): OcrLayout {
   const words: OcrWord[] = [];
   const lines: OcrLine[] = [];
   let weighted = 0;

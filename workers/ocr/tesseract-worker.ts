@@ -14,10 +14,18 @@ export interface TesseractOutput {
   pdf: boolean;
 }
 
+/** Tesseract settings of one recognition; the worker keeps them until a later page changes them. */
+export interface TesseractPageParams {
+  /** 0 = Otsu (tesseract's default), 1 = LeptonicaOtsu (adaptive), 2 = Sauvola. */
+  thresholdingMethod?: 0 | 1 | 2;
+  /** Let tesseract measure the page's skew and straighten it before reading. */
+  deskew?: boolean;
+}
+
 /** A started worker. */
 export interface TesseractWorkerHandle {
   /** Recognises a prepared (greyscale PNG) image. */
-  recognize(png: Buffer, output: TesseractOutput): Promise<Tesseract.Page>;
+  recognize(png: Buffer, output: TesseractOutput, params?: TesseractPageParams): Promise<Tesseract.Page>;
   /** Resolves with the first worker-level failure (thread error or exit, job rejected); never rejects. */
   readonly failure: Promise<Error>;
   /** Stops the thread; resolves once it has exited (bounded wait). */
@@ -86,11 +94,18 @@ export async function startTesseractWorker(
     throw e;
   }
 
+  let thresholding = '0';
   return {
     failure,
-    async recognize(png, output) {
+    async recognize(png, output, params = {}) {
       try {
-        const { data } = await worker.recognize(png, {}, { text: true, blocks: true, hocr: output.hocr, pdf: output.pdf });
+        const method = String(params.thresholdingMethod ?? 0);
+        // A parameter round trip to the thread costs little, but skipping it keeps pages of one profile in a row lean.
+        if (method !== thresholding) {
+          await worker.setParameters({ thresholding_method: method } as unknown as Partial<Tesseract.WorkerParams>);
+          thresholding = method;
+        }
+        const { data } = await worker.recognize(png, { rotateAuto: params.deskew === true }, { text: true, blocks: true, hocr: output.hocr, pdf: output.pdf });
         return data;
       } catch (e) {
         throw new OcrWorkerError(`OCR worker rejected the page: ${describe(e)}`, { cause: e });

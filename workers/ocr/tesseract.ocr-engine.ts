@@ -10,6 +10,7 @@
  *   process RSS passes `recycleRssMb` (the WASM heap never shrinks), and after any failure,
  *   timeout or abort: stopping the thread is the only way to interrupt tesseract.
  */
+import path from 'node:path';
 import { AppError, silentLogger, type Logger } from '../../common/index.ts';
 import { LanguageDataFolder, OCR_DATA_VARIANT, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
 import {
@@ -17,12 +18,18 @@ import {
   OcrWorkerError,
   type OcrEngine,
   type OcrOptions,
+  type OcrProfile,
   type OcrResult,
   type OcrStats,
 } from './ocr-engine.ts';
-import { DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, prepareForOcr, scaleHocr, type PreparedImage } from './prepare-image.ts';
+import {
+  DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type PreparedImage, type QuarterTurn,
+} from './prepare-image.ts';
+import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
 import { layoutFromPage } from './tesseract-page.ts';
-import { startTesseractWorker, TESSERACT_JS_VERSIONS, type StartTesseractWorker, type TesseractWorkerHandle } from './tesseract-worker.ts';
+import {
+  startTesseractWorker, TESSERACT_JS_VERSIONS, type StartTesseractWorker, type TesseractPageParams, type TesseractWorkerHandle,
+} from './tesseract-worker.ts';
 
 /** Settings of the pool; `Config['ocr']` fits as is. */
 export interface TesseractOcrOptions {
@@ -38,7 +45,18 @@ export interface TesseractOcrOptions {
   maxInputPixels?: number;
   /** Starts one worker; tests replace it to simulate failures. */
   startWorker?: StartTesseractWorker;
+  /** Orientation detector; default a Tesseract OSD worker started on first use. */
+  orientationDetector?: OrientationDetector;
 }
+
+// OSD reads character shapes, which survive at this size; larger images only cost time.
+const OSD_MAX_SIDE = 1600;
+const OSD_DEFAULT_TIMEOUT_MS = 30_000;
+const THRESHOLDING: Record<NonNullable<OcrProfile['binarisation']>, NonNullable<TesseractPageParams['thresholdingMethod']>> = {
+  otsu: 0,
+  adaptive: 1,
+  sauvola: 2,
+};
 
 interface Slot {
   readonly id: number;
@@ -71,6 +89,7 @@ export class TesseractOcrEngine implements OcrEngine {
   private readonly maxOcrSide: number;
   private readonly maxInputPixels: number;
   private readonly startWorker: StartTesseractWorker;
+  private readonly osd: OrientationDetector;
   private readonly slots: Slot[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly stopping = new Set<Promise<void>>();
@@ -94,6 +113,13 @@ export class TesseractOcrEngine implements OcrEngine {
     this.maxOcrSide = positive(options.maxOcrSide ?? DEFAULT_MAX_OCR_SIDE, 'maximum side');
     this.maxInputPixels = positive(options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS, 'maximum input pixels');
     this.startWorker = options.startWorker ?? startTesseractWorker;
+    this.osd =
+      options.orientationDetector ??
+      tesseractOrientationDetector(async () => {
+        const { data } = await this.installedData();
+        if (!data.osd) throw new AppError('ERR_UNAVAILABLE', 'orientation detection needs the @tesseract.js-data/osd package');
+        return path.dirname(data.osd.file);
+      });
   }
 
   /** Recognises one page; see `OcrEngine.recognize`. */
@@ -108,7 +134,16 @@ export class TesseractOcrEngine implements OcrEngine {
     const langs = validateOcrLanguages(opts.languages, data);
     signal?.throwIfAborted();
 
-    const prepared = await prepareForOcr(image, { maxSide: this.maxOcrSide, maxInputPixels: this.maxInputPixels });
+    const profile = opts.profile;
+    const detected = profile?.detectOrientation ? await this.detectOrientation(image, opts) : undefined;
+    const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
+    const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
+    signal?.throwIfAborted();
+    const prepared = await prepareForOcr(image, {
+      maxSide: this.maxOcrSide,
+      maxInputPixels: this.maxInputPixels,
+      preparation: { rotate, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi },
+    });
     signal?.throwIfAborted();
     // Checked again just before pathFor, which may make the language folder that close() removes.
     this.assertOpen();
@@ -138,6 +173,11 @@ export class TesseractOcrEngine implements OcrEngine {
       width: prepared.width,
       height: prepared.height,
     };
+    if (profile) result.profile = profile.name;
+    if (profile?.detectOrientation || profile?.flip) {
+      result.orientation = rotate;
+      if (detected) result.orientationConfidence = detected.confidence;
+    }
     if (opts.hocr && page.hocr) result.hocr = scaleHocr(page.hocr, prepared);
     // The type says number[]; tesseract.js 7 sends the bytes as a Uint8Array.
     if (opts.pdf && page.pdf) result.pdf = page.pdf instanceof Uint8Array ? page.pdf : Uint8Array.from(page.pdf);
@@ -159,10 +199,22 @@ export class TesseractOcrEngine implements OcrEngine {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.reject(closedError());
     for (const slot of [...this.slots]) this.retire(slot, 'closed');
-    await Promise.all([...this.stopping]);
+    await Promise.all([...this.stopping, this.osd.close().catch(() => undefined)]);
     const installed = this.installed;
     this.installed = undefined;
     if (installed) await (await installed.catch(() => undefined))?.folder.close();
+  }
+
+  /** OSD on a small copy of the page; a failed or timed-out detection reads the page as it is rather than failing it. */
+  private async detectOrientation(image: Buffer, opts: OcrOptions): Promise<DetectedOrientation | undefined> {
+    const small = await orientationImage(image, { maxSide: OSD_MAX_SIDE, maxInputPixels: this.maxInputPixels });
+    opts.signal?.throwIfAborted();
+    try {
+      return await this.osd.detect(small, Math.min(opts.timeoutMs ?? OSD_DEFAULT_TIMEOUT_MS, OSD_DEFAULT_TIMEOUT_MS));
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'orientation detection failed; page read as given');
+      return undefined;
+    }
   }
 
   private installedData(): Promise<{ data: InstalledOcrData; folder: LanguageDataFolder }> {
@@ -310,7 +362,11 @@ export class TesseractOcrEngine implements OcrEngine {
       const failed = handle.failure.then((e): never => {
         throw e;
       });
-      return await Promise.race([handle.recognize(prepared.png, { hocr: opts.hocr === true, pdf: opts.pdf === true }), failed, ...stops]);
+      const params: TesseractPageParams = {
+        thresholdingMethod: THRESHOLDING[opts.profile?.binarisation ?? 'otsu'],
+        deskew: opts.profile?.deskew === true,
+      };
+      return await Promise.race([handle.recognize(prepared.png, { hocr: opts.hocr === true, pdf: opts.pdf === true }, params), failed, ...stops]);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);

@@ -3,8 +3,9 @@ import { completeBook, getBook, recordEvent, refreshBookCounts, type BookSummary
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
+import { enqueuePackage } from '../../preservation/package-book.ts';
 
-type Deps = Pick<AppDeps, 'db' | 'log'>;
+type Deps = Pick<AppDeps, 'db' | 'log' | 'queue'>;
 
 /**
  * Fan-in: runs after every page of a batch ended. Counts come from the pages themselves, so it is
@@ -48,5 +49,6 @@ export async function completeBookJob(deps: Deps, job: JobOf<'book.complete'>, _
     outcome: counts.failed > 0 ? 'warning' : 'success',
     detail: `${counts.done} of ${counts.pages} pages archived, ${counts.failed} failed`,
   });
+  if (status !== 'failed') await enqueuePackage(deps, job.bookId);
   return 'done';
 }

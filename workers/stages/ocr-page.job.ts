@@ -5,6 +5,8 @@ import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
 import { runPageStage } from './page-stage.ts';
+import { pageTimeBound, recognizeBounded } from '../ocr/ocr-attempts.ts';
+import { profilesFor } from '../ocr/ocr-profiles.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
 
@@ -18,9 +20,13 @@ export interface ArchivedOcr {
   text: string;
   words: { text: string; confidence: number; bbox: { x0: number; y0: number; x1: number; y1: number }; line: number; block: number }[];
   lines: { text: string; confidence: number; bbox: { x0: number; y0: number; x1: number; y1: number }; block: number }[];
+  /** Clockwise turn that stood the master upright for OCR (boxes stay in the master's pixels). */
+  orientation?: number;
+  /** Profile of the reading kept. */
+  profile?: string;
 }
 
-/** A page that takes longer than this is stopped (its OCR worker recycled) and retried. */
+/** Bound before the book has enough timed pages, and ceiling of the bound relative to the book's median. */
 export const OCR_PAGE_TIMEOUT_MS = 180_000;
 
 /**
@@ -40,7 +46,15 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const image = await readObject(deps.store, master.storeKey, { expectedSha256: master.sha256 });
     const languages = book.languages.split('+').filter(Boolean);
 
-    const result = await deps.ocr().recognize(image, { languages, hocr: true, signal: ctx.signal, timeoutMs: OCR_PAGE_TIMEOUT_MS });
+    const timeoutMs = await bookPageTimeBound(deps, job.bookId);
+    // Books carry no page type yet: printed first, the typewriter preparation and the rescue profile when confidence stays low.
+    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor('printed') });
+    const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'read' ? a.meanConfidence!.toFixed(1) : `timeout ${a.durationMs} ms`}`).join(', ');
+    const result = bounded.result;
+    if (!result) {
+      // No retry: the same bound would stop it again; the page fails and the book completes without it.
+      throw new PermanentError(`OCR exceeded the page time bound of ${timeoutMs} ms with every profile (${tries}); needs review`);
+    }
     const archived: ArchivedOcr = {
       engine: result.engine,
       languages,
@@ -50,7 +64,10 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
       text: result.text,
       words: result.words.map((w) => ({ text: w.text, confidence: w.confidence, bbox: w.bbox, line: w.line, block: w.block })),
       lines: result.lines.map((l) => ({ text: l.text, confidence: l.confidence, bbox: l.bbox, block: l.block })),
+      orientation: result.orientation ?? 0,
+      profile: result.profile,
     };
+    const previous = existing ? (JSON.parse((await readObject(deps.store, existing.storeKey, { expectedSha256: existing.sha256 })).toString('utf8')) as ArchivedOcr) : undefined;
     const json = Buffer.from(JSON.stringify(archived));
     const jsonPut = await deps.store.putContentAddressed('ocr', json, { contentType: 'application/json' });
     const { object } = await recordObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' }, jsonPut, 'application/json');
@@ -59,6 +76,10 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
       await recordObject(deps.db, { ...place, role: 'ocr', variant: 'hocr' }, hocrPut, 'text/vnd.hocr+html');
     }
     await setPageOcr(deps.db, page.id, result.text, result.meanConfidence, result.engine);
+    // pages.orientation is the clockwise turn that shows the source upright: the EXIF part set with
+    // the master plus what OSD found on the master (less what an earlier reading of it had added).
+    const orientation = (((page.orientation - (previous?.orientation ?? 0) + (result.orientation ?? 0)) % 360) + 360) % 360;
+    if (orientation !== page.orientation) await deps.db.query('UPDATE pages SET orientation = $2, updated_at = now() WHERE id = $1', [page.id, orientation]);
     await recordEvent(deps.db, {
       bookId: job.bookId,
       pageId: job.pageId,
@@ -66,9 +87,32 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
       type: 'ocr',
       agent: result.engine,
       outcome: 'success',
-      detail: `languages ${languages.join('+')}; ${result.words.length} words; mean confidence ${result.meanConfidence.toFixed(1)}`,
+      detail: `languages ${languages.join('+')}; ${result.words.length} words; mean confidence ${result.meanConfidence.toFixed(1)}; profile ${result.profile}; orientation ${result.orientation ?? 0}; attempts: ${tries}`,
       durationMs: result.durationMs,
     });
+    if (bounded.review) {
+      await recordEvent(deps.db, {
+        bookId: job.bookId,
+        pageId: job.pageId,
+        objectId: object.id,
+        type: 'ocr',
+        agent: 'arkiva ocr review',
+        outcome: 'warning',
+        detail: `low OCR confidence ${result.meanConfidence.toFixed(1)} after ${tries}; needs review`,
+      });
+    }
     return 'done';
   });
+}
+
+/** The OCR time bound of a page of `bookId`: relative to the median of the book's pages read so far. */
+async function bookPageTimeBound(deps: Pick<Deps, 'db'>, bookId: string): Promise<number> {
+  // The latest 200 are enough for a stable median and keep the query cheap on long books.
+  const r = await deps.db.query<{ duration_ms: number }>(
+    `SELECT duration_ms FROM processing_events
+     WHERE book_id = $1 AND event_type = 'ocr' AND outcome = 'success' AND duration_ms IS NOT NULL
+     ORDER BY id DESC LIMIT 200`,
+    [bookId],
+  );
+  return pageTimeBound(r.rows.map((x) => Number(x.duration_ms)), { maxMs: OCR_PAGE_TIMEOUT_MS });
 }

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  LINK_TYPES, createLink, exportLinksCsv, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, requireRecord, searchRecords, unlink,
+  type LinkTarget, type LinkType, type RegistryRecordInput,
+} from '../../records/index.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import { errorResponses } from '../schemas.ts';
+import { actor } from './entries.route.ts';
+
+type Deps = Pick<AppDeps, 'db'>;
+
+const uuid = { type: 'string', format: 'uuid' } as const;
+const recordProps = {
+  system: { type: 'string', minLength: 1, maxLength: 200 }, recordType: { type: 'string', minLength: 1, maxLength: 200 }, recordId: { type: 'string', minLength: 1, maxLength: 200 },
+  personNames: { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 20 },
+  eventDate: { type: ['string', 'null'] }, municipality: { type: ['string', 'null'], maxLength: 200 },
+} as const;
+const recordSchema = { type: 'object', additionalProperties: true, properties: { id: uuid, ...recordProps, importedBy: { type: 'string' }, importedAt: { type: 'string', format: 'date-time' } } } as const;
+const linkSchema = { type: 'object', additionalProperties: true, properties: { id: uuid, linkType: { type: 'string' }, reason: { type: ['string', 'null'] }, createdBy: { type: 'string' }, unlinkedAt: { type: ['string', 'null'] }, record: { type: 'object', additionalProperties: true }, item: { type: 'object', additionalProperties: true } } } as const;
+const reportSchema = { type: 'object', additionalProperties: true, properties: { created: { type: 'integer' }, updated: { type: 'integer' }, unlinked: { type: 'integer' }, errors: { type: 'array', items: { type: 'object', properties: { row: { type: 'integer' }, error: { type: 'string' } } } } } } as const;
+const links = { 200: { type: 'object', properties: { links: { type: 'array', items: linkSchema } } }, ...errorResponses } as const;
+const history = { type: 'object', additionalProperties: false, properties: { history: { type: 'boolean', default: false, description: 'include unlinked links' } } } as const;
+
+/** Registry records, and links between them and books, pages and entries. */
+export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.post<{ Body: { records: RegistryRecordInput[] } | string }>('/records/import', {
+    schema: {
+      tags: ['records'], summary: 'Import registry records as JSON ({records:[…]}) or CSV (system,record_type,record_id,person_names,event_date,municipality; names separated by ;). Per-row errors.',
+      consumes: ['application/json', 'text/csv'],
+      response: { 200: reportSchema, ...errorResponses },
+    },
+    handler: async (req) => {
+      if (typeof req.body === 'string') return importRecordsCsv(deps.db, req.body, { user: actor(req) });
+      const rows = Array.isArray(req.body?.records) ? req.body.records : [];
+      return importRecords(deps.db, rows, { user: actor(req) });
+    },
+  });
+  app.get<{ Querystring: { name?: string; system?: string; recordId?: string; municipality?: string; limit?: number } }>('/records', {
+    schema: {
+      tags: ['records'], summary: 'Find registry records by name (fuzzy), system, record id, municipality',
+      querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 200 }, system: { type: 'string' }, recordId: { type: 'string' }, municipality: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 200 } } },
+      response: { 200: { type: 'object', properties: { records: { type: 'array', items: recordSchema } } }, ...errorResponses },
+    },
+    handler: async (req) => ({ records: await searchRecords(deps.db, req.query) }),
+  });
+  app.get<{ Params: { recordId: string }; Querystring: { history: boolean } }>('/records/:recordId', {
+    schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema } } }, ...errorResponses } },
+    handler: async (req) => ({ record: await requireRecord(deps.db, req.params.recordId), links: await linksOfRecord(deps.db, req.params.recordId, { history: req.query.history }) }),
+  });
+  app.post<{ Body: { recordId: string; bookId?: string; pageId?: string; entryId?: string; linkType: LinkType; reason?: string } }>('/links', {
+    schema: {
+      tags: ['records'], summary: 'Link a record to a book, a page or an entry (give exactly one of bookId, pageId, entryId)',
+      body: { type: 'object', required: ['recordId', 'linkType'], additionalProperties: false, properties: { recordId: uuid, bookId: uuid, pageId: uuid, entryId: uuid, linkType: { type: 'string', enum: LINK_TYPES }, reason: { type: 'string', maxLength: 2000 } }, oneOf: [{ required: ['bookId'] }, { required: ['pageId'] }, { required: ['entryId'] }] },
+      response: { 201: { type: 'object', properties: { link: linkSchema } }, ...errorResponses },
+    },
+    handler: async (req, reply) => {
+      const b = req.body;
+      const target: LinkTarget = b.entryId ? { kind: 'entry', entryId: b.entryId } : b.pageId ? { kind: 'page', pageId: b.pageId } : { kind: 'book', bookId: b.bookId! };
+      return reply.code(201).send({ link: await createLink(deps.db, { recordId: b.recordId, target, linkType: b.linkType, reason: b.reason ?? null }, { user: actor(req) }) });
+    },
+  });
+  app.post<{ Params: { linkId: string }; Body: { reason?: string } | null }>('/links/:linkId/unlink', {
+    schema: { tags: ['records'], summary: 'End a link; who, when and why are kept', params: { type: 'object', properties: { linkId: uuid } }, body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 2000 } } }, response: { 200: { type: 'object', properties: { link: linkSchema } }, ...errorResponses } },
+    handler: async (req) => ({ link: await unlink(deps.db, req.params.linkId, { user: actor(req), reason: req.body?.reason ?? null }) }),
+  });
+  for (const kind of ['book', 'page', 'entry'] as const) {
+    const path = kind === 'book' ? '/books/:id/links' : kind === 'page' ? '/pages/:id/links' : '/entries/:id/links';
+    app.get<{ Params: { id: string }; Querystring: { history: boolean } }>(path, {
+      schema: { tags: ['records'], summary: `The registry records linked to a ${kind}`, params: { type: 'object', properties: { id: uuid } }, querystring: history, response: links },
+      handler: async (req) => {
+        const t: LinkTarget = kind === 'book' ? { kind, bookId: req.params.id } : kind === 'page' ? { kind, pageId: req.params.id } : { kind, entryId: req.params.id };
+        return { links: await linksOfItem(deps.db, t, { history: req.query.history }) };
+      },
+    });
+  }
+  app.post<{ Body: string }>('/links/import', {
+    schema: { tags: ['records'], summary: 'Bulk link/unlink from CSV (action,system,record_type,record_id,book_id,page,entry_id,link_type,reason); per-row errors', consumes: ['text/csv'], response: { 200: reportSchema, ...errorResponses } },
+    handler: async (req) => importLinksCsv(deps.db, String(req.body ?? ''), { user: actor(req) }),
+  });
+  app.get<{ Querystring: { bookId?: string; history: boolean } }>('/links/export', {
+    schema: { tags: ['records'], summary: 'Links as CSV (the import format plus audit columns)', querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid, history: { type: 'boolean', default: false } } }, response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses } },
+    handler: async (req, reply) => reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="links.csv"').send(await exportLinksCsv(deps.db, { ...(req.query.bookId ? { bookId: req.query.bookId } : {}), history: req.query.history })),
+  });
+}

@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../common/index.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import {
+  auditFixity, decideBatch, executeBatch, getBatch, getDisposalRecord, getFixityRun, getItemRetention, listDue, listHolds, listRules,
+  placeHold, proposeBatch, releaseHold, retentionHistory, saveRuleAndRecompute, syncObjectLocks, verifyCertificate, type RuleInput,
+} from '../../retention/index.ts';
+import { bookIdParam, errorResponses } from '../schemas.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
+
+const uuid = { type: 'string', format: 'uuid' } as const;
+const idParam = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
+const by = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const ok = (description: string) => ({ 200: { description, ...anyObject }, ...errorResponses });
+
+/**
+ * Retention rules, item retention, legal holds, disposal batches and certificates, fixity runs.
+ * Who acts is a user name in the body until the security issue brings authenticated users.
+ */
+export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
+  const { deps } = opts;
+  const tags = ['retention'];
+
+  app.get('/retention/rules', { schema: { tags, summary: 'Current retention and closure rules', response: ok('The rules') } },
+    async () => ({ rules: await listRules(deps.db) }));
+
+  app.put<{ Params: { ruleKey: string }; Body: RuleInput & { by: string; reason: string } }>('/retention/rules/:ruleKey', {
+    schema: {
+      tags, summary: 'Create a rule or write its next version; the items it covers are recomputed and their locks extended',
+      params: { type: 'object', required: ['ruleKey'], properties: { ruleKey: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 100 } } },
+      body: {
+        type: 'object', additionalProperties: false, required: ['kind', 'name', 'registerType', 'trigger', 'by', 'reason'],
+        properties: {
+          kind: { enum: ['retention', 'closure'] }, name: { type: 'string', maxLength: 200 }, registerType: { enum: ['birth', 'marriage', 'death', 'other'] },
+          municipality: { type: ['string', 'null'] }, yearFrom: { type: ['integer', 'null'] }, yearTo: { type: ['integer', 'null'] },
+          periodYears: { type: 'integer', minimum: 0 }, periodMonths: { type: 'integer', minimum: 0 }, permanent: { type: 'boolean' },
+          trigger: { enum: ['creation', 'closing-year', 'registry-event'] }, triggerEvent: { type: ['string', 'null'] },
+          action: { enum: ['review', 'transfer', 'destroy', null] }, by, reason: { type: 'string', minLength: 1, maxLength: 1000 },
+        },
+      },
+      response: ok('The new rule version and the books recomputed'),
+    },
+  }, async (req) => {
+    const { by: user, reason, ...rule } = req.body;
+    const r = await saveRuleAndRecompute(deps.db, req.params.ruleKey, rule, { user, reason });
+    if (r.recomputed.length) await syncObjectLocks(deps, { bookIds: r.recomputed, repair: true });
+    return r;
+  });
+
+  app.get<{ Params: { bookId: string } }>('/books/:bookId/retention', {
+    schema: { tags, summary: "A book's retention date and closure, explained, with their history", params: bookIdParam, response: ok('The retention') },
+  }, async (req) => {
+    const r = await getItemRetention(deps.db, req.params.bookId);
+    if (!r) throw new AppError('ERR_NOT_FOUND', `no retention computed for book ${req.params.bookId}`);
+    return { retention: r, history: await retentionHistory(deps.db, req.params.bookId) };
+  });
+
+  app.get('/retention/due', { schema: { tags, summary: 'Books whose retention has ended, with holds and closures that block them', response: ok('Due items') } },
+    async () => ({ due: await listDue(deps.db) }));
+
+  app.get('/retention/holds', { schema: { tags, summary: 'Active legal holds', response: ok('Holds') } }, async () => ({ holds: await listHolds(deps.db) }));
+
+  app.post<{ Body: { name: string; reason: string; authority: string; by: string; items: { bookId: string; pageId?: string }[] } }>('/retention/holds', {
+    schema: {
+      tags, summary: 'Place a legal hold on books or pages (mirrored to S3 Object Lock legal hold)',
+      body: {
+        type: 'object', additionalProperties: false, required: ['name', 'reason', 'authority', 'by', 'items'],
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 200 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, authority: { type: 'string', minLength: 1, maxLength: 200 }, by,
+          items: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object', additionalProperties: false, required: ['bookId'], properties: { bookId: uuid, pageId: uuid } } },
+        },
+      },
+      response: { 201: { description: 'The hold', ...anyObject }, ...errorResponses },
+    },
+  }, async (req, reply) => reply.code(201).send(await placeHold(deps, req.body)));
+
+  app.post<{ Params: { id: string }; Body: { by: string; reason: string } }>('/retention/holds/:id/release', {
+    schema: { tags, summary: 'Release a legal hold', params: idParam, body: { type: 'object', additionalProperties: false, required: ['by', 'reason'], properties: { by, reason: { type: 'string', minLength: 1 } } }, response: ok('The hold') },
+  }, async (req) => releaseHold(deps, req.params.id, { user: req.body.by, reason: req.body.reason }));
+
+  app.post<{ Body: { bookIds: string[]; by: string; note?: string } }>('/disposal/batches', {
+    schema: {
+      tags, summary: 'Propose a disposal batch of due books',
+      body: { type: 'object', additionalProperties: false, required: ['bookIds', 'by'], properties: { bookIds: { type: 'array', minItems: 1, maxItems: 1000, items: uuid }, by, note: { type: 'string', maxLength: 2000 } } },
+      response: { 201: { description: 'The batch', ...anyObject }, ...errorResponses },
+    },
+  }, async (req, reply) => reply.code(201).send(await proposeBatch(deps, req.body)));
+
+  app.get<{ Params: { id: string } }>('/disposal/batches/:id', { schema: { tags, summary: 'A disposal batch', params: idParam, response: ok('The batch') } },
+    async (req) => getBatch(deps.db, req.params.id));
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post<{ Params: { id: string }; Body: { by: string; note?: string } }>(`/disposal/batches/:id/${decision}`, {
+      schema: {
+        tags, summary: `${decision === 'approve' ? 'Approve' : 'Reject'} a proposed batch (by a different records manager than the proposer)`, params: idParam,
+        body: { type: 'object', additionalProperties: false, required: ['by'], properties: { by, note: { type: 'string', maxLength: 2000 } } }, response: ok('The batch'),
+      },
+    }, async (req) => decideBatch(deps, req.params.id, decision, { user: req.body.by, ...(req.body.note ? { note: req.body.note } : {}) }));
+  }
+
+  app.post<{ Params: { id: string } }>('/disposal/batches/:id/execute', {
+    schema: { tags, summary: 'Execute an approved batch now (held or closed items are skipped and reported)', params: idParam, response: ok('What was disposed of and skipped') },
+  }, async (req) => executeBatch(deps, req.params.id));
+
+  app.get<{ Params: { bookId: string } }>('/disposal/certificates/:bookId', {
+    schema: { tags, summary: "A disposed book's tombstone and certificate, with the certificate hash verified", params: bookIdParam, response: ok('Tombstone and certificate') },
+  }, async (req) => {
+    const r = await getDisposalRecord(deps.db, req.params.bookId);
+    return { ...r, certificateValid: r.certificate ? verifyCertificate(r.certificate) : null };
+  });
+
+  app.post<{ Body: { bookId?: string; all?: boolean } }>('/fixity/runs', {
+    schema: {
+      tags, summary: 'Run a fixity audit now (one book, all objects, or those due in the cycle)',
+      body: { type: 'object', additionalProperties: false, properties: { bookId: uuid, all: { type: 'boolean' } } }, response: ok('The report'),
+    },
+  }, async (req) => auditFixity(deps, { ...(req.body?.bookId ? { bookId: req.body.bookId } : {}), all: req.body?.all ?? false }));
+
+  app.get<{ Params: { id: string } }>('/fixity/runs/:id', { schema: { tags, summary: 'A fixity run and its report', params: idParam, response: ok('The run') } }, async (req) => {
+    const r = await getFixityRun(deps, req.params.id);
+    if (!r) throw new AppError('ERR_NOT_FOUND', `fixity run ${req.params.id} not found`);
+    return r;
+  });
+}

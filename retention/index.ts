@@ -1,0 +1,7 @@
+/** Retention rules, legal holds, Object Lock sync, reviewed disposal and fixity audit (issue 6). */
+export * from './dates.ts';
+export * from './rules.ts';
+export * from './holds.ts';
+export * from './object-lock.ts';
+export * from './disposal.ts';
+export * from './fixity.ts';

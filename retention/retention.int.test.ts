@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from '../test-support/services.ts';
+import { createBook, recordObject, listEvents, type ObjectRole } from '../archive/index.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { openRetentionDeps } from './test-deps.ts';
+import { getItemRetention, retentionHistory, saveRuleAndRecompute, type RuleInput } from './rules.ts';
+import { endOfDay, syncObjectLocks } from './object-lock.ts';
+import { placeHold, releaseHold } from './holds.ts';
+import { decideBatch, executeBatch, getDisposalRecord, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
+import { auditFixity } from './fixity.ts';
+
+const enabled = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
+
+async function smallBook(deps: AppDeps, registerType: 'birth' | 'death' = 'birth') {
+  const { book } = await createBook(deps.db, {
+    registerType, municipality: 'Prizren', yearFrom: 1930, yearTo: 1935, languages: 'sqi', sourceFormat: 'images',
+    sourceSha256: randomBytes(32).toString('hex'), sourceSize: 10,
+  });
+  const page = (await deps.db.query<{ id: string }>('INSERT INTO pages (book_id, sequence, status) VALUES ($1, 1, $2) RETURNING id', [book.id, 'done'])).rows[0]!;
+  const objects: { key: string; versionId: string | null; id: string; role: ObjectRole }[] = [];
+  const put = async (role: ObjectRole, pageId: string | null) => {
+    const r = await deps.store.putContentAddressed(`books/${book.id}`, randomBytes(2048), { contentType: 'application/octet-stream' });
+    const { object } = await recordObject(deps.db, { bookId: book.id, pageId, role }, r, 'application/octet-stream');
+    objects.push({ key: r.key, versionId: r.versionId ?? null, id: object.id, role });
+  };
+  await put('original', null);
+  await put('master', page.id);
+  await put('derivative', page.id);
+  await put('ocr', page.id);
+  await deps.db.query(
+    `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
+     VALUES ($1, 1, 0, $2, 'Gjon', 90, 0, 0, 1, 1, 5, 5, 'gjon')`, [page.id, book.id],
+  );
+  await deps.db.query(`INSERT INTO processing_events (book_id, page_id, event_type, agent, outcome) VALUES ($1, $2, 'ingestion', 'test', 'success')`, [book.id, page.id]);
+  return { book, pageId: page.id, objects };
+}
+
+const rule = (months: number): RuleInput => ({ kind: 'retention', name: 'Births, test', registerType: 'birth', trigger: 'creation', periodMonths: months, action: 'destroy' });
+
+describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW with Object Lock', () => {
+  let deps: AppDeps;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ deps, cleanup } = await openRetentionDeps());
+    expect(deps.store.capabilities().objectLock).toBe(true);
+  });
+  afterAll(async () => cleanup?.());
+
+  it('locks, extends, never shortens, holds, refuses self-approval, skips held items and disposes of every copy', async () => {
+    const { book, pageId, objects } = await smallBook(deps);
+    const v1 = await saveRuleAndRecompute(deps.db, 'births-test', rule(1), { user: 'ana', reason: 'initial schedule' });
+    expect(v1.recomputed).toEqual([book.id]);
+    const r1 = (await getItemRetention(deps.db, book.id))!;
+    expect(r1.explanation).toMatch(/^rule 'Births, test' \(births-test v1\): retained until \d{4}-\d{2}-\d{2}, 1 month after the item's creation/);
+
+    // Object Lock: GOVERNANCE retain-until on every object.
+    const first = await syncObjectLocks(deps, { bookIds: [book.id], repair: true });
+    expect(first.drift.filter((d) => d.kind === 'retention-missing')).toHaveLength(4);
+    for (const o of objects) {
+      const h = await deps.store.head(o.key, { versionId: o.versionId! });
+      expect(h?.retention).toEqual({ mode: 'GOVERNANCE', retainUntil: endOfDay(r1.retainUntil!) });
+    }
+
+    // A later date extends the lock; the change and its reason are recorded.
+    await saveRuleAndRecompute(deps.db, 'births-test', rule(3), { user: 'besa', reason: 'audit finding 12' });
+    const r2 = (await getItemRetention(deps.db, book.id))!;
+    expect(r2.retainUntil! > r1.retainUntil!).toBe(true);
+    await syncObjectLocks(deps, { bookIds: [book.id], repair: true });
+    const extended = await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! });
+    expect(extended?.retention?.retainUntil).toEqual(endOfDay(r2.retainUntil!));
+    expect((await retentionHistory(deps.db, book.id)).map((h) => h.reason)).toEqual([
+      'rule births-test v1 created by ana: initial schedule',
+      'rule births-test changed v1 → v2 by besa: audit finding 12',
+    ]);
+
+    // Shortening: the store refuses it without the bypass, and sync only reports it.
+    await expect(deps.store.setRetention(objects[0]!.key, { mode: 'GOVERNANCE', retainUntil: endOfDay(r1.retainUntil!) }, { versionId: objects[0]!.versionId! }))
+      .rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+    await saveRuleAndRecompute(deps.db, 'births-test', rule(1), { user: 'ana', reason: 'back to one month' });
+    const shorter = await syncObjectLocks(deps, { bookIds: [book.id], repair: true });
+    expect(shorter.drift.map((d) => d.kind)).toEqual(Array(4).fill('retention-later'));
+    expect((await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! }))?.retention?.retainUntil).toEqual(endOfDay(r2.retainUntil!));
+
+    // A legal hold on the page reaches the page's objects and the book-level original.
+    const { hold } = await placeHold(deps, { name: 'Case 2025/17', reason: 'inheritance dispute', authority: 'Basic Court Prizren', by: 'ana', items: [{ bookId: book.id, pageId }] });
+    for (const o of objects) expect((await deps.store.head(o.key, { versionId: o.versionId! }))?.legalHold).toBe(true);
+    await expect(deps.store.delete(objects[1]!.key, { versionId: objects[1]!.versionId!, bypassGovernance: true })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+
+    // Due far in the future; proposal, four eyes, and a held item survives the run.
+    const later = '2099-01-01';
+    const due = await listDue(deps.db, later);
+    expect(due.find((d) => d.bookId === book.id)?.blockedBy).toEqual(['hold']);
+    const batch = await proposeBatch(deps, { bookIds: [book.id], by: 'ana', today: later });
+    await expect(decideBatch(deps, batch.id, 'approve', { user: ' ANA ' })).rejects.toThrow(/four eyes/);
+    await decideBatch(deps, batch.id, 'approve', { user: 'besa' });
+    const held = await executeBatch(deps, batch.id, { today: later });
+    expect(held.skipped).toEqual([{ bookId: book.id, reason: 'under legal hold: Case 2025/17' }]);
+    expect(held.disposed).toEqual([]);
+    expect((await deps.db.query('SELECT 1 FROM books WHERE id = $1', [book.id])).rows).toHaveLength(1);
+
+    // Released: a new batch disposes of every copy and every row, leaving tombstone and certificate.
+    await releaseHold(deps, hold.id, { user: 'besa', reason: 'case closed' });
+    expect((await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! }))?.legalHold).toBe(false);
+    const b2 = await proposeBatch(deps, { bookIds: [book.id], by: 'besa', today: later });
+    await decideBatch(deps, b2.id, 'approve', { user: 'ana' });
+    const done = await executeBatch(deps, b2.id, { today: later });
+    expect(done).toMatchObject({ disposed: [book.id], skipped: [], failed: [] });
+    for (const o of objects) {
+      const left = [];
+      for await (const v of deps.store.listVersions(o.key)) left.push(v);
+      expect(left).toEqual([]);
+    }
+    for (const [table, col] of [['books', 'id'], ['pages', 'book_id'], ['stored_objects', 'book_id'], ['page_words', 'book_id'], ['processing_events', 'book_id'], ['item_retention', 'book_id'], ['retention_history', 'book_id'], ['legal_hold_items', 'book_id']] as const) {
+      expect((await deps.db.query(`SELECT 1 FROM ${table} WHERE ${col} = $1`, [book.id])).rows, table).toHaveLength(0);
+    }
+    const rec = await getDisposalRecord(deps.db, book.id);
+    expect(rec.status).toBe('disposed');
+    expect(rec.certificate).not.toBeNull();
+    expect(verifyCertificate(rec.certificate!)).toBe(true);
+    expect(rec.certificate!.content).toMatchObject({ bookId: book.id, approvals: { proposedBy: 'besa', approvedBy: 'ana' }, storeVersionsDeleted: 4 });
+    expect((rec.tombstone.objects as { sha256: string }[]).map((o) => o.sha256).sort()).toHaveLength(4);
+  });
+
+  it('fixity audit reports exactly the object overwritten and the one whose version was deleted behind the archive', async () => {
+    const { book, objects } = await smallBook(deps);
+    const clean = await auditFixity(deps, { bookId: book.id });
+    expect(clean).toMatchObject({ checked: 4, ok: 4, problems: [] });
+
+    const [, altered, gone] = objects;
+    await deps.store.put(altered!.key, randomBytes(2048));
+    await deps.store.delete(gone!.key, { versionId: gone!.versionId!, bypassGovernance: true });
+    const report = await auditFixity(deps, { bookId: book.id });
+    expect(report.checked).toBe(4);
+    expect(report.problems.map((p) => [p.objectId, p.outcome]).sort()).toEqual([[altered!.id, 'mismatch'], [gone!.id, 'missing']].sort());
+    const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'fixity check');
+    expect(events).toHaveLength(8);
+    expect(events.filter((e) => e.outcome === 'failure').map((e) => e.objectId).sort()).toEqual([altered!.id, gone!.id].sort());
+  });
+});

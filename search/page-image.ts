@@ -1,0 +1,60 @@
+import sharp from 'sharp';
+import { AppError } from '../common/index.ts';
+import { findObject, type Page } from '../archive/index.ts';
+import { readObject } from '../storage/index.ts';
+import type { AppDeps } from '../app/deps.ts';
+
+type Deps = Pick<AppDeps, 'db' | 'store' | 'config'>;
+
+/** A viewer image: the bytes and their validator. */
+export interface ViewerImage {
+  body: Buffer;
+  sha256: string;
+  mediaType: 'image/jpeg';
+}
+
+/** Widths a viewer may ask for. */
+export const VIEW_WIDTH = { min: 64, max: 4000 } as const;
+
+/**
+ * A page at `width` (no enlargement), or the crop `box` (master pixels) of it scaled to `width`.
+ * Generated once per page revision and request, from the view derivative when it is wide enough
+ * and the region is the whole page, otherwise from the master; cached content-addressed in the
+ * store and found again through page_image_cache.
+ */
+export async function viewerImage(deps: Deps, page: Page, req: { width: number; box?: { x0: number; y0: number; x1: number; y1: number } }): Promise<ViewerImage> {
+  const width = Math.round(req.width);
+  if (!(width >= VIEW_WIDTH.min && width <= VIEW_WIDTH.max)) throw new AppError('ERR_VALIDATION', `width must be ${VIEW_WIDTH.min}..${VIEW_WIDTH.max}`, { field: 'width' });
+  const box = req.box;
+  if (box && page.width !== null && page.height !== null) {
+    if (!(box.x0 >= 0 && box.y0 >= 0 && box.x1 > box.x0 && box.y1 > box.y0 && box.x1 <= page.width && box.y1 <= page.height)) {
+      throw new AppError('ERR_VALIDATION', `the region must lie within the page (${page.width}x${page.height})`, { field: 'box' });
+    }
+  }
+  const spec = box ? `crop:${box.x0},${box.y0},${box.x1},${box.y1}:w${width}` : `w${width}`;
+  const cached = await deps.db.query<{ store_key: string; sha256: string }>(
+    'SELECT store_key, sha256 FROM page_image_cache WHERE page_id = $1 AND revision = $2 AND spec = $3',
+    [page.id, page.revision, spec],
+  );
+  if (cached.rows[0]) {
+    const body = await readObject(deps.store, cached.rows[0].store_key, { expectedSha256: cached.rows[0].sha256 });
+    return { body, sha256: cached.rows[0].sha256, mediaType: 'image/jpeg' };
+  }
+  const place = { bookId: page.bookId, pageId: page.id, revision: page.revision };
+  const view = box ? undefined : await findObject(deps.db, { ...place, role: 'derivative', variant: 'view-webp' });
+  // The 1600 px view derivative serves any narrower whole-page request without decoding the master.
+  const useView = view && page.width !== null && width <= Math.min(1600, page.width);
+  const source = useView ? view : await findObject(deps.db, { ...place, role: 'master' });
+  if (!source) throw new AppError('ERR_OBJECT_NOT_FOUND', `page ${page.sequence} has no master image yet`);
+  const input = await readObject(deps.store, source.storeKey, { expectedSha256: source.sha256 });
+  let img = sharp(input, { limitInputPixels: deps.config.ingest.maxPixels, failOn: 'error' });
+  if (box) img = img.extract({ left: box.x0, top: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 });
+  const body = await img.resize({ width, withoutEnlargement: true }).jpeg({ quality: 80, mozjpeg: true }).toBuffer();
+  const put = await deps.store.putContentAddressed('viewer-cache', body, { contentType: 'image/jpeg' });
+  await deps.db.query(
+    `INSERT INTO page_image_cache (page_id, revision, spec, store_key, sha256, size, media_type) VALUES ($1, $2, $3, $4, $5, $6, 'image/jpeg')
+     ON CONFLICT DO NOTHING`,
+    [page.id, page.revision, spec, put.key, put.sha256, put.size],
+  );
+  return { body, sha256: put.sha256, mediaType: 'image/jpeg' };
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrResult } from './ocr-engine.ts';
+import { betterResult, median, pageTimeBound, recognizeBounded } from './ocr-attempts.ts';
+
+function result(meanConfidence: number, words: string[], profile = 'p'): OcrResult {
+  return {
+    text: words.join(' '),
+    meanConfidence,
+    words: words.map((text) => ({ text, confidence: meanConfidence, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, line: 0, block: 0 })),
+    lines: [],
+    engine: 'fake',
+    durationMs: 10,
+    width: 10,
+    height: 10,
+    profile,
+  };
+}
+
+/** An engine answering each profile by name: a result, or a timeout. */
+function fakeEngine(answers: Record<string, OcrResult | 'timeout'>) {
+  const calls: OcrOptions[] = [];
+  const engine: OcrEngine = {
+    async recognize(_image, opts) {
+      calls.push(opts);
+      const a = answers[opts.profile!.name];
+      if (a === 'timeout') throw new OcrTimeoutError(opts.timeoutMs ?? 1);
+      if (!a) throw new Error(`no answer for ${opts.profile!.name}`);
+      return a;
+    },
+    stats: () => ({ workers: 0, busy: 0, recycled: 0, pagesDone: 0 }),
+    close: async () => undefined,
+  };
+  return { engine, calls };
+}
+
+const page = Buffer.from('page');
+const A = { name: 'a' };
+const B = { name: 'b' };
+
+describe('betterResult', () => {
+  it('keeps the more confident of two readings of the same length, the first on a tie', () => {
+    const low = result(40, ['Hoxha', 'Krasniqi']);
+    const high = result(80, ['Hoxha', 'Krasniqi']);
+    expect(betterResult(low, high)).toBe(high);
+    expect(betterResult(high, low)).toBe(high);
+    const same = result(40, ['Hoxha', 'Krasniqi']);
+    expect(betterResult(low, same)).toBe(low);
+  });
+
+  it('does not let a few confident words beat a full page read a little less surely', () => {
+    const full = result(70, Array.from({ length: 40 }, () => 'Gashi'));
+    const few = result(95, ['Gashi']);
+    expect(betterResult(few, full)).toBe(full);
+    expect(betterResult(result(0, []), few)).toBe(few);
+  });
+});
+
+describe('pageTimeBound', () => {
+  it('is 5 × the median of the book, within floor and ceiling', () => {
+    expect(median([1, 9, 3])).toBe(3);
+    expect(median([1, 2, 3, 10])).toBe(2.5);
+    expect(pageTimeBound([4000, 5000, 6000, 90_000])).toBe(27_500);
+    expect(pageTimeBound([100, 200, 300])).toBe(15_000);
+    expect(pageTimeBound([60_000, 60_000, 60_000])).toBe(180_000);
+    expect(pageTimeBound([1000, 1000, 1000], { factor: 3, minMs: 10, maxMs: 10_000 })).toBe(3000);
+  });
+
+  it('uses the ceiling until the book has enough timed pages, ignoring nonsense durations', () => {
+    expect(pageTimeBound([])).toBe(180_000);
+    expect(pageTimeBound([5000, 5000])).toBe(180_000);
+    expect(pageTimeBound([5000, 5000, Number.NaN, -1, 0])).toBe(180_000);
+    expect(pageTimeBound([5000, 5000, 5000], { minSamples: 3 })).toBe(25_000);
+  });
+});
+
+describe('recognizeBounded', () => {
+  it('stops after the first profile when its reading is confident enough', async () => {
+    const { engine, calls } = fakeEngine({ a: result(85, ['x'], 'a'), b: result(90, ['x'], 'b') });
+    const r = await recognizeBounded(engine, page, { languages: ['sqi'], profiles: [A, B], minConfidence: 60 });
+    expect(calls.map((c) => c.profile!.name)).toEqual(['a']);
+    expect(r.result!.profile).toBe('a');
+    expect(r.review).toBe(false);
+  });
+
+  it('reads again with the next profile when confidence is low and keeps the better result', async () => {
+    const better = fakeEngine({ a: result(30, ['x', 'y'], 'a'), b: result(75, ['x', 'y'], 'b') });
+    const r1 = await recognizeBounded(better.engine, page, { languages: ['sqi'], profiles: [A, B], timeoutMs: 500 });
+    expect(r1.result!.profile).toBe('b');
+    expect(r1.attempts.map((a) => [a.profile, a.outcome, a.meanConfidence])).toEqual([['a', 'read', 30], ['b', 'read', 75]]);
+    expect(r1.review).toBe(false);
+    expect(better.calls.every((c) => c.timeoutMs === 500 && c.languages[0] === 'sqi')).toBe(true);
+
+    const worse = fakeEngine({ a: result(50, ['x', 'y'], 'a'), b: result(20, ['x', 'y'], 'b') });
+    const r2 = await recognizeBounded(worse.engine, page, { languages: ['sqi'], profiles: [A, B] });
+    expect(r2.result!.profile).toBe('a');
+    expect(r2.review).toBe(true);
+  });
+
+  it('moves on to the next profile after a timeout, and lists the page for review when nothing is read', async () => {
+    const rescued = fakeEngine({ a: 'timeout', b: result(80, ['x'], 'b') });
+    const r1 = await recognizeBounded(rescued.engine, page, { languages: ['sqi'], profiles: [A, B] });
+    expect(r1.attempts.map((a) => a.outcome)).toEqual(['timeout', 'read']);
+    expect(r1.result!.profile).toBe('b');
+    expect(r1.review).toBe(false);
+
+    const lost = fakeEngine({ a: 'timeout', b: 'timeout' });
+    const r2 = await recognizeBounded(lost.engine, page, { languages: ['sqi'], profiles: [A, B] });
+    expect(r2.result).toBeUndefined();
+    expect(r2.review).toBe(true);
+  });
+
+  it('lets errors other than a timeout propagate', async () => {
+    const { engine } = fakeEngine({});
+    await expect(recognizeBounded(engine, page, { languages: ['sqi'], profiles: [A] })).rejects.toThrow('no answer');
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Reading a page within bounds: profiles tried in turn while the result stays poor, the better
+ * result kept, each attempt bounded relative to the book's typical page time. Works on any
+ * `OcrEngine`; nothing here knows tesseract.
+ */
+import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrProfile, type OcrResult } from './ocr-engine.ts';
+
+/** Below this mean confidence a page is read again with the next profile, and listed for review if still below. */
+export const LOW_OCR_CONFIDENCE = 60;
+
+/** Settings of the per-page time bound. */
+export interface TimeBoundOptions {
+  /** Bound = factor × median page time of the book. Default 5. */
+  factor?: number;
+  /** Floor of the bound: a fast book must not cut off pages slowed by worker start-up or a busy machine. Default 15 s. */
+  minMs?: number;
+  /** Ceiling of the bound, and the bound used before the book has enough timed pages. Default 180 s. */
+  maxMs?: number;
+  /** Timed pages needed before the median is trusted. Default 3. */
+  minSamples?: number;
+}
+
+/** The time one page may take, from the OCR durations of its book's pages so far. */
+export function pageTimeBound(durationsMs: readonly number[], opts: TimeBoundOptions = {}): number {
+  const { factor = 5, minMs = 15_000, maxMs = 180_000, minSamples = 3 } = opts;
+  const valid = durationsMs.filter((d) => Number.isFinite(d) && d > 0);
+  if (valid.length < minSamples) return maxMs;
+  return Math.round(Math.min(maxMs, Math.max(minMs, factor * median(valid))));
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function characters(r: Pick<OcrResult, 'words'>): number {
+  return r.words.reduce((n, w) => n + [...w.text].length, 0);
+}
+
+/**
+ * The better of two readings of one page: mean confidence scaled by how much text each found
+ * relative to the other, so three confident words do not beat a full page read a little less
+ * surely. Ties keep the first.
+ */
+export function betterResult<R extends Pick<OcrResult, 'meanConfidence' | 'words'>>(a: R, b: R): R {
+  const most = Math.max(characters(a), characters(b), 1);
+  const score = (r: R) => r.meanConfidence * (characters(r) / most);
+  return score(b) > score(a) ? b : a;
+}
+
+/** One try at a page. */
+export interface OcrAttempt {
+  profile: string;
+  outcome: 'read' | 'timeout';
+  meanConfidence?: number;
+  durationMs: number;
+}
+
+/** The outcome of reading a page with fallbacks. */
+export interface BoundedOcr {
+  /** The best reading, or undefined when every attempt ran out of time. */
+  result: OcrResult | undefined;
+  attempts: OcrAttempt[];
+  /** The page needs a person: no reading, or the best is still below the confidence threshold. */
+  review: boolean;
+}
+
+/**
+ * Reads a page with `profiles[0]`, then with each next profile while the best reading so far is
+ * below `minConfidence`; an attempt that exceeds `timeoutMs` (its worker is recycled by the
+ * engine) counts as a failed attempt and the next profile is tried. Other errors propagate.
+ */
+export async function recognizeBounded(
+  engine: OcrEngine,
+  image: Buffer,
+  opts: Omit<OcrOptions, 'profile'> & { profiles: readonly OcrProfile[]; minConfidence?: number },
+): Promise<BoundedOcr> {
+  const { profiles, minConfidence = LOW_OCR_CONFIDENCE, ...base } = opts;
+  if (profiles.length === 0) throw new Error('recognizeBounded needs at least one profile');
+  const attempts: OcrAttempt[] = [];
+  let best: OcrResult | undefined;
+  for (const profile of profiles) {
+    const started = performance.now();
+    try {
+      const r = await engine.recognize(image, { ...base, profile });
+      attempts.push({ profile: profile.name, outcome: 'read', meanConfidence: r.meanConfidence, durationMs: r.durationMs });
+      best = best ? betterResult(best, r) : r;
+    } catch (e) {
+      if (!(e instanceof OcrTimeoutError)) throw e;
+      attempts.push({ profile: profile.name, outcome: 'timeout', durationMs: Math.round(performance.now() - started) });
+    }
+    if (best && best.meanConfidence >= minConfidence) break;
+  }
+  return { result: best, attempts, review: !best || best.meanConfidence < minConfidence };
+}

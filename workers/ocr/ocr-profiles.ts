@@ -1,0 +1,42 @@
+/**
+ * OCR profiles per page type and the order of fallbacks, chosen by measurement on the fixtures
+ * (bench/ocr-quality.bench.ts, scale 0.5, printed and typewriter, noise 0/2/3, rotated 0/90/180,
+ * low contrast). What the figures said:
+ * - Orientation detection (OSD) is what upside-down pages need: without it they read 0-2% of
+ *   surnames, with it 98-100%; PSM 3 alone copes with most sideways pages. It costs ~0.4 s a page.
+ * - Sauvola binarisation (thresholding_method 2) lost text on these pages, badly on low contrast
+ *   and heavy noise (0-21% of surnames), so it is not a first choice; it stays as the last resort
+ *   for pages where Otsu finds nothing (the pathological typewriter page of the shared notes).
+ * - Normalising grey levels plus a light blur (sigma 0.7) helped typewriter pages at noise 3 and
+ *   low contrast a little and cost nothing measurable; printed pages were already read in full.
+ */
+import type { OcrProfile } from './ocr-engine.ts';
+
+/** Page types an OCR profile exists for. */
+export type OcrPageType = 'printed' | 'typewriter' | 'mixed';
+
+/** The profile each page type is read with first. */
+export const OCR_PROFILES: Readonly<Record<OcrPageType, OcrProfile>> = {
+  printed: { name: 'printed', detectOrientation: true },
+  typewriter: { name: 'typewriter', detectOrientation: true, normalise: true, blurSigma: 0.7 },
+  // Mixed Latin/Cyrillic pages differ in the language set (the book's, e.g. sqi+srp), not the pixels.
+  mixed: { name: 'mixed', detectOrientation: true },
+};
+
+/** Last resort when the first readings are poor: local thresholding on stretched grey levels. */
+export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola' };
+
+/**
+ * Profiles to try in turn for a page type: its own; the same turned a further half turn (OSD took
+ * one noisy upside-down typewriter page in eight for upright, and an upside-down reading scores
+ * ~25 against ~70); then the rescue.
+ */
+export function profilesFor(type: OcrPageType): OcrProfile[] {
+  const first = OCR_PROFILES[type];
+  return [first, { ...first, name: `${first.name}+flip`, flip: true }, RESCUE_PROFILE];
+}
+
+/** Resolves a profile name given per book or page ('printed', 'typewriter', 'mixed'); unknown names fall back to 'printed'. */
+export function pageTypeOf(name: string | null | undefined): OcrPageType {
+  return name === 'typewriter' || name === 'mixed' ? name : 'printed';
+}
