@@ -60,6 +60,7 @@ describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
     workers = await startWorkers(env.deps);
     goodBook = await ended(env.deps, (await ingestBook(env.deps, { kind: 'file', path: good.tiff!.path }, meta)).book.id);
     expect(goodBook.status).toBe('complete');
+    await env.deps.queue.drained({ timeoutMs: 120_000 });
     before = await snapshot(env.deps, goodBook.id);
   }, 300_000);
 
@@ -118,6 +119,7 @@ describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
   });
 
   it('left the earlier book exactly as it was', async () => {
+    await env.deps.queue.drained({ timeoutMs: 120_000 });
     const after = await snapshot(env.deps, goodBook.id);
     expect(after).toEqual(before);
   });
