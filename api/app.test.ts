@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './index.ts';
-import { METADATA, multiPageTiff, multipart, openTestApp, pagePng, type TestApp } from './test-kit.ts';
+import { METADATA, asUser, multiPageTiff, multipart, openTestApp, pagePng, type Injector, type TestApp } from './test-kit.ts';
 import { toErrorResponse } from './errors.ts';
 import { parseRange, etagMatches } from './object-response.ts';
 
@@ -37,28 +37,28 @@ describe('API (embedded, no workers)', () => {
 
   it('uploads a multipart book: 201 with the book, then 200 duplicate for the same bytes', async () => {
     const body = multipart([...METADATA, ['volume', 'II'], { data: tiff, filename: 'scan.tif', contentType: 'image/tiff' }]);
-    const first = await t.app.inject({ method: 'POST', url: '/books', ...body });
+    const first = await t.api.inject({ method: 'POST', url: '/books', ...body });
     expect(first.statusCode, first.body).toBe(201);
     const created = first.json();
     expect(created.duplicate).toBe(false);
     expect(created.book).toMatchObject({ registerType: 'birth', municipality: 'Tiranë', yearFrom: 1962, yearTo: 1963, volume: 'II', languages: 'eng', sourceFormat: 'tiff', sourceSize: tiff.length });
     expect(first.headers.location).toBe(`/books/${created.book.id}`);
 
-    const again = await t.app.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
+    const again = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ duplicate: true, book: { id: created.book.id } });
 
-    const detail = await t.app.inject({ method: 'GET', url: `/books/${created.book.id}` });
+    const detail = await t.api.inject({ method: 'GET', url: `/books/${created.book.id}` });
     expect(detail.statusCode).toBe(200);
     expect(detail.json()).toMatchObject({ book: { id: created.book.id, status: 'received' }, counts: { total: 0 } });
 
-    const events = await t.app.inject({ method: 'GET', url: `/books/${created.book.id}/events` });
+    const events = await t.api.inject({ method: 'GET', url: `/books/${created.book.id}/events` });
     expect(events.json().events.map((e: { type: string }) => e.type)).toEqual(['ingestion', 'message digest calculation']);
   });
 
   it('accepts a raw body with the metadata as query parameters', async () => {
     const png = await pagePng('Raw');
-    const res = await t.app.inject({
+    const res = await t.api.inject({
       method: 'POST',
       url: '/books?registerType=death&municipality=Shkod%C3%ABr&year=1950&languages=eng',
       headers: { 'content-type': 'image/png' },
@@ -70,7 +70,7 @@ describe('API (embedded, no workers)', () => {
 
   it('refuses bytes that are not a book with 415, and archives nothing', async () => {
     const before = await bookCount(t);
-    const res = await t.app.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: Buffer.from('<html><body>not a scan</body></html>'), filename: 'x.tif' }]) });
+    const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: Buffer.from('<html><body>not a scan</body></html>'), filename: 'x.tif' }]) });
     expect(res.statusCode, res.body).toBe(415);
     expect(res.json().error.code).toBe('ERR_UNSUPPORTED_MEDIA');
     expect(await bookCount(t)).toBe(before);
@@ -87,17 +87,17 @@ describe('API (embedded, no workers)', () => {
     ];
     const before = await bookCount(t);
     for (const [fields, field] of cases) {
-      const res = await t.app.inject({ method: 'POST', url: '/books', ...multipart([...fields, { data: tiff }]) });
+      const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...fields, { data: tiff }]) });
       expect(res.statusCode, `${field}: ${res.body}`).toBe(400);
       expect(res.json().error).toMatchObject({ code: 'ERR_VALIDATION', field });
       expect(res.json().error.message).toContain(field);
     }
     // Fields after the file are not seen: the answer says the metadata must come first.
-    const late = await t.app.inject({ method: 'POST', url: '/books', ...multipart([{ data: tiff }, ...METADATA]) });
+    const late = await t.api.inject({ method: 'POST', url: '/books', ...multipart([{ data: tiff }, ...METADATA]) });
     expect(late.statusCode).toBe(400);
     expect(late.json().error.message).toMatch(/before the file/);
     // Query parameters are checked by the route schema.
-    const query = await t.app.inject({ method: 'POST', url: '/books?registerType=baptism', headers: { 'content-type': 'image/tiff' }, payload: tiff });
+    const query = await t.api.inject({ method: 'POST', url: '/books?registerType=baptism', headers: { 'content-type': 'image/tiff' }, payload: tiff });
     expect(query.statusCode).toBe(400);
     expect(query.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'registerType' });
     expect(await bookCount(t)).toBe(before);
@@ -106,13 +106,13 @@ describe('API (embedded, no workers)', () => {
   it('answers 404 ERR_BOOK_NOT_FOUND for an unknown book, 400 for a malformed id', async () => {
     const id = randomUUID();
     for (const url of [`/books/${id}`, `/books/${id}/pages`, `/books/${id}/events`, `/books/${id}/original`, `/books/${id}/pages/1/master`]) {
-      const res = await t.app.inject({ method: 'GET', url });
+      const res = await t.api.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code, url).toBe('ERR_BOOK_NOT_FOUND');
     }
-    const retry = await t.app.inject({ method: 'POST', url: `/books/${id}/retry` });
+    const retry = await t.api.inject({ method: 'POST', url: `/books/${id}/retry` });
     expect(retry.json().error.code).toBe('ERR_BOOK_NOT_FOUND');
-    const bad = await t.app.inject({ method: 'GET', url: '/books/not-a-uuid' });
+    const bad = await t.api.inject({ method: 'GET', url: '/books/not-a-uuid' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'bookId' });
     const route = await t.app.inject({ method: 'GET', url: '/nowhere?name=x' });
@@ -122,49 +122,49 @@ describe('API (embedded, no workers)', () => {
   });
 
   it('lists books with a status filter and keyset pagination', async () => {
-    const all = await t.app.inject({ method: 'GET', url: '/books' });
+    const all = await t.api.inject({ method: 'GET', url: '/books' });
     expect(all.statusCode).toBe(200);
     const books = all.json().books as { id: string; createdAt: string }[];
     expect(books.length).toBeGreaterThanOrEqual(2);
-    const firstPage = (await t.app.inject({ method: 'GET', url: '/books?limit=1' })).json();
+    const firstPage = (await t.api.inject({ method: 'GET', url: '/books?limit=1' })).json();
     expect(firstPage.books).toHaveLength(1);
     expect(typeof firstPage.nextBefore).toBe('string');
-    const second = (await t.app.inject({ method: 'GET', url: `/books?limit=1&before=${encodeURIComponent(firstPage.nextBefore)}` })).json();
+    const second = (await t.api.inject({ method: 'GET', url: `/books?limit=1&before=${encodeURIComponent(firstPage.nextBefore)}` })).json();
     expect(second.books[0].id).toBe(books[1]!.id);
     // Walking the pages one by one visits every book once, in order.
     const walked: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await t.app.inject({ method: 'GET', url: `/books?limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}` })).json() as { books: { id: string }[]; nextBefore: string | null };
+      const page = (await t.api.inject({ method: 'GET', url: `/books?limit=1${cursor ? `&before=${encodeURIComponent(cursor)}` : ''}` })).json() as { books: { id: string }[]; nextBefore: string | null };
       walked.push(...page.books.map((b: { id: string }) => b.id));
       cursor = page.nextBefore;
     } while (cursor);
     expect(walked).toEqual(books.map((b) => b.id));
-    const forged = await t.app.inject({ method: 'GET', url: '/books?before=not-a-cursor' });
+    const forged = await t.api.inject({ method: 'GET', url: '/books?before=not-a-cursor' });
     expect(forged.statusCode).toBe(400);
-    const received = (await t.app.inject({ method: 'GET', url: '/books?status=received' })).json();
+    const received = (await t.api.inject({ method: 'GET', url: '/books?status=received' })).json();
     expect(received.books.length).toBe(books.length);
-    const none = (await t.app.inject({ method: 'GET', url: '/books?status=complete' })).json();
+    const none = (await t.api.inject({ method: 'GET', url: '/books?status=complete' })).json();
     expect(none).toEqual({ books: [], nextBefore: null });
-    const typo = await t.app.inject({ method: 'GET', url: '/books?stauts=failed' });
+    const typo = await t.api.inject({ method: 'GET', url: '/books?stauts=failed' });
     expect(typo.statusCode).toBe(400);
     expect(typo.json().error.field).toBe('stauts');
-    const badStatus = await t.app.inject({ method: 'GET', url: '/books?status=lost' });
+    const badStatus = await t.api.inject({ method: 'GET', url: '/books?status=lost' });
     expect(badStatus.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'status' });
   });
 
   it('validates the retry body', async () => {
-    const { id } = (await t.app.inject({ method: 'GET', url: '/books?limit=1' })).json().books[0];
-    const none = await t.app.inject({ method: 'POST', url: `/books/${id}/retry` });
+    const { id } = (await t.api.inject({ method: 'GET', url: '/books?limit=1' })).json().books[0];
+    const none = await t.api.inject({ method: 'POST', url: `/books/${id}/retry` });
     expect(none.statusCode, none.body).toBe(202);
     expect(none.json()).toEqual({ retried: [] });
-    const notFailed = await t.app.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: [2] } });
+    const notFailed = await t.api.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: [2] } });
     expect(notFailed.statusCode).toBe(409);
     expect(notFailed.json().error.code).toBe('ERR_CONFLICT');
-    const bad = await t.app.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: [0] } });
+    const bad = await t.api.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: [0] } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.field).toBe('pages.0');
-    const huge = await t.app.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: Array.from({ length: 20_000 }, (_, i) => i + 1) } });
+    const huge = await t.api.inject({ method: 'POST', url: `/books/${id}/retry`, payload: { pages: Array.from({ length: 20_000 }, (_, i) => i + 1) } });
     expect(huge.statusCode).toBe(413);
     expect(huge.json().error.code).toBe('ERR_PAYLOAD_TOO_LARGE');
   });
@@ -210,11 +210,11 @@ describe('API (embedded, no workers)', () => {
 
   it('reports health, readiness, metrics and the dashboard', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
-    const ready = await t.app.inject({ method: 'GET', url: '/ready' });
+    const ready = await t.api.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' } });
 
-    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    const metrics = await t.api.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parsePrometheus(metrics.body);
@@ -227,7 +227,7 @@ describe('API (embedded, no workers)', () => {
     expect(samples.get('arkiva_page_failures_total')).toBe(0);
     expect(samples.get('arkiva_metrics_source_up{source="database"}')).toBe(1);
 
-    const dash = await t.app.inject({ method: 'GET', url: '/queues' });
+    const dash = await t.api.inject({ method: 'GET', url: '/queues' });
     expect(dash.statusCode).toBe(200);
     expect(dash.headers['content-type']).toMatch(/^text\/html/);
     expect(dash.body).toContain('<meta http-equiv="refresh"');
@@ -241,7 +241,8 @@ describe('API (embedded, no workers)', () => {
   it('answers 503 from /ready naming the part that is down, and still serves the other metrics', async () => {
     const queue = Object.create(t.deps.queue) as typeof t.deps.queue;
     queue.counts = () => Promise.reject(new Error('redis: connection refused'));
-    const app = await buildApp({ ...t.deps, queue }, { logRequests: false });
+    const raw = await buildApp({ ...t.deps, queue }, { logRequests: false });
+    const app = asUser(raw, t.auth);
     try {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
@@ -255,13 +256,13 @@ describe('API (embedded, no workers)', () => {
       expect(dash.statusCode).toBe(200);
       expect(dash.body).toContain('queue counts unavailable');
     } finally {
-      await app.close();
+      await raw.close();
     }
   });
 
   it('sets security headers on every answer', async () => {
     for (const url of ['/health', '/books', `/books/${randomUUID()}`, '/queues']) {
-      const res = await t.app.inject({ method: 'GET', url });
+      const res = await t.api.inject({ method: 'GET', url });
       expect(res.headers['x-content-type-options'], url).toBe('nosniff');
       expect(res.headers['referrer-policy'], url).toBe('no-referrer');
       expect(res.headers['x-frame-options'], url).toBe('DENY');
@@ -272,15 +273,17 @@ describe('API (embedded, no workers)', () => {
 
 describe('API upload limit', () => {
   let t: TestApp;
-  let limited: FastifyInstance;
+  let limitedApp: FastifyInstance;
+  let limited: Injector;
   beforeAll(async () => {
     // The limit is read from deps.config: a second app on the same deps sees a small one.
     t = await sharedApp;
     const config = { ...t.deps.config, ingest: { ...t.deps.config.ingest, uploadMaxBytes: 20_000 } };
-    limited = await buildApp({ ...t.deps, config }, { logRequests: false });
+    limitedApp = await buildApp({ ...t.deps, config }, { logRequests: false });
+    limited = asUser(limitedApp, t.auth);
   });
   afterAll(async () => {
-    await limited?.close();
+    await limitedApp?.close();
   });
 
   it('answers 413 for an upload over the limit and archives nothing, multipart or raw', async () => {

@@ -64,6 +64,9 @@ function codeForStatus(status: number): ErrorCode {
   if (status === 415) return 'ERR_UNSUPPORTED_MEDIA';
   if (status === 404) return 'ERR_NOT_FOUND';
   if (status === 409) return 'ERR_CONFLICT';
+  if (status === 401) return 'ERR_UNAUTHENTICATED';
+  if (status === 403) return 'ERR_FORBIDDEN';
+  if (status === 429) return 'ERR_RATE_LIMITED';
   return 'ERR_VALIDATION';
 }
 

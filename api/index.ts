@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import type { AppDeps } from '../app/deps.ts';
 import { installErrorHandling } from './errors.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
@@ -12,9 +14,16 @@ import { opsRoutes } from './routes/ops.route.ts';
 import { searchRoutes } from './routes/search.route.ts';
 import { entriesRoutes } from './routes/entries.route.ts';
 import { recordsRoutes } from './routes/records.route.ts';
+import { reviewRoutes } from './routes/review.route.ts';
 import { imagesRoutes } from './routes/images.route.ts';
 import { packageRoutes } from './routes/package.route.ts';
 import { retentionRoutes } from './routes/retention.route.ts';
+import { installAccessControl } from './access.ts';
+import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
+import { usersRoutes } from './routes/users.route.ts';
+import { auditRoutes } from './routes/audit.route.ts';
+import { startAnchoring } from '../audit/index.ts';
+import { webRoutes } from '../web/serve.ts';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
@@ -22,6 +31,10 @@ export interface BuildAppOptions {
   logRequests?: boolean;
   /** Trust X-Forwarded-* headers from this proxy setting (Fastify's `trustProxy`). Default false. */
   trustProxy?: boolean | string | string[];
+  /** Login throttles (tests lower them). Default 5 failures per username per 15 min, 30 attempts per address per 5 min. */
+  loginLimits?: LoginLimits;
+  /** Write the audit chain head to object storage this often (when it moved). Default 10 minutes; 0 turns it off. */
+  auditAnchorIntervalMs?: number;
 }
 
 /** Body limit of every route that takes a JSON body; uploads stream past it with their own limit. */
@@ -55,6 +68,12 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);
+  // Cookies are parsed (an onRequest hook of the plugin) before the access hook reads the session;
+  // the access hook comes before any route, so it records every route's policy as it is registered.
+  await app.register(cookie);
+  installAccessControl(app, deps);
+  // CSP is set per answer below (API, docs and UI each need their own); helmet sets the rest (HSTS, COOP, ...).
+  await app.register(helmet, { global: true, contentSecurityPolicy: false });
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -83,12 +102,25 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         { name: 'records', description: 'Registry records and their links to books, pages and entries' },
         { name: 'images', description: 'Page images and crops for viewers' },
         { name: 'retention', description: 'Retention rules, legal holds, reviewed disposal and fixity audit' },
+        { name: 'auth', description: 'Sign in and out (web sessions); API clients send Authorization: Bearer <token>' },
+        { name: 'users', description: 'Users, roles and API tokens (admins)' },
+        { name: 'audit', description: 'The hash-chained audit trail (auditors)' },
       ],
     },
     // Shared schemas appear in components under the names they are referenced by.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP, uiConfig: { deepLinking: true } });
+  await app.register(async (scope) => {
+    // The docs plugin declares its own routes: documentation is public.
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object | undefined), policy: { roles: 'public' } } as typeof route.config;
+    });
+    await scope.register(swaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: DOCS_CSP, uiConfig: { deepLinking: true } });
+  });
+
+  await app.register(authRoutes, { deps, ...(opts.loginLimits ? { limits: opts.loginLimits } : {}) });
+  await app.register(usersRoutes, { deps });
+  await app.register(auditRoutes, { deps });
 
   await app.register(booksRoutes, { deps });
   await app.register(pagesRoutes, { deps });
@@ -99,7 +131,14 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(searchRoutes, { deps });
   await app.register(entriesRoutes, { deps });
   await app.register(recordsRoutes, { deps });
+  await app.register(reviewRoutes, { deps });
   await app.register(imagesRoutes, { deps });
+  await app.register(webRoutes, { deps });
+  const interval = opts.auditAnchorIntervalMs ?? 10 * 60_000;
+  if (interval > 0) {
+    const stop = startAnchoring(deps, interval);
+    app.addHook('onClose', async () => stop());
+  }
   await app.ready();
   return app;
 }

@@ -28,22 +28,22 @@ describe('API over the pipeline', () => {
   });
 
   it('uploads a 3-page TIFF and reports every page done', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
+    const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
     expect(res.statusCode, res.body).toBe(201);
     bookId = res.json().book.id;
 
-    const book = await waitForBook(t.app, bookId);
+    const book = await waitForBook(t.api, bookId);
     expect(book.status).toBe('complete');
-    const detail = (await t.app.inject({ method: 'GET', url: `/books/${bookId}` })).json();
+    const detail = (await t.api.inject({ method: 'GET', url: `/books/${bookId}` })).json();
     expect(detail.counts).toEqual({ total: 3, pending: 0, processing: 0, done: 3, failed: 0 });
     expect(detail.book).toMatchObject({ pageCount: 3, pagesDone: 3, pagesFailed: 0, summary: { pages: 3, done: 3, failed: 0 } });
 
-    const pages = (await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages` })).json().pages;
+    const pages = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages` })).json().pages;
     expect(pages).toHaveLength(3);
     for (const p of pages) expect(p).toMatchObject({ status: 'done', width: 800, height: 400, failureReason: null, revision: 1 });
     expect(pages[0].ocrConfidence).toBeGreaterThan(0);
 
-    const page = (await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/2` })).json();
+    const page = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/2` })).json();
     expect(page.page.sequence).toBe(2);
     const hrefs = page.objects.map((o: { href: string | null }) => o.href).filter(Boolean);
     expect(hrefs).toEqual(expect.arrayContaining([
@@ -52,13 +52,13 @@ describe('API over the pipeline', () => {
       `/books/${bookId}/pages/2/derivatives/thumb-jpeg?revision=1`,
       `/books/${bookId}/pages/2/ocr?revision=1`,
     ]));
-    const types = (await t.app.inject({ method: 'GET', url: `/books/${bookId}/events` })).json().events.map((e: { type: string }) => e.type);
+    const types = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/events` })).json().events.map((e: { type: string }) => e.type);
     expect(types).toEqual(expect.arrayContaining(['ingestion', 'capture', 'normalization', 'ocr', 'indexing', 'accession']));
   });
 
   it('downloads the master with a strong ETag and answers 304 to If-None-Match', async () => {
     const url = `/books/${bookId}/pages/1/master`;
-    const res = await t.app.inject({ method: 'GET', url });
+    const res = await t.api.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('image/tiff');
     const etag = res.headers.etag as string;
@@ -68,67 +68,67 @@ describe('API over the pipeline', () => {
     expect(res.headers['cache-control']).toBe('private, no-cache');
     expect(res.headers['content-disposition']).toBe(`attachment; filename="book-${bookId}-page-0001-r1-master.tif"`);
 
-    const again = await t.app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
+    const again = await t.api.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
     expect(again.statusCode).toBe(304);
     expect(again.rawPayload.length).toBe(0);
     expect(again.headers.etag).toBe(etag);
 
-    const pinned = await t.app.inject({ method: 'GET', url: `${url}?revision=1` });
+    const pinned = await t.api.inject({ method: 'GET', url: `${url}?revision=1` });
     expect(pinned.headers['cache-control']).toBe('private, max-age=31536000, immutable');
-    expect((await t.app.inject({ method: 'GET', url: `${url}?revision=2` })).statusCode).toBe(404);
+    expect((await t.api.inject({ method: 'GET', url: `${url}?revision=2` })).statusCode).toBe(404);
 
-    const head = await t.app.inject({ method: 'HEAD', url });
+    const head = await t.api.inject({ method: 'HEAD', url });
     expect(head.statusCode).toBe(200);
     expect(head.headers['content-length']).toBe(res.headers['content-length']);
     expect(head.rawPayload.length).toBe(0);
   });
 
   it('downloads derivatives, the OCR result and the original (with ranges)', async () => {
-    const webp = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/view-webp` });
+    const webp = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/view-webp` });
     expect(webp.statusCode).toBe(200);
     expect(webp.headers['content-type']).toBe('image/webp');
     expect(webp.headers['content-disposition']).toMatch(/^inline; filename="book-[0-9a-f-]+-page-0001-r1-view-webp\.webp"$/);
-    const thumb = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/thumb-jpeg` });
+    const thumb = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/thumb-jpeg` });
     expect(thumb.headers['content-type']).toBe('image/jpeg');
-    expect((await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/full-png` })).statusCode).toBe(400);
+    expect((await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/full-png` })).statusCode).toBe(400);
 
-    const ocr = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/3/ocr` });
+    const ocr = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/3/ocr` });
     expect(ocr.statusCode).toBe(200);
     expect(ocr.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(ocr.json().text).toMatch(/Page/);
 
-    const original = await t.app.inject({ method: 'GET', url: `/books/${bookId}/original` });
+    const original = await t.api.inject({ method: 'GET', url: `/books/${bookId}/original` });
     expect(original.statusCode).toBe(200);
     expect(original.rawPayload.equals(tiff)).toBe(true);
     expect(original.headers['cache-control']).toBe('private, max-age=31536000, immutable');
     expect(original.headers['accept-ranges']).toBe('bytes');
     expect(original.headers['content-disposition']).toBe(`attachment; filename="book-${bookId}-original.tif"`);
 
-    const part = await t.app.inject({ method: 'GET', url: `/books/${bookId}/original`, headers: { range: 'bytes=4-13' } });
+    const part = await t.api.inject({ method: 'GET', url: `/books/${bookId}/original`, headers: { range: 'bytes=4-13' } });
     expect(part.statusCode).toBe(206);
     expect(part.headers['content-range']).toBe(`bytes 4-13/${tiff.length}`);
     expect(part.rawPayload.equals(tiff.subarray(4, 14))).toBe(true);
-    const outside = await t.app.inject({ method: 'GET', url: `/books/${bookId}/original`, headers: { range: `bytes=${tiff.length}-` } });
+    const outside = await t.api.inject({ method: 'GET', url: `/books/${bookId}/original`, headers: { range: `bytes=${tiff.length}-` } });
     expect(outside.statusCode).toBe(416);
   });
 
   it('replaces a page with a rescan, which goes through every stage as revision 2', async () => {
     const png = await pagePng('Rescan');
-    const res = await t.app.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, headers: { 'content-type': 'image/png' }, payload: png });
+    const res = await t.api.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, headers: { 'content-type': 'image/png' }, payload: png });
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().page).toMatchObject({ sequence: 2, revision: 2, status: 'pending' });
-    expect(await waitForBook(t.app, bookId)).toMatchObject({ status: 'complete' });
-    const page = (await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/2` })).json();
+    expect(await waitForBook(t.api, bookId)).toMatchObject({ status: 'complete' });
+    const page = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/2` })).json();
     expect(page.page).toMatchObject({ revision: 2, status: 'done' });
-    const ocr = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/2/ocr?revision=2` });
+    const ocr = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/2/ocr?revision=2` });
     expect(ocr.json().text).toMatch(/Rescan/);
 
-    const notImage = await t.app.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, ...multipart([{ data: Buffer.from('%PDF-1.7 nope'), filename: 'x.pdf' }]) });
+    const notImage = await t.api.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, ...multipart([{ data: Buffer.from('%PDF-1.7 nope'), filename: 'x.pdf' }]) });
     expect(notImage.statusCode).toBe(415);
-    const wrongType = await t.app.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    const wrongType = await t.api.inject({ method: 'PUT', url: `/books/${bookId}/pages/2/image`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
     expect(wrongType.statusCode).toBe(415);
     expect(wrongType.json().error.code).toBe('ERR_UNSUPPORTED_MEDIA');
-    const noPage = await t.app.inject({ method: 'PUT', url: `/books/${bookId}/pages/9/image`, headers: { 'content-type': 'image/png' }, payload: png });
+    const noPage = await t.api.inject({ method: 'PUT', url: `/books/${bookId}/pages/9/image`, headers: { 'content-type': 'image/png' }, payload: png });
     expect(noPage.json().error.code).toBe('ERR_PAGE_NOT_FOUND');
 
     // Bytes that no longer match the archive's record are never delivered whole.
@@ -144,12 +144,12 @@ describe('API over the pipeline', () => {
     await fs.promises.writeFile(file, bytes);
     // A thumbnail is one chunk, held back until checked: the failure comes before any byte is sent.
     // (A larger object sends all but its last chunk and then breaks the connection.)
-    const corrupt = await t.app.inject({ method: 'GET', url: `/books/${bookId}/pages/3/derivatives/thumb-jpeg` });
+    const corrupt = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/3/derivatives/thumb-jpeg` });
     expect(corrupt.statusCode).toBe(500);
     expect(corrupt.json().error.code).toBe('ERR_INTEGRITY');
     expect(corrupt.rawPayload.length).toBeLessThan(Number(thumb.size));
 
-    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await t.api.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/^arkiva_pages_total\{status="done"\} 3$/m);
     expect(metrics).toMatch(/^arkiva_books_total\{status="complete"\} 1$/m);
   });

@@ -6,27 +6,56 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../config/index.ts';
 import { silentLogger } from '../common/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
-import { buildApp } from './index.ts';
+import { buildApp, type BuildAppOptions } from './index.ts';
+import { ROLES, createApiToken, createUser, type Role } from '../auth/index.ts';
+import type { Db } from '../db/index.ts';
+
+/** Something requests can be injected into: the app, or the app as one user. */
+export interface Injector {
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+let userCounter = 0;
+
+/** Creates a user holding `roles` with an API token; returns the headers that authenticate as them. */
+export async function userHeaders(db: Db, roles: readonly Role[], username = `test-${roles.join('-') || 'none'}-${++userCounter}`.replace(/_/g, '-')): Promise<Record<string, string>> {
+  await createUser(db, { username, roles });
+  const { token } = await createApiToken(db, { username, name: 'test' });
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The app as one user: every injected request carries `headers` (a request's own headers win). */
+export function asUser(app: Injector, headers: Record<string, string>): Injector {
+  return { inject: (opts) => app.inject({ ...opts, headers: { ...headers, ...(opts.headers as Record<string, string> | undefined) } }) };
+}
 
 /** An app on its own embedded deps; `close()` removes everything. */
 export interface TestApp {
+  /** The app, unauthenticated. */
   app: FastifyInstance;
+  /** The app as a test user holding every role (tests of behaviour; access itself is tested in access.test.ts). */
+  api: Injector;
+  /** The headers `api` sends. */
+  auth: Record<string, string>;
   deps: AppDeps;
   dir: string;
   close(): Promise<void>;
 }
 
 /** Builds the API on embedded deps in a fresh temporary folder (extra env, e.g. UPLOAD_MAX_BYTES). */
-export async function openTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function openTestApp(env: Record<string, string> = {}, opts: BuildAppOptions = {}): Promise<TestApp> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-api-'));
   const deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, OCR_POOL_SIZE: '1', ...env }), silentLogger());
-  const app = await buildApp(deps, { logRequests: false });
+  const app = await buildApp(deps, { logRequests: false, ...opts });
+  const auth = await userHeaders(deps.db, ROLES, 'tester');
   return {
     app,
+    api: asUser(app, auth),
+    auth,
     deps,
     dir,
     async close() {
@@ -106,7 +135,7 @@ export const METADATA: (readonly [string, string])[] = [
 ];
 
 /** Polls GET /books/:id until the book reaches a final status. */
-export async function waitForBook(app: FastifyInstance, bookId: string, timeoutMs = 80_000): Promise<{ status: string; [k: string]: unknown }> {
+export async function waitForBook(app: Injector, bookId: string, timeoutMs = 80_000): Promise<{ status: string; [k: string]: unknown }> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await app.inject({ method: 'GET', url: `/books/${bookId}` });

@@ -2,6 +2,7 @@ import { Readable, Transform, pipeline, type TransformCallback } from 'node:stre
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile, type Multipart } from '@fastify/multipart';
 import { AppError } from '../common/index.ts';
+import { UploadInspector } from './upload-inspect.ts';
 
 /** An upload being received: the form fields sent before the file, and the file's bytes. */
 export interface Upload {
@@ -10,6 +11,8 @@ export interface Upload {
   stream: Readable;
   /** True once the body went over the limit. */
   tooLarge(): boolean;
+  /** Why the content was refused while streaming (decompression bomb, active PDF), if it was. */
+  refusal(): AppError | undefined;
   /** Reads what follows the file part (best effort: the file has been used by then). */
   finish(): Promise<void>;
   /** Stops reading the upload (after an error answered before the bytes were consumed). */
@@ -23,6 +26,8 @@ export interface UploadOptions {
   fieldNames: readonly string[];
   /** How the client should send the body, for the 415 message. */
   hint: string;
+  /** Largest image the upload may declare, in pixels (checked from its header while streaming). */
+  maxPixels: number;
 }
 
 /**
@@ -33,6 +38,8 @@ export async function registerUploadParsers(app: FastifyInstance, opts: { maxByt
   await app.register(multipart, {
     // Without throwFileSizeLimit busboy silently truncates at the limit.
     throwFileSizeLimit: true,
+    // The client's file name as sent, so one that tries to be a path is refused, not silently cut to its base name.
+    preservePath: true,
     limits: { fileSize: opts.maxBytes, files: 1, fields: 20, fieldSize: 1024, fieldNameSize: 100, parts: 25, headerPairs: 100 },
   });
   app.addContentTypeParser([...opts.rawTypes], (_req, payload, done) => done(null, payload));
@@ -62,10 +69,12 @@ export async function openUpload(req: FastifyRequest, opts: UploadOptions): Prom
     });
     guard.on('error', drop);
     body.pipe(guard);
+    const inspector = inspect(guard, opts.maxPixels);
     return {
       fields: {},
-      stream: guard,
+      stream: inspector,
       tooLarge: () => guard.exceeded,
+      refusal: () => inspector.refusal,
       finish: async () => undefined,
       abort: () => {
         drop();
@@ -101,6 +110,11 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
     throw e;
   }
   if (!file) throw new AppError('ERR_VALIDATION', 'the form has no file part (send the fields first, then the file)', { field: 'file' });
+  // File names are never used as keys or paths; one that tries to be a path is refused outright.
+  if (!safeFilename(file.filename)) {
+    file.file.resume();
+    throw new AppError('ERR_VALIDATION', 'the file name must be a plain name (no folders, "..", or control characters); nothing was archived', { field: 'file' });
+  }
 
   const source = file.file as Readable & { truncated?: boolean };
   const guard = new UploadLimit(opts.maxBytes, () => source.truncated === true);
@@ -108,10 +122,33 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
   // the moment it says so, so a truncated original can never be stored as if complete.
   source.once('limit', () => guard.destroy(guard.fail()));
   pipeline(source, guard, () => undefined);
+  // The rest of the form is read before the file's write may complete: a second file or a flood of
+  // parts after it fails the upload, and nothing is archived.
+  const rest = async () => {
+    try {
+      for (;;) {
+        const next = await parts.next();
+        if (next.done) return;
+        if (next.value.type === 'file') {
+          next.value.file.resume();
+          throw new AppError('ERR_VALIDATION', 'send exactly one file per upload; nothing was archived', { field: 'file' });
+        }
+      }
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      const code = (e as { code?: string }).code;
+      if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT' || code === 'FST_FILES_LIMIT') {
+        throw new AppError('ERR_PAYLOAD_TOO_LARGE', 'too many parts in the multipart form; nothing was archived');
+      }
+      throw new AppError('ERR_VALIDATION', 'the multipart form is malformed after the file; nothing was archived');
+    }
+  };
+  const inspector = inspect(guard, opts.maxPixels, rest);
   return {
     fields,
-    stream: guard,
+    stream: inspector,
     tooLarge: () => guard.exceeded,
+    refusal: () => inspector.refusal,
     async finish() {
       // Parts after the file are not used; read them so busboy reaches the end of the body. The
       // upload is archived by now, so a problem here (a second file, say) must not turn into an error answer.
@@ -130,6 +167,23 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
       guard.destroy();
     },
   };
+}
+
+function inspect(source: Transform, maxPixels: number, beforeEnd?: () => Promise<void>): UploadInspector {
+  const inspector = new UploadInspector(maxPixels, beforeEnd);
+  // The consumer (the store's write) sees the error through its own listener; this one keeps an
+  // error after the consumer gave up from becoming an uncaught exception.
+  inspector.on('error', () => undefined);
+  source.on('error', (e) => inspector.destroy(e));
+  source.pipe(inspector);
+  return inspector;
+}
+
+/** True for a plain file name: no path separators, no "..", no control characters, not too long. */
+export function safeFilename(name: string | undefined): boolean {
+  if (name === undefined || name === '') return true;
+  // eslint-disable-next-line no-control-regex
+  return name.length <= 255 && !/[/\\\u0000-\u001f\u007f]/.test(name) && name !== '.' && name !== '..';
 }
 
 /** The 413 an upload over the limit gets. */

@@ -12,6 +12,8 @@ export type EventType =
   | 'replacement'
   | 'validation'
   | 'fixity check'
+  | 'recovery'
+  | 'ocr correction'
   | 'accession';
 
 /** A processing event, PREMIS-style: what happened, to what, by which agent, with what outcome. */

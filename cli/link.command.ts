@@ -9,7 +9,8 @@ import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 export async function runLinkCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, { book: { type: 'string' }, history: { type: 'boolean' }, user: { type: 'string' } });
   const [action, file] = positionals;
-  const user = values.user ?? 'cli';
+  // The acting user (--as or ARKIVA_USER, checked by the CLI's attribution) is who links; --user only without one.
+  const user = ctx.as ?? values.user ?? 'cli';
   if (action !== 'import' && action !== 'export' && action !== 'records') throw new UsageError('an action is required: import, export or records');
   if (action !== 'export' && !file) throw new UsageError('a CSV file is required');
   const deps = await ctx.open();

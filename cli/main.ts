@@ -9,6 +9,9 @@ import { runIngest, runStatus, runRetry, runReplace } from './books.command.ts';
 import { runWorker, runServe, runResume } from './processes.command.ts';
 import { runExport, runVerifyPackage } from './package.command.ts';
 import { runRetention, runDisposal, runFixity } from './retention.command.ts';
+import { runUserCommand, runTokenCommand } from './user.command.ts';
+import { runAuditCommand } from './audit.command.ts';
+import { attributedOpen, CLI_POLICIES, takeAsOption } from './attribution.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -16,8 +19,14 @@ export interface CommandContext {
   json: boolean;
   config: Readonly<Config>;
   log: Logger;
-  /** Opens the ports the configuration names; the caller closes them. */
-  open: () => Promise<AppDeps & { close(): Promise<void> }>;
+  /**
+   * Opens the ports the configuration names; the caller closes them. For commands with a policy it
+   * first checks the acting user's roles (`--as NAME` or ARKIVA_USER) and records the command in the
+   * audit trail; `allowBootstrap` lets `user add` create the first admin when there is none.
+   */
+  open: (opts?: { allowBootstrap?: boolean }) => Promise<AppDeps & { close(): Promise<void> }>;
+  /** The acting user's name (`--as` or ARKIVA_USER), if given. */
+  as: string | undefined;
   out: (line: string) => void;
 }
 
@@ -44,9 +53,12 @@ const COMMANDS: Record<string, Command> = {
   resume: { summary: 'queue again the work of unfinished books', usage: 'arkiva resume [--json]', run: runResume },
   export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--json]', run: runExport },
   'verify-package': { summary: 'check a BagIt package (folder or stored package of a book); exit 1 when invalid', usage: 'arkiva verify-package <dir|book-id> [--generation N] [--json]', run: runVerifyPackage },
-  retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|due|reconcile [--repair] [--json]', run: runRetention },
-  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> | certificate <book-id> [--json]', run: runDisposal },
-  fixity: { summary: 're-read stored objects and check their SHA-256; exit 1 on damage', usage: 'arkiva fixity [--book id] [--all] [--json]', run: runFixity },
+  retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|stale|due|rules|holds [--all] | reconcile [--repair] | rule <key> --file RULE.json --reason R --by NAME | hold --name N --reason R --authority A --by NAME (--book ID [--page ID]... | --search Q [--scope pages|books]) | release <hold-id> --by NAME --reason R [--json]', run: runRetention },
+  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> | certificate <book-id> [--pdf FILE] [--json]', run: runDisposal },
+  fixity: { summary: 're-read stored objects and check their SHA-256; exit 1 on damage', usage: 'arkiva fixity [--book id] [--all] [--repair] [--json]', run: runFixity },
+  user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
+  token: { summary: 'API tokens (admins): shown once, stored hashed', usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
+  audit: { summary: 'the audit trail (auditors): verify the hash chain against the latest anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
 };
 
 function usage(): string {
@@ -68,7 +80,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`arkiva: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const json = args.includes('--json');
+  let as: string | undefined;
+  let rest: string[];
+  try {
+    ({ as, rest } = takeAsOption(args));
+  } catch (e) {
+    process.stderr.write(`arkiva ${name}: ${(e as Error).message}\nusage: ${command.usage}\n`);
+    return 2;
+  }
+  const json = rest.includes('--json');
   let config: Readonly<Config>;
   try {
     config = loadConfig();
@@ -77,12 +97,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = createLogger(json ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, { cmd: name });
+  const actingAs = as ?? config.cli.user;
   const ctx: CommandContext = {
-    args,
+    args: rest,
     json,
     config,
     log,
-    open: () => openAppDeps(config, log),
+    as: actingAs,
+    open: (opts) => attributedOpen(() => openAppDeps(config, log), { command: name, policy: CLI_POLICIES[name], as: actingAs, allowBootstrap: opts?.allowBootstrap ?? false }),
     out: (line) => process.stdout.write(`${line}\n`),
   };
   try {

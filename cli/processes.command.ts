@@ -1,4 +1,5 @@
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
+import { installSchedules } from '../retention/schedules.ts';
 import { buildApp } from '../api/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
@@ -15,6 +16,9 @@ export async function runWorker(ctx: CommandContext): Promise<number> {
   parseCommandArgs(ctx.args, {});
   const deps = await ctx.open();
   const handle = await startWorkers(deps);
+  // Periodic jobs (intervals in config/env.ts): only long-running workers install them; every
+  // worker upserts the same ids, so each stays one schedule.
+  await installSchedules(deps);
   if (deps.queue.kind === 'memory') await resumeUnfinished(deps);
   ctx.log.warn({ queue: deps.queue.kind, store: deps.store.kind, db: deps.db.kind, pid: process.pid }, 'worker started');
   process.stderr.write(`arkiva worker ${process.pid} started (queue ${deps.queue.kind}, store ${deps.store.kind}, database ${deps.db.kind})\n`);
@@ -32,6 +36,7 @@ export async function runServe(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
   const deps = await ctx.open();
   const workers = deps.queue.kind === 'memory' ? await startWorkers(deps) : undefined;
+  if (workers) await installSchedules(deps);
   if (workers) await resumeUnfinished(deps);
   const app = await buildApp(deps);
   const address = await app.listen({ port, host: values.host ?? ctx.config.http.host });

@@ -1,4 +1,8 @@
-import { auditFixity, decideBatch, executeBatch, getDisposalRecord, listDue, proposeBatch, recomputeAll, syncObjectLocks, verifyCertificate } from '../retention/index.ts';
+import fs from 'node:fs';
+import {
+  auditFixity, certificatePdf, decideBatch, executeBatch, getDisposalRecord, listDue, listHolds, listRules, placeHold, placeHoldOnSearch,
+  proposeBatch, recomputeAll, recomputeStale, releaseHold, saveRuleAndRecompute, syncObjectLocks, verifyCertificate, type LegalHold, type RuleInput,
+} from '../retention/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -8,15 +12,90 @@ function uuidArg(v: string | undefined, what: string): string {
   return v.toLowerCase();
 }
 
+function describeHold(h: LegalHold): string {
+  const q = h.query ? ` from search "${h.query.search.q}" (${h.query.scope}, ${h.query.matchedPages} page(s))` : '';
+  return `${h.id} ${h.name}${h.releasedAt ? ' (released)' : ''}: ${h.items.length} item(s)${q}; ${h.authority}: ${h.reason}`;
+}
+
 /**
- * `arkiva retention run|due|reconcile`: recompute every item and extend locks, list due items, or
- * compare Object Lock state with the database (`--repair` fixes it). Exit 1 when reconcile finds drift it did not repair.
+ * `arkiva retention run|stale|due|reconcile|rules|holds|hold|release`: recompute every item (or the
+ * stale ones) and extend locks, list due items, compare Object Lock state with the database
+ * (`--repair` fixes it), list rules and holds, place a hold on books, pages or the results of a
+ * search, release one. Exit 1 when reconcile finds drift it did not repair.
  */
 export async function runRetention(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.args, { repair: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs(ctx.args, {
+    repair: { type: 'boolean' }, name: { type: 'string' }, reason: { type: 'string' }, authority: { type: 'string' }, by: { type: 'string' },
+    book: { type: 'string', multiple: true }, page: { type: 'string', multiple: true }, search: { type: 'string' }, scope: { type: 'string' },
+    municipality: { type: 'string' }, all: { type: 'boolean' }, file: { type: 'string' },
+  });
   const sub = positionals[0];
+  // Who acts: --by, else the acting user of the command (--as / ARKIVA_USER).
+  const by = values.by ?? ctx.as;
   const deps = await ctx.open();
   try {
+    if (sub === 'rule') {
+      const key = positionals[1];
+      if (!key || !values.file || !values.reason || !by) throw new UsageError('a rule key, --file RULE.json, --reason and --by (or --as) are required');
+      let input: RuleInput;
+      try {
+        input = JSON.parse(await fs.promises.readFile(values.file, 'utf8')) as RuleInput;
+      } catch (e) {
+        throw new UsageError(`${values.file} is not a readable JSON rule: ${(e as Error).message}`);
+      }
+      const r = await saveRuleAndRecompute(deps.db, key, input, { user: by, reason: values.reason });
+      const lock = r.recomputed.length ? await syncObjectLocks(deps, { bookIds: r.recomputed, repair: true }) : undefined;
+      if (ctx.json) ctx.out(JSON.stringify({ ...r, lock }));
+      else ctx.out(`rule ${r.rule.ruleKey} v${r.rule.version} saved; ${r.recomputed.length} book(s) recomputed`);
+      return 0;
+    }
+    if (sub === 'stale') {
+      const ids = await recomputeStale(deps.db);
+      const lock = ids.length ? await syncObjectLocks(deps, { bookIds: ids, repair: true }) : undefined;
+      if (ctx.json) ctx.out(JSON.stringify({ recomputed: ids, lock }));
+      else ctx.out(`recomputed ${ids.length} book(s) whose registry links or linked events changed`);
+      return 0;
+    }
+    if (sub === 'rules') {
+      const rules = await listRules(deps.db);
+      if (ctx.json) ctx.out(JSON.stringify({ rules }));
+      else for (const r of rules) ctx.out(`${r.ruleKey} v${r.version} ${r.kind} ${r.registerType}${r.municipality ? `/${r.municipality}` : ''}: ${r.name}`);
+      return 0;
+    }
+    if (sub === 'holds') {
+      const holds = await listHolds(deps.db, { all: values.all ?? false });
+      if (ctx.json) ctx.out(JSON.stringify({ holds }));
+      else for (const h of holds) ctx.out(describeHold(h));
+      return 0;
+    }
+    if (sub === 'hold') {
+      if (!values.name || !values.reason || !values.authority || !by) throw new UsageError('--name, --reason, --authority and --by (or --as) are required');
+      const base = { name: values.name, reason: values.reason, authority: values.authority, by };
+      let hold: LegalHold;
+      if (values.search !== undefined) {
+        const scope = values.scope ?? 'pages';
+        if (scope !== 'pages' && scope !== 'books') throw new UsageError('--scope is pages or books');
+        const r = await placeHoldOnSearch(deps, { ...base, scope, search: { q: values.search, ...(values.municipality ? { municipality: values.municipality } : {}) } });
+        hold = r.hold;
+      } else {
+        const books = (values.book ?? []).map((b) => uuidArg(b, '--book'));
+        const pages = values.page ?? [];
+        if (books.length === 0) throw new UsageError('--book ID (with --page PAGE-ID to hold single pages) or --search QUERY is required');
+        if (pages.length && books.length !== 1) throw new UsageError('--page needs exactly one --book');
+        const items = pages.length ? pages.map((p) => ({ bookId: books[0]!, pageId: uuidArg(p, '--page') })) : books.map((bookId) => ({ bookId }));
+        hold = (await placeHold(deps, { ...base, items })).hold;
+      }
+      if (ctx.json) ctx.out(JSON.stringify({ hold }));
+      else ctx.out(`placed ${describeHold(hold)}`);
+      return 0;
+    }
+    if (sub === 'release') {
+      if (!by || !values.reason) throw new UsageError('--by (or --as) and --reason are required');
+      const r = await releaseHold(deps, uuidArg(positionals[1], 'the hold id'), { user: by, reason: values.reason });
+      if (ctx.json) ctx.out(JSON.stringify(r));
+      else ctx.out(`released ${describeHold(r.hold)}`);
+      return 0;
+    }
     if (sub === 'run') {
       const n = await recomputeAll(deps.db, 'arkiva retention run');
       const lock = await syncObjectLocks(deps, { repair: true });
@@ -43,7 +122,7 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
       }
       return r.drift.some((d) => !d.repaired && d.kind !== 'retention-later') ? 1 : 0;
     }
-    throw new UsageError('expected run, due or reconcile');
+    throw new UsageError('expected run, stale, due, reconcile, rules, rule, holds, hold or release');
   } finally {
     await deps.close();
   }
@@ -51,7 +130,7 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
 
 /** `arkiva disposal propose|approve|reject|execute|certificate`. Exit 1 when a certificate does not verify. */
 export async function runDisposal(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.args, { by: { type: 'string' }, note: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(ctx.args, { by: { type: 'string' }, note: { type: 'string' }, pdf: { type: 'string' } });
   const [sub, ...rest] = positionals;
   const deps = await ctx.open();
   try {
@@ -74,7 +153,8 @@ export async function runDisposal(ctx: CommandContext): Promise<number> {
       case 'certificate': {
         const r = await getDisposalRecord(deps.db, uuidArg(rest[0], 'the book id'));
         const valid = r.certificate ? verifyCertificate(r.certificate) : false;
-        print({ ...r, certificateValid: valid });
+        if (values.pdf && r.certificate) await fs.promises.writeFile(values.pdf, await certificatePdf(r));
+        print({ ...r, certificateValid: valid, ...(values.pdf && r.certificate ? { pdf: values.pdf } : {}) });
         return valid ? 0 : 1;
       }
       default:
@@ -85,19 +165,23 @@ export async function runDisposal(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** `arkiva fixity [--book id] [--all]`: audits now; exit 1 when an object is damaged or missing. */
+/** `arkiva fixity [--book id] [--all] [--repair]`: audits now (restoring from good copies with --repair); exit 1 when an object stays damaged or missing. */
 export async function runFixity(ctx: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(ctx.args, { book: { type: 'string' }, all: { type: 'boolean' } });
+  const { values } = parseCommandArgs(ctx.args, { book: { type: 'string' }, all: { type: 'boolean' }, repair: { type: 'boolean' } });
   const bookId = values.book !== undefined ? uuidArg(values.book, '--book') : undefined;
   const deps = await ctx.open();
   try {
-    const r = await auditFixity(deps, { ...(bookId ? { bookId } : {}), all: values.all ?? false });
+    const r = await auditFixity(deps, { ...(bookId ? { bookId } : {}), all: values.all ?? false }, { repair: values.repair ?? false });
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
       ctx.out(`fixity run ${r.runId}: ${r.checked} object(s) checked, ${r.ok} ok, ${r.problems.length} problem(s)`);
-      for (const p of r.problems) ctx.out(`  ${p.outcome.padEnd(8)} ${p.key}${p.versionId ? `@${p.versionId}` : ''} (book ${p.bookId}): ${p.detail}`);
+      for (const p of r.problems) {
+        ctx.out(`  ${p.outcome.padEnd(8)} ${p.key}${p.versionId ? `@${p.versionId}` : ''} (book ${p.bookId}): ${p.detail}`);
+        if (p.repair) ctx.out(`           ${p.repair.outcome.toUpperCase()}: ${p.repair.detail}`);
+      }
     }
-    return r.problems.length ? 1 : 0;
+    // Exit 0 only when every object is whole now (restored ones included).
+    return r.problems.some((p) => p.repair?.outcome !== 'restored') ? 1 : 0;
   } finally {
     await deps.close();
   }

@@ -8,6 +8,8 @@ export const REDACTED_PATHS = [
   'names', '*.names', 'personName', '*.personName', 'firstName', '*.firstName', 'lastName', '*.lastName',
   'recordId', '*.recordId', 'text', '*.text', 'password', '*.password', 'token', '*.token',
   'req.headers.authorization', 'req.headers.cookie',
+  // Search terms, stated purposes of restricted reads and session secrets.
+  'q', '*.q', 'purpose', '*.purpose', 'csrfToken', '*.csrfToken', 'req.headers["x-access-purpose"]', 'req.headers["x-csrf-token"]',
 ];
 
 /** Creates the process logger (JSON to stderr so stdout stays free for `--json` command output). */

@@ -25,10 +25,24 @@ export const ENV_DOC = {
   OCR_RECYCLE_RSS_MB: 'Recycle OCR workers when process RSS grows past this many MiB. Default 2048',
   INGEST_MAX_PIXELS: 'Largest page image accepted, in pixels (checked before decoding). Default 200000000',
   INGEST_MAX_PAGES: 'Largest number of pages in one book. Default 2000',
+  RECONCILE_INTERVAL_SECONDS: 'How often each worker compares unfinished books and pages in the database with the live jobs and queues again what the queue lost (a Redis restarted without its data); 0 turns it off. Default 60',
+  SCHEDULES: 'Install the periodic jobs (retention recompute, stale retention, fixity sampling, disposal due list) when `arkiva worker` or embedded `arkiva serve` starts. Default true',
+  SCHEDULE_RETENTION_RECOMPUTE_MINUTES: 'Interval of the full retention recompute and Object Lock extension. Default 1440 (daily)',
+  SCHEDULE_RETENTION_STALE_MINUTES: 'Interval of the recompute of books whose registry links or linked events changed. Default 5',
+  SCHEDULE_FIXITY_AUDIT_MINUTES: 'Interval of the fixity sampling run (each run checks its share of the cycle). Default 60',
+  SCHEDULE_DISPOSAL_DUE_MINUTES: 'Interval of the disposal due list snapshot. Default 1440 (daily)',
+  FIXITY_CYCLE_DAYS: 'Days within which the scheduled fixity audit re-reads every stored object. Default 90',
+  BAG_SOURCE_ORGANIZATION: 'BagIt bag-info Source-Organization of every package. Default "Arkiva civil registration archive"',
+  BAG_ORGANIZATION_ADDRESS: 'BagIt bag-info Organization-Address (optional)',
+  BAG_CONTACT_NAME: 'BagIt bag-info Contact-Name (optional)',
+  BAG_CONTACT_EMAIL: 'BagIt bag-info Contact-Email (optional)',
   UPLOAD_MAX_BYTES: 'Largest upload accepted by the API, in bytes (413 above). Default 4 GiB',
   HOST: 'Address the API listens on. Default 127.0.0.1',
   PORT: 'Port the API listens on. Default 3000',
   LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent. Default info',
+  COOKIE_SECURE: 'Mark the web session cookie Secure (sent over HTTPS only). Default true; false only for plain-HTTP local use',
+  ARKIVA_USER: 'The user CLI data commands run as (same as --as NAME); their roles are checked and the command is audited',
+  ARKIVA_PASSWORD: 'Password for arkiva user add (otherwise read from stdin)',
 } as const;
 
 export type EnvName = keyof typeof ENV_DOC;
@@ -58,10 +72,24 @@ const schema = z.object({
   OCR_RECYCLE_RSS_MB: int(256).default(2048),
   INGEST_MAX_PIXELS: int(1).default(200_000_000),
   INGEST_MAX_PAGES: int(1).default(2000),
+  RECONCILE_INTERVAL_SECONDS: int(0).default(60),
+  SCHEDULES: bool.default(true),
+  SCHEDULE_RETENTION_RECOMPUTE_MINUTES: int(1).default(1440),
+  SCHEDULE_RETENTION_STALE_MINUTES: int(1).default(5),
+  SCHEDULE_FIXITY_AUDIT_MINUTES: int(1).default(60),
+  SCHEDULE_DISPOSAL_DUE_MINUTES: int(1).default(1440),
+  FIXITY_CYCLE_DAYS: int(1).default(90),
+  BAG_SOURCE_ORGANIZATION: z.preprocess(emptyToUndefined, z.string().max(500).default('Arkiva civil registration archive')),
+  BAG_ORGANIZATION_ADDRESS: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
+  BAG_CONTACT_NAME: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  BAG_CONTACT_EMAIL: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
   UPLOAD_MAX_BYTES: int(1).default(4 * 1024 ** 3),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(0).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  COOKIE_SECURE: bool.default(true),
+  ARKIVA_USER: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
+  ARKIVA_PASSWORD: z.preprocess(emptyToUndefined, z.string().max(1024).optional()),
 });
 
 /** Which real service, if any, backs each port. */
@@ -88,8 +116,17 @@ export interface Config extends ServiceConfig {
   dataDir: string;
   ocr: { poolSize: number; recycleAfterPages: number; recycleRssMb: number };
   ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
-  http: { host: string; port: number };
+  /** Intervals of the periodic jobs, in ms; `enabled` false leaves schedules alone at worker start. */
+  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number };
+  fixity: { cycleDays: number };
+  /** How often workers reconcile the queue with the database, in ms; 0 is off (workers/reconcile.ts). */
+  reconcile: { intervalMs: number };
+  /** What every package's bag-info.txt says about who made it. */
+  bag: { sourceOrganization: string; organizationAddress?: string | undefined; contactName?: string | undefined; contactEmail?: string | undefined };
+  http: { host: string; port: number; cookieSecure: boolean };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** Who CLI commands run as, and the password `arkiva user add` sets. */
+  cli: { user: string | undefined; password: string | undefined };
 }
 
 /** Raised when the environment is invalid; names every offending variable. */
@@ -138,8 +175,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : { kind: 'fs', dir: path.join(dataDir, 'objects') },
     ocr: { poolSize: e.OCR_POOL_SIZE, recycleAfterPages: e.OCR_RECYCLE_AFTER_PAGES, recycleRssMb: e.OCR_RECYCLE_RSS_MB },
     ingest: { maxPixels: e.INGEST_MAX_PIXELS, maxPages: e.INGEST_MAX_PAGES, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
-    http: { host: e.HOST, port: e.PORT },
+    schedules: {
+      enabled: e.SCHEDULES,
+      retentionRecomputeMs: e.SCHEDULE_RETENTION_RECOMPUTE_MINUTES * 60_000,
+      retentionStaleMs: e.SCHEDULE_RETENTION_STALE_MINUTES * 60_000,
+      fixityAuditMs: e.SCHEDULE_FIXITY_AUDIT_MINUTES * 60_000,
+      disposalDueMs: e.SCHEDULE_DISPOSAL_DUE_MINUTES * 60_000,
+    },
+    fixity: { cycleDays: e.FIXITY_CYCLE_DAYS },
+    reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
+    bag: { sourceOrganization: e.BAG_SOURCE_ORGANIZATION, organizationAddress: e.BAG_ORGANIZATION_ADDRESS, contactName: e.BAG_CONTACT_NAME, contactEmail: e.BAG_CONTACT_EMAIL },
+    http: { host: e.HOST, port: e.PORT, cookieSecure: e.COOKIE_SECURE },
     logLevel: e.LOG_LEVEL,
+    cli: { user: e.ARKIVA_USER, password: e.ARKIVA_PASSWORD },
   };
   return deepFreeze(config);
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { normaliseText, normaliseTokens } from '../search/normalise.ts';
+import { parseRegisterRow } from './parse-row.ts';
 
 /** Roles of the persons an entry names. */
 export const NAME_ROLES = ['subject', 'father', 'mother', 'spouse', 'other'] as const;
@@ -222,13 +223,17 @@ export async function searchEntries(db: Queryable, s: EntrySearch): Promise<(Ent
 
 /**
  * Proposes entries from a page's OCR lines: each line that starts with a number (a register row's
- * entry number) and has a few more words becomes a candidate with the line's box and text, for
- * staff to complete and verify. Lines already covered by an entry are left alone.
+ * entry number) and has a few more words becomes a candidate with the line's box and text, and the
+ * names, date and place read from the row by the register's column order (parseRegisterRow), for
+ * staff to complete and verify. Lines already covered by an entry are left alone, and pages found
+ * to be covers, index pages or blank propose nothing.
  */
 export async function proposeEntriesFromOcr(db: Db, pageId: string, by: { user: string; eventType: EventType }): Promise<Entry[]> {
-  const lines = await db.query<{ line_index: number; text: string; x0: number; y0: number; x1: number; y1: number; first: string; n: number }>(
-    `SELECT w.line_index, string_agg(w.text, ' ' ORDER BY w.word_index) AS text, min(w.x0) AS x0, min(w.y0) AS y0, max(w.x1) AS x1, max(w.y1) AS y1,
-            (array_agg(w.text ORDER BY w.word_index))[1] AS first, count(*)::int AS n
+  const type = await db.query<{ page_type: string | null }>('SELECT page_type FROM pages WHERE id = $1', [pageId]);
+  if (!type.rows[0]) throw new AppError('ERR_PAGE_NOT_FOUND', `no page ${pageId}`);
+  if (['cover', 'index', 'blank'].includes(type.rows[0].page_type ?? '')) return [];
+  const lines = await db.query<{ line_index: number; words: string[]; x0: number; y0: number; x1: number; y1: number }>(
+    `SELECT w.line_index, array_agg(w.text ORDER BY w.word_index) AS words, min(w.x0) AS x0, min(w.y0) AS y0, max(w.x1) AS x1, max(w.y1) AS y1
        FROM page_words w JOIN pages p ON p.id = w.page_id AND p.revision = w.revision
       WHERE w.page_id = $1
       GROUP BY w.line_index ORDER BY min(w.y0)`,
@@ -238,11 +243,11 @@ export async function proposeEntriesFromOcr(db: Db, pageId: string, by: { user: 
   const covered = (y0: number, y1: number) => existing.some((e) => Math.min(e.box.y1, y1) - Math.max(e.box.y0, y0) > (y1 - y0) / 2);
   const out: Entry[] = [];
   for (const l of lines.rows) {
-    const number = /^(\d{1,5})[.)]?$/.exec(l.first)?.[1];
-    if (!number || l.n < 3 || covered(l.y0, l.y1)) continue;
+    const row = parseRegisterRow(l.words, by.eventType);
+    if (!row.entryNumber || l.words.length < 3 || covered(l.y0, l.y1)) continue;
     out.push(await createEntry(db, pageId, {
       box: { x0: l.x0, y0: l.y0, x1: Math.max(l.x1, l.x0 + 1), y1: Math.max(l.y1, l.y0 + 1) }, eventType: by.eventType,
-      entryNumber: number, ocrText: l.text,
+      entryNumber: row.entryNumber, eventDate: row.eventDate ?? null, place: row.place ?? null, names: row.names, ocrText: l.words.join(' '),
     }, { user: by.user, source: 'ocr' }));
   }
   return out;

@@ -1,1 +1,2 @@
 export * from './entries.ts';
+export { parseRegisterRow, type ParsedRow } from './parse-row.ts';

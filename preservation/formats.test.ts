@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { buildAlto } from './alto.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets } from './mets.ts';
 import { buildPdfA, pageJpeg } from './pdfa.ts';
+import { checkPdfA } from './pdfa-check.ts';
 import { readTar, tarStream, type TarEntry } from './tar.ts';
 import { verifyBagDir, verifyBagTar } from './verify.ts';
 
@@ -210,5 +213,84 @@ describe('PDF/A-2b', () => {
     } finally {
       await doc.destroy();
     }
+  });
+});
+
+describe('PDF/A-2b structure (what can be asserted without veraPDF), qpdf and pdftotext', () => {
+  const tool = (name: string) => {
+    const ok = !spawnSync(name, ['--version']).error;
+    // Under CI the tools are installed by scripts/services.sh: missing is a failure, not a skip.
+    if (!ok && process.env.CI === 'true') throw new Error(`${name} is required under CI (scripts/services.sh installs it)`);
+    return ok;
+  };
+  const info = { title: 'Birth register, Prizren, 1958', subject: 's', keywords: ['birth'], identifier: 'urn:uuid:x', coverage: 'Prizren, 1958', type: 'birth register', creatorTool: 'Arkiva', createdAt: new Date() };
+
+  it('meets the structural requirements: XMP 2B, sRGB OutputIntent, every font embedded, no encryption or JavaScript, a file id', async () => {
+    const png = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#f0f0f0' } }).png().toBuffer();
+    const img = await pageJpeg(png);
+    const pdf = await buildPdfA(info, [{ sequence: 1, ...img, dpi: 200, ocr: OCR }]);
+    const r = await checkPdfA(pdf);
+    expect(r.problems).toEqual([]);
+    expect(r).toMatchObject({ pdfaPart: '2', pdfaConformance: 'B', encrypted: false, javascript: false, hasFileId: true });
+    expect(r.outputIntent).toMatchObject({ subtype: '/GTS_PDFA1', iccColourSpace: 'RGB' });
+    expect(r.fonts.length).toBeGreaterThan(0);
+    expect(r.fonts.every((f) => f.embedded)).toBe(true);
+  });
+
+  it('reports what a plain PDF lacks', async () => {
+    const plain = await PDFDocument.create();
+    const page = plain.addPage();
+    page.drawText('x', { font: await plain.embedFont(StandardFonts.Helvetica) });
+    const r = await checkPdfA(await plain.save());
+    expect(r.problems).toEqual(expect.arrayContaining(['no XMP metadata stream in the catalog', 'no OutputIntent', 'font /Helvetica is not embedded']));
+  });
+
+  it.skipIf(!tool('qpdf') || !tool('pdftotext'))('qpdf --check finds no errors and pdftotext reads the OCR words in order', async () => {
+    const png = await sharp({ create: { width: 1000, height: 700, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const pdf = Buffer.from(await buildPdfA(info, [{ sequence: 1, ...(await pageJpeg(png)), dpi: 150, ocr: OCR }]));
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pdfa-'));
+    try {
+      const f = path.join(dir, 'b.pdf');
+      await fs.promises.writeFile(f, pdf);
+      const check = spawnSync('qpdf', ['--check', f], { encoding: 'utf8' });
+      expect(check.stdout).toContain('No syntax or stream encoding errors found');
+      expect(check.status).toBe(0);
+      const text = spawnSync('pdftotext', [f, '-'], { encoding: 'utf8' }).stdout;
+      expect(text.split(/\s+/).filter(Boolean)).toEqual(['Gjergj', 'Kastrioti', 'Ђорђе&<']);
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('streaming PDF writer', () => {
+  it('writes each page out before reading the next (memory stays at about one page)', async () => {
+    const { writePdfA, jpegComponents } = await import('./pdfa.ts');
+    const grey = await pageJpeg(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } }).toColourspace('b-w').png().toBuffer());
+    const rgb = await pageJpeg(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ff8000' } }).png().toBuffer());
+    expect([jpegComponents(grey.jpeg), jpegComponents(rgb.jpeg)]).toEqual([1, 3]);
+    let read = 0;
+    const pages = async function* () {
+      for (let i = 1; i <= 4; i++) {
+        read = i;
+        yield { sequence: i, ...(i % 2 ? grey : rgb), dpi: 100, ocr: i === 1 ? OCR : undefined };
+      }
+    };
+    const info = { title: 'Regjistri i lindjeve, Gjakovë (Ђаковица) 1958', subject: 's', keywords: [], identifier: 'urn:uuid:x', coverage: 'c', type: 't', creatorTool: 'Arkiva', createdAt: new Date() };
+    const seenAt: number[] = [];
+    const parts: Buffer[] = [];
+    for await (const chunk of writePdfA(info, pages())) {
+      if (chunk.includes(grey.jpeg) || chunk.includes(rgb.jpeg)) seenAt.push(read);
+      parts.push(chunk);
+    }
+    // Page n's image left the writer while page n was the last one read.
+    expect(seenAt).toEqual([1, 2, 3, 4]);
+    const pdf = Buffer.concat(parts);
+    expect(pdf.toString('latin1')).toMatch(/\/ColorSpace \/DeviceGray[\s\S]*\/ColorSpace \/DeviceRGB/);
+    expect((await checkPdfA(pdf)).problems).toEqual([]);
+    const doc = await PDFDocument.load(pdf);
+    expect(doc.getPageCount()).toBe(4);
+    expect(doc.getTitle()).toBe(info.title);
+    expect(doc.getPage(0).getWidth()).toBeCloseTo(216); // 300 px at 100 dpi
   });
 });

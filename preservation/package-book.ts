@@ -13,15 +13,13 @@ import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
 import { buildAlto } from './alto.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets, type MetsEvent, type MetsFile } from './mets.ts';
-import { buildPdfA, pageJpeg, type PdfPageInput } from './pdfa.ts';
+import { pageJpeg, writePdfA, type PdfPageInput } from './pdfa.ts';
 import { tarStream, type TarEntry } from './tar.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'config'>;
 
 /** Bumped when the package layout changes, so every book's package is rebuilt once. */
 export const PACKAGE_FORMAT = 'arkiva-bag-1';
-/** Who the bags say they come from (bag-info Source-Organization). */
-export const SOURCE_ORGANIZATION = 'Arkiva civil registration archive';
 /** stored_objects variants of the book-level preservation objects. */
 export const PACKAGE_VARIANT = 'bagit-tar';
 export const PDF_VARIANT = 'pdfa-2b';
@@ -168,8 +166,8 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     }
   };
   const info = describeBook(book);
-  const pdf = Buffer.from(await buildPdfA({ ...info, creatorTool: 'Arkiva', createdAt: now }, pdfPages()));
-  const pdfPut = await deps.store.putContentAddressed('pdf', pdf, { contentType: 'application/pdf' });
+  // Streamed: pages are read, written into the PDF and uploaded one at a time (memory stays at about a page).
+  const pdfPut = await deps.store.putContentAddressed('pdf', Readable.from(writePdfA({ ...info, creatorTool: 'Arkiva', createdAt: now }, pdfPages())), { contentType: 'application/pdf' });
 
   // Payload: files from the store, the PDF, and the METS document describing them all.
   type Item = PayloadFile & { storeKey?: string; mimeType: string; page?: number; objectId?: string; created?: Date; use: string };
@@ -210,9 +208,17 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
   }));
   const metsSha = createHash('sha256').update(mets).digest('hex');
   const payload: PayloadFile[] = [...items.map(({ path, size, sha256 }) => ({ path, size, sha256 })), { path: 'data/mets.xml', size: mets.length, sha256: metsSha }];
+  // Who made the bag comes from the configuration (BAG_* in config/env.ts), so each archive names itself.
+  const org = deps.config.bag;
   const tags = bagTagFiles(payload, {
-    sourceOrganization: SOURCE_ORGANIZATION, externalIdentifier: bookId, baggingDate: now, externalDescription: info.title,
-    extra: { 'Arkiva-Package-Basis': basis, 'Arkiva-Package-Format': PACKAGE_FORMAT },
+    sourceOrganization: org.sourceOrganization, externalIdentifier: bookId, baggingDate: now, externalDescription: info.title,
+    extra: {
+      ...(org.organizationAddress ? { 'Organization-Address': org.organizationAddress } : {}),
+      ...(org.contactName ? { 'Contact-Name': org.contactName } : {}),
+      ...(org.contactEmail ? { 'Contact-Email': org.contactEmail } : {}),
+      'Bag-Group-Identifier': `book-${bookId}`,
+      'Arkiva-Package-Basis': basis, 'Arkiva-Package-Format': PACKAGE_FORMAT,
+    },
   });
 
   const root = `book-${bookId}`;
@@ -246,7 +252,7 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     return { generation, pdfObj, pkgObj };
   });
   if (!recorded) return { outcome: 'skipped' };
-  return { outcome: 'done', package: recorded.pkgObj, pdf: recorded.pdfObj, generation: recorded.generation, payloadFiles: payload.length, pdfBytes: pdf.length, pageImageBytes };
+  return { outcome: 'done', package: recorded.pkgObj, pdf: recorded.pdfObj, generation: recorded.generation, payloadFiles: payload.length, pdfBytes: pdfPut.size, pageImageBytes };
 }
 
 async function currentPackageHasBasis(db: Queryable, bookId: string, basis: string): Promise<boolean> {

@@ -16,8 +16,13 @@ import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { startWorkers } from '../workers/index.ts';
 import { buildApp } from '../api/index.ts';
+import { userHeaders } from '../api/test-kit.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { exportPackage, listPackages, verifyBagDir, verifyStoredPackage, type PackageVersion } from './index.ts';
+import { spawnSync } from 'node:child_process';
+import { surnameRecall } from '../fixtures/index.ts';
+import { checkPdfA } from './pdfa-check.ts';
+import { PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 
@@ -42,7 +47,7 @@ describe.skipIf(!ready)('book package on PostgreSQL + BullMQ/Redis + S3 (RGW)', 
   beforeAll(async () => {
     dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-package-'));
     files = await generateFixtureFiles({ outDir: path.join(dir, 'in'), pages: 3, seed: 41, formats: ['tiff'], scale: 0.4, style: 'printed' });
-    env = await openRealDeps(realServicesEnv({ OCR_POOL_SIZE: '2' }));
+    env = await openRealDeps(realServicesEnv({ OCR_POOL_SIZE: '2', BAG_SOURCE_ORGANIZATION: 'Civil Registry Agency, Test Office', BAG_CONTACT_EMAIL: 'archive@example.org' }));
   });
 
   afterAll(async () => {
@@ -78,17 +83,59 @@ describe.skipIf(!ready)('book package on PostgreSQL + BullMQ/Redis + S3 (RGW)', 
       expect(mets).toContain('<premis:messageDigestAlgorithm>SHA-256</premis:messageDigestAlgorithm>');
       const info = await fs.promises.readFile(path.join(out1, 'bag-info.txt'), 'utf8');
       expect(info).toContain(`External-Identifier: ${book.id}`);
+      // Who made the bag comes from the configuration.
+      expect(info).toContain('Source-Organization: Civil Registry Agency, Test Office\n');
+      expect(info).toContain('Contact-Email: archive@example.org\n');
+      expect(info).toMatch(/^Bagging-Date: \d{4}-\d{2}-\d{2}$/m);
+      expect(info).toMatch(/^Payload-Oxum: \d+\.\d+$/m);
+
+      // METS and every ALTO validate against the profile schemas (xmllint --schema).
+      const metsCheck = xmllintSchema(PROFILE_SCHEMAS.mets, path.join(out1, 'data/mets.xml'));
+      expect(metsCheck.out).toContain('validates');
+      for (const seq of ['0001', '0002', '0003']) {
+        const alto = xmllintSchema(PROFILE_SCHEMAS.alto, path.join(out1, 'data/pages', seq, 'alto-4.xml'));
+        expect(alto.status, alto.out).toBe(0);
+      }
+
+      // The PDF: PDF/A structure, qpdf finds no errors, pdftotext reads the ground-truth names back.
+      const pdfPath = path.join(out1, 'data/book.pdf');
+      expect((await checkPdfA(await fs.promises.readFile(pdfPath))).problems).toEqual([]);
+      const qpdf = spawnSync('qpdf', ['--check', pdfPath], { encoding: 'utf8' });
+      expect(qpdf.stdout).toContain('No syntax or stream encoding errors found');
+      let found = 0;
+      let total = 0;
+      for (let p = 1; p <= 3; p++) {
+        const text = spawnSync('pdftotext', ['-f', String(p), '-l', String(p), pdfPath, '-'], { encoding: 'utf8' }).stdout;
+        const r = surnameRecall(files.truth.pages[p - 1]!, text);
+        found += r.total - r.missed.length;
+        total += r.total;
+      }
+      expect(total).toBeGreaterThan(10);
+      expect(found / total).toBeGreaterThanOrEqual(0.9);
+
+      // The verifier reports one altered byte and one removed file of the exported bag.
+      const damaged = path.join(dir, 'bag1-damaged');
+      await fs.promises.cp(out1, damaged, { recursive: true });
+      const alto1 = path.join(damaged, 'data/pages/0001/alto-4.xml');
+      const bytes = await fs.promises.readFile(alto1);
+      bytes[100] = bytes[100]! ^ 0x01;
+      await fs.promises.writeFile(alto1, bytes);
+      await fs.promises.rm(path.join(damaged, 'data/pages/0002/master.tif'));
+      const bad = await verifyBagDir(damaged);
+      expect(bad.valid).toBe(false);
+      expect(bad.problems.map((p) => `${p.kind} ${p.path}`)).toEqual(expect.arrayContaining(['changed data/pages/0001/alto-4.xml', 'missing data/pages/0002/master.tif']));
       const pdf = await fs.promises.readFile(path.join(out1, 'data/book.pdf'));
       const masters = await Promise.all(['0001', '0002', '0003'].map((s) => fs.promises.stat(path.join(out1, 'data/pages', s, 'master.tif'))));
       console.log(`[package] PDF ${pdf.length} bytes vs masters ${masters.reduce((n, s) => n + s.size, 0)} bytes; tar ${gen1.object.size} bytes`);
 
       // The API serves the package and the PDF.
       const app = await buildApp(deps, { logRequests: false });
+      const headers = await userHeaders(deps.db, ['records_manager']);
       try {
-        const res = await app.inject({ method: 'GET', url: `/books/${book.id}/pdf` });
+        const res = await app.inject({ method: 'GET', url: `/books/${book.id}/pdf`, headers });
         expect(res.statusCode).toBe(200);
         expect(createHash('sha256').update(res.rawPayload).digest('hex')).toBe(gen1.pdf!.sha256);
-        const head = await app.inject({ method: 'HEAD', url: `/books/${book.id}/package` });
+        const head = await app.inject({ method: 'HEAD', url: `/books/${book.id}/package`, headers });
         expect(head.statusCode).toBe(200);
         expect(head.headers.etag).toBe(`"${gen1.object.sha256}"`);
       } finally {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, type PDFRef, type PDFPage } from 'pdf-lib';
 import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
 import { GLYPHLESS_ADVANCE, GLYPHLESS_FONT_NAME, glyphLessFont, identityToUnicodeCMap } from './glyphless-font.ts';
 import { xmlEscape as x } from './xml.ts';
@@ -72,98 +72,131 @@ export async function pageJpeg(master: Buffer, opts: { maxPixels?: number; quali
 }
 
 /**
- * Builds a PDF/A-2b document: one page per image with an invisible text layer (rendering mode 3,
- * in the OCR's reading order, in an embedded glyph-less font), a bookmark per page, XMP metadata
- * with the PDF/A identification and an sRGB OutputIntent.
+ * Builds a PDF/A-2b document (collected in memory; `writePdfA` streams it). One page per image with
+ * an invisible text layer, a bookmark per page, XMP with the PDF/A identification, an sRGB OutputIntent.
  */
 export async function buildPdfA(info: PdfBookInfo, pages: Iterable<PdfPageInput> | AsyncIterable<PdfPageInput>): Promise<Uint8Array> {
-  const doc = await PDFDocument.create({ updateMetadata: false });
-  const ctx = doc.context;
-  const created = new Date(Math.floor(info.createdAt.getTime() / 1000) * 1000);
+  const parts: Buffer[] = [];
+  for await (const chunk of writePdfA(info, pages)) parts.push(chunk);
+  return Buffer.concat(parts);
+}
 
-  const fontRef = embedGlyphLessFont(doc);
-  const pageRefs: { ref: PDFRef; title: string }[] = [];
+// Object numbers fixed before the first page; pages and outline items follow from 14 on.
+const OBJ = { catalog: 1, pages: 2, font: 3, cidFont: 4, descriptor: 5, fontFile: 6, cidToGid: 7, toUnicode: 8, icc: 9, metadata: 10, info: 11, outlines: 12, intent: 13 } as const;
+const FIRST_FREE = 14;
+
+/** A PDF text string: literal when plain ASCII, else UTF-16BE with a byte order mark. */
+function pdfText(s: string): string {
+  if (/^[\x20-\x7e]*$/.test(s)) return `(${s.replace(/[\\()]/g, (c) => `\\${c}`)})`;
+  return `<FEFF${[...s].map((ch) => { const cp = ch.codePointAt(0)!; return cp > 0xffff ? Buffer.from(ch, 'utf16le').swap16().toString('hex') : cp.toString(16).padStart(4, '0'); }).join('')}>`;
+}
+
+function pdfDate(d: Date): string {
+  return `D:${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+/**
+ * Writes a PDF/A-2b document as a stream of chunks while the pages arrive: each page's JPEG is
+ * written out as soon as it is read and only object offsets, page numbers and bookmark titles are
+ * kept, so memory stays at about one page whatever the book's length (pdf-lib holds the whole
+ * document until it saves). Objects: a glyph-less TrueType font for the invisible OCR text, the
+ * sRGB OutputIntent, the XMP metadata; then per page its dictionary, image XObject (the JPEG as
+ * is, DCTDecode), image content stream and text-layer stream; then the page tree, outline,
+ * Info dictionary and catalog, and the cross-reference table.
+ */
+export async function* writePdfA(info: PdfBookInfo, pages: Iterable<PdfPageInput> | AsyncIterable<PdfPageInput>): AsyncGenerator<Buffer> {
+  const created = new Date(Math.floor(info.createdAt.getTime() / 1000) * 1000);
+  const offsets = new Map<number, number>();
+  let pos = 0;
+  let next = FIRST_FREE;
+  const out = (b: Buffer): Buffer => {
+    pos += b.length;
+    return b;
+  };
+  const obj = (n: number, body: string): Buffer => {
+    offsets.set(n, pos);
+    return out(Buffer.from(`${n} 0 obj\n${body}\nendobj\n`, 'latin1'));
+  };
+  const stream = (n: number, dict: string, data: Buffer): Buffer => {
+    offsets.set(n, pos);
+    return out(Buffer.concat([Buffer.from(`${n} 0 obj\n<< ${dict} /Length ${data.length} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream\nendobj\n', 'latin1')]));
+  };
+  const flate = (n: number, dict: string, data: Buffer | string): Buffer => stream(n, `${dict} /Filter /FlateDecode`.trim(), deflateSync(typeof data === 'string' ? Buffer.from(data, 'latin1') : data));
+
+  // Header, then a comment of bytes above 127 so transfer tools treat the file as binary (PDF/A).
+  yield out(Buffer.concat([Buffer.from('%PDF-1.7\n%', 'latin1'), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]), Buffer.from('\n', 'latin1')]));
+
+  const font = glyphLessFont();
+  yield flate(OBJ.fontFile, `/Length1 ${font.length}`, font);
+  yield obj(OBJ.descriptor, `<< /Type /FontDescriptor /FontName /${GLYPHLESS_FONT_NAME} /Flags 4 /FontBBox [0 0 ${GLYPHLESS_ADVANCE} 1000] /ItalicAngle 0 /Ascent 1000 /Descent 0 /CapHeight 1000 /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`);
+  // Every code (a UTF-16 unit) shows glyph 1: 65536 big-endian GIDs, tiny once deflated.
+  const map = Buffer.alloc(65536 * 2);
+  for (let i = 0; i < 65536; i++) map.writeUInt16BE(1, i * 2);
+  yield flate(OBJ.cidToGid, '', map);
+  yield obj(OBJ.cidFont, `<< /Type /Font /Subtype /CIDFontType2 /BaseFont /${GLYPHLESS_FONT_NAME} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor ${OBJ.descriptor} 0 R /DW ${GLYPHLESS_ADVANCE} /CIDToGIDMap ${OBJ.cidToGid} 0 R >>`);
+  yield flate(OBJ.toUnicode, '', identityToUnicodeCMap());
+  yield obj(OBJ.font, `<< /Type /Font /Subtype /Type0 /BaseFont /${GLYPHLESS_FONT_NAME} /Encoding /Identity-H /DescendantFonts [${OBJ.cidFont} 0 R] /ToUnicode ${OBJ.toUnicode} 0 R >>`);
+  yield flate(OBJ.icc, '/N 3', await srgbIccProfile());
+  yield obj(OBJ.intent, `<< /Type /OutputIntent /S /GTS_PDFA1 /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) /RegistryName (http://www.color.org) /DestOutputProfile ${OBJ.icc} 0 R >>`);
+  const producer = `${info.creatorTool} (Arkiva PDF writer)`;
+  // The XMP packet is never compressed, so archival tools can read it without a PDF parser.
+  yield stream(OBJ.metadata, '/Type /Metadata /Subtype /XML', Buffer.from(xmpPacket(info, producer, created), 'utf8'));
+
+  const pageRefs: { n: number; title: string }[] = [];
   for await (const p of pages) {
     const dpi = p.dpi ?? DEFAULT_DPI;
     const w = (p.width * 72) / dpi;
     const h = (p.height * 72) / dpi;
-    const page = doc.addPage([w, h]);
-    const image = await doc.embedJpg(p.jpeg);
-    page.drawImage(image, { x: 0, y: 0, width: w, height: h });
-    if (p.ocr && p.ocr.words.length) addTextLayer(doc, page, fontRef, p.ocr, w / p.ocr.width, h);
-    pageRefs.push({ ref: page.ref, title: p.label ?? `Page ${p.sequence}` });
+    const [pageN, imageN, drawN] = [next++, next++, next++];
+    const textN = p.ocr && p.ocr.words.some((x) => x.text.trim()) ? next++ : undefined;
+    const grey = jpegComponents(p.jpeg) === 1;
+    yield stream(imageN, `/Type /XObject /Subtype /Image /Width ${p.width} /Height ${p.height} /ColorSpace /${grey ? 'DeviceGray' : 'DeviceRGB'} /BitsPerComponent 8 /Filter /DCTDecode`, p.jpeg);
+    yield flate(drawN, '', `q ${num(w)} 0 0 ${num(h)} 0 0 cm /Im0 Do Q`);
+    if (textN !== undefined) yield flate(textN, '', textLayerOps(p.ocr!, w / p.ocr!.width, h));
+    yield obj(pageN, `<< /Type /Page /Parent ${OBJ.pages} 0 R /MediaBox [0 0 ${num(w)} ${num(h)}] /Resources << /XObject << /Im0 ${imageN} 0 R >> /Font << /FOcr ${OBJ.font} 0 R >> >> /Contents [${drawN} 0 R${textN !== undefined ? ` ${textN} 0 R` : ''}] >>`);
+    pageRefs.push({ n: pageN, title: p.label ?? `Page ${p.sequence}` });
   }
   if (!pageRefs.length) throw new Error('a PDF needs at least one page');
-  addOutline(doc, pageRefs);
 
-  doc.setTitle(info.title, { showInWindowTitleBar: true });
-  doc.setSubject(info.subject);
-  doc.setKeywords(info.keywords);
-  doc.setCreator(info.creatorTool);
-  doc.setProducer(`${info.creatorTool} (pdf-lib)`);
-  doc.setCreationDate(created);
-  doc.setModificationDate(created);
+  yield obj(OBJ.pages, `<< /Type /Pages /Kids [${pageRefs.map((r) => `${r.n} 0 R`).join(' ')}] /Count ${pageRefs.length} >>`);
+  const items = pageRefs.map(() => next++);
+  for (let i = 0; i < pageRefs.length; i++) {
+    const prev = i > 0 ? ` /Prev ${items[i - 1]} 0 R` : '';
+    const nxt = i < pageRefs.length - 1 ? ` /Next ${items[i + 1]} 0 R` : '';
+    yield obj(items[i]!, `<< /Title ${pdfText(pageRefs[i]!.title)} /Parent ${OBJ.outlines} 0 R${prev}${nxt} /Dest [${pageRefs[i]!.n} 0 R /Fit] >>`);
+  }
+  yield obj(OBJ.outlines, `<< /Type /Outlines /First ${items[0]} 0 R /Last ${items.at(-1)} 0 R /Count ${items.length} >>`);
+  yield obj(OBJ.info, `<< /Title ${pdfText(info.title)} /Subject ${pdfText(info.subject)} /Keywords ${pdfText(info.keywords.join(' '))} /Creator ${pdfText(info.creatorTool)} /Producer ${pdfText(producer)} /CreationDate (${pdfDate(created)}) /ModDate (${pdfDate(created)}) >>`);
+  yield obj(OBJ.catalog, `<< /Type /Catalog /Pages ${OBJ.pages} 0 R /Metadata ${OBJ.metadata} 0 R /OutputIntents [${OBJ.intent} 0 R] /Outlines ${OBJ.outlines} 0 R /PageMode /UseOutlines /ViewerPreferences << /DisplayDocTitle true >> >>`);
 
-  const xmp = xmpPacket(info, `${info.creatorTool} (pdf-lib)`, created);
-  const metadata = ctx.stream(xmp, { Type: 'Metadata', Subtype: 'XML', Length: Buffer.byteLength(xmp) });
-  doc.catalog.set(PDFName.of('Metadata'), ctx.register(metadata));
-
-  const icc = await srgbIccProfile();
-  const iccRef = ctx.register(ctx.flateStream(icc, { N: 3 }));
-  const intent = ctx.obj({
-    Type: 'OutputIntent',
-    S: 'GTS_PDFA1',
-    OutputConditionIdentifier: PDFString.of('sRGB IEC61966-2.1'),
-    Info: PDFString.of('sRGB IEC61966-2.1'),
-    RegistryName: PDFString.of('http://www.color.org'),
-    DestOutputProfile: iccRef,
-  });
-  doc.catalog.set(PDFName.of('OutputIntents'), ctx.obj([ctx.register(intent)]));
-  doc.catalog.set(PDFName.of('PageMode'), PDFName.of('UseOutlines'));
-
+  const size = next;
+  const xrefAt = pos;
+  const lines = ['xref', `0 ${size}`, '0000000000 65535 f\r'];
+  for (let n = 1; n < size; n++) {
+    const at = offsets.get(n);
+    if (at === undefined) throw new Error(`PDF object ${n} was never written`);
+    lines.push(`${String(at).padStart(10, '0')} 00000 n\r`);
+  }
   // PDF/A requires a file identifier in the trailer.
-  const id = PDFHexString.of(randomBytes(16).toString('hex'));
-  ctx.trailerInfo.ID = ctx.obj([id, id]);
-  return doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+  const id = randomBytes(16).toString('hex');
+  yield out(Buffer.from(`${lines.join('\n')}\ntrailer\n<< /Size ${size} /Root ${OBJ.catalog} 0 R /Info ${OBJ.info} 0 R /ID [<${id}> <${id}>] >>\nstartxref\n${xrefAt}\n%%EOF\n`, 'latin1'));
 }
 
-function embedGlyphLessFont(doc: PDFDocument): PDFRef {
-  const ctx = doc.context;
-  const fontFile = ctx.register(ctx.flateStream(glyphLessFont()));
-  const descriptor = ctx.register(ctx.obj({
-    Type: 'FontDescriptor',
-    FontName: GLYPHLESS_FONT_NAME,
-    Flags: 4,
-    FontBBox: [0, 0, GLYPHLESS_ADVANCE, 1000],
-    ItalicAngle: 0,
-    Ascent: 1000,
-    Descent: 0,
-    CapHeight: 1000,
-    StemV: 80,
-    FontFile2: fontFile,
-  }));
-  // Every code (a UTF-16 unit) shows glyph 1: 65536 big-endian GIDs, tiny once deflated.
-  const map = Buffer.alloc(65536 * 2);
-  for (let i = 0; i < 65536; i++) map.writeUInt16BE(1, i * 2);
-  const cidToGid = ctx.register(ctx.flateStream(map));
-  const cidFont = ctx.register(ctx.obj({
-    Type: 'Font',
-    Subtype: 'CIDFontType2',
-    BaseFont: GLYPHLESS_FONT_NAME,
-    CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
-    FontDescriptor: descriptor,
-    DW: GLYPHLESS_ADVANCE,
-    CIDToGIDMap: cidToGid,
-  }));
-  const toUnicode = ctx.register(ctx.flateStream(identityToUnicodeCMap()));
-  return ctx.register(ctx.obj({
-    Type: 'Font',
-    Subtype: 'Type0',
-    BaseFont: GLYPHLESS_FONT_NAME,
-    Encoding: 'Identity-H',
-    DescendantFonts: [cidFont],
-    ToUnicode: toUnicode,
-  }));
+/** Number of colour components of a baseline or progressive JPEG (from its SOF marker). */
+export function jpegComponents(jpeg: Buffer): number {
+  let i = 2;
+  while (i + 9 < jpeg.length) {
+    if (jpeg[i] !== 0xff) throw new Error('not a JPEG: marker expected');
+    const marker = jpeg[i + 1]!;
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01 || marker === 0xff) {
+      i += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC), carry the component count.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return jpeg[i + 9]!;
+    i += 2 + jpeg.readUInt16BE(i + 2);
+  }
+  throw new Error('not a JPEG: no frame header');
 }
 
 function hexUtf16(s: string): string {
@@ -178,9 +211,12 @@ function hexUtf16(s: string): string {
 
 const num = (n: number) => (Math.round(n * 1000) / 1000).toString();
 
-function addTextLayer(doc: PDFDocument, page: PDFPage, fontRef: PDFRef, ocr: ArchivedOcr, scale: number, pageHeight: number): void {
-  const fontName = PDFName.of('FOcr');
-  page.node.setFontDictionary(fontName, fontRef);
+/**
+ * The invisible text layer of a page (rendering mode 3) in the OCR's reading order: per line the
+ * font size from the line's height, per word a horizontal scale so it spans its box up to the next
+ * word, and a space after every word but a line's last, so extracted text keeps words apart.
+ */
+export function textLayerOps(ocr: ArchivedOcr, scale: number, pageHeight: number): string {
   const ops: string[] = ['BT', '3 Tr'];
   const byLine = new Map<number, ArchivedOcr['words']>();
   const order: number[] = [];
@@ -194,10 +230,9 @@ function addTextLayer(doc: PDFDocument, page: PDFPage, fontRef: PDFRef, ocr: Arc
     const lineBox = ocr.lines[li]?.bbox ?? words[0]!.bbox;
     const size = Math.max(1, (lineBox.y1 - lineBox.y0) * scale);
     const baseline = pageHeight - lineBox.y1 * scale;
-    ops.push(`/${fontName.asString().slice(1)} ${num(size)} Tf`);
+    ops.push(`/FOcr ${num(size)} Tf`);
     words.forEach((w, i) => {
       const next = words[i + 1];
-      // A space after each word but the last keeps words apart when the text is extracted.
       const text = next ? `${w.text} ` : w.text;
       const right = next ? next.bbox.x0 : w.bbox.x1;
       const width = Math.max(1, (right - w.bbox.x0) * scale);
@@ -208,22 +243,7 @@ function addTextLayer(doc: PDFDocument, page: PDFPage, fontRef: PDFRef, ocr: Arc
     });
   }
   ops.push('ET');
-  const stream = doc.context.flateStream(ops.join('\n'));
-  page.node.addContentStream(doc.context.register(stream));
-}
-
-function addOutline(doc: PDFDocument, pages: { ref: PDFRef; title: string }[]): void {
-  const ctx = doc.context;
-  const outlineRef = ctx.nextRef();
-  const itemRefs = pages.map(() => ctx.nextRef());
-  pages.forEach((p, i) => {
-    const item = ctx.obj({ Title: PDFHexString.fromText(p.title), Parent: outlineRef, Dest: [p.ref, 'Fit'] });
-    if (i > 0) item.set(PDFName.of('Prev'), itemRefs[i - 1]!);
-    if (i < pages.length - 1) item.set(PDFName.of('Next'), itemRefs[i + 1]!);
-    ctx.assign(itemRefs[i]!, item);
-  });
-  ctx.assign(outlineRef, ctx.obj({ Type: 'Outlines', First: itemRefs[0]!, Last: itemRefs[itemRefs.length - 1]!, Count: PDFNumber.of(pages.length) }));
-  doc.catalog.set(PDFName.of('Outlines'), outlineRef);
+  return ops.join('\n');
 }
 
 function xmpDate(d: Date): string {

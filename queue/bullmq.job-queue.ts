@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  FlowProducer, Queue, UnrecoverableError, WaitingError, Worker,
+  DelayedError, FlowProducer, Queue, UnrecoverableError, WaitingError, Worker,
   type FlowChildJob, type FlowJob as BullFlowJob, type Job, type JobsOptions,
 } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -12,9 +12,12 @@ import type {
   FailedJob, FlowJob, JobContext, JobHandler, JobHandlers, JobInput, JobOptions, JobOutcome, JobQueue, JobQueueOptions,
   JobSchemas, QueueCounts, WorkerHandle, WorkOptions,
 } from './job-queue.ts';
+import type { JobSchedule, LiveJob, ScheduleInfo } from './job-queue.ts';
+import { isOutage, MAX_OUTAGE_DEFERRALS, outageDelayMs } from './outage.ts';
 import { QUEUE_DEFAULTS } from './defaults.ts';
 import { logVerdict, RunningJob, RunningJobs, settlesWithin, toError } from './job-run.ts';
 import { warnUnlessNoEviction } from './redis-policy.ts';
+import { listBullSchedules, removeBullSchedule, upsertBullSchedule } from './schedules.ts';
 import {
   checkFlow, concurrencyOf, failedNodeConflict, flowNodes, parseForEnqueue, parseOnDequeue, resolveJobOptions, schemaOf,
   type CheckedFlow, type ResolvedJobOptions,
@@ -237,6 +240,30 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     }
   }
 
+  async liveJobs(names?: readonly (keyof S & string)[]): Promise<LiveJob[]> {
+    const out: LiveJob[] = [];
+    for (const name of names ?? [...this.queues.keys()]) {
+      const jobs = await this.queue(name).getJobs(['waiting', 'paused', 'prioritized', 'delayed', 'active', 'waiting-children']);
+      // a job removed between listing and reading comes back undefined
+      for (const j of jobs) if (j?.id !== undefined) out.push({ name, jobId: j.id, data: j.data });
+    }
+    return out;
+  }
+
+  async upsertSchedule(id: string, schedule: JobSchedule<S>): Promise<void> {
+    this.assertOpen();
+    const data = parseForEnqueue(this.schemas, schedule.name, schedule.data);
+    await upsertBullSchedule(this.queue(schedule.name), id, schedule as JobSchedule<never>, data, this.jobsOptions(resolveJobOptions(schedule.name, undefined, this.opts)));
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    return removeBullSchedule(this.queues.values(), id);
+  }
+
+  async schedules(): Promise<ScheduleInfo[]> {
+    return listBullSchedules(this.queues);
+  }
+
   async close(opts?: { timeoutMs?: number }): Promise<void> {
     this.closing ??= (async () => {
       // workers first, so no job is left half-recorded when the queue connection goes
@@ -330,6 +357,16 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     byJobId.set(jobId, running);
     handle.jobs.track(running, verdictPromise);
     const verdict = await verdictPromise.finally(() => byJobId.delete(jobId));
+    if (verdict.kind === 'retryable' && token !== undefined) {
+      // attemptsStarted counts every start, attemptsMade only the tries that counted
+      const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+      if (isOutage(verdict.error) && deferrals < MAX_OUTAGE_DEFERRALS) {
+        const delayMs = outageDelayMs(deferrals);
+        log.warn({ err: verdict.error, delayMs, deferrals }, 'a service the job needs is unavailable; waiting without using up an attempt');
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
+    }
     logVerdict(log, verdict, attempt, job.opts.attempts ?? 1);
     switch (verdict.kind) {
       case 'completed':

@@ -7,6 +7,8 @@ export type {
   FailedJob, FlowJob, JobContext, JobData, JobHandler, JobHandlers, JobInput, JobOptions, JobOutcome, JobQueue,
   JobQueueOptions, JobSchemas, QueueCounts, WorkerHandle, WorkOptions,
 } from './job-queue.ts';
+export type { JobSchedule, LiveJob, ScheduleInfo } from './job-queue.ts';
+export { isOutage } from './outage.ts';
 export { QUEUE_DEFAULTS } from './defaults.ts';
 
 /**

@@ -87,6 +87,19 @@ export function describeJobQueueConformance(label: string, target: () => JobQueu
       expect((await q.counts())['echo.run']).toEqual({ waiting: 0, active: 0, delayed: 0, waitingChildren: 0, completed: 1, failed: 0 });
     });
 
+    it('lists the jobs not yet ended (waiting, delayed, waiting for children) and forgets them once they end', async () => {
+      const q = await open({ 'live.a': z.object({ id: z.string() }), 'live.b': z.object({ id: z.string() }) });
+      await q.add('live.a', { id: 'now' });
+      await q.add('live.a', { id: 'later' }, { delayMs: 60_000 });
+      await q.addFlow({ name: 'live.b', data: { id: 'parent' }, children: [{ name: 'live.a', data: { id: 'child' } }] });
+      const live = await q.liveJobs();
+      expect(live.map((j) => `${j.name}:${(j.data as { id: string }).id}`).sort()).toEqual(['live.a:child', 'live.a:later', 'live.a:now', 'live.b:parent']);
+      expect((await q.liveJobs(['live.b'])).map((j) => j.data)).toEqual([{ id: 'parent' }]);
+      await work(q, { 'live.a': async () => 'done', 'live.b': async () => 'done' });
+      await waitFor(async () => (await q.liveJobs()).length === 1, 'only the delayed job to stay live', 10_000);
+      expect((await q.liveJobs()).map((j) => j.data)).toEqual([{ id: 'later' }]);
+    });
+
     it('refuses invalid data, unknown jobs and unusable job ids at add, enqueuing nothing', async () => {
       const schemas = { 'strict.job': z.object({ n: z.number().int() }), 'strict.parent': z.object({}) };
       const q = await open(schemas);

@@ -206,4 +206,35 @@ describe.skipIf(!hasRedis)('BullMqJobQueue on Redis', () => {
     expect(all).toEqual(Array.from({ length: 20 }, (_, i) => i));
     for (const list of ran.values()) expect(list.length).toBeGreaterThan(0);
   });
+
+  it('waits out a service outage without using up attempts, but still fails a real error on its last attempt', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'outage.job': z.object({ kind: z.enum(['outage', 'broken']) }) };
+    const q = await openBullMq(schemas, {}, prefix);
+    const tries: { kind: string; attempt: number }[] = [];
+    let outages = 2;
+    const handle = await q.work(
+      {
+        'outage.job': async ({ kind }, ctx) => {
+          tries.push({ kind, attempt: ctx.attempt });
+          if (kind === 'broken') throw new Error('the image cannot be decoded');
+          if (outages-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          return 'done';
+        },
+      },
+      { concurrency: { 'outage.job': 2 }, log: silentLogger() },
+    );
+    cleanups.push(async () => {
+      await handle.close({ timeoutMs: 500 });
+      await q.obliterate();
+      await q.close();
+    });
+    // one attempt only: without the outage wait, the first refused connection would fail it for good
+    await q.add('outage.job', { kind: 'outage' }, { attempts: 1 });
+    await q.add('outage.job', { kind: 'broken' }, { attempts: 1 });
+    await q.drained({ timeoutMs: 20_000 });
+    expect(tries.filter((t) => t.kind === 'outage')).toEqual([1, 1, 1].map((attempt) => ({ kind: 'outage', attempt })));
+    expect(tries.filter((t) => t.kind === 'broken')).toEqual([{ kind: 'broken', attempt: 1 }]);
+    expect((await q.counts())['outage.job']).toMatchObject({ completed: 1, failed: 1 });
+  }, 30_000);
 });

@@ -103,6 +103,29 @@ export interface FailedJob {
   attempts: number;
 }
 
+/** A job added again and again at a fixed interval (retention recompute, fixity sampling, due list). */
+export interface JobSchedule<S extends JobSchemas, N extends keyof S & string = keyof S & string> {
+  name: N;
+  data: JobInput<S, N>;
+  /** Interval in ms (at least 1000); the first run is one interval after the schedule is created. */
+  everyMs: number;
+}
+
+/** A schedule as the queue knows it. */
+export interface ScheduleInfo {
+  id: string;
+  name: string;
+  everyMs: number;
+  next: Date | null;
+}
+
+/** A job not yet ended (waiting, delayed, active or waiting for its children), as the reconciler sees it. */
+export interface LiveJob {
+  name: string;
+  jobId: string;
+  data: unknown;
+}
+
 /** The archive's work queue. */
 export interface JobQueue<S extends JobSchemas> {
   /** Which adapter this is (for logs and the demo; pipeline code must not branch on it). */
@@ -124,6 +147,21 @@ export interface JobQueue<S extends JobSchemas> {
   drained(opts?: { timeoutMs?: number }): Promise<void>;
   /** Removes every job of this queue (tests only). */
   obliterate(): Promise<void>;
+  /**
+   * Every job of the given names (default all) that has not ended yet. The reconciler compares it
+   * with the database to find work the queue lost (a Redis restarted without its data).
+   */
+  liveJobs(names?: readonly (keyof S & string)[]): Promise<LiveJob[]>;
+  /**
+   * Creates or updates the schedule `id` (data validated now and when dequeued). Every process
+   * sharing the queue may upsert the same id at start: there stays one schedule, and upserting the
+   * same interval again keeps the time of its pending run.
+   */
+  upsertSchedule(id: string, schedule: JobSchedule<S>): Promise<void>;
+  /** Removes a schedule; true when it existed. */
+  removeSchedule(id: string): Promise<boolean>;
+  /** Every schedule with its next run. */
+  schedules(): Promise<ScheduleInfo[]>;
   /** Closes the workers still open (as `WorkerHandle.close`), then the queue's own connections. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }

@@ -6,6 +6,8 @@ import type {
   QueueCounts, WorkerHandle, WorkOptions,
 } from './job-queue.ts';
 import { QUEUE_DEFAULTS } from './defaults.ts';
+import type { JobSchedule, LiveJob, ScheduleInfo } from './job-queue.ts';
+import { IntervalSchedules } from './schedules.ts';
 import { logVerdict, RunningJob, RunningJobs, settlesWithin, type Verdict } from './job-run.ts';
 import {
   checkFlow, concurrencyOf, failedNodeConflict, flowNodes, parseForEnqueue, parseOnDequeue, resolveJobOptions, schemaOf,
@@ -71,6 +73,7 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
   private readonly pumpPending = new Set<string>();
   private nextId = 0;
   private closed = false;
+  private readonly intervals = new IntervalSchedules((name, data) => this.add(name as keyof S & string, data as JobInput<S, keyof S & string>), (err, id) => this.log.warn({ err, schedule: id }, 'scheduled job could not be added'));
 
   constructor(
     private readonly schemas: S,
@@ -159,9 +162,35 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
     for (const list of [this.waiting, this.completed, this.failedJobs]) for (const l of list.values()) l.length = 0;
   }
 
+  async liveJobs(names?: readonly (keyof S & string)[]): Promise<LiveJob[]> {
+    const out: LiveJob[] = [];
+    for (const name of names ?? [...this.jobs.keys()]) {
+      schemaOf(this.schemas, name);
+      for (const job of this.jobs.get(name)!.values()) {
+        if (job.state !== 'completed' && job.state !== 'failed') out.push({ name, jobId: job.id, data: job.data });
+      }
+    }
+    return out;
+  }
+
+  async upsertSchedule(id: string, schedule: JobSchedule<S>): Promise<void> {
+    this.assertOpen();
+    const data = parseForEnqueue(this.schemas, schedule.name, schedule.data);
+    this.intervals.upsert(id, { ...schedule, data } as JobSchedule<never>);
+  }
+
+  async removeSchedule(id: string): Promise<boolean> {
+    return this.intervals.remove(id);
+  }
+
+  async schedules(): Promise<ScheduleInfo[]> {
+    return this.intervals.list();
+  }
+
   async close(opts?: { timeoutMs?: number }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.intervals.close();
     const timeoutMs = opts?.timeoutMs ?? QUEUE_DEFAULTS.closeTimeoutMs;
     await Promise.all([...this.workers].map((w) => this.closeWorker(w, timeoutMs)));
     // delayed jobs are lost with the process anyway; their timers must not keep it alive

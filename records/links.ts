@@ -207,3 +207,29 @@ export async function exportLinksCsv(db: Queryable, opts: { bookId?: string; his
 
 /** Re-exported for callers that hold a record. */
 export type { RegistryRecord };
+
+/** A link whose archive item was disposed of: its trace, kept when the row had to go. */
+export interface RemovedLink {
+  linkId: string;
+  targetKind: 'book' | 'page' | 'entry';
+  bookId: string;
+  pageId: string | null;
+  entryId: string | null;
+  linkType: LinkType;
+  createdBy: string;
+  createdAt: Date;
+  unlinkedAt: Date | null;
+  removedAt: Date;
+}
+
+/** The record's links removed with their items (disposal), oldest first. */
+export async function removedLinksOfRecord(db: Queryable, recordId: string): Promise<RemovedLink[]> {
+  const r = await db.query<{
+    link_id: string; target_kind: 'book' | 'page' | 'entry'; book_id: string; page_id: string | null; entry_id: string | null; link_type: LinkType;
+    created_by: string; created_at: Date; unlinked_at: Date | null; removed_at: Date;
+  }>('SELECT * FROM record_link_tombstones WHERE record_id = $1 ORDER BY created_at, link_id', [recordId]);
+  return r.rows.map((x) => ({
+    linkId: x.link_id, targetKind: x.target_kind, bookId: x.book_id, pageId: x.page_id, entryId: x.entry_id, linkType: x.link_type,
+    createdBy: x.created_by, createdAt: x.created_at, unlinkedAt: x.unlinked_at, removedAt: x.removed_at,
+  }));
+}

@@ -125,7 +125,7 @@ export async function requireRecord(db: Queryable, id: string): Promise<Registry
   return r;
 }
 
-/** Finds records by name (fuzzy, accent- and script-insensitive), system, municipality, key. */
+/** Finds records by name (fuzzy, accent- and script-insensitive), system, municipality (folded like places: Shkodër = Shkoder = Шкодер), key. */
 export async function searchRecords(db: Queryable, s: { name?: string; system?: string; recordId?: string; municipality?: string; limit?: number }): Promise<RegistryRecord[]> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -142,7 +142,7 @@ export async function searchRecords(db: Queryable, s: { name?: string; system?: 
   }
   if (s.system) where.push(`system = ${p(s.system)}`);
   if (s.recordId) where.push(`record_id = ${p(s.recordId)}`);
-  if (s.municipality) where.push(`lower(municipality) = lower(${p(s.municipality)})`);
+  if (s.municipality) where.push(`arkiva_place_forms(municipality) && arkiva_place_forms(${p(s.municipality)})`);
   const r = await db.query<RecordRow>(`SELECT * FROM registry_records WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(Math.min(s.limit ?? 50, 200))}`, params);
   return r.rows.map(toRecord);
 }

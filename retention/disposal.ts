@@ -4,6 +4,7 @@ import type { AppDeps } from '../app/deps.ts';
 import type { Queryable } from '../db/index.ts';
 import { toIsoDate, type IsoDate } from './dates.ts';
 import { activeHoldsOn } from './holds.ts';
+import { pruneSearchTerms } from '../search/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -80,6 +81,35 @@ export async function listDue(db: Queryable, today: IsoDate = toIsoDate(new Date
     });
   }
   return out;
+}
+
+/** A stored snapshot of the due list (what the scheduled job saw). */
+export interface DueSnapshot {
+  id: string;
+  listedAt: Date;
+  asOf: IsoDate;
+  due: number;
+  blocked: number;
+  items: DueItem[];
+}
+
+/** Lists what is due now and stores it as a snapshot (the scheduled `disposal.due` job). */
+export async function snapshotDue(db: Queryable, today: IsoDate = toIsoDate(new Date())): Promise<DueSnapshot> {
+  const items = await listDue(db, today);
+  const blocked = items.filter((d) => d.blockedBy.length).length;
+  const r = await db.query<{ id: string; listed_at: Date }>(
+    'INSERT INTO disposal_due_lists (as_of, due, blocked, items) VALUES ($1, $2, $3, $4) RETURNING id, listed_at',
+    [today, items.length, blocked, JSON.stringify(items)],
+  );
+  return { id: r.rows[0]!.id, listedAt: r.rows[0]!.listed_at, asOf: today, due: items.length, blocked, items };
+}
+
+/** The latest due-list snapshots, newest first. */
+export async function listDueSnapshots(db: Queryable, limit = 10): Promise<DueSnapshot[]> {
+  const r = await db.query<{ id: string; listed_at: Date; as_of: string; due: number; blocked: number; items: DueItem[] }>(
+    'SELECT id, listed_at, as_of::text AS as_of, due, blocked, items FROM disposal_due_lists ORDER BY listed_at DESC LIMIT $1', [limit],
+  );
+  return r.rows.map((x) => ({ id: x.id, listedAt: x.listed_at, asOf: x.as_of, due: x.due, blocked: x.blocked, items: x.items }));
 }
 
 /** A disposal batch and its items. */
@@ -211,6 +241,38 @@ export async function executeBatch(deps: Deps, batchId: string, opts: { today?: 
   return report;
 }
 
+/** Tables disposal handles by name (record_links keeps its rows: it has no foreign keys left to them). */
+const HANDLED_TABLES = new Set(['fixity_state', 'page_words', 'page_image_cache', 'record_links', 'retention_stale', 'entry_names', 'entries',
+  'legal_hold_items', 'retention_history', 'item_retention', 'processing_events', 'stored_objects', 'pages', 'books']);
+
+/**
+ * Rows of tables that later migrations add (OCR corrections, review state, ...) referencing the
+ * book, its pages, entries or objects by a foreign key: derived data of the book, so they go too.
+ * Found in the catalogue, so a new table can never make disposal fail or leave content behind.
+ */
+async function sweepOtherReferences(tx: Queryable, bookId: string): Promise<void> {
+  const fks = await tx.query<{ tbl: string; rel: string; col: string; ref: string }>(
+    `SELECT c.conrelid::regclass::text AS tbl, rel.relname AS rel, a.attname AS col, ref.relname AS ref
+       FROM pg_constraint c
+       JOIN pg_class rel ON rel.oid = c.conrelid
+       JOIN pg_class ref ON ref.oid = c.confrelid
+       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+      WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1
+        AND c.confrelid IN (to_regclass('books'), to_regclass('pages'), to_regclass('entries'), to_regclass('stored_objects'))`,
+  );
+  const idsOf: Record<string, string> = {
+    books: 'SELECT $1::uuid',
+    pages: 'SELECT id FROM pages WHERE book_id = $1',
+    entries: 'SELECT id FROM entries WHERE book_id = $1',
+    stored_objects: 'SELECT id FROM stored_objects WHERE book_id = $1',
+  };
+  for (const fk of fks.rows) {
+    // The audit trail is evidence, never derived data: a foreign key from it fails the disposal loudly instead.
+    if (HANDLED_TABLES.has(fk.rel) || !idsOf[fk.ref] || fk.rel.startsWith('audit')) continue;
+    await tx.query(`DELETE FROM ${fk.tbl} WHERE "${fk.col.replace(/"/g, '""')}" IN (${idsOf[fk.ref]})`, [bookId]);
+  }
+}
+
 type ObjRow = { id: string; page_id: string | null; role: string; variant: string; revision: number; store_key: string; version_id: string | null; sha256: string; size: number | string; created_at: Date; superseded_at: Date | null };
 
 async function disposeBook(deps: Deps, batch: DisposalBatch, bookId: string, today: IsoDate): Promise<{ outcome: 'disposed' } | { outcome: 'skipped'; reason: string }> {
@@ -279,10 +341,21 @@ async function disposeBook(deps: Deps, batch: DisposalBatch, bookId: string, tod
     const del = async (table: string, where: string, params: unknown[]) => {
       if (await tableExists(tx, table)) await tx.query(`DELETE FROM ${table} WHERE ${where}`, params);
     };
+    await sweepOtherReferences(tx, bookId);
     await del('fixity_state', 'object_id IN (SELECT id FROM stored_objects WHERE book_id = $1)', [bookId]);
     await del('page_words', 'book_id = $1 OR page_id = ANY($2)', [bookId, pageIds]);
     await del('page_image_cache', 'page_id = ANY($1)', [pageIds]);
-    await del('record_links', 'book_id = $1', [bookId]);
+    // Link rows stay (a registry record's history survives; no foreign key ties them to the rows
+    // deleted below). Live links are ended by the disposal, stamped with it; links ended before keep
+    // their own end untouched (record links are never rewritten once ended).
+    await tx.query(
+      `UPDATE record_links SET item_disposed_at = $2::timestamptz, item_disposal_batch_id = $3::uuid,
+              unlinked_at = $2::timestamptz, unlinked_by = 'arkiva disposal',
+              unlink_reason = 'item disposed of under disposal batch ' || $3::uuid::text
+        WHERE book_id = $1 AND unlinked_at IS NULL`,
+      [bookId, disposedAt, batch.id],
+    );
+    await del('retention_stale', 'book_id = $1', [bookId]);
     await del('entry_names', 'entry_id IN (SELECT id FROM entries WHERE book_id = $1)', [bookId]);
     await del('entries', 'book_id = $1', [bookId]);
     await del('legal_hold_items', 'book_id = $1', [bookId]);
@@ -309,6 +382,8 @@ async function disposeBook(deps: Deps, batch: DisposalBatch, bookId: string, tod
     await tx.query(`UPDATE disposal_tombstones SET status = 'disposed', disposed_at = $2 WHERE book_id = $1`, [bookId, disposedAt]);
     await tx.query('INSERT INTO disposal_certificates (book_id, certificate, sha256) VALUES ($1, $2, $3)', [bookId, JSON.stringify(content), certificateHash(content)]);
   });
+  // The search vocabulary keeps forms (names among them) until no page has them: drop those the book alone had.
+  if (await tableExists(deps.db, 'search_terms')) await pruneSearchTerms(deps.db);
   deps.log.info({ batchId: batch.id, bookId, versions: deleted.length }, 'book disposed of');
   return { outcome: 'disposed' };
 }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { isAppError } from '../common/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { recordEvent } from '../archive/index.ts';
+import { recordRestore, restoreObject, type RestoreOutcome } from './fixity-restore.ts';
+import { syncObjectLocks } from './object-lock.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -21,6 +23,18 @@ export interface FixityResult {
   expectedSize: number;
   actualSize: number | null;
   detail: string;
+  /** With `repair`: what restoring it from a good copy did. */
+  repair?: RestoreOutcome;
+}
+
+/**
+ * How many objects one scheduled run checks so that runs every `everyMs` cover all `total`
+ * objects within the cycle: the run's share of the cycle, with a quarter more as slack for runs
+ * that were missed, at least one.
+ */
+export function fixitySampleLimit(total: number, everyMs: number, cycleDays: number): number {
+  const runsPerCycle = Math.max(1, Math.floor((cycleDays * 86_400_000) / everyMs));
+  return Math.max(1, Math.ceil((total / runsPerCycle) * 1.25));
 }
 
 /** What an audit run found. */
@@ -61,7 +75,7 @@ async function hashStream(stream: AsyncIterable<Buffer | Uint8Array | string>, s
  * is what a download serves: bytes written over a key behind the archive's back show as a mismatch,
  * and a deleted recorded version (or key) as missing. Records a PREMIS 'fixity check' event per object.
  */
-export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { signal?: AbortSignal; agent?: string } = {}): Promise<FixityReport> {
+export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { signal?: AbortSignal; agent?: string; repair?: boolean } = {}): Promise<FixityReport> {
   const agent = opts.agent ?? 'arkiva fixity';
   const cycle = scope.cycleDays ?? FIXITY_CYCLE_DAYS;
   const r = await deps.db.query<{ id: string; book_id: string; page_id: string | null; store_key: string; version_id: string | null; sha256: string; size: number | string }>(
@@ -109,9 +123,28 @@ export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { s
       bookId: o.book_id, pageId: o.page_id, objectId: o.id, type: 'fixity check', agent,
       outcome: result.outcome === 'ok' ? 'success' : 'failure', detail: `${result.outcome}: ${result.detail}`,
     });
+    let state = result.outcome;
+    if (opts.repair && (result.outcome === 'mismatch' || result.outcome === 'missing')) {
+      const damaged = { objectId: o.id, bookId: o.book_id, pageId: o.page_id, key: o.store_key, versionId: o.version_id, expectedSha256: o.sha256, expectedSize: Number(o.size) };
+      result.repair = await restoreObject(deps, damaged, { agent });
+      await recordRestore(deps, damaged, result.repair, agent);
+      if (result.repair.outcome === 'restored') {
+        // Read back what a download now serves before calling it whole.
+        const back = await hashStream(await deps.store.get(o.store_key, result.repair.newVersionId ? { versionId: result.repair.newVersionId } : {}));
+        if (back.sha256 === o.sha256 && back.size === Number(o.size)) {
+          state = 'ok';
+          seen.delete(o.store_key);
+          const books = await deps.db.query<{ book_id: string }>('SELECT DISTINCT book_id FROM stored_objects WHERE store_key = $1', [o.store_key]);
+          // The restored version carries the same retention and holds as the rest of the book.
+          await syncObjectLocks(deps, { bookIds: books.rows.map((b) => b.book_id), repair: true });
+        } else {
+          result.repair = { ...result.repair, outcome: 'failed', detail: `${result.repair.detail}, but the read-back has SHA-256 ${back.sha256}` };
+        }
+      }
+    }
     await deps.db.query(
       `INSERT INTO fixity_state (object_id, checked_at, outcome) VALUES ($1, now(), $2) ON CONFLICT (object_id) DO UPDATE SET checked_at = now(), outcome = $2`,
-      [o.id, result.outcome],
+      [o.id, state],
     );
     if (result.outcome === 'ok') ok++;
     else problems.push(result);

@@ -2,6 +2,7 @@ import { AppError } from '../common/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import type { Queryable } from '../db/index.ts';
+import { searchPages, type PageSearchQuery } from '../search/index.ts';
 import { syncObjectLocks, type LockReport } from './object-lock.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
@@ -23,12 +24,22 @@ export interface LegalHold {
   releasedBy: string | null;
   releasedAt: Date | null;
   releaseReason: string | null;
+  /** For a hold placed on search results: the query, how the items were chosen and how many matched. */
+  query: HoldQuery | null;
   items: { bookId: string; pageId: string | null }[];
+}
+
+/** The search a hold was placed from, kept with it so the hold's scope can be explained later. */
+export interface HoldQuery {
+  search: Omit<PageSearchQuery, 'cursor' | 'limit'>;
+  scope: 'pages' | 'books';
+  matchedPages: number;
+  runAt: string;
 }
 
 interface HoldRow {
   id: string; name: string; reason: string; authority: string; created_by: string; created_at: Date;
-  released_by: string | null; released_at: Date | null; release_reason: string | null;
+  released_by: string | null; released_at: Date | null; release_reason: string | null; query: HoldQuery | null;
 }
 
 async function withItems(db: Queryable, rows: HoldRow[]): Promise<LegalHold[]> {
@@ -38,7 +49,7 @@ async function withItems(db: Queryable, rows: HoldRow[]): Promise<LegalHold[]> {
   );
   return rows.map((r) => ({
     id: r.id, name: r.name, reason: r.reason, authority: r.authority, createdBy: r.created_by, createdAt: r.created_at,
-    releasedBy: r.released_by, releasedAt: r.released_at, releaseReason: r.release_reason,
+    releasedBy: r.released_by, releasedAt: r.released_at, releaseReason: r.release_reason, query: r.query ?? null,
     items: items.rows.filter((i) => i.hold_id === r.id).map((i) => ({ bookId: i.book_id, pageId: i.page_id })),
   }));
 }
@@ -69,7 +80,7 @@ export async function activeHoldsOn(db: Queryable, bookId: string): Promise<{ id
  * (where the bucket has Object Lock). The database is the authority: the hold is committed first,
  * so a failed mirror leaves drift that reconcile repairs, never a hold that only the store knows.
  */
-export async function placeHold(deps: Deps, input: { name: string; reason: string; authority: string; by: string; items: HoldTarget[] }): Promise<{ hold: LegalHold; lock: LockReport }> {
+export async function placeHold(deps: Deps, input: { name: string; reason: string; authority: string; by: string; items: HoldTarget[]; query?: HoldQuery }): Promise<{ hold: LegalHold; lock: LockReport }> {
   for (const f of ['name', 'reason', 'authority', 'by'] as const) {
     if (!input[f]?.trim()) throw new AppError('ERR_VALIDATION', `a legal hold needs ${f}`, { field: f });
   }
@@ -78,8 +89,8 @@ export async function placeHold(deps: Deps, input: { name: string; reason: strin
     let holdId: string;
     try {
       const h = await tx.query<{ id: string }>(
-        'INSERT INTO legal_holds (name, reason, authority, created_by) VALUES ($1, $2, $3, $4) RETURNING id',
-        [input.name.trim(), input.reason.trim(), input.authority.trim(), input.by.trim()],
+        'INSERT INTO legal_holds (name, reason, authority, created_by, query) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+        [input.name.trim(), input.reason.trim(), input.authority.trim(), input.by.trim(), input.query ? JSON.stringify(input.query) : null],
       );
       holdId = h.rows[0]!.id;
     } catch (e) {
@@ -120,4 +131,36 @@ export async function releaseHold(deps: Deps, holdId: string, by: { user: string
   const hold = (await withItems(deps.db, r.rows))[0]!;
   const lock = await syncObjectLocks(deps, { bookIds: [...new Set(hold.items.map((i) => i.bookId))], repair: true });
   return { hold, lock };
+}
+
+/** Most pages a hold placed from a search may cover; a broader query must be narrowed first. */
+export const HOLD_SEARCH_MAX_PAGES = 5000;
+
+/**
+ * Places a hold on the results of a page search: every page the query finds (scope 'pages'), or
+ * every book with such a page ('books'). All result pages are read, so the hold covers exactly
+ * what the search shows; a query matching more than `maxPages` is refused rather than held in part.
+ * The query is kept with the hold.
+ */
+export async function placeHoldOnSearch(
+  deps: Deps,
+  input: { name: string; reason: string; authority: string; by: string; search: Omit<PageSearchQuery, 'cursor' | 'limit'>; scope?: 'pages' | 'books'; maxPages?: number },
+): Promise<{ hold: LegalHold; lock: LockReport; matchedPages: number }> {
+  const max = input.maxPages ?? HOLD_SEARCH_MAX_PAGES;
+  const scope = input.scope ?? 'pages';
+  const pages = new Map<string, string>();
+  let cursor: string | undefined;
+  do {
+    const r = await searchPages(deps.db, { ...input.search, limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const h of r.hits) pages.set(h.pageId, h.bookId);
+    if (pages.size > max) throw new AppError('ERR_VALIDATION', `the search matches more than ${max} pages: narrow it before placing a hold`, { field: 'search' });
+    cursor = r.nextCursor ?? undefined;
+  } while (cursor);
+  if (pages.size === 0) throw new AppError('ERR_VALIDATION', 'the search matches no page: nothing to hold', { field: 'search' });
+  const items: HoldTarget[] = scope === 'books'
+    ? [...new Set(pages.values())].map((bookId) => ({ bookId }))
+    : [...pages].map(([pageId, bookId]) => ({ bookId, pageId }));
+  const query: HoldQuery = { search: input.search, scope, matchedPages: pages.size, runAt: new Date().toISOString() };
+  const r = await placeHold(deps, { name: input.name, reason: input.reason, authority: input.authority, by: input.by, items, query });
+  return { ...r, matchedPages: pages.size };
 }

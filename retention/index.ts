@@ -5,3 +5,6 @@ export * from './holds.ts';
 export * from './object-lock.ts';
 export * from './disposal.ts';
 export * from './fixity.ts';
+export * from './fixity-restore.ts';
+export * from './schedules.ts';
+export * from './certificate-pdf.ts';

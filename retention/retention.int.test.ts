@@ -1,14 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../test-support/services.ts';
 import { createBook, recordObject, listEvents, type ObjectRole } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
+import { upsertRecord } from '../records/records.ts';
+import { createLink, linksOfRecord, unlink } from '../records/links.ts';
+import { tarStream } from '../preservation/tar.ts';
 import { openRetentionDeps } from './test-deps.ts';
-import { getItemRetention, retentionHistory, saveRuleAndRecompute, type RuleInput } from './rules.ts';
+import { getItemRetention, recomputeStale, retentionHistory, saveRuleAndRecompute, type RuleInput } from './rules.ts';
 import { endOfDay, syncObjectLocks } from './object-lock.ts';
-import { placeHold, releaseHold } from './holds.ts';
-import { decideBatch, executeBatch, getDisposalRecord, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
+import { placeHold, placeHoldOnSearch, releaseHold } from './holds.ts';
+import { canonicalJson, decideBatch, executeBatch, getDisposalRecord, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
 import { auditFixity } from './fixity.ts';
+import { certificatePdf } from './certificate-pdf.ts';
 
 const enabled = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 
@@ -49,6 +57,12 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
 
   it('locks, extends, never shortens, holds, refuses self-approval, skips held items and disposes of every copy', async () => {
     const { book, pageId, objects } = await smallBook(deps);
+    const uniqueWord = `qx${book.id.replace(/-/g, '').slice(0, 10)}`;
+    await deps.db.query(
+      `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
+       VALUES ($1, 1, 1, $2, $3, 90, 0, 0, 6, 1, 9, 5, $3)`, [pageId, book.id, uniqueWord],
+    );
+    expect((await deps.db.query(`SELECT 1 FROM search_terms WHERE norm = $1`, [uniqueWord])).rows).toHaveLength(1);
     const v1 = await saveRuleAndRecompute(deps.db, 'births-test', rule(1), { user: 'ana', reason: 'initial schedule' });
     expect(v1.recomputed).toEqual([book.id]);
     const r1 = (await getItemRetention(deps.db, book.id))!;
@@ -99,6 +113,12 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     expect(held.disposed).toEqual([]);
     expect((await deps.db.query('SELECT 1 FROM books WHERE id = $1', [book.id])).rows).toHaveLength(1);
 
+    // A registry record linked to the book: the link must outlive the book (issue 5: links are never erased).
+    const { record } = await upsertRecord(deps.db, { system: 'civil', recordType: 'birth', recordId: `B-${book.id.slice(0, 8)}`, personNames: ['Gjon Test'], eventDate: '1931-04-02', municipality: 'Prizren' }, { user: 'ana' });
+    const link = await createLink(deps.db, { recordId: record.id, target: { kind: 'page', pageId }, linkType: 'original-entry' }, { user: 'ana' });
+    const ended = await createLink(deps.db, { recordId: record.id, target: { kind: 'book', bookId: book.id }, linkType: 'marginal-note' }, { user: 'ana' });
+    await unlink(deps.db, ended.id, { user: 'besa', reason: 'wrong book' });
+
     // Released: a new batch disposes of every copy and every row, leaving tombstone and certificate.
     await releaseHold(deps, hold.id, { user: 'besa', reason: 'case closed' });
     expect((await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! }))?.legalHold).toBe(false);
@@ -111,15 +131,83 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
       for await (const v of deps.store.listVersions(o.key)) left.push(v);
       expect(left).toEqual([]);
     }
-    for (const [table, col] of [['books', 'id'], ['pages', 'book_id'], ['stored_objects', 'book_id'], ['page_words', 'book_id'], ['processing_events', 'book_id'], ['item_retention', 'book_id'], ['retention_history', 'book_id'], ['legal_hold_items', 'book_id']] as const) {
+    for (const [table, col] of [['books', 'id'], ['pages', 'book_id'], ['stored_objects', 'book_id'], ['page_words', 'book_id'], ['page_terms', 'book_id'], ['processing_events', 'book_id'], ['item_retention', 'book_id'], ['retention_history', 'book_id'], ['legal_hold_items', 'book_id']] as const) {
       expect((await deps.db.query(`SELECT 1 FROM ${table} WHERE ${col} = $1`, [book.id])).rows, table).toHaveLength(0);
     }
+    // The word only this book had is gone from the search vocabulary too.
+    expect((await deps.db.query(`SELECT 1 FROM search_terms WHERE norm = $1`, [uniqueWord])).rows).toHaveLength(0);
     const rec = await getDisposalRecord(deps.db, book.id);
     expect(rec.status).toBe('disposed');
     expect(rec.certificate).not.toBeNull();
     expect(verifyCertificate(rec.certificate!)).toBe(true);
     expect(rec.certificate!.content).toMatchObject({ bookId: book.id, approvals: { proposedBy: 'besa', approvedBy: 'ana' }, storeVersionsDeleted: 4 });
     expect((rec.tombstone.objects as { sha256: string }[]).map((o) => o.sha256).sort()).toHaveLength(4);
+
+    // The link row stays with its item side tombstoned: the record's history still names the page.
+    const history = await linksOfRecord(deps.db, record.id, { history: true });
+    expect(history.map((l) => [l.id, l.item.bookId, l.item.pageId, l.unlinkReason])).toEqual([
+      [link.id, book.id, pageId, `item disposed of under disposal batch ${b2.id}`],
+      [ended.id, book.id, null, 'wrong book'],
+    ]);
+    expect(history[0]!.unlinkedAt).not.toBeNull();
+    expect((await linksOfRecord(deps.db, record.id)).length).toBe(0);
+    const tomb = await deps.db.query<{ item_disposal_batch_id: string }>('SELECT item_disposal_batch_id FROM record_links WHERE id = $1', [link.id]);
+    expect(tomb.rows[0]!.item_disposal_batch_id).toBe(b2.id);
+
+    // The PDF certificate: same bytes every time, the hash printed, the canonical JSON attached.
+    const pdf = Buffer.from(await certificatePdf(rec));
+    expect(Buffer.from(await certificatePdf(rec)).equals(pdf)).toBe(true);
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-cert-'));
+    try {
+      await fs.promises.writeFile(path.join(dir, 'c.pdf'), pdf);
+      const text = execFileSync('pdftotext', ['-layout', path.join(dir, 'c.pdf'), '-'], { encoding: 'utf8' });
+      expect(text).toContain('Certificate of disposal');
+      expect(text).toContain(rec.certificate!.sha256);
+      expect(text).toContain(book.id);
+      expect(text).toMatch(/Proposed by besa/);
+      expect(text).toMatch(/Approved by ana/);
+      execFileSync('pdfdetach', ['-save', '1', '-o', path.join(dir, 'c.json'), path.join(dir, 'c.pdf')]);
+      const attached = await fs.promises.readFile(path.join(dir, 'c.json'));
+      expect(attached.toString('utf8')).toBe(canonicalJson(rec.certificate!.content));
+      expect(createHash('sha256').update(attached).digest('hex')).toBe(rec.certificate!.sha256);
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('recomputes retention when a registry link or a linked event changes (death + 50 years, hand-worked)', async () => {
+    const { book, pageId } = await smallBook(deps, 'death');
+    const deathRule: RuleInput = { kind: 'retention', name: 'Deaths', registerType: 'death', trigger: 'registry-event', triggerEvent: 'death', periodYears: 50, action: 'review' };
+    await saveRuleAndRecompute(deps.db, `deaths-${book.id.slice(0, 8)}`, deathRule, { user: 'ana', reason: 'schedule' });
+    expect((await getItemRetention(deps.db, book.id))!.retainUntil).toBeNull();
+
+    const { record } = await upsertRecord(deps.db, { system: 'civil', recordType: 'death', recordId: `D-${book.id.slice(0, 8)}`, personNames: ['Test Person'], eventDate: '1934-06', municipality: 'Prizren' }, { user: 'ana' });
+    const link = await createLink(deps.db, { recordId: record.id, target: { kind: 'page', pageId }, linkType: 'original-entry' }, { user: 'ana' });
+    expect(await recomputeStale(deps.db)).toContain(book.id);
+    const r1 = (await getItemRetention(deps.db, book.id))!;
+    // 1934-06 means at the latest 1934-06-30; + 50 years = 1984-06-30.
+    expect(r1.retainUntil).toBe('1984-06-30');
+    expect(r1.computedReason).toBe(`registry-event trigger re-read: registry link ${link.id} made`);
+
+    // The record's death date corrected: the book is recomputed again, and the history says why.
+    await upsertRecord(deps.db, { system: 'civil', recordType: 'death', recordId: `D-${book.id.slice(0, 8)}`, personNames: ['Test Person'], eventDate: '1935-01-15', municipality: 'Prizren' }, { user: 'besa' });
+    expect(await recomputeStale(deps.db)).toContain(book.id);
+    expect((await getItemRetention(deps.db, book.id))!.retainUntil).toBe('1985-01-15');
+    expect((await retentionHistory(deps.db, book.id)).at(-1)!.reason).toBe(`registry-event trigger re-read: registry record ${record.id} event changed`);
+    expect(await recomputeStale(deps.db)).not.toContain(book.id);
+  });
+
+  it('places a hold on the results of a search and mirrors it to the pages\' objects', async () => {
+    const { book, pageId, objects } = await smallBook(deps);
+    const { hold, matchedPages } = await placeHoldOnSearch(deps, {
+      name: `Search hold ${book.id.slice(0, 8)}`, reason: 'court order', authority: 'Basic Court Prizren', by: 'ana', search: { q: 'Gjon', bookId: book.id },
+    });
+    expect(matchedPages).toBe(1);
+    expect(hold.items).toEqual([{ bookId: book.id, pageId }]);
+    expect(hold.query).toMatchObject({ search: { q: 'Gjon', bookId: book.id }, scope: 'pages', matchedPages: 1 });
+    for (const o of objects) expect((await deps.store.head(o.key, { versionId: o.versionId! }))?.legalHold).toBe(true);
+    await expect(placeHoldOnSearch(deps, { name: 'nothing', reason: 'r', authority: 'a', by: 'ana', search: { q: 'Zzzyxw', bookId: book.id } })).rejects.toThrow(/matches no page/);
+    await releaseHold(deps, hold.id, { user: 'besa', reason: 'done' });
   });
 
   it('fixity audit reports exactly the object overwritten and the one whose version was deleted behind the archive', async () => {
@@ -136,5 +224,38 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'fixity check');
     expect(events).toHaveLength(8);
     expect(events.filter((e) => e.outcome === 'failure').map((e) => e.objectId).sort()).toEqual([altered!.id, gone!.id].sort());
+  });
+
+  it('restores damaged objects from the recorded version or the package, and says so when no good copy exists', async () => {
+    const { book, objects } = await smallBook(deps);
+    const [original, master, derivative, ocr] = objects;
+    const bytesOf = async (key: string, versionId: string) => {
+      const parts: Buffer[] = [];
+      for await (const c of await deps.store.get(key, { versionId })) parts.push(c as Buffer);
+      return Buffer.concat(parts);
+    };
+    // A package of the book holding the derivative's bytes (as a BagIt tar does).
+    const derivBytes = await bytesOf(derivative!.key, derivative!.versionId!);
+    const tar = Buffer.concat(await (async () => { const a: Buffer[] = []; for await (const c of tarStream([{ path: 'bag/data/pages/0001/derivative.bin', size: derivBytes.length, body: derivBytes }])) a.push(c); return a; })());
+    const pkg = await deps.store.putContentAddressed('packages', tar, { contentType: 'application/x-tar' });
+    await recordObject(deps.db, { bookId: book.id, role: 'package', variant: 'bagit-tar', revision: 1 }, pkg, 'application/x-tar');
+
+    await deps.store.put(master!.key, randomBytes(2048)); // written over: the recorded version is intact
+    await deps.store.delete(derivative!.key, { versionId: derivative!.versionId!, bypassGovernance: true }); // gone: only the package has it
+    await deps.store.delete(ocr!.key, { versionId: ocr!.versionId!, bypassGovernance: true }); // gone everywhere
+    const report = await auditFixity(deps, { bookId: book.id }, { repair: true });
+    const byId = new Map(report.problems.map((p) => [p.objectId, p]));
+    expect([...byId.keys()].sort()).toEqual([master!.id, derivative!.id, ocr!.id].sort());
+    expect(byId.get(master!.id)!.repair).toMatchObject({ outcome: 'restored', source: `recorded version ${master!.versionId}` });
+    expect(byId.get(derivative!.id)!.repair).toMatchObject({ outcome: 'restored', source: 'package generation 1 (bag/data/pages/0001/derivative.bin)' });
+    expect(byId.get(ocr!.id)!.repair!.outcome).toBe('no-good-copy');
+    expect(byId.get(ocr!.id)!.repair!.detail).toMatch(/^no good copy of the object exists: looked at .*package generation 1: no entry with the recorded SHA-256/);
+    expect(byId.has(original!.id)).toBe(false);
+
+    // The next audit finds the restored objects whole, and reads them where downloads do.
+    const again = await auditFixity(deps, { bookId: book.id });
+    expect(again.problems.map((p) => [p.objectId, p.outcome])).toEqual([[ocr!.id, 'missing']]);
+    const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'recovery');
+    expect(events.map((e) => [e.objectId, e.outcome]).sort()).toEqual([[master!.id, 'success'], [derivative!.id, 'success'], [ocr!.id, 'failure']].sort());
   });
 });

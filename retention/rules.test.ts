@@ -105,3 +105,24 @@ describe('object lock dates', () => {
     expect(lockUntilFor({ retainUntil: '2020-01-01', permanent: false }, '2025-01-01')).toBeUndefined();
   });
 });
+
+describe('fixity sampling', () => {
+  it('checks enough objects per run to cover every object within the cycle, with slack', async () => {
+    const { fixitySampleLimit } = await import('./fixity.ts');
+    // Hourly runs over 90 days: 2160 runs; 100 000 objects → 47 per run, +25% = 58.
+    expect(fixitySampleLimit(100_000, 3_600_000, 90)).toBe(58);
+    expect(fixitySampleLimit(100_000, 3_600_000, 90) * 2160).toBeGreaterThanOrEqual(100_000);
+    expect(fixitySampleLimit(0, 3_600_000, 90)).toBe(1);
+    // An interval longer than the cycle checks everything each run.
+    expect(fixitySampleLimit(500, 200 * 86_400_000, 90)).toBe(625);
+  });
+});
+
+describe('disposal certificate text', () => {
+  it('keeps Latin-1 (Albanian included), transliterates Cyrillic, marks the rest', async () => {
+    const { pdfSafeText } = await import('./certificate-pdf.ts');
+    expect(pdfSafeText('Prizren, Gjakovë, Çabrat')).toBe('Prizren, Gjakovë, Çabrat');
+    expect(pdfSafeText('Призрен')).toMatch(/^Prizren$/);
+    expect(pdfSafeText('a→b')).toBe('a?b');
+  });
+});

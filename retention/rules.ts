@@ -355,3 +355,28 @@ export async function retentionHistory(db: Queryable, bookId: string): Promise<{
   );
   return r.rows.map((x) => ({ ruleId: x.rule_id, oldRetainUntil: x.old_retain_until, newRetainUntil: x.new_retain_until, newPermanent: x.new_permanent, oldClosedUntil: x.old_closed_until, newClosedUntil: x.new_closed_until, reason: x.reason, changedAt: x.changed_at }));
 }
+
+/**
+ * Recomputes the books the database marked stale (a registry link made or ended, or a linked
+ * record's event date or type changed: triggers of migration 007 mark them whatever wrote the
+ * link), recording the cause on each. A mark made again while its book is recomputed stays for
+ * the next run. Returns the books recomputed (the caller syncs their locks).
+ */
+export async function recomputeStale(db: Db, opts: { limit?: number } = {}): Promise<string[]> {
+  // marked_at as text: microseconds survive the round trip (a JS Date would drop them and never match).
+  const stale = await db.query<{ book_id: string; reason: string; marked_at: string }>(
+    'SELECT book_id, reason, marked_at::text AS marked_at FROM retention_stale ORDER BY retention_stale.marked_at LIMIT $1', [opts.limit ?? 10_000],
+  );
+  if (!stale.rows.length) return [];
+  const rules = await listRules(db);
+  const done: string[] = [];
+  for (const s of stale.rows) {
+    const exists = await db.query('SELECT 1 FROM books WHERE id = $1', [s.book_id]);
+    if (exists.rows[0]) {
+      await recomputeItem(db, s.book_id, `registry-event trigger re-read: ${s.reason}`, rules);
+      done.push(s.book_id);
+    }
+    await db.query('DELETE FROM retention_stale WHERE book_id = $1 AND marked_at::text = $2', [s.book_id, s.marked_at]);
+  }
+  return done;
+}

@@ -156,11 +156,26 @@ S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY
 ENV
 }
 
+ensure_chromium() {
+  # The web interface's end-to-end tests drive Debian's Chromium (no browser downloads).
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+ensure_preservation_tools() {
+  # Package tests: xmllint validates ALTO/METS against the profile XSDs; qpdf --check and
+  # poppler's pdftotext/pdfdetach read the PDFs back.
+  command -v xmllint >/dev/null || apt_install libxml2-utils
+  command -v qpdf >/dev/null || apt_install qpdf
+  command -v pdftotext >/dev/null || apt_install poppler-utils
+}
+
 case "${1:-start}" in
   start)
     start_postgres
     start_redis
     start_ceph
+    ensure_chromium
+    ensure_preservation_tools
     print_env | tee "$ENV_FILE"
     ;;
   stop) stop_ceph ;;

@@ -24,9 +24,19 @@ export const JOBS = {
   /** Compares Object Lock state in the store with the database; repairs drift when asked. */
   'retention.reconcile': z.object({ repair: z.boolean().default(true) }),
   /** Re-reads objects and checks their SHA-256 (one book, all, or those due in the cycle). */
-  'fixity.audit': z.object({ bookId: uuid.optional(), all: z.boolean().optional() }),
+  'fixity.audit': z.object({ bookId: uuid.optional(), all: z.boolean().optional(), scheduled: z.boolean().optional() }),
+  /** Recomputes the books whose registry links or linked events changed (marked stale by the database). */
+  'retention.stale': z.object({}),
+  /** Stores a snapshot of the books due for disposition, with what blocks them. */
+  'disposal.due': z.object({}),
   /** Executes an approved disposal batch. */
   'disposal.execute': z.object({ batchId: uuid }),
+  /** Reads a page again with another OCR profile or languages, as a new text revision (review/reocr.ts). */
+  'page.reocr': z.object({
+    bookId: uuid, pageId: uuid, revision: z.number().int().min(1), fromTextRevision: z.number().int().min(0),
+    profile: z.enum(['printed', 'typewriter', 'mixed']), languages: z.array(z.string().min(1).max(20)).min(1).max(5).optional(),
+    requestedBy: z.string().min(1).max(100),
+  }),
 } as const;
 
 /** The pipeline's job catalogue type. */
@@ -53,6 +63,9 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
   'retention.reconcile': { attempts: 3, backoffMs: 5000 },
   'fixity.audit': { attempts: 2, backoffMs: 60000 },
   'disposal.execute': { attempts: 5, backoffMs: 10000 },
+  'retention.stale': { attempts: 3, backoffMs: 5000 },
+  'disposal.due': { attempts: 3, backoffMs: 5000 },
+  'page.reocr': { attempts: 2, backoffMs: 5000 },
 };
 
 /**
@@ -61,5 +74,6 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
  */
 export function stageConcurrency(ocrPoolSize: number): Record<JobName, number> {
   return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2, 'book.package': 1,
-    'retention.recompute': 1, 'retention.reconcile': 1, 'fixity.audit': 1, 'disposal.execute': 1 };
+    'retention.recompute': 1, 'retention.reconcile': 1, 'fixity.audit': 1, 'disposal.execute': 1,
+    'retention.stale': 1, 'disposal.due': 1, 'page.reocr': 1 };
 }

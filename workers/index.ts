@@ -2,6 +2,7 @@ import type { AppDeps } from '../app/deps.ts';
 import type { WorkerHandle } from '../queue/index.ts';
 import { stageConcurrency } from './catalogue.ts';
 import { pipelineHandlers } from './stages.ts';
+import { startReconciler } from './reconcile.ts';
 
 export { JOBS, PAGE_STAGES, STAGE_RETRIES, stageConcurrency, type Jobs, type JobName, type JobOf } from './catalogue.ts';
 export { bookFlow, pageFlow } from './flows.ts';
@@ -9,8 +10,18 @@ export { pipelineHandlers } from './stages.ts';
 export type { ArchivedOcr } from './stages/ocr-page.job.ts';
 export { DERIVATIVES } from './stages/make-master.job.ts';
 export { resumeUnfinished } from './resume.ts';
+export { findOrphans, Reconciler, startReconciler, type OrphanWork, type ReconcileReport, type ReconcilerHandle } from './reconcile.ts';
 
 /** Starts this process's workers for every stage, with the concurrency set in the catalogue. */
 export async function startWorkers(deps: AppDeps): Promise<WorkerHandle> {
-  return deps.queue.work(pipelineHandlers(deps), { concurrency: stageConcurrency(deps.config.ocr.poolSize), log: deps.log });
+  const handle = await deps.queue.work(pipelineHandlers(deps), { concurrency: stageConcurrency(deps.config.ocr.poolSize), log: deps.log });
+  // Work the queue lost (Redis restarted without its data, jobs failed for good during an outage)
+  // is found from the database and queued again, without anyone running `arkiva resume`.
+  const reconciler = deps.config.reconcile.intervalMs > 0 ? startReconciler(deps, { intervalMs: deps.config.reconcile.intervalMs }) : undefined;
+  return {
+    async close(opts) {
+      await reconciler?.stop();
+      await handle.close(opts);
+    },
+  };
 }

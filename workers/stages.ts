@@ -7,7 +7,8 @@ import { ocrPage } from './stages/ocr-page.job.ts';
 import { indexPage } from './stages/index-page.job.ts';
 import { completeBookJob } from './stages/complete-book.job.ts';
 import { packageBookJob } from './stages/package-book.job.ts';
-import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob } from './stages/retention.job.ts';
+import { reocrPageJob } from '../review/reocr.ts';
+import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob, retentionStaleJob, disposalDueJob } from './stages/retention.job.ts';
 
 /** The one place where every job name gets its handler (a missing one does not compile). */
 export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
@@ -22,6 +23,9 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     'retention.reconcile': (data, ctx) => retentionReconcileJob(deps, data, ctx),
     'fixity.audit': (data, ctx) => fixityAuditJob(deps, data, ctx),
     'disposal.execute': (data, ctx) => disposalExecuteJob(deps, data, ctx),
+    'retention.stale': (data, ctx) => retentionStaleJob(deps, data, ctx),
+    'disposal.due': (data, ctx) => disposalDueJob(deps, data, ctx),
+    'page.reocr': (data, ctx) => reocrPageJob(deps, data, ctx),
   } satisfies JobHandlers<Jobs>;
   return handlers;
 }

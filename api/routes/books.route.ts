@@ -4,6 +4,8 @@ import { REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEv
 import { ingestBook, parseYears, retryPages } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { pageStatusCounts } from '../queries.ts';
+import { caller, noteAudit } from '../access.ts';
+import { BOOK_STAFF, policy } from '../policies.ts';
 import { openUpload, registerUploadParsers, tooLargeError, type Upload } from '../upload.ts';
 import {
   BOOK_STATUSES, LANGUAGES_PATTERN, bookIdParam, bookMetadataProperties, errorResponses, eventSchema,
@@ -73,6 +75,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       },
     },
     config: {
+      ...policy(['digitiser'], 'book.upload'),
       // The body is read as a stream by the handler, so its schema is for the document only.
       swaggerTransform: ({ schema, url }) => ({
         url,
@@ -88,7 +91,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       }),
     },
     handler: async (req, reply) => {
-      const upload = await openUpload(req, { maxBytes, fieldNames: METADATA_FIELDS, hint: `multipart/form-data or a raw body of ${RAW_BOOK_TYPES.join(', ')}` });
+      const upload = await openUpload(req, { maxBytes, fieldNames: METADATA_FIELDS, hint: `multipart/form-data or a raw body of ${RAW_BOOK_TYPES.join(', ')}`, maxPixels: deps.config.ingest.maxPixels });
       let metadata: BookMetadata;
       try {
         metadata = toMetadata(mergeMetadata(req.query, upload.fields));
@@ -96,7 +99,8 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         upload.abort();
         throw e;
       }
-      const result = await ingestUpload(deps, upload, metadata);
+      const result = await ingestUpload(deps, upload, metadata, caller(req).username);
+      noteAudit(req, { targetType: 'book', targetId: result.book.id, detail: { duplicate: result.duplicate } });
       await upload.finish();
       return reply.code(result.duplicate ? 200 : 201).header('location', `/books/${result.book.id}`).send(result);
     },
@@ -127,6 +131,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         ...errorResponses,
       },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const limit = req.query.limit ?? 50;
       const after = req.query.before === undefined ? undefined : parseBookCursor(req.query.before);
@@ -144,6 +149,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       params: bookIdParam,
       response: { 200: bookWithCounts, ...errorResponses },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const book = await requireBook(deps, req.params.bookId);
       return { book, counts: await pageStatusCounts(deps.db, book.id) };
@@ -157,6 +163,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       params: bookIdParam,
       response: { 200: { type: 'object', properties: { events: { type: 'array', items: eventSchema } } }, ...errorResponses },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const book = await requireBook(deps, req.params.bookId);
       return { events: await listEvents(deps.db, book.id) };
@@ -180,6 +187,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         ...errorResponses,
       },
     },
+    config: policy(['digitiser'], 'book.retry'),
     handler: async (req, reply) => {
       const retried = await retryPages(deps, req.params.bookId, req.body?.pages);
       return reply.code(202).send({ retried });
@@ -194,12 +202,17 @@ export async function requireBook(deps: Pick<AppDeps, 'db'>, bookId: string) {
   return book;
 }
 
-async function ingestUpload(deps: Deps, upload: Upload, metadata: BookMetadata) {
+async function ingestUpload(deps: Deps, upload: Upload, metadata: BookMetadata, createdBy: string) {
   try {
-    return await ingestBook(deps, { kind: 'stream', stream: upload.stream }, metadata);
+    return await ingestBook(deps, { kind: 'stream', stream: upload.stream }, metadata, { createdBy });
   } catch (e) {
     // The store saw the stream fail, so nothing was archived; say why rather than how it broke.
     if (upload.tooLarge()) throw tooLargeError(deps.config.ingest.uploadMaxBytes);
+    const refusal = upload.refusal();
+    if (refusal) {
+      upload.abort();
+      throw refusal;
+    }
     upload.abort();
     throw e;
   }

@@ -8,6 +8,7 @@ import { sendObject, type SendObjectOptions } from '../object-response.ts';
 import { bookIdParam, errorResponses, pageParams } from '../schemas.ts';
 import { requireBook } from './books.route.ts';
 import { requirePage } from './pages.route.ts';
+import { PAGE_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -59,6 +60,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     method: methods,
     url: '/books/:bookId/original',
     exposeHeadRoute: false,
+    config: policy(PAGE_READERS, 'book.original.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: 'The book as it was uploaded',
@@ -79,6 +81,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     method: methods,
     url: '/books/:bookId/pages/:sequence/master',
     exposeHeadRoute: false,
+    config: policy(PAGE_READERS, 'page.master.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: "A page's preservation master (lossless TIFF)",
@@ -94,6 +97,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     method: methods,
     url: '/books/:bookId/pages/:sequence/derivatives/:variant',
     exposeHeadRoute: false,
+    config: policy(PAGE_READERS, 'page.image.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: "A page's access derivative (viewer image or thumbnail)",
@@ -113,6 +117,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     method: methods,
     url: '/books/:bookId/pages/:sequence/ocr',
     exposeHeadRoute: false,
+    config: policy(PAGE_READERS, 'page.ocr.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: "A page's OCR result: text, words and lines with boxes and confidences (JSON)",

@@ -6,13 +6,15 @@ import {
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
 import { requirePage } from './pages.route.ts';
+import { restrictedBooks } from '../../auth/index.ts';
+import { caller, noteAudit } from '../access.ts';
+import { PERSONAL_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
 
-/** Who acts: the `x-arkiva-user` header until the API has authentication; 'api' without it. */
+/** Who acts: the authenticated caller's username. */
 export function actor(req: FastifyRequest): string {
-  const u = req.headers['x-arkiva-user'];
-  return typeof u === 'string' && /^[\w.@-]{1,100}$/.test(u) ? u : 'api';
+  return caller(req).username;
 }
 
 const boxSchema = {
@@ -50,10 +52,12 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
   const { deps } = opts;
   app.get<{ Params: { bookId: string; sequence: number } }>('/books/:bookId/pages/:sequence/entries', {
     schema: { tags: ['entries'], summary: "A page's entries, top to bottom", params: pageParams, response: many },
+    config: policy(PERSONAL_READERS, 'entry.read', { restricted: true }),
     handler: async (req) => ({ entries: await listPageEntries(deps.db, (await requirePage(deps, req.params.bookId, req.params.sequence)).id) }),
   });
   app.post<{ Params: { bookId: string; sequence: number }; Body: EntryFields }>('/books/:bookId/pages/:sequence/entries', {
     schema: { tags: ['entries'], summary: 'Create an entry (verified by its author)', params: pageParams, body: { type: 'object', required: ['box', 'eventType'], additionalProperties: false, properties: fieldProps }, response: { 201: one[200], ...errorResponses } },
+    config: policy(['clerk'], 'entry.create', { restricted: true }),
     handler: async (req, reply) => {
       const page = await requirePage(deps, req.params.bookId, req.params.sequence);
       return reply.code(201).send({ entry: await createEntry(deps.db, page.id, req.body, { user: actor(req) }) });
@@ -61,6 +65,7 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
   });
   app.post<{ Params: { bookId: string; sequence: number }; Body: { eventType: EventType } }>('/books/:bookId/pages/:sequence/entries/propose', {
     schema: { tags: ['entries'], summary: 'Propose entries from the OCR lines of the page (rows starting with an entry number)', params: pageParams, body: { type: 'object', required: ['eventType'], additionalProperties: false, properties: { eventType: fieldProps.eventType } }, response: many },
+    config: policy(['clerk'], 'entry.propose', { restricted: true }),
     handler: async (req) => {
       const page = await requirePage(deps, req.params.bookId, req.params.sequence);
       return { entries: await proposeEntriesFromOcr(deps.db, page.id, { user: actor(req), eventType: req.body.eventType }) };
@@ -81,22 +86,34 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
       },
       response: many,
     },
-    handler: async (req) => ({ entries: await searchEntries(deps.db, req.query) }),
+    config: policy(PERSONAL_READERS, 'entry.search', { rateLimit: 120 }),
+    handler: async (req) => {
+      const found = await searchEntries(deps.db, req.query);
+      // As with page search: entries of closed books only with a stated purpose.
+      const closed = req.auth?.purpose ? new Set<string>() : await restrictedBooks(deps.db, found.map((e) => e.bookId));
+      const entries = found.filter((e) => !closed.has(e.bookId));
+      noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, entries: entries.map((e) => e.id), withheld: found.length - entries.length } });
+      return { entries };
+    },
   });
   app.get<{ Params: { entryId: string } }>('/entries/:entryId', {
     schema: { tags: ['entries'], summary: 'One entry', params: idParam, response: one },
+    config: policy(PERSONAL_READERS, 'entry.read', { restricted: true }),
     handler: async (req) => ({ entry: await requireEntry(deps.db, req.params.entryId) }),
   });
   app.patch<{ Params: { entryId: string }; Body: Partial<EntryFields> }>('/entries/:entryId', {
     schema: { tags: ['entries'], summary: "Change an entry's fields", params: idParam, body: { type: 'object', additionalProperties: false, properties: fieldProps }, response: one },
+    config: policy(['clerk'], 'entry.update', { restricted: true }),
     handler: async (req) => ({ entry: await updateEntry(deps.db, req.params.entryId, req.body, { user: actor(req) }) }),
   });
   app.post<{ Params: { entryId: string }; Body: { status?: 'verified' | 'rejected' } }>('/entries/:entryId/verify', {
     schema: { tags: ['entries'], summary: 'Record that staff verified (or rejected) the entry', params: idParam, body: { type: ['object', 'null'], additionalProperties: false, properties: { status: { type: 'string', enum: ['verified', 'rejected'] } } }, response: one },
+    config: policy(['clerk'], 'entry.verify', { restricted: true }),
     handler: async (req) => ({ entry: await verifyEntry(deps.db, req.params.entryId, { user: actor(req) }, req.body?.status ?? 'verified') }),
   });
   app.delete<{ Params: { entryId: string } }>('/entries/:entryId', {
     schema: { tags: ['entries'], summary: 'Retire an entry (kept for links and history)', params: idParam, response: { 204: { type: 'null' }, ...errorResponses } },
+    config: policy(['clerk'], 'entry.delete'),
     handler: async (req, reply) => {
       await deleteEntry(deps.db, req.params.entryId, { user: actor(req) });
       return reply.code(204).send();

@@ -7,6 +7,7 @@ import { etagMatches } from '../object-response.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
 import { requirePage } from './pages.route.ts';
 import { AppError } from '../../common/index.ts';
+import { PAGE_READERS, PERSONAL_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'config'>;
 
@@ -38,6 +39,7 @@ export async function imagesRoutes(app: FastifyInstance, opts: { deps: Deps }): 
         },
         response: imageResponse,
       },
+      config: policy(PAGE_READERS, 'page.image.read', { restricted: true }),
       handler: async (req, reply) => {
         const page = await requirePage(deps, req.params.bookId, req.params.sequence);
         const q = req.query;
@@ -58,6 +60,7 @@ export async function imagesRoutes(app: FastifyInstance, opts: { deps: Deps }): 
       querystring: { type: 'object', additionalProperties: false, properties: { width: { ...widthProp, default: 800 }, margin: { type: 'integer', minimum: 0, maximum: 200, default: 8 } } },
       response: imageResponse,
     },
+    config: policy(PERSONAL_READERS, 'entry.image.read', { restricted: true }),
     handler: async (req, reply) => {
       const entry = await requireEntry(deps.db, req.params.entryId);
       const page = await getPage(deps.db, entry.pageId);

@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import { DASHBOARD_CSP, renderDashboard } from '../dashboard.ts';
 import { PROMETHEUS_CONTENT_TYPE, metricsCollector } from '../metrics.ts';
 import { errorResponses } from '../schemas.ts';
+import { policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
 
@@ -36,6 +37,7 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
       description: 'Checks nothing else; use /ready to know whether the archive can serve.',
       response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
     },
+    config: policy('public'),
     handler: async () => ({ status: 'ok' as const }),
   });
 
@@ -45,6 +47,8 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
       summary: 'Readiness: database, object store and queue are reachable',
       response: { 200: readySchema, 503: readySchema },
     },
+    // A probe for orchestrators: it says up or down, never why.
+    config: policy('public'),
     handler: async (req, reply) => {
       const probes: Record<Part, () => Promise<unknown>> = {
         database: () => deps.db.query('SELECT 1'),
@@ -76,6 +80,7 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
       produces: ['text/plain'],
       response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
     },
+    config: policy(['digitiser', 'admin']),
     handler: async (_req, reply) => reply.header('cache-control', 'no-store').type(PROMETHEUS_CONTENT_TYPE).send(await collect()),
   });
 
@@ -86,6 +91,7 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
       produces: ['text/html'],
       response: { 200: { description: 'A self-contained page that reloads itself', content: { 'text/html': { schema: { type: 'string' } } } }, ...errorResponses },
     },
+    config: policy(['digitiser', 'admin']),
     handler: async (_req, reply) =>
       reply
         .header('content-security-policy', DASHBOARD_CSP)

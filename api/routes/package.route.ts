@@ -5,6 +5,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import { sendObject } from '../object-response.ts';
 import { bookIdParam, errorResponses } from '../schemas.ts';
 import { requireBook } from './books.route.ts';
+import { BOOK_STAFF, PERSONAL_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -25,6 +26,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
     method: methods,
     url: '/books/:bookId/package',
     exposeHeadRoute: false,
+    config: policy(PERSONAL_READERS, 'book.package.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: "The book's current archival information package (BagIt 1.0 bag as a tar)",
@@ -63,6 +65,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
         ...errorResponses,
       },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const book = await requireBook(deps, req.params.bookId);
       const all = await listPackages(deps.db, book.id);
@@ -79,6 +82,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
     method: methods,
     url: '/books/:bookId/packages/:generation',
     exposeHeadRoute: false,
+    config: policy(PERSONAL_READERS, 'book.package.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: 'One package generation, current or superseded',
@@ -96,6 +100,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
     method: methods,
     url: '/books/:bookId/pdf',
     exposeHeadRoute: false,
+    config: policy(PERSONAL_READERS, 'book.pdf.read', { restricted: true }),
     schema: {
       tags: ['downloads'],
       summary: "The book as one searchable PDF/A-2b (page images with an invisible OCR text layer)",

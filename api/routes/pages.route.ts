@@ -6,6 +6,8 @@ import type { AppDeps } from '../../app/deps.ts';
 import { openUpload, registerUploadParsers, tooLargeError } from '../upload.ts';
 import { PAGE_STATUSES, bookIdParam, errorResponses, pageObjectSchema, pageParams } from '../schemas.ts';
 import { requireBook } from './books.route.ts';
+import { caller } from '../access.ts';
+import { BOOK_STAFF, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 
@@ -30,6 +32,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: PAGE_STATUSES } } },
       response: { 200: { type: 'object', properties: { pages: { type: 'array', items: { $ref: 'Page#' } } } }, ...errorResponses },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const book = await requireBook(deps, req.params.bookId);
       return { pages: await listPages(deps.db, book.id, req.query.status ? { status: req.query.status } : {}) };
@@ -46,6 +49,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         ...errorResponses,
       },
     },
+    config: policy(BOOK_STAFF),
     handler: async (req) => {
       const page = await requirePage(deps, req.params.bookId, req.params.sequence);
       const objects = (await listObjects(deps.db, page.bookId, { pageId: page.id })).filter((o) => o.revision === page.revision);
@@ -63,6 +67,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       response: { 202: { type: 'object', properties: { page: { $ref: 'Page#' } } }, ...errorResponses },
     },
     config: {
+      ...policy(['digitiser'], 'page.replace'),
       swaggerTransform: ({ schema, url }) => ({
         url,
         schema: {
@@ -79,13 +84,15 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     handler: async (req, reply) => {
       // Checked before reading the image, so a wrong address costs no upload.
       await requirePage(deps, req.params.bookId, req.params.sequence);
-      const upload = await openUpload(req, { maxBytes, fieldNames: [], hint: `multipart/form-data or a raw body of ${RAW_IMAGE_TYPES.join(', ')}` });
+      const upload = await openUpload(req, { maxBytes, fieldNames: [], hint: `multipart/form-data or a raw body of ${RAW_IMAGE_TYPES.join(', ')}`, maxPixels: deps.config.ingest.maxPixels });
       let page;
       try {
-        page = await replacePage(deps, req.params.bookId, req.params.sequence, upload.stream);
+        page = await replacePage(deps, req.params.bookId, req.params.sequence, upload.stream, { replacedBy: caller(req).username });
       } catch (e) {
         if (upload.tooLarge()) throw tooLargeError(maxBytes);
         upload.abort();
+        const refusal = upload.refusal();
+        if (refusal) throw refusal;
         throw e;
       }
       await upload.finish();

@@ -1,11 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import {
-  LINK_TYPES, createLink, exportLinksCsv, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, requireRecord, searchRecords, unlink,
+  LINK_TYPES, createLink, exportLinksCsv, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
   type LinkTarget, type LinkType, type RegistryRecordInput,
 } from '../../records/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses } from '../schemas.ts';
 import { actor } from './entries.route.ts';
+import { noteAudit } from '../access.ts';
+import { PERSONAL_READERS, policy } from '../policies.ts';
+
+// CSV and JSON imports are the only large bodies besides uploads.
+const IMPORT_BODY_LIMIT = 10 * 1024 * 1024;
 
 type Deps = Pick<AppDeps, 'db'>;
 
@@ -27,6 +32,8 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post<{ Body: { records: RegistryRecordInput[] } | string }>('/records/import', {
+    bodyLimit: IMPORT_BODY_LIMIT,
+    config: policy(PERSONAL_READERS, 'record.import'),
     schema: {
       tags: ['records'], summary: 'Import registry records as JSON ({records:[…]}) or CSV (system,record_type,record_id,person_names,event_date,municipality; names separated by ;). Per-row errors.',
       consumes: ['application/json', 'text/csv'],
@@ -44,11 +51,20 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
       querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', maxLength: 200 }, system: { type: 'string' }, recordId: { type: 'string' }, municipality: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 200 } } },
       response: { 200: { type: 'object', properties: { records: { type: 'array', items: recordSchema } } }, ...errorResponses },
     },
-    handler: async (req) => ({ records: await searchRecords(deps.db, req.query) }),
+    config: policy(PERSONAL_READERS, 'record.search', { rateLimit: 120 }),
+    handler: async (req) => {
+      const records = await searchRecords(deps.db, req.query);
+      noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, records: records.map((r) => r.id) } });
+      return { records };
+    },
   });
   app.get<{ Params: { recordId: string }; Querystring: { history: boolean } }>('/records/:recordId', {
-    schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema } } }, ...errorResponses } },
-    handler: async (req) => ({ record: await requireRecord(deps.db, req.params.recordId), links: await linksOfRecord(deps.db, req.params.recordId, { history: req.query.history }) }),
+    schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema }, removedLinks: { type: 'array', description: 'with history: links whose item was disposed of (tombstones)', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses } },
+    config: policy(PERSONAL_READERS, 'record.read'),
+    handler: async (req) => ({
+      record: await requireRecord(deps.db, req.params.recordId), links: await linksOfRecord(deps.db, req.params.recordId, { history: req.query.history }),
+      ...(req.query.history ? { removedLinks: await removedLinksOfRecord(deps.db, req.params.recordId) } : {}),
+    }),
   });
   app.post<{ Body: { recordId: string; bookId?: string; pageId?: string; entryId?: string; linkType: LinkType; reason?: string } }>('/links', {
     schema: {
@@ -56,6 +72,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
       body: { type: 'object', required: ['recordId', 'linkType'], additionalProperties: false, properties: { recordId: uuid, bookId: uuid, pageId: uuid, entryId: uuid, linkType: { type: 'string', enum: LINK_TYPES }, reason: { type: 'string', maxLength: 2000 } }, oneOf: [{ required: ['bookId'] }, { required: ['pageId'] }, { required: ['entryId'] }] },
       response: { 201: { type: 'object', properties: { link: linkSchema } }, ...errorResponses },
     },
+    config: policy(['clerk'], 'link.create'),
     handler: async (req, reply) => {
       const b = req.body;
       const target: LinkTarget = b.entryId ? { kind: 'entry', entryId: b.entryId } : b.pageId ? { kind: 'page', pageId: b.pageId } : { kind: 'book', bookId: b.bookId! };
@@ -64,12 +81,14 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
   });
   app.post<{ Params: { linkId: string }; Body: { reason?: string } | null }>('/links/:linkId/unlink', {
     schema: { tags: ['records'], summary: 'End a link; who, when and why are kept', params: { type: 'object', properties: { linkId: uuid } }, body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 2000 } } }, response: { 200: { type: 'object', properties: { link: linkSchema } }, ...errorResponses } },
+    config: policy(['clerk'], 'link.unlink'),
     handler: async (req) => ({ link: await unlink(deps.db, req.params.linkId, { user: actor(req), reason: req.body?.reason ?? null }) }),
   });
   for (const kind of ['book', 'page', 'entry'] as const) {
     const path = kind === 'book' ? '/books/:id/links' : kind === 'page' ? '/pages/:id/links' : '/entries/:id/links';
     app.get<{ Params: { id: string }; Querystring: { history: boolean } }>(path, {
       schema: { tags: ['records'], summary: `The registry records linked to a ${kind}`, params: { type: 'object', properties: { id: uuid } }, querystring: history, response: links },
+      config: policy(PERSONAL_READERS, 'link.read'),
       handler: async (req) => {
         const t: LinkTarget = kind === 'book' ? { kind, bookId: req.params.id } : kind === 'page' ? { kind, pageId: req.params.id } : { kind, entryId: req.params.id };
         return { links: await linksOfItem(deps.db, t, { history: req.query.history }) };
@@ -78,10 +97,13 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
   }
   app.post<{ Body: string }>('/links/import', {
     schema: { tags: ['records'], summary: 'Bulk link/unlink from CSV (action,system,record_type,record_id,book_id,page,entry_id,link_type,reason); per-row errors', consumes: ['text/csv'], response: { 200: reportSchema, ...errorResponses } },
+    bodyLimit: IMPORT_BODY_LIMIT,
+    config: policy(['clerk'], 'link.import'),
     handler: async (req) => importLinksCsv(deps.db, String(req.body ?? ''), { user: actor(req) }),
   });
   app.get<{ Querystring: { bookId?: string; history: boolean } }>('/links/export', {
     schema: { tags: ['records'], summary: 'Links as CSV (the import format plus audit columns)', querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid, history: { type: 'boolean', default: false } } }, response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses } },
+    config: policy(PERSONAL_READERS, 'link.export'),
     handler: async (req, reply) => reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="links.csv"').send(await exportLinksCsv(deps.db, { ...(req.query.bookId ? { bookId: req.query.bookId } : {}), history: req.query.history })),
   });
 }

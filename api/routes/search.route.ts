@@ -3,6 +3,9 @@ import { REGISTER_TYPES, type RegisterType } from '../../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../../search/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses } from '../schemas.ts';
+import { restrictedBooks } from '../../auth/index.ts';
+import { noteAudit } from '../access.ts';
+import { PERSONAL_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
 
@@ -55,6 +58,15 @@ export async function searchRoutes(app: FastifyInstance, opts: { deps: Deps }): 
         ...errorResponses,
       },
     },
-    handler: async (req) => searchPages(deps.db, req.query),
+    config: policy(PERSONAL_READERS, 'search.results', { rateLimit: 120 }),
+    handler: async (req) => {
+      const r = await searchPages(deps.db, req.query);
+      // Closed books are left out of the results unless the caller stated a purpose (then the
+      // audit event carries it); a page of results may then hold fewer than `limit` hits.
+      const closed = req.auth?.purpose ? new Set<string>() : await restrictedBooks(deps.db, r.hits.map((h) => h.bookId));
+      const hits = r.hits.filter((h) => !closed.has(h.bookId));
+      noteAudit(req, { targetType: 'search', detail: { q: req.query.q, hits: hits.map((h) => `${h.bookId}/${h.sequence}`), withheld: r.hits.length - hits.length } });
+      return { ...r, hits };
+    },
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrResult } from './ocr-engine.ts';
-import { betterResult, median, pageTimeBound, recognizeBounded } from './ocr-attempts.ts';
+import { betterResult, median, pageTimeBound, recognizeBounded, runsHorizontally } from './ocr-attempts.ts';
+import { profilesFor } from './ocr-profiles.ts';
 
 function result(meanConfidence: number, words: string[], profile = 'p'): OcrResult {
   return {
@@ -107,6 +108,48 @@ describe('recognizeBounded', () => {
     const r2 = await recognizeBounded(lost.engine, page, { languages: ['sqi'], profiles: [A, B] });
     expect(r2.result).toBeUndefined();
     expect(r2.review).toBe(true);
+  });
+
+  it('keeps an upright-only reading only when it is confident and its words run horizontally', async () => {
+    const wide = (conf: number, profile: string) => {
+      const r = result(conf, ['Gashi', 'Krasniqi', 'Berisha', 'Hoxha'], profile);
+      r.words = r.words.map((w, i) => ({ ...w, bbox: { x0: 0, y0: i * 20, x1: 120, y1: i * 20 + 18 } }));
+      return r;
+    };
+    const tall = (conf: number, profile: string) => {
+      const r = wide(conf, profile);
+      r.words = r.words.map((w) => ({ ...w, bbox: { x0: w.bbox.y0, y0: w.bbox.x0, x1: w.bbox.y1, y1: w.bbox.x1 } }));
+      return r;
+    };
+    expect(runsHorizontally(wide(90, 'x'))).toBe(true);
+    expect(runsHorizontally(tall(90, 'x'))).toBe(false);
+    expect(runsHorizontally(result(90, ['ab', 'cd']))).toBe(false);
+    const U = { name: 'u', uprightOnly: true };
+
+    const upright = fakeEngine({ u: wide(85, 'u'), b: wide(90, 'b') });
+    const r1 = await recognizeBounded(upright.engine, page, { languages: ['sqi'], profiles: [U, B] });
+    expect(upright.calls.map((c) => c.profile!.name)).toEqual(['u']);
+    expect(r1.result!.profile).toBe('u');
+
+    // Sideways: confident, but the page's turn is unknown; the detecting profile's reading wins even when a little less sure.
+    const sideways = fakeEngine({ u: tall(85, 'u'), b: wide(80, 'b') });
+    const r2 = await recognizeBounded(sideways.engine, page, { languages: ['sqi'], profiles: [U, B] });
+    expect(r2.attempts.map((a) => [a.profile, a.outcome])).toEqual([['u', 'not-upright'], ['b', 'read']]);
+    expect(r2.result!.profile).toBe('b');
+
+    const unsure = fakeEngine({ u: wide(25, 'u'), b: 'timeout' });
+    const r3 = await recognizeBounded(unsure.engine, page, { languages: ['sqi'], profiles: [U, B] });
+    expect(r3.attempts.map((a) => a.outcome)).toEqual(['not-upright', 'timeout']);
+    expect(r3.result!.profile).toBe('u');
+    expect(r3.review).toBe(true);
+  });
+
+  it('tries each page type first upright-only, then with orientation detection, flipped, and rescued', () => {
+    const p = profilesFor('typewriter');
+    expect(p.map((x) => [x.name, x.uprightOnly === true, x.detectOrientation === true])).toEqual([
+      ['typewriter', true, true], ['typewriter+osd', false, true], ['typewriter+flip', false, true], ['rescue', false, true],
+    ]);
+    expect(p[0]!.blurSigma).toBe(0.7);
   });
 
   it('lets errors other than a timeout propagate', async () => {

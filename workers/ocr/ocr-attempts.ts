@@ -53,7 +53,8 @@ export function betterResult<R extends Pick<OcrResult, 'meanConfidence' | 'words
 /** One try at a page. */
 export interface OcrAttempt {
   profile: string;
-  outcome: 'read' | 'timeout';
+  /** 'not-upright': an upright-only reading that was not confident or not horizontal, set aside for a reading with orientation detection. */
+  outcome: 'read' | 'not-upright' | 'timeout';
   meanConfidence?: number;
   durationMs: number;
 }
@@ -81,10 +82,17 @@ export async function recognizeBounded(
   if (profiles.length === 0) throw new Error('recognizeBounded needs at least one profile');
   const attempts: OcrAttempt[] = [];
   let best: OcrResult | undefined;
+  // An upright-only reading that did not pass: kept only in case every later attempt times out.
+  let setAside: OcrResult | undefined;
   for (const profile of profiles) {
     const started = performance.now();
     try {
       const r = await engine.recognize(image, { ...base, profile });
+      if (profile.uprightOnly && !(r.meanConfidence >= minConfidence && runsHorizontally(r))) {
+        attempts.push({ profile: profile.name, outcome: 'not-upright', meanConfidence: r.meanConfidence, durationMs: r.durationMs });
+        setAside = setAside ? betterResult(setAside, r) : r;
+        continue;
+      }
       attempts.push({ profile: profile.name, outcome: 'read', meanConfidence: r.meanConfidence, durationMs: r.durationMs });
       best = best ? betterResult(best, r) : r;
     } catch (e) {
@@ -93,5 +101,20 @@ export async function recognizeBounded(
     }
     if (best && best.meanConfidence >= minConfidence) break;
   }
+  best ??= setAside;
   return { result: best, attempts, review: !best || best.meanConfidence < minConfidence };
+}
+
+/** Words of four letters or more that a page needs before its reading direction is trusted. */
+const MIN_WORDS_FOR_DIRECTION = 3;
+
+/**
+ * Whether a reading's words run left to right across the image: tesseract's layout analysis reads
+ * a sideways page too, but its word boxes then stand taller than wide (and the page's turn is unknown).
+ */
+export function runsHorizontally(r: Pick<OcrResult, 'words'>): boolean {
+  const long = r.words.filter((w) => [...w.text].length >= 4);
+  if (long.length < MIN_WORDS_FOR_DIRECTION) return false;
+  const wide = long.filter((w) => w.bbox.x1 - w.bbox.x0 >= w.bbox.y1 - w.bbox.y0).length;
+  return wide >= 0.8 * long.length;
 }

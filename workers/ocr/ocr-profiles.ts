@@ -27,13 +27,20 @@ export const OCR_PROFILES: Readonly<Record<OcrPageType, OcrProfile>> = {
 export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola' };
 
 /**
- * Profiles to try in turn for a page type: its own; the same turned a further half turn (OSD took
- * one noisy upside-down typewriter page in eight for upright, and an upside-down reading scores
- * ~25 against ~70); then the rescue.
+ * Profiles to try in turn for a page type: its own read as given, kept when confident and
+ * horizontal (OSD cost ~0.28 s of CPU a page against ~0.65 s for the reading itself, on pages
+ * that are nearly all upright; bench/pipeline.bench.ts); its own with orientation detection; the
+ * same turned a further half turn (OSD took one noisy upside-down typewriter page in eight for
+ * upright, and an upside-down reading scores ~25 against ~70); then the rescue.
  */
 export function profilesFor(type: OcrPageType): OcrProfile[] {
   const first = OCR_PROFILES[type];
-  return [first, { ...first, name: `${first.name}+flip`, flip: true }, RESCUE_PROFILE];
+  return [
+    { ...first, uprightOnly: true },
+    { ...first, name: `${first.name}+osd` },
+    { ...first, name: `${first.name}+flip`, flip: true },
+    RESCUE_PROFILE,
+  ];
 }
 
 /** Resolves a profile name given per book or page ('printed', 'typewriter', 'mixed'); unknown names fall back to 'printed'. */

@@ -135,7 +135,7 @@ export class TesseractOcrEngine implements OcrEngine {
     signal?.throwIfAborted();
 
     const profile = opts.profile;
-    const detected = profile?.detectOrientation ? await this.detectOrientation(image, opts) : undefined;
+    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.detectOrientation(image, opts) : undefined;
     const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
     const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
     signal?.throwIfAborted();
@@ -174,7 +174,7 @@ export class TesseractOcrEngine implements OcrEngine {
       height: prepared.height,
     };
     if (profile) result.profile = profile.name;
-    if (profile?.detectOrientation || profile?.flip) {
+    if (profile?.detectOrientation || profile?.flip || profile?.uprightOnly) {
       result.orientation = rotate;
       if (detected) result.orientationConfidence = detected.confidence;
     }

@@ -24,8 +24,10 @@ export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobCo
     if (!ocr) throw new Error(`page ${page.sequence} has no OCR result yet`);
     const started = Date.now();
     let archived: ArchivedOcr;
+    // Outside the try: a store that does not answer is retried (and waited for), not a broken OCR result.
+    const body = await readObject(deps.store, ocr.storeKey, { expectedSha256: ocr.sha256 });
     try {
-      archived = JSON.parse((await readObject(deps.store, ocr.storeKey, { expectedSha256: ocr.sha256 })).toString('utf8')) as ArchivedOcr;
+      archived = JSON.parse(body.toString('utf8')) as ArchivedOcr;
     } catch (e) {
       throw new PermanentError(`page ${page.sequence}: OCR result unreadable (${(e as Error).message})`);
     }

@@ -7,6 +7,7 @@ import type { JobOf } from '../catalogue.ts';
 import { runPageStage } from './page-stage.ts';
 import { pageTimeBound, recognizeBounded } from '../ocr/ocr-attempts.ts';
 import { profilesFor } from '../ocr/ocr-profiles.ts';
+import { skipBlankPage } from '../ocr/blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
 
@@ -38,6 +39,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
     const existing = await findObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' });
     if (existing && page.ocrConfidence !== null) return 'skipped';
+    if (await skipBlankPage(deps, job, page)) return 'done';
 
     const book = await getBook(deps.db, job.bookId);
     if (!book) throw new PermanentError(`book ${job.bookId} does not exist`);
@@ -49,7 +51,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
     // Books carry no page type yet: printed first, the typewriter preparation and the rescue profile when confidence stays low.
     const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor('printed') });
-    const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'read' ? a.meanConfidence!.toFixed(1) : `timeout ${a.durationMs} ms`}`).join(', ');
+    const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
     if (!result) {
       // No retry: the same bound would stop it again; the page fails and the book completes without it.

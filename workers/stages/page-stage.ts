@@ -1,7 +1,7 @@
 import { AppError, PermanentError, type Logger } from '../../common/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { getPage, markPageFailed, markPageStage, recordEvent, type Page } from '../../archive/index.ts';
-import type { JobContext, JobOutcome } from '../../queue/index.ts';
+import { isOutage, type JobContext, type JobOutcome } from '../../queue/index.ts';
 import type { PageStage } from '../catalogue.ts';
 
 /** The data every page stage receives. */
@@ -34,7 +34,9 @@ export async function runPageStage(
     const reason = e instanceof Error ? e.message : String(e);
     // A client-side AppError (bad image, unknown language) fails the same way on every try.
     const permanent = e instanceof PermanentError || (e instanceof AppError && e.status < 500);
-    const final = permanent || ctx.attempt >= maxAttempts;
+    // A service being down says nothing about the page: it stays pending for the queue's outage
+    // wait or, failing that, for the reconciler, instead of being recorded as failed.
+    const final = permanent || (ctx.attempt >= maxAttempts && !isOutage(e));
     ctx.log.warn({ bookId: job.bookId, pageId: job.pageId, stage, attempt: ctx.attempt, final, err: reason }, 'page stage failed');
     if (final) {
       await markPageFailed(deps.db, page.id, stage, `${stage}: ${reason}`);

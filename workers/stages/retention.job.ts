@@ -1,7 +1,7 @@
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
-import { auditFixity, executeBatch, listDue, recomputeAll, syncObjectLocks } from '../../retention/index.ts';
+import { auditFixity, executeBatch, fixitySampleLimit, listDue, recomputeAll, recomputeStale, snapshotDue, syncObjectLocks } from '../../retention/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -23,8 +23,17 @@ export async function retentionReconcileJob(deps: Deps, job: JobOf<'retention.re
 }
 
 /** Audits fixity of one book, all objects, or those not checked within the cycle. */
-export async function fixityAuditJob(deps: Deps, job: JobOf<'fixity.audit'>, ctx: JobContext): Promise<JobOutcome> {
-  const r = await auditFixity(deps, { ...(job.bookId ? { bookId: job.bookId } : {}), all: job.all ?? false }, { signal: ctx.signal, agent: 'arkiva fixity job' });
+export async function fixityAuditJob(deps: Deps & Pick<AppDeps, 'config'>, job: JobOf<'fixity.audit'>, ctx: JobContext): Promise<JobOutcome> {
+  const cycleDays = deps.config.fixity.cycleDays;
+  let limit: number | undefined;
+  if (job.scheduled) {
+    // A scheduled run checks its share of the cycle (objects never or least recently checked first).
+    const total = Number((await deps.db.query<{ n: string }>('SELECT count(*) AS n FROM stored_objects')).rows[0]?.n ?? 0);
+    limit = fixitySampleLimit(total, deps.config.schedules.fixityAuditMs, cycleDays);
+  }
+  const scope = { ...(job.bookId ? { bookId: job.bookId } : {}), all: job.all ?? false, cycleDays, ...(limit ? { limit } : {}) };
+  // Scheduled and on-demand job runs restore what they can from good copies (recorded as PREMIS recovery events).
+  const r = await auditFixity(deps, scope, { signal: ctx.signal, agent: 'arkiva fixity job', repair: true });
   ctx.log[r.problems.length ? 'error' : 'info']({ runId: r.runId, checked: r.checked, problems: r.problems.length }, 'fixity audit finished');
   return 'done';
 }
@@ -34,5 +43,23 @@ export async function disposalExecuteJob(deps: Deps, job: JobOf<'disposal.execut
   const r = await executeBatch(deps, job.batchId);
   ctx.log.info({ batchId: job.batchId, disposed: r.disposed.length, skipped: r.skipped.length, failed: r.failed.length }, 'disposal batch executed');
   if (r.failed.length) throw new Error(`${r.failed.length} book(s) of batch ${job.batchId} failed to dispose; retrying resumes them`);
+  return 'done';
+}
+
+/** Recomputes books marked stale by registry link or event changes, and extends their Object Locks. */
+export async function retentionStaleJob(deps: Deps, _job: JobOf<'retention.stale'>, ctx: JobContext): Promise<JobOutcome> {
+  const ids = await recomputeStale(deps.db);
+  if (!ids.length) return 'skipped';
+  const lock = await syncObjectLocks(deps, { bookIds: ids, repair: true });
+  ctx.log.info({ recomputed: ids.length, lockDrift: lock.drift.length }, 'stale retention recomputed');
+  return 'done';
+}
+
+/** Stores a snapshot of the due list (after taking in stale registry changes), for records managers. */
+export async function disposalDueJob(deps: Deps, _job: JobOf<'disposal.due'>, ctx: JobContext): Promise<JobOutcome> {
+  const stale = await recomputeStale(deps.db);
+  if (stale.length) await syncObjectLocks(deps, { bookIds: stale, repair: true });
+  const snap = await snapshotDue(deps.db);
+  ctx.log.info({ snapshotId: snap.id, due: snap.due, blocked: snap.blocked }, 'disposal due list stored');
   return 'done';
 }

@@ -1,0 +1,255 @@
+/**
+ * Access control on every route: a table-driven walk of the registered routes (every one has a
+ * policy; 401 without credentials; 403 for each role the policy leaves out), sessions with CSRF,
+ * login throttling, token revocation and expiry, privacy closure with stated purpose, and the audit
+ * events all of it writes.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBook, recordObject, setPageImageInfo, upsertPage } from '../archive/index.ts';
+import { insertPageWords } from '../search/seed-words.ts';
+import { ROLES, createApiToken, createUser, type Policy, type Role } from '../auth/index.ts';
+import { listAuditEvents, verifyChain } from '../audit/index.ts';
+import { silentLogger } from '../common/index.ts';
+import { installAccessControl } from './access.ts';
+import { installErrorHandling } from './errors.ts';
+import { userHeaders, type TestApp } from './test-kit.ts';
+import type { BuildAppOptions } from './index.ts';
+
+/** The app options the suite needs: low login limits, no background anchoring. */
+export const ACCESS_SUITE_OPTIONS: BuildAppOptions = { loginLimits: { perUser: { max: 3, windowMs: 60_000 }, perIp: { max: 6, windowMs: 60_000 } }, auditAnchorIntervalMs: 0 };
+
+const SAMPLE: Record<string, string> = { sequence: '1', variant: 'thumb-jpeg', generation: '1', username: 'nobody', ruleKey: 'rule-x' };
+/** A concrete URL for a route pattern: every param filled with a value of the right shape. */
+function fill(url: string): string {
+  return url.replace(/:([A-Za-z]+)/g, (_, p: string) => SAMPLE[p] ?? randomUUID()).replace(/\*$/, 'x');
+}
+
+/** The access-control suite, run on the embedded deps (access.test.ts) and on PostgreSQL/RGW (access.int.test.ts). */
+export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promise<TestApp>, enabled = true): void {
+  describe.skipIf(!enabled)(`access control (${name})`, () => {
+    let t: TestApp;
+    const asRole = {} as Record<Role, Record<string, string>>;
+
+    beforeAll(async () => {
+      t = await open(ACCESS_SUITE_OPTIONS);
+      for (const role of ROLES) asRole[role] = await userHeaders(t.deps.db, [role], `only-${role.replace('_', '-')}`);
+    });
+    afterAll(async () => t?.close());
+
+    it('has a policy on every registered route, and every documented operation is such a route', async () => {
+      const routes = t.app.arkivaRoutes;
+      expect(routes.length).toBeGreaterThan(60);
+      expect(routes.filter((r) => !r.policy).map((r) => `${r.method} ${r.url}`)).toEqual([]);
+      const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
+      const known = new Set(routes.map((r) => `${r.method} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`));
+      const documented = Object.entries(doc.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`));
+      expect(documented.filter((op) => !known.has(op))).toEqual([]);
+      // Public is for health, readiness, documentation, login and the web UI's static files only.
+      const publicRoutes = routes.filter((r) => r.policy?.roles === 'public').map((r) => r.url);
+      for (const url of publicRoutes) expect(url, url).toMatch(/^(\/health|\/ready|\/docs|\/auth\/login|\/$|\/ui)/);
+    });
+
+    it('refuses a route that declares no policy', async () => {
+      const app = Fastify({ logger: false });
+      installErrorHandling(app);
+      installAccessControl(app, { db: t.deps.db, log: silentLogger() });
+      app.get('/forgotten', async () => ({ secret: true }));
+      app.get('/open', { config: { policy: { roles: 'public' } } }, async () => ({ ok: true }));
+      await app.ready();
+      const res = await app.inject({ method: 'GET', url: '/forgotten', headers: asRole.admin });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.message).toMatch(/no access policy/);
+      expect((await app.inject({ method: 'GET', url: '/open' })).statusCode).toBe(200);
+      expect(app.arkivaRoutes.find((r) => r.url === '/forgotten')?.policy).toBeUndefined();
+      await app.close();
+    });
+
+    it('answers 401 without credentials and 403 to every role the policy leaves out, route by route', async () => {
+      let checked = 0;
+      for (const r of t.app.arkivaRoutes) {
+        const policy = r.policy as Policy;
+        if (policy.roles === 'public' || r.method === 'OPTIONS') continue;
+        const url = fill(r.url);
+        const method = r.method as 'GET';
+        const anon = await t.app.inject({ method, url });
+        expect(anon.statusCode, `${r.method} ${r.url} without credentials`).toBe(401);
+        const bogus = await t.app.inject({ method, url, headers: { authorization: 'Bearer ark_not-a-real-token' } });
+        expect(bogus.statusCode, `${r.method} ${r.url} with a bogus token`).toBe(401);
+        if (policy.roles === 'authenticated') continue;
+        for (const role of ROLES) {
+          const res = await t.app.inject({ method, url, headers: asRole[role] });
+          if (policy.roles.includes(role)) expect([401, 403], `${r.method} ${r.url} as ${role} (allowed)`).not.toContain(res.statusCode);
+          else expect(res.statusCode, `${r.method} ${r.url} as ${role} (not allowed)`).toBe(403);
+        }
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(50);
+      // Each refusal of a signed-in user is in the audit trail.
+      const denied = await listAuditEvents(t.deps.db, { action: 'access.denied', limit: 1000 });
+      expect(denied.length).toBeGreaterThan(50);
+      expect(denied.every((e) => e.outcome === 'denied' && e.actor.startsWith('only-'))).toBe(true);
+    }, 120_000);
+
+    it('signs in with a session cookie, requires the CSRF token for changes, and signs out on the server', async () => {
+      await createUser(t.deps.db, { username: 'webadmin', password: 'correct horse battery', roles: ['admin', 'auditor'] });
+      const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'WebAdmin', password: 'correct horse battery' } });
+      expect(login.statusCode, login.body).toBe(200);
+      const { user, csrfToken } = login.json();
+      expect(user).toMatchObject({ username: 'webadmin', roles: ['admin', 'auditor'] });
+      const setCookie = String(login.headers['set-cookie']);
+      expect(setCookie).toMatch(/^arkiva_session=[\w-]{40,};/);
+      expect(setCookie).toMatch(/HttpOnly/);
+      expect(setCookie).toMatch(/SameSite=Strict/);
+      expect(setCookie).toMatch(/Secure/);
+      const cookie = setCookie.split(';')[0]!;
+      // The table keeps only the hash of the session id.
+      const stored = await t.deps.db.query<{ id_sha256: string }>('SELECT id_sha256 FROM sessions');
+      expect(stored.rows.map((r) => r.id_sha256)).not.toContain(cookie.split('=')[1]);
+
+      const me = await t.app.inject({ method: 'GET', url: '/auth/me', headers: { cookie } });
+      expect(me.json()).toEqual({ user, csrfToken });
+      const noCsrf = await t.app.inject({ method: 'POST', url: '/audit/anchor', headers: { cookie } });
+      expect(noCsrf.statusCode).toBe(403);
+      expect(noCsrf.json().error.message).toMatch(/x-csrf-token/);
+      const wrongCsrf = await t.app.inject({ method: 'POST', url: '/audit/anchor', headers: { cookie, 'x-csrf-token': 'x'.repeat(csrfToken.length) } });
+      expect(wrongCsrf.statusCode).toBe(403);
+      const withCsrf = await t.app.inject({ method: 'POST', url: '/audit/anchor', headers: { cookie, 'x-csrf-token': csrfToken } });
+      expect(withCsrf.statusCode, withCsrf.body).toBe(200);
+      expect(withCsrf.json().anchor.seq).toBeGreaterThan(0);
+
+      const out = await t.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie, 'x-csrf-token': csrfToken } });
+      expect(out.statusCode).toBe(204);
+      expect(String(out.headers['set-cookie'])).toMatch(/arkiva_session=;/);
+      // The old cookie no longer works, even if the browser kept it.
+      expect((await t.app.inject({ method: 'GET', url: '/auth/me', headers: { cookie } })).statusCode).toBe(401);
+      const events = await listAuditEvents(t.deps.db, { actor: 'webadmin', limit: 1000 });
+      expect(events.map((e) => `${e.action} ${e.outcome}`)).toEqual(['auth.login ok', 'audit.anchor denied', 'audit.anchor denied', 'audit.anchor ok', 'auth.logout ok']);
+    });
+
+    it('throttles sign-in per username and per address (429), and refuses wrong passwords alike for unknown users', async () => {
+      await createUser(t.deps.db, { username: 'guessed', password: 'the real password 1', roles: ['clerk'] });
+      const attempt = (username: string, password: string, remoteAddress: string) => t.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress });
+      for (let i = 0; i < 3; i++) expect((await attempt('guessed', `wrong ${i}`, '10.0.0.1')).statusCode).toBe(401);
+      // Locked out even with the right password, from another address too.
+      const locked = await attempt('guessed', 'the real password 1', '10.0.0.2');
+      expect(locked.statusCode).toBe(429);
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      const unknown = await attempt('nobody-here', 'whatever', '10.0.0.3');
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.json().error.message).toBe('wrong username or password');
+      // Per address: 6 attempts with any usernames, then 429.
+      for (let i = 0; i < 5; i++) expect((await attempt(`spray-${i}`, 'password', '10.0.0.3')).statusCode).toBe(401);
+      expect((await attempt('spray-9', 'password', '10.0.0.3')).statusCode).toBe(429);
+      const limited = await listAuditEvents(t.deps.db, { action: 'auth.login', limit: 1000 });
+      expect(limited.filter((e) => e.outcome === 'rate_limited').length).toBe(2);
+      expect(limited.filter((e) => e.outcome === 'denied' && e.targetId === 'guessed').length).toBe(3);
+    });
+
+    it('refuses a revoked token at once, an expired token, and the token of a disabled user', async () => {
+      await createUser(t.deps.db, { username: 'leaver', roles: ['clerk'] });
+      const tok = await createApiToken(t.deps.db, { username: 'leaver' });
+      const headers = { authorization: `Bearer ${tok.token}` };
+      expect((await t.app.inject({ method: 'GET', url: '/auth/me', headers })).statusCode).toBe(200);
+      const stored = await t.deps.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM api_tokens WHERE id = $1', [tok.id]);
+      expect(stored.rows[0]!.token_sha256).not.toContain(tok.token.slice(4));
+      const revoke = await t.app.inject({ method: 'DELETE', url: `/tokens/${tok.id}`, headers: asRole.admin });
+      expect(revoke.statusCode).toBe(204);
+      const after = await t.app.inject({ method: 'GET', url: '/auth/me', headers });
+      expect(after.statusCode).toBe(401);
+      expect(after.json().error.message).toMatch(/expired or revoked/);
+
+      const expired = await createApiToken(t.deps.db, { username: 'leaver', expiresAt: new Date(Date.now() - 1000) });
+      expect((await t.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${expired.token}` } })).statusCode).toBe(401);
+
+      const live = await createApiToken(t.deps.db, { username: 'leaver' });
+      const liveHeaders = { authorization: `Bearer ${live.token}` };
+      expect((await t.app.inject({ method: 'GET', url: '/auth/me', headers: liveHeaders })).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'POST', url: '/users/leaver/disable', headers: asRole.admin })).statusCode).toBe(204);
+      expect((await t.app.inject({ method: 'GET', url: '/auth/me', headers: liveHeaders })).statusCode).toBe(401);
+    });
+
+    it('manages users and roles through the API (admins), with the token shown once', async () => {
+      const created = await t.app.inject({ method: 'POST', url: '/users', headers: asRole.admin, payload: { username: 'newclerk', roles: ['clerk'] } });
+      expect(created.statusCode, created.body).toBe(201);
+      const tok = await t.app.inject({ method: 'POST', url: '/users/newclerk/tokens', headers: asRole.admin, payload: { name: 'scanner', days: 1 } });
+      expect(tok.statusCode).toBe(201);
+      const clerk = { authorization: `Bearer ${tok.json().token}` };
+      expect((await t.app.inject({ method: 'GET', url: '/records', headers: clerk })).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'GET', url: '/audit/events', headers: clerk })).statusCode).toBe(403);
+      expect((await t.app.inject({ method: 'POST', url: '/users/newclerk/roles/grant', headers: asRole.admin, payload: { roles: ['auditor'] } })).json().roles).toEqual(['auditor', 'clerk']);
+      expect((await t.app.inject({ method: 'GET', url: '/audit/events', headers: clerk })).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'POST', url: '/users/newclerk/roles/revoke', headers: asRole.admin, payload: { roles: ['auditor'] } })).json().roles).toEqual(['clerk']);
+      expect((await t.app.inject({ method: 'GET', url: '/audit/events', headers: clerk })).statusCode).toBe(403);
+      const listed = await t.app.inject({ method: 'GET', url: '/users/newclerk/tokens', headers: asRole.admin });
+      expect(JSON.stringify(listed.json())).not.toContain(tok.json().token);
+    });
+
+    describe('privacy closure', () => {
+      let closed: string;
+      let open: string;
+      const clerk = () => asRole.clerk;
+      beforeAll(async () => {
+        const db = t.deps.db;
+        const png = await sharp({ create: { width: 400, height: 200, channels: 3, background: '#f0f0f0' } }).png().toBuffer();
+        const put = await t.deps.store.putContentAddressed('masters', png, { contentType: 'image/png' });
+        const w = (text: string, i: number) => ({ text, confidence: 90, line: 0, block: 0, box: { x0: 20 + i * 100, y0: 40, x1: 110 + i * 100, y1: 90 } });
+        const ids: string[] = [];
+        for (const who of ['Zenepe', 'Zenepe']) {
+          const { book } = await createBook(db, { registerType: 'birth', municipality: 'Gjakova', yearFrom: 2001, yearTo: 2001, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 });
+          const page = await upsertPage(db, book.id, 1);
+          await recordObject(db, { bookId: book.id, pageId: page.id, role: 'master', revision: 1 }, put, 'image/png');
+          await setPageImageInfo(db, page.id, { width: 400, height: 200, dpiX: null, dpiY: null, orientation: 0 });
+          await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, [w('1', 0), w(who, 1), w('Berisha', 2)]);
+          ids.push(book.id);
+        }
+        [closed, open] = ids as [string, string];
+        await db.query(
+          `INSERT INTO item_retention (book_id, explanation, closed_until, closure_explanation, computed_reason) VALUES ($1, 'test', '2999-12-31', 'closed for 100 years', 'test')`,
+          [closed],
+        );
+      });
+
+      it('refuses reads of a closed book without a purpose, allows clerks with one and records it', async () => {
+        const url = `/books/${closed}/pages/1/image?width=200`;
+        const bare = await t.app.inject({ method: 'GET', url, headers: clerk() });
+        expect(bare.statusCode).toBe(403);
+        expect(bare.json().error.message).toMatch(/closed for privacy.*x-access-purpose/);
+        const purpose = 'court request 44/2026: identity check';
+        const withPurpose = await t.app.inject({ method: 'GET', url, headers: { ...clerk(), 'x-access-purpose': purpose } });
+        expect(withPurpose.statusCode, withPurpose.body).toBe(200);
+        expect(withPurpose.headers['content-type']).toBe('image/jpeg');
+        const [event] = (await listAuditEvents(t.deps.db, { action: 'page.image.read', targetId: closed, limit: 1000 })).filter((e) => e.outcome === 'ok');
+        expect(event).toMatchObject({ actor: 'only-clerk', targetType: 'book', targetId: closed, purpose, outcome: 'ok', detail: expect.objectContaining({ page: 1, restricted: true }) });
+        // A digitiser may read open books' pages, not closed ones, purpose or not.
+        const digitiser = await t.app.inject({ method: 'GET', url, headers: { ...asRole.digitiser, 'x-access-purpose': purpose } });
+        expect(digitiser.statusCode).toBe(403);
+        expect((await t.app.inject({ method: 'GET', url: `/books/${open}/pages/1/image?width=200`, headers: asRole.digitiser })).statusCode).toBe(200);
+        // Entries and OCR of the closed book too.
+        expect((await t.app.inject({ method: 'GET', url: `/books/${closed}/pages/1/entries`, headers: clerk() })).statusCode).toBe(403);
+        expect((await t.app.inject({ method: 'GET', url: `/books/${closed}/pages/1/ocr`, headers: clerk() })).statusCode).toBe(403);
+      });
+
+      it('leaves closed books out of search results unless a purpose is stated', async () => {
+        const plain = (await t.app.inject({ method: 'GET', url: '/search?q=zenepe', headers: clerk() })).json();
+        expect(plain.hits.map((h: { bookId: string }) => h.bookId)).toEqual([open]);
+        const stated = (await t.app.inject({ method: 'GET', url: '/search?q=zenepe', headers: { ...clerk(), 'x-access-purpose': 'family history request 9' } })).json();
+        expect(stated.hits.map((h: { bookId: string }) => h.bookId).sort()).toEqual([closed, open].sort());
+        const events = (await listAuditEvents(t.deps.db, { action: 'search.results', limit: 1000 })).slice(-2);
+        expect(events[0]!.detail).toMatchObject({ withheld: 1, hits: [`${open}/1`] });
+        expect(events[1]).toMatchObject({ purpose: 'family history request 9' });
+      });
+    });
+
+    it('keeps one intact hash chain over everything above', async () => {
+      const r = await verifyChain(t.deps.db);
+      expect(r.broken).toBeNull();
+      expect(r.checked).toBeGreaterThan(100);
+      // The append-only trigger works on the embedded database too.
+      await expect(t.deps.db.query("UPDATE audit_events SET outcome = 'ok' WHERE seq = 1")).rejects.toThrow(/append-only/);
+      await expect(t.deps.db.query('DELETE FROM audit_events WHERE seq = 1')).rejects.toThrow(/append-only/);
+    });
+  });
+}

@@ -1,0 +1,34 @@
+/** Every role a user can hold; a user may hold several. */
+export const ROLES = ['digitiser', 'clerk', 'records_manager', 'auditor', 'admin'] as const;
+
+/** One role. */
+export type Role = (typeof ROLES)[number];
+
+/** Roles that may read a restricted (closed) book, with a stated purpose. */
+export const RESTRICTED_READERS: readonly Role[] = ['clerk', 'records_manager'];
+
+/**
+ * Who may use a route or command: `'public'` (health, docs, login), `'authenticated'` (any user), or
+ * a list of roles (holding any one is enough). `audit` names the audit event written for every call;
+ * `restricted` marks reads of a book's content (pages, images, OCR, entries), which closed books
+ * refuse unless the caller states a purpose (header `x-access-purpose`).
+ */
+export interface Policy {
+  roles: 'public' | 'authenticated' | readonly Role[];
+  audit?: string;
+  restricted?: boolean;
+  /** At most this many calls a minute per user (429 above). */
+  rateLimit?: number;
+}
+
+/** The authenticated user of a request or command. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  roles: Role[];
+}
+
+/** True when `r` is a known role. */
+export function isRole(r: string): r is Role {
+  return (ROLES as readonly string[]).includes(r);
+}

@@ -1,0 +1,95 @@
+import { ROLES, createApiToken, createUser, disableUser, grantRoles, listApiTokens, listUsers, revokeApiToken, revokeRoles, isRole } from '../auth/index.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+
+function rolesArg(v: string[] | undefined, required: boolean): string[] {
+  const roles = v ?? [];
+  if (required && roles.length === 0) throw new UsageError(`--role is required (${ROLES.join(', ')})`);
+  for (const r of roles) if (!isRole(r)) throw new UsageError(`unknown role ${r}; roles are ${ROLES.join(', ')}`);
+  return roles;
+}
+
+/** Reads a password from stdin (one line), for `user add` without ARKIVA_PASSWORD. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+/** `arkiva user add|list|disable|grant|revoke` */
+export async function runUserCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, { role: { type: 'string', multiple: true }, 'no-password': { type: 'boolean' } });
+  const [sub, username] = positionals;
+  const needName = () => {
+    if (!username) throw new UsageError('a username is required');
+    return username;
+  };
+  if (sub === 'add') {
+    const name = needName();
+    const roles = rolesArg(values.role, true);
+    const password = values['no-password'] ? undefined : (ctx.config.cli.password ?? (await readPassword()));
+    if (password !== undefined && !password) throw new UsageError('give a password on stdin or in ARKIVA_PASSWORD, or --no-password for a token-only user');
+    // The very first admin can be created with no one to act as.
+    const deps = await ctx.open({ allowBootstrap: true });
+    try {
+      const user = await createUser(deps.db, { username: name, roles, ...(password !== undefined ? { password } : {}), createdBy: ctx.as ?? 'bootstrap' });
+      ctx.out(ctx.json ? JSON.stringify({ user }) : `user ${user.username} created with roles ${user.roles.join(', ')}`);
+      return 0;
+    } finally {
+      await deps.close();
+    }
+  }
+  if (!['list', 'disable', 'grant', 'revoke'].includes(sub ?? '')) throw new UsageError('a subcommand is required: add, list, disable, grant or revoke');
+  const deps = await ctx.open();
+  try {
+    if (sub === 'list') {
+      const users = await listUsers(deps.db);
+      if (ctx.json) ctx.out(JSON.stringify({ users }));
+      else for (const u of users) ctx.out(`${u.username.padEnd(24)} ${u.roles.join(',') || '-'}${u.disabledAt ? ` (disabled ${u.disabledAt})` : ''}`);
+    } else if (sub === 'disable') {
+      await disableUser(deps.db, needName());
+      ctx.out(ctx.json ? JSON.stringify({ disabled: username }) : `user ${username} disabled; its sessions and tokens no longer work`);
+    } else {
+      const roles = rolesArg(values.role, true);
+      const now = sub === 'grant' ? await grantRoles(deps.db, needName(), roles, ctx.as ?? 'cli') : await revokeRoles(deps.db, needName(), roles);
+      ctx.out(ctx.json ? JSON.stringify({ username, roles: now }) : `user ${username} now has roles ${now.join(', ') || '(none)'}`);
+    }
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `arkiva token create|revoke|list` */
+export async function runTokenCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(ctx.args, { label: { type: 'string' }, days: { type: 'string' } });
+  const [sub, arg] = positionals;
+  if (!['create', 'revoke', 'list'].includes(sub ?? '')) throw new UsageError('a subcommand is required: create, revoke or list');
+  if (!arg) throw new UsageError(sub === 'revoke' ? 'a token id is required' : 'a username is required');
+  const days = values.days ? Number(values.days) : undefined;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) throw new UsageError('--days must be 1..3650');
+  const deps = await ctx.open();
+  try {
+    if (sub === 'create') {
+      const t = await createApiToken(deps.db, { username: arg, ...(values.label ? { name: values.label } : {}), ...(days ? { days } : {}) });
+      if (ctx.json) ctx.out(JSON.stringify(t));
+      else {
+        ctx.out(`token ${t.id} for ${t.username}, expires ${t.expiresAt}; it is shown only now:`);
+        ctx.out(t.token);
+      }
+    } else if (sub === 'revoke') {
+      await revokeApiToken(deps.db, arg);
+      ctx.out(ctx.json ? JSON.stringify({ revoked: arg }) : `token ${arg} revoked`);
+    } else {
+      const tokens = await listApiTokens(deps.db, arg);
+      if (ctx.json) ctx.out(JSON.stringify({ tokens }));
+      else for (const t of tokens) ctx.out(`${t.id} ${t.name} expires ${t.expiresAt}${t.revokedAt ? ` revoked ${t.revokedAt}` : ''}`);
+    }
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * The fault suite: generated books ingested on private PostgreSQL, Redis and RGW instances while 2
+ * supervised worker processes run, with one fault per book:
+ *   kill      SIGKILL a random worker every few seconds (its supervisor starts it again)
+ *   redis     Redis killed and started again empty (no persistence: every job is lost)
+ *   postgres  PostgreSQL stopped with `-m immediate` and started again (crash recovery)
+ *   rgw       the S3 endpoint stopped for 60 s
+ * Each book must end with every page archived exactly once (rows and objects counted per page and
+ * role, each object read back and hashed), with nobody running `arkiva resume`.
+ *
+ *   npm run test:fault            (needs `scripts/services.sh start`: the Ceph cluster, redis-server, PostgreSQL 15 binaries)
+ *   npx tsx fault/run.ts [--pages 200] [--scale 0.4] [--only kill,rgw] [--rgw-outage 60] [--keep]
+ *
+ * Prints a table and one JSON line; exits 1 when a page is lost or duplicated, a hash differs, or
+ * a book did not finish by itself.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateFixtureFiles } from '../fixtures/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../common/index.ts';
+import { openAppDeps, type AppDeps } from '../app/deps.ts';
+import { ingestBook } from '../ingest/index.ts';
+import { freePort, PrivatePostgres, PrivateRedis, PrivateRgw } from './services.ts';
+import { WorkerPool } from './workers.ts';
+import { checkBook, unrecordedObjects, type BookCheck } from './verify.ts';
+
+const SCENARIOS = ['kill', 'redis', 'postgres', 'rgw'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '200' },
+    scale: { type: 'string', default: '0.4' },
+    only: { type: 'string' },
+    'rgw-outage': { type: 'string', default: '60' },
+    workers: { type: 'string', default: '2' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const scenarios = (values.only ? values.only.split(',') : [...SCENARIOS]) as Scenario[];
+for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
+const totalPages = Number(values.pages);
+const pagesPer = Math.max(4, Math.floor(totalPages / scenarios.length));
+const scale = Number(values.scale);
+const rgwOutageMs = Number(values['rgw-outage']) * 1000;
+const started = Date.now();
+const RECONCILE_SECONDS = 5;
+const BOOK_TIMEOUT_MS = 300_000;
+
+const say = (msg: string) => process.stderr.write(`[fault ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
+
+interface Result extends BookCheck {
+  scenario: Scenario;
+  seconds: number;
+  /** From the end of the fault (service back, last kill) to the book's completion. */
+  recoverSeconds: number;
+  workerRestarts: number;
+  /** Faults that happened while this book was being processed (its own and later ones). */
+  faultsSeen: Scenario[];
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    // the harness's own connections see the faults too: a failed look is tried again
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function donePages(deps: AppDeps, bookId: string): Promise<number> {
+  const r = await deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pages WHERE book_id = $1 AND status = 'done'`, [bookId]);
+  return r.rows[0]!.n;
+}
+
+async function main(): Promise<number> {
+  const cephConf = path.join(process.env.ARKIVA_CEPH_DIR ?? '/tmp/arkiva-ceph', 'ceph.conf');
+  const shared = sharedS3();
+  if (!fs.existsSync(cephConf) || !shared) throw new Error('the fault suite needs the Ceph cluster of scripts/services.sh (run `bash scripts/services.sh start`)');
+  const root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-fault-'));
+  // the private PostgreSQL runs as the postgres user, which must be able to reach its folder
+  await fs.promises.chmod(root, 0o755);
+  const logs = path.join(root, 'logs');
+  await fs.promises.mkdir(logs);
+  say(`working in ${root}; ${scenarios.length} scenarios x ${pagesPer} pages, scale ${scale}`);
+
+  const redis = new PrivateRedis(await freePort(), path.join(root, 'redis'), false);
+  const pg = new PrivatePostgres(await freePort(), path.join(root, 'pg', 'cluster'));
+  const rgw = new PrivateRgw(await freePort(), path.join(root, 'rgw'), cephConf);
+  const books = Promise.all(scenarios.map((s, i) => generateFixtureFiles({
+    outDir: path.join(root, `book-${s}`), pages: pagesPer, seed: 4100 + i, formats: ['tiff'], scale, entriesPerPage: [3, 4],
+  })));
+  const stopServices = () => Promise.all([redis.stop(), pg.stop('fast'), rgw.stop()]);
+  try {
+    await Promise.all([redis.start(), pg.init().then(() => pg.start()), rgw.start()]);
+  } catch (e) {
+    await stopServices();
+    await books.catch(() => undefined);
+    console.error(`FAIL: could not start the private services (${e instanceof Error ? e.message : String(e)}); kept ${root}`);
+    return 1;
+  }
+  say(`private services: redis :${redis.port}, postgres :${pg.port}, rgw :${rgw.port}`);
+
+  const bucket = `arkiva-fault-${Date.now().toString(36)}`;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: pg.url, REDIS_URL: redis.url, QUEUE_PREFIX: 'fault',
+    S3_ENDPOINT: rgw.endpoint, S3_BUCKET: bucket, S3_ACCESS_KEY_ID: shared.accessKeyId, S3_SECRET_ACCESS_KEY: shared.secretAccessKey,
+    S3_REGION: shared.region, S3_OBJECT_LOCK: 'true',
+    OCR_POOL_SIZE: '1', RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS), SCHEDULES: 'false', LOG_LEVEL: 'warn',
+    ARKIVA_DATA_DIR: path.join(root, 'data'),
+  };
+  // the harness's own connections (ingest, checks): migrations and the bucket are made here, before the workers start
+  let deps: AppDeps & { close(): Promise<void> };
+  try {
+    deps = await openAppDeps(loadConfig({ ...env, RECONCILE_INTERVAL_SECONDS: '0' }), createLogger('silent'));
+  } catch (e) {
+    await stopServices();
+    console.error(`FAIL: cannot open the private services (${e instanceof Error ? e.message : String(e)}); kept ${root}`);
+    return 1;
+  }
+  const pool = new WorkerPool(Number(values.workers), env, logs);
+  const results: Result[] = [];
+  let ok = true;
+  try {
+    pool.start();
+    const files = await books;
+    await waitFor('workers to start', async () => ((await deps.queue.counts()) && pool.alive === Number(values.workers) ? true : undefined), 60_000);
+    await sleep(3000);
+    const c0 = Number((await redis.info('stats')).total_commands_processed);
+    await sleep(5000);
+    const idleCommandsPerSecond = (Number((await redis.info('stats')).total_commands_processed) - c0) / 5;
+    say(`idle Redis load with ${values.workers} workers: ${idleCommandsPerSecond.toFixed(1)} commands/s`);
+
+    // Counters survive the restarts of the suite: read before each restart and added up.
+    let redisBase = Number((await redis.info('stats')).total_commands_processed);
+    let redisTotal = 0;
+    let txBase = (await dbTransactions(deps)) ?? 0;
+    let txTotal = 0;
+    const sampleRedis = async () => {
+      redisTotal += Number((await redis.info('stats')).total_commands_processed) - redisBase;
+      redisBase = 0;
+    };
+    const sampleDb = async () => {
+      txTotal += ((await dbTransactions(deps)) ?? txBase) - txBase;
+      txBase = 0;
+    };
+    const runStart = Date.now();
+    let sampledAt = runStart;
+    let commandStats: Record<string, string> = {};
+
+    // Each scenario has its own book; the next book goes in as soon as the fault before it is over,
+    // so a book still running also lives through the faults after its own (listed per book).
+    const running: { scenario: Scenario; bookId: string; t0: number; faultStart: number; faultEnd: number; end?: number }[] = [];
+    const poller = setInterval(() => {
+      for (const b of running) {
+        if (b.end !== undefined) continue;
+        void deps.db.query<{ status: string }>('SELECT status FROM books WHERE id = $1', [b.bookId]).then((r) => {
+          if (b.end === undefined && ['complete', 'complete_with_failures', 'failed'].includes(r.rows[0]?.status ?? '')) b.end = Date.now();
+        }, () => undefined);
+      }
+    }, 250);
+    try {
+      for (const [i, scenario] of scenarios.entries()) {
+        const f = files[i]!;
+        const t0 = Date.now();
+        const { book } = await ingestBook(deps, { kind: 'file', path: f.tiff!.path }, {
+          registerType: 'birth', municipality: f.truth.book.municipality, yearFrom: f.truth.book.yearFrom, yearTo: f.truth.book.yearTo, languages: 'sqi',
+        });
+        say(`${scenario}: book ingested (${pagesPer} pages), waiting for its pages to be under way`);
+        await waitFor('pages in progress', async () => ((await donePages(deps, book.id)) >= Math.min(3, pagesPer / 4) ? true : undefined), BOOK_TIMEOUT_MS);
+        const faultStart = Date.now();
+        switch (scenario) {
+          case 'kill':
+            for (let k = 0; k < 6; k++) {
+              const pid = pool.killRandom();
+              say(`kill: SIGKILL worker ${pid}`);
+              await sleep(4000);
+            }
+            break;
+          case 'redis':
+            say('redis: SIGKILL Redis (no persistence: every job lost), start it again in 2 s');
+            await sampleRedis();
+            await redis.kill();
+            await sleep(2000);
+            await redis.start();
+            break;
+          case 'postgres':
+            say('postgres: pg_ctl stop -m immediate, start again in 3 s');
+            await sampleDb();
+            await pg.stop('immediate');
+            await sleep(3000);
+            await pg.start();
+            break;
+          case 'rgw':
+            say(`rgw: stopping the S3 endpoint for ${rgwOutageMs / 1000} s`);
+            await rgw.stop();
+            await sleep(rgwOutageMs);
+            await rgw.start();
+            break;
+        }
+        running.push({ scenario, bookId: book.id, t0, faultStart, faultEnd: Date.now() });
+        say(`${scenario}: fault over, ${await donePages(deps, book.id).catch(() => '?')} of its pages done`);
+      }
+      say('waiting for every book to finish by itself');
+      await waitFor('every book to finish', async () => (running.every((b) => b.end !== undefined) ? true : undefined), BOOK_TIMEOUT_MS, 250);
+      // sampled before the drain below, whose polling of the queue counts is the harness's, not the pipeline's
+      await sampleRedis();
+      await sampleDb();
+      sampledAt = Date.now();
+      commandStats = await redis.info('commandstats');
+      // packaging runs after completion: let it end so that every object has its row
+      await deps.queue.drained({ timeoutMs: 180_000 });
+    } finally {
+      clearInterval(poller);
+    }
+    const runPages = running.length * pagesPer;
+    const topCommands = Object.entries(commandStats)
+      .map(([k, v]) => [k.replace(/^cmdstat_/, ''), Number(/calls=(\d+)/.exec(v)?.[1] ?? 0)] as const)
+      .sort((a, b) => b[1] - a[1]).slice(0, 6);
+    const measured = {
+      redisCommandsPerPage: Math.round(redisTotal / runPages),
+      dbTransactionsPerPage: Math.round(txTotal / runPages),
+      pagesPerMinute: Math.round((runPages / ((sampledAt - runStart) / 60_000)) * 10) / 10,
+      topRedisCommandsSinceRestart: Object.fromEntries(topCommands),
+    };
+    for (const b of running) {
+      const check = await checkBook(deps, b.bookId, pagesPer);
+      const seen = running.filter((o) => o.faultStart < b.end!).map((o) => o.scenario);
+      results.push({
+        scenario: b.scenario, ...check, faultsSeen: seen, seconds: Math.round((b.end! - b.t0) / 1000),
+        recoverSeconds: Math.max(0, Math.round((b.end! - b.faultEnd) / 1000)), workerRestarts: b.scenario === 'kill' ? pool.restarts : 0,
+      });
+      say(`${b.scenario}: ${check.bookStatus}, lost ${check.lost.length}, duplicated ${check.duplicated.length}, ${check.hashesVerified} hashes verified`);
+    }
+    const unrecorded = await unrecordedObjects(deps);
+    const elapsed = Math.round((Date.now() - started) / 1000);
+
+    console.log('| scenario | pages | lost | duplicated | objects hashed | hash mismatches | missing objects | faults lived through | worker restarts | book time s | after its fault s |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of results) {
+      console.log(`| ${r.scenario} | ${r.pages} | ${r.lost.length} | ${r.duplicated.length} | ${r.hashesVerified} | ${r.hashMismatches} | ${r.missingObjects} | ${r.faultsSeen.join(', ')} | ${r.workerRestarts} | ${r.seconds} | ${r.recoverSeconds} |`);
+    }
+    console.log(`objects in the store no row names: ${unrecorded.length}; unexpected worker exits: ${pool.unexpectedExits}; total ${elapsed} s`);
+    console.log(`throughput under faults ${measured.pagesPerMinute} pages/min; per page: ${measured.redisCommandsPerPage} Redis commands, ${measured.dbTransactionsPerPage} PostgreSQL transactions (retries after faults included)`);
+    console.log(JSON.stringify({
+      suite: 'fault', pagesTotal: results.reduce((n, r) => n + r.pages, 0), scale, workers: Number(values.workers), cpus: os.cpus().length,
+      idleRedisCommandsPerSecond: Math.round(idleCommandsPerSecond * 10) / 10, unrecordedObjects: unrecorded.length, seconds: elapsed, ...measured,
+      scenarios: results.map((r) => ({
+        scenario: r.scenario, pages: r.pages, lost: r.lost.length, duplicated: r.duplicated.length, status: r.bookStatus,
+        hashesVerified: r.hashesVerified, hashMismatches: r.hashMismatches, missingObjects: r.missingObjects, duplicateWordPages: r.duplicateWordPages,
+        faultsSeen: r.faultsSeen, workerRestarts: r.workerRestarts, seconds: r.seconds, recoverSeconds: r.recoverSeconds,
+      })),
+    }));
+    for (const r of results) {
+      const bad = r.lost.length + r.duplicated.length + r.hashMismatches + r.missingObjects + r.duplicateWordPages;
+      if (bad > 0 || r.bookStatus !== 'complete' || r.pages !== pagesPer) {
+        ok = false;
+        console.error(`FAIL ${r.scenario}: status ${r.bookStatus}, lost pages ${JSON.stringify(r.lost)}, duplicated ${JSON.stringify(r.duplicated)}, hash mismatches ${r.hashMismatches}, missing objects ${r.missingObjects}, pages indexed twice ${r.duplicateWordPages}`);
+      }
+    }
+    if (unrecorded.length > 0) {
+      ok = false;
+      console.error(`FAIL: ${unrecorded.length} objects in the store with no row: ${unrecorded.slice(0, 5).join(', ')}`);
+    }
+    if (pool.alive !== Number(values.workers)) {
+      ok = false;
+      console.error(`FAIL: ${pool.alive} workers running at the end`);
+    }
+  } catch (e) {
+    ok = false;
+    console.error(`FAIL: ${e instanceof Error ? e.message : String(e)} (worker logs in ${logs})`);
+    values.keep = true;
+  } finally {
+    await pool.stop();
+    await cleanBucket(deps).catch((e: unknown) => say(`could not empty the bucket: ${String(e)}`));
+    await deps.close();
+    await stopServices();
+    if (!values.keep) await fs.promises.rm(root, { recursive: true, force: true });
+    else say(`kept ${root}`);
+  }
+  say(ok ? 'PASS' : 'FAIL');
+  return ok ? 0 : 1;
+}
+
+/** The S3 user of the shared Ceph cluster, from `.services.env` (written by scripts/services.sh) or the environment. */
+function sharedS3(): { accessKeyId: string; secretAccessKey: string; region: string } | undefined {
+  const file = process.env.ARKIVA_SERVICES_ENV ?? path.resolve('.services.env');
+  const vars: Record<string, string | undefined> = { ...process.env };
+  if (fs.existsSync(file)) {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (m) vars[m[1]!] = m[2]!;
+    }
+  }
+  const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = vars;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, region: vars.S3_REGION ?? 'us-east-1' } : undefined;
+}
+
+async function dbTransactions(deps: AppDeps): Promise<number | undefined> {
+  const r = await deps.db.query<{ n: number }>(`SELECT (xact_commit + xact_rollback)::int8 AS n FROM pg_stat_database WHERE datname = current_database()`).catch(() => undefined);
+  return r?.rows[0]?.n;
+}
+
+/** Removes every version in the suite's bucket (on the shared Ceph cluster) so runs leave nothing behind. */
+async function cleanBucket(deps: AppDeps): Promise<void> {
+  for await (const v of deps.store.listVersions('')) {
+    await deps.store.delete(v.key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true }).catch(() => undefined);
+  }
+}
+
+const code = await main().catch((e: unknown) => {
+  console.error(e);
+  return 1;
+});
+// a connection left half-open by a fault must not keep the suite from ending
+process.exit(code);

@@ -1,0 +1,27 @@
+import type { AppDeps } from '../app/deps.ts';
+import type { Config } from '../config/env.ts';
+import type { JobSchedule } from '../queue/index.ts';
+import type { Jobs } from '../workers/catalogue.ts';
+
+/** The periodic jobs and their intervals, all taken from the configuration (config/env.ts). */
+export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: string; schedule: JobSchedule<Jobs> }[] {
+  const s = config.schedules;
+  return [
+    { id: 'retention-recompute', schedule: { name: 'retention.recompute', data: { reason: 'scheduled recompute' }, everyMs: s.retentionRecomputeMs } },
+    { id: 'retention-stale', schedule: { name: 'retention.stale', data: {}, everyMs: s.retentionStaleMs } },
+    { id: 'fixity-audit', schedule: { name: 'fixity.audit', data: { scheduled: true }, everyMs: s.fixityAuditMs } },
+    { id: 'disposal-due', schedule: { name: 'disposal.due', data: {}, everyMs: s.disposalDueMs } },
+  ];
+}
+
+/**
+ * Installs (upserts) the periodic jobs on the queue. Every worker process does it at start;
+ * the queue keeps one schedule per id, so many workers never multiply the runs.
+ */
+export async function installSchedules(deps: Pick<AppDeps, 'queue' | 'config' | 'log'>): Promise<number> {
+  if (!deps.config.schedules.enabled) return 0;
+  const all = periodicSchedules(deps.config);
+  for (const { id, schedule } of all) await deps.queue.upsertSchedule(id, schedule);
+  deps.log.info({ schedules: all.map((x) => `${x.id}/${Math.round(x.schedule.everyMs / 60_000)}min`) }, 'periodic jobs scheduled');
+  return all.length;
+}

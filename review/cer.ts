@@ -1,0 +1,61 @@
+/**
+ * Character error rate (CER) of OCR against ground truth: edit distance over the truth's length,
+ * the usual OCR quality figure. Whole pages are compared row by row (a register row's truth text
+ * against the OCR words inside the row's box, in reading order), so the table's reading order or
+ * the header's place in the OCR output does not count as errors.
+ */
+
+/** Levenshtein distance between two strings, by Unicode code point. */
+export function editDistanceChars(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+const squash = (s: string) => s.replace(/\s+/gu, ' ').trim().normalize('NFC');
+
+/** CER of `read` against `truth` (whitespace runs count as one space); 0 for two empty texts. */
+export function characterErrorRate(truth: string, read: string): number {
+  const t = squash(truth);
+  const r = squash(read);
+  if (t.length === 0) return r.length === 0 ? 0 : 1;
+  return editDistanceChars(t, r) / [...t].length;
+}
+
+/** A box as the ground truth gives it. */
+interface TruthBox { left: number; top: number; width: number; height: number }
+
+/** The rows of a page's ground truth: each row's text (its cells in order) and its box. */
+export interface TruthRow { text: string; box: TruthBox }
+
+/** An OCR word with its box in the same pixels as the truth. */
+export interface ReadWord { text: string; bbox: { x0: number; y0: number; x1: number; y1: number } }
+
+/** A page's CER: summed edit distances over summed truth lengths. */
+export interface PageCer { cer: number; errors: number; characters: number; rows: number }
+
+/**
+ * CER of a page, row by row: each OCR word belongs to the row whose box holds its centre; a row's
+ * words are read left to right. Words outside every row (headers, margins) are not counted.
+ */
+export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonly ReadWord[]): PageCer {
+  let errors = 0;
+  let characters = 0;
+  for (const row of rows) {
+    const inRow = words.filter((w) => {
+      const cx = (w.bbox.x0 + w.bbox.x1) / 2;
+      const cy = (w.bbox.y0 + w.bbox.y1) / 2;
+      return cx >= row.box.left && cx <= row.box.left + row.box.width && cy >= row.box.top && cy <= row.box.top + row.box.height;
+    }).sort((a, b) => a.bbox.x0 - b.bbox.x0);
+    const t = squash(row.text);
+    errors += editDistanceChars(t, squash(inRow.map((w) => w.text).join(' ')));
+    characters += [...t].length;
+  }
+  return { cer: characters ? errors / characters : 0, errors, characters, rows: rows.length };
+}

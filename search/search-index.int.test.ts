@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../db/index.ts';
+import { silentLogger } from '../common/index.ts';
+import { createBook, upsertPage } from '../archive/index.ts';
+import { createLink, linksOfRecord, removedLinksOfRecord, searchRecords, unlink, upsertRecord } from '../records/index.ts';
+import { requireService, testServices } from '../test-support/services.ts';
+import { insertPageWords, type SeedWord } from './seed-words.ts';
+import { searchPages } from './search-pages.ts';
+import { pruneSearchTerms } from './terms.ts';
+
+const run = requireService('databaseUrl');
+const word = (text: string, i: number, confidence = 90): SeedWord => ({ text, confidence, line: 0, block: 0, box: { x0: i * 100, y0: 0, x1: i * 100 + 90, y1: 30 } });
+
+describe.skipIf(!run)('search index upkeep, place folding and link history on PostgreSQL', () => {
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  let db: Db;
+  let books: Record<string, string>;
+  const pages: Record<string, { id: string; bookId: string }> = {};
+
+  beforeAll(async () => {
+    db = await openDb({ kind: 'pg', url: testServices().databaseUrl!, schema }, silentLogger());
+    books = {};
+    for (const [key, municipality] of [['shkoder', 'Shkodër'], ['pec', 'Peć'], ['other', 'Prizren']] as const) {
+      const { book } = await createBook(db, { registerType: 'birth', municipality, yearFrom: 1960, yearTo: 1960, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 });
+      books[key] = book.id;
+      const page = await upsertPage(db, book.id, 1);
+      pages[key] = { id: page.id, bookId: book.id };
+      await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, [word('1', 0), word('Drita', 1), word('Berisha', 2, 70)]);
+    }
+  });
+  afterAll(async () => {
+    if (!db) return;
+    await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.close();
+  });
+
+  it('folds place names across accents and scripts in the municipality filter', async () => {
+    const find = async (m: string) => (await searchPages(db, { q: 'berisha', municipality: m })).hits.map((h) => h.bookId);
+    for (const m of ['Shkodër', 'Shkoder', 'shkodër', 'Шкодер', 'SHKODËR']) expect(await find(m), m).toEqual([books.shkoder]);
+    for (const m of ['Peć', 'Pec', 'Пећ', 'PEĆ']) expect(await find(m), m).toEqual([books.pec]);
+    expect(await find('Prishtinë')).toEqual([]);
+    await upsertRecord(db, { system: 'CRS', recordType: 'birth', recordId: 'SH-1', personNames: ['Ana Gashi'], municipality: 'Shkodër' }, { user: 'clerk' });
+    for (const m of ['Shkoder', 'Шкодер']) expect((await searchRecords(db, { municipality: m })).map((r) => r.recordId), m).toEqual(['SH-1']);
+  });
+
+  it('keeps page_terms in step with page_words through insert, update and delete', async () => {
+    const terms = async (pageId: string) => (await db.query<{ norm: string; confidence: number }>('SELECT norm, confidence FROM page_terms WHERE page_id = $1 ORDER BY norm', [pageId])).rows;
+    const p = pages.other!;
+    expect(await terms(p.id)).toEqual([{ norm: '1', confidence: 90 }, { norm: 'berisha', confidence: 70 }, { norm: 'drita', confidence: 90 }]);
+    await db.query(`UPDATE page_words SET text = 'Gashi', norm = 'gashi' WHERE page_id = $1 AND word_index = 2`, [p.id]);
+    expect(await terms(p.id)).toEqual([{ norm: '1', confidence: 90 }, { norm: 'drita', confidence: 90 }, { norm: 'gashi', confidence: 70 }]);
+    expect((await searchPages(db, { q: 'gashi', fuzzy: false })).hits.map((h) => h.pageId)).toEqual([p.id]);
+    // A second word with the same form keeps the best confidence; removing it recounts.
+    await insertPageWords(db, { bookId: p.bookId, pageId: p.id, revision: 1 }, [word('Drita', 0, 40), word('Drita', 1, 95)]);
+    expect(await terms(p.id)).toEqual([{ norm: 'drita', confidence: 95 }]);
+    await db.query('DELETE FROM page_words WHERE page_id = $1 AND word_index = 1', [p.id]);
+    expect(await terms(p.id)).toEqual([{ norm: 'drita', confidence: 40 }]);
+    // 'gashi' is now on no page: pruning drops it from the vocabulary, and only it.
+    expect(await pruneSearchTerms(db)).toBeGreaterThanOrEqual(1);
+    const vocab = (await db.query<{ norm: string }>('SELECT norm FROM search_terms ORDER BY norm')).rows.map((r) => r.norm);
+    expect(vocab).toEqual(['1', 'berisha', 'drita']);
+  });
+
+  it('never rewrites a link, and leaves a tombstone when a link row is removed with its book', async () => {
+    const { record } = await upsertRecord(db, { system: 'CRS', recordType: 'birth', recordId: 'B-77', personNames: ['Drita Berisha'] }, { user: 'clerk' });
+    const link = await createLink(db, { recordId: record.id, target: { kind: 'page', pageId: pages.pec!.id }, linkType: 'original-entry' }, { user: 'clerk' });
+    await expect(db.query('UPDATE record_links SET link_type = $2 WHERE id = $1', [link.id, 'amendment'])).rejects.toThrow(/never rewritten/);
+    await unlink(db, link.id, { user: 'clerk', reason: 'wrong page' });
+    await expect(db.query('UPDATE record_links SET unlinked_at = NULL, unlinked_by = NULL WHERE id = $1', [link.id])).rejects.toThrow(/never rewritten/);
+    const again = await createLink(db, { recordId: record.id, target: { kind: 'book', bookId: books.pec! }, linkType: 'original-entry' }, { user: 'clerk' });
+    expect((await linksOfRecord(db, record.id, { history: true })).map((l) => l.id)).toEqual([link.id, again.id]);
+    // What a disposal does to the rows of a disposed book.
+    await db.query('DELETE FROM record_links WHERE book_id = $1', [books.pec]);
+    expect(await linksOfRecord(db, record.id, { history: true })).toEqual([]);
+    const removed = await removedLinksOfRecord(db, record.id);
+    expect(removed.map((r) => [r.linkId, r.targetKind, r.bookId, r.unlinkedAt !== null])).toEqual([
+      [link.id, 'page', books.pec, true], [again.id, 'book', books.pec, false],
+    ]);
+  });
+});

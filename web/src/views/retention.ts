@@ -1,0 +1,220 @@
+import { api, download, get, session } from '../api.ts';
+import { field, h, replace, select, when } from '../dom.ts';
+import { currentLang, t, tx, type Key } from '../i18n.ts';
+import { go, type ViewContext } from '../router.ts';
+import { badge, notice, typeLabel } from '../widgets.ts';
+
+interface Rule {
+  id: string; ruleKey: string; version: number; kind: 'retention' | 'closure'; name: string; registerType: string;
+  municipality: string | null; yearFrom: number | null; yearTo: number | null; periodYears: number; periodMonths: number;
+  permanent: boolean; trigger: string; triggerEvent: string | null; action: string | null; changeReason: string; createdBy: string; createdAt: string; supersededAt: string | null;
+}
+interface Hold { id: string; name: string; reason: string; authority: string; createdBy: string; createdAt: string; items: { bookId: string; pageId: string | null }[] }
+interface Due { bookId: string; registerType: string; municipality: string; yearFrom: number; yearTo: number; retainUntil: string; action: string; explanation: string; holds: { id: string; name: string }[]; closedUntil: string | null; blockedBy: string[] }
+interface Batch { id: string; status: string; note: string | null; proposedBy: string; proposedAt: string; decidedBy: string | null; decidedAt: string | null; decisionNote: string | null; executedAt: string | null; items: { bookId: string; outcome: string; detail: string | null }[] }
+interface FixityRun { id: string; startedAt: string; finishedAt: string | null; checked: number; failed: number; report: { ok: number; problems: { key: string; outcome: string; detail: string; bookId: string }[] } | null }
+
+const TABS: [string, Key][] = [['rules', 'rules'], ['holds', 'holds'], ['due', 'due'], ['disposal', 'disposal'], ['fixity', 'fixity']];
+const me = () => session.user?.username ?? '';
+
+function period(r: Rule): string {
+  if (r.permanent) return t('permanent');
+  return [
+    r.periodYears ? `${r.periodYears} ${t(r.periodYears === 1 ? 'oneYear' : 'nYears')}` : '',
+    r.periodMonths ? `${r.periodMonths} ${t(r.periodMonths === 1 ? 'oneMonth' : 'nMonths')}` : '',
+  ].filter(Boolean).join(' ') || '0';
+}
+
+function ruleForm(rule: Rule | null, onSaved: (saved: Rule, message: string) => void, flash = ''): HTMLElement {
+  const msg = notice();
+  if (flash) msg.ok(flash);
+  const key = h('input', { name: 'ruleKey', required: true, pattern: '[a-z0-9][a-z0-9._\\-]*', maxlength: '100', value: rule?.ruleKey ?? '', readonly: Boolean(rule) });
+  const kind = select('kind', [['retention', tx('k_', 'retention')], ['closure', tx('k_', 'closure')]], rule?.kind ?? 'retention');
+  const name = h('input', { name: 'name', required: true, maxlength: '200', value: rule?.name ?? '' });
+  const regType = select('registerType', ['birth', 'marriage', 'death', 'other'].map((x) => [x, typeLabel(x)] as const), rule?.registerType ?? 'birth');
+  const muni = h('input', { name: 'municipality', value: rule?.municipality ?? '' });
+  const yFrom = h('input', { name: 'yearFrom', type: 'number', value: rule?.yearFrom ?? '' });
+  const yTo = h('input', { name: 'yearTo', type: 'number', value: rule?.yearTo ?? '' });
+  const years = h('input', { name: 'periodYears', type: 'number', min: '0', value: String(rule?.periodYears ?? 0) });
+  const months = h('input', { name: 'periodMonths', type: 'number', min: '0', value: String(rule?.periodMonths ?? 0) });
+  const permanent = h('input', { name: 'permanent', type: 'checkbox', id: 'rule-permanent', checked: rule?.permanent ?? false });
+  const trigger = select('trigger', ['creation', 'closing-year', 'registry-event'].map((x) => [x, tx('t_', x)] as const), rule?.trigger ?? 'closing-year');
+  const triggerEvent = h('input', { name: 'triggerEvent', value: rule?.triggerEvent ?? '' });
+  const action = select('action', [['', '–'], ...['review', 'transfer', 'destroy'].map((x) => [x, tx('a_', x)] as const)], rule?.action ?? 'review');
+  const reason = h('input', { name: 'reason', required: true, maxlength: '1000' });
+  const history = h('div', { class: 'versions' });
+  if (rule) {
+    void get<{ versions: Rule[] }>(`/ui-api/retention/rules/${rule.ruleKey}/versions`).then(({ versions }) => replace(history, h('h3', null, t('versions')),
+      h('table', { 'data-testid': 'versions' }, h('thead', null, h('tr', null, [t('version'), t('name'), t('period'), t('action'), t('changeReason'), t('changedBy')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, versions.slice().reverse().map((v) => h('tr', { class: v.supersededAt ? 'old' : 'current' },
+          h('th', { scope: 'row' }, `v${v.version}`), h('td', null, v.name), h('td', null, period(v)), h('td', null, v.action ? tx('a_', v.action) : '–'),
+          h('td', null, v.changeReason), h('td', null, `${v.createdBy}, ${when(v.createdAt, currentLang())}`))))))).catch((e) => msg.fail(e));
+  }
+  const num = (i: HTMLInputElement) => (i.value.trim() === '' ? null : Number(i.value));
+  return h('form', {
+    class: 'card rule-form', 'aria-label': rule ? `${t('edit')} ${rule.ruleKey}` : t('newRule'),
+    onsubmit: async (e: Event) => {
+      e.preventDefault();
+      try {
+        const r = await api<{ rule: Rule; recomputed: string[] }>('PUT', `/retention/rules/${encodeURIComponent(key.value.trim())}`, {
+          kind: kind.value, name: name.value.trim(), registerType: regType.value, municipality: muni.value.trim() || null, yearFrom: num(yFrom), yearTo: num(yTo),
+          periodYears: Number(years.value || 0), periodMonths: Number(months.value || 0), permanent: permanent.checked, trigger: trigger.value,
+          triggerEvent: triggerEvent.value.trim() || null, action: kind.value === 'closure' ? null : action.value || null, reason: reason.value.trim(),
+        });
+        onSaved(r.rule, `${t('ruleSaved')} ${r.recomputed.length}`);
+      } catch (err) {
+        msg.fail(err);
+      }
+    },
+  }, h('h2', null, rule ? `${t('edit')}: ${rule.ruleKey} (v${rule.version})` : t('newRule')),
+  h('div', { class: 'grid' }, field(t('ruleKey'), key), field(t('kind'), kind), field(t('name'), name), field(t('registerType'), regType), field(t('municipality'), muni),
+    field(t('yearFrom'), yFrom), field(t('yearTo'), yTo), field(t('periodYears'), years), field(t('periodMonths'), months),
+    h('div', { class: 'field check' }, permanent, h('label', { for: 'rule-permanent' }, t('permanent'))),
+    field(t('trigger'), trigger), field(t('triggerEvent'), triggerEvent), field(t('action'), action)),
+  field(t('changeReason'), reason), msg, h('div', { class: 'row' }, h('button', { type: 'submit' }, t('save'))), history);
+}
+
+async function rulesTab(el: HTMLElement): Promise<void> {
+  const formArea = h('div');
+  const table = h('div');
+  // After a save the form shows the saved version, with its history.
+  const saved = (r: Rule, message: string) => {
+    void load();
+    replace(formArea, ruleForm(r, saved, message));
+  };
+  const load = async () => {
+    const { rules } = await get<{ rules: Rule[] }>('/retention/rules');
+    replace(table, rules.length === 0 ? h('p', null, t('none')) : h('table', { 'data-testid': 'rules' },
+      h('thead', null, h('tr', null, [t('ruleKey'), t('name'), t('kind'), t('registerType'), t('period'), t('trigger'), t('action'), t('version'), ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, rules.map((r) => h('tr', null,
+        h('th', { scope: 'row' }, r.ruleKey), h('td', null, r.name), h('td', null, tx('k_', r.kind)),
+        h('td', null, `${typeLabel(r.registerType)}${r.municipality ? ` · ${r.municipality}` : ''}${r.yearFrom || r.yearTo ? ` · ${r.yearFrom ?? '…'}–${r.yearTo ?? '…'}` : ''}`),
+        h('td', null, period(r)), h('td', null, tx('t_', r.trigger)), h('td', null, r.action ? tx('a_', r.action) : '–'), h('td', null, `v${r.version}`),
+        h('td', null, h('button', { type: 'button', class: 'secondary small', onclick: () => { replace(formArea, ruleForm(r, saved)); formArea.scrollIntoView(); }, 'aria-label': `${t('edit')} ${r.ruleKey}` }, t('edit'))))))));
+  };
+  replace(el, h('div', { class: 'row between' }, h('h2', null, t('rules')), h('button', { type: 'button', onclick: () => replace(formArea, ruleForm(null, saved)) }, t('newRule'))), table, formArea);
+  await load();
+}
+
+async function holdsTab(el: HTMLElement): Promise<void> {
+  const msg = notice();
+  const list = h('div');
+  const load = async () => {
+    const { holds } = await get<{ holds: Hold[] }>('/retention/holds');
+    replace(list, holds.length === 0 ? h('p', null, t('none')) : h('ul', { class: 'holds' }, holds.map((x) => h('li', { class: 'card' },
+      h('strong', null, x.name), h('p', null, `${x.reason} · ${t('authority')}: ${x.authority} · ${x.createdBy}, ${when(x.createdAt, currentLang())}`),
+      h('p', null, `${t('items')}: `, x.items.map((i, k) => [k ? ', ' : '', h('a', { href: `#/books/${i.bookId}` }, i.bookId.slice(0, 8)), i.pageId ? ` (${t('page')})` : ''])),
+      h('button', {
+        type: 'button', class: 'secondary small',
+        onclick: async () => {
+          const why = window.prompt(t('releaseReason'));
+          if (!why) return;
+          try { await api('POST', `/retention/holds/${x.id}/release`, { reason: why }); await load(); } catch (e) { msg.fail(e); }
+        },
+      }, t('release'))))));
+  };
+  const name = h('input', { name: 'name', required: true, maxlength: '200' });
+  const reason = h('input', { name: 'reason', required: true, maxlength: '2000' });
+  const authority = h('input', { name: 'authority', required: true, maxlength: '200' });
+  const ids = h('textarea', { name: 'bookIds', required: true, rows: '3' });
+  replace(el, h('h2', null, t('holds')), msg, list, h('form', {
+    class: 'card', 'aria-label': t('placeHold'),
+    onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const items = ids.value.split(/[\s,]+/).filter(Boolean).map((bookId) => ({ bookId }));
+      try {
+        await api('POST', '/retention/holds', { name: name.value.trim(), reason: reason.value.trim(), authority: authority.value.trim(), items });
+        (e.target as HTMLFormElement).reset();
+        await load();
+      } catch (err) { msg.fail(err); }
+    },
+  }, h('h3', null, t('placeHold')), h('div', { class: 'grid' }, field(t('name'), name), field(t('reason'), reason), field(t('authority'), authority)), field(t('bookIds'), ids),
+  h('button', { type: 'submit' }, t('placeHold'))));
+  await load();
+}
+
+async function dueTab(el: HTMLElement): Promise<void> {
+  const msg = notice();
+  const { due } = await get<{ due: Due[] }>('/retention/due');
+  const note = h('input', { name: 'note', maxlength: '2000' });
+  replace(el, h('h2', null, t('due')), msg, due.length === 0 ? h('p', null, t('none')) : h('form', {
+    onsubmit: async (e: Event) => {
+      e.preventDefault();
+      const bookIds = [...el.querySelectorAll<HTMLInputElement>('input[name=due]:checked')].map((i) => i.value);
+      if (!bookIds.length) return;
+      try {
+        await api('POST', '/disposal/batches', { bookIds, ...(note.value.trim() ? { note: note.value.trim() } : {}) });
+        msg.ok(t('batchProposed'));
+        go('/retention/disposal');
+      } catch (err) { msg.fail(err); }
+    },
+  }, h('table', { 'data-testid': 'due' },
+    h('thead', null, h('tr', null, ['', t('books'), t('retainUntil'), t('action'), t('reason'), t('blockedBy')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', null, due.map((d) => {
+      const blocked = d.blockedBy.length > 0 || d.action !== 'destroy';
+      return h('tr', { class: blocked ? 'blocked' : '' },
+        h('td', null, h('input', { type: 'checkbox', name: 'due', value: d.bookId, id: `due-${d.bookId}`, disabled: blocked, 'aria-label': `${d.municipality} ${d.yearFrom}` })),
+        h('th', { scope: 'row' }, h('label', { for: `due-${d.bookId}` }, `${typeLabel(d.registerType)} · ${d.municipality} · ${d.yearFrom}${d.yearTo !== d.yearFrom ? `–${d.yearTo}` : ''}`), h('br'), h('small', null, d.bookId)),
+        h('td', null, d.retainUntil), h('td', null, tx('a_', d.action)), h('td', null, d.explanation),
+        h('td', null, [...d.holds.map((x) => `${t('holds')}: ${x.name}`), d.closedUntil ? `${tx('k_', 'closure')} → ${d.closedUntil}` : ''].filter(Boolean).join('; ') || '–'));
+    }))),
+  h('div', { class: 'row' }, field(t('note'), note), h('button', { type: 'submit' }, t('propose')))));
+}
+
+async function disposalTab(el: HTMLElement): Promise<void> {
+  const msg = notice();
+  const list = h('div');
+  const act = async (b: Batch, what: 'approve' | 'reject' | 'execute') => {
+    try {
+      await api('POST', `/disposal/batches/${b.id}/${what}`, {});
+      await load();
+    } catch (e) { msg.fail(e); }
+  };
+  const load = async () => {
+    const { batches } = await get<{ batches: Batch[] }>('/ui-api/disposal/batches');
+    replace(list, batches.length === 0 ? h('p', null, t('none')) : h('ul', { class: 'batches' }, batches.map((b) => {
+      const mine = b.proposedBy.trim().toLowerCase() === me().trim().toLowerCase();
+      return h('li', { class: 'card', 'data-batch': b.id },
+        h('div', { class: 'row between' }, h('strong', null, `${b.id.slice(0, 8)} `, badge(b.status, 'b_')), h('small', null, `${t('proposedBy')} ${b.proposedBy}, ${when(b.proposedAt, currentLang())}${b.decidedBy ? ` · ${t('decidedBy')} ${b.decidedBy}, ${when(b.decidedAt, currentLang())}` : ''}`)),
+        b.note ? h('p', null, b.note) : null,
+        h('ul', { class: 'batch-items' }, b.items.map((i) => h('li', null, h('code', null, i.bookId), ` · ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`,
+          i.outcome === 'disposed' ? h('button', { type: 'button', class: 'secondary small', onclick: () => void download(`/disposal/certificates/${i.bookId}`, `disposal-certificate-${i.bookId}.json`).catch((e) => msg.fail(e)) }, t('certificate')) : null))),
+        b.status === 'proposed' ? (mine ? h('p', { class: 'hint' }, t('fourEyes')) : h('div', { class: 'row' },
+          h('button', { type: 'button', onclick: () => act(b, 'approve') }, t('approve')), h('button', { type: 'button', class: 'secondary', onclick: () => act(b, 'reject') }, t('reject')))) : null,
+        b.status === 'approved' || b.status === 'executing' ? h('button', { type: 'button', class: 'danger', onclick: () => act(b, 'execute') }, t('execute')) : null);
+    })));
+  };
+  replace(el, h('h2', null, t('disposal')), msg, list);
+  await load();
+}
+
+async function fixityTab(el: HTMLElement): Promise<void> {
+  const msg = notice();
+  const list = h('div');
+  const bookId = h('input', { name: 'bookId', pattern: '[0-9a-fA-F-]{36}' });
+  const load = async () => {
+    const { runs } = await get<{ runs: FixityRun[] }>('/ui-api/fixity/runs');
+    replace(list, runs.length === 0 ? h('p', null, t('none')) : h('table', { 'data-testid': 'fixity' },
+      h('thead', null, h('tr', null, [t('started'), t('checked'), t('ok'), t('problems')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, runs.map((r) => h('tr', null, h('th', { scope: 'row' }, when(r.startedAt, currentLang())), h('td', null, String(r.checked)), h('td', null, String(r.report?.ok ?? r.checked - r.failed)),
+        h('td', { class: r.failed ? 'fail' : '' }, r.failed === 0 ? '0' : h('ul', null, (r.report?.problems ?? []).map((p) => h('li', null, `${p.outcome}: ${p.key} – ${p.detail}`)))))))));
+  };
+  const run = async (body: Record<string, unknown>) => {
+    msg.ok(t('loading'));
+    try { const r = await api<{ checked: number; ok: number }>('POST', '/fixity/runs', body); msg.ok(`${t('checked')} ${r.checked}, ${t('ok')} ${r.ok}`); await load(); } catch (e) { msg.fail(e); }
+  };
+  replace(el, h('h2', null, t('fixity')), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => run({ all: true }) }, t('runFixity')),
+    field(t('bookId'), bookId), h('button', { type: 'button', class: 'secondary', onclick: () => bookId.value.trim() && run({ bookId: bookId.value.trim() }) }, t('runFixityBook'))), msg, list);
+  await load();
+}
+
+/** Records managers: rules, holds, due list, disposal, fixity. */
+export async function retentionView({ el, params }: ViewContext): Promise<void> {
+  const tab = params.tab ?? 'rules';
+  const body = h('div', { class: 'tab-body' });
+  replace(el, h('h1', null, t('retention')),
+    h('nav', { class: 'tabs', 'aria-label': t('retention') }, h('ul', null, TABS.map(([k, label]) => h('li', null, h('a', { href: `#/retention/${k}`, 'aria-current': k === tab ? 'page' : false }, t(label)))))),
+    body);
+  const tabs: Record<string, (el: HTMLElement) => Promise<void>> = { rules: rulesTab, holds: holdsTab, due: dueTab, disposal: disposalTab, fixity: fixityTab };
+  await (tabs[tab] ?? rulesTab)(body);
+}
