@@ -187,7 +187,7 @@ const table = rows.map((x) => ({
 }));
 const med = (k: keyof (typeof table)[number]) => {
   const xs = table.map((t) => t[k]).filter((v): v is number => typeof v === 'number');
-  return xs.length ? median(xs) : null;
+  return xs.length ? r2(median(xs)) : null;
 };
 const result = {
   bench: 'throughput',

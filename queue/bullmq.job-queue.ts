@@ -218,12 +218,23 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     let quiet = 0;
     for (;;) {
       const counts = await this.counts();
-      const busy = Object.values(counts).some((c) => c.waiting + c.active + c.delayed + c.waitingChildren > 0);
+      const busy = await this.busy(counts);
       quiet = busy ? 0 : quiet + 1;
       if (quiet >= 2) return;
       if (Date.now() >= deadline) throw new AppError('ERR_UNAVAILABLE', `job queue not drained after ${timeoutMs} ms`, { counts });
       await sleep(this.opts.pollMs ?? 50);
     }
+  }
+
+  /** True when a job is pending; the next run of a schedule (a delayed job BullMQ's scheduler keeps) does not count. */
+  private async busy(counts: QueueCounts): Promise<boolean> {
+    for (const [name, c] of Object.entries(counts)) {
+      if (c.waiting + c.active + c.waitingChildren > 0) return true;
+      if (c.delayed === 0) continue;
+      const delayed = await this.queue(name).getDelayed(0, c.delayed);
+      if (delayed.some((j) => j !== undefined && !j.repeatJobKey)) return true;
+    }
+    return false;
   }
 
   async obliterate(): Promise<void> {

@@ -142,6 +142,7 @@ export interface JobQueue<S extends JobSchemas> {
   failed(name: keyof S & string, limit?: number): Promise<FailedJob[]>;
   /**
    * Resolves when no job is waiting, delayed, active or waiting for children (tests and the demo);
+   * the pending next run of a schedule does not count;
    * rejects with ERR_UNAVAILABLE after `timeoutMs` (default 60 s).
    */
   drained(opts?: { timeoutMs?: number }): Promise<void>;

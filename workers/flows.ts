@@ -20,12 +20,26 @@ export function pageFlow(bookId: string, pageId: string, revision: number, run: 
   return flow!;
 }
 
-/** A book's pages fanned out, with book completion as the fan-in parent. */
-export function bookFlow(bookId: string, pages: { id: string; revision: number }[], run: string): FlowJob<Jobs> {
+/**
+ * A book's pages fanned out, with book completion as the fan-in parent. `part` names one of
+ * several flows of the same run (the blocks the split job queues while it is still splitting);
+ * the pages' own job ids depend on the run only.
+ */
+export function bookFlow(bookId: string, pages: { id: string; revision: number }[], run: string, part?: string): FlowJob<Jobs> {
   return {
     name: 'book.complete',
     data: { bookId },
-    opts: { jobId: `book.complete-${bookId}-${run}`, ...STAGE_RETRIES['book.complete'] },
+    opts: { jobId: `book.complete-${bookId}-${run}${part ? `-${part}` : ''}`, ...STAGE_RETRIES['book.complete'] },
     children: pages.map((p) => pageFlow(bookId, p.id, p.revision, run)),
   };
+}
+
+/**
+ * The block of pages the split job queues together, from the page's 1-based position: blocks of
+ * 1, 2, 4, 8 and 16 pages, then 32 (so OCR of page 1 starts while the rest is split, without a
+ * fan-in job per page on long books). Depends on the position alone, so a re-run of the split
+ * forms the same blocks and their flows are recognised as already queued.
+ */
+export function splitBlockOf(sequence: number): number {
+  return sequence < 32 ? Math.floor(Math.log2(sequence)) : 5 + Math.floor((sequence - 32) / 32);
 }

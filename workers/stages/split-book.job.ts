@@ -11,14 +11,20 @@ import { splitBook } from '../../ingest/split.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
-import { bookFlow } from '../flows.ts';
+import { bookFlow, splitBlockOf } from '../flows.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 
 /**
- * Original → page sources, one page row each, then the page stages fanned out with book
+ * Original → page sources, one page row each, and the page stages fanned out with book
  * completion as fan-in. A page that cannot be taken from the original is recorded as failed with
  * its reason; the others go on. Re-running it finds the pages and objects already recorded.
+ *
+ * Pages are queued in blocks (`splitBlockOf`) while the split goes on, so OCR starts on page 1
+ * rather than after the last page. A block is queued only once a later page's row exists and is
+ * pending outside any flow: every completion job of an earlier block then finds a pending page and
+ * leaves the book open; the last blocks are queued after every page row exists, and whichever
+ * completion runs last closes the book.
  */
 export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: JobContext, maxAttempts: number): Promise<JobOutcome> {
   const book = await getBook(deps.db, job.bookId);
@@ -33,7 +39,17 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
   const started = Date.now();
   try {
     await pipeline(await deps.store.get(original.storeKey), fs.createWriteStream(file));
-    const pages: { id: string; revision: number }[] = [];
+    // Pages to queue, by block, not queued yet.
+    const held = new Map<number, { id: string; revision: number }[]>();
+    const queueBlocks = async (before: number) => {
+      for (const [block, pages] of [...held].sort((a, b) => a[0] - b[0])) {
+        if (block >= before) continue;
+        // Deterministic job ids: a re-run of this job while the flow is pending adds nothing.
+        await deps.queue.addFlow(bookFlow(book.id, pages, 'initial', `b${block}`));
+        held.delete(block);
+      }
+    };
+    let queuedAny = false;
     let total = 0;
     let failed = 0;
     for await (const src of splitBook({ path: file }, { maxPixels: deps.config.ingest.maxPixels, maxPages: deps.config.ingest.maxPages })) {
@@ -57,7 +73,15 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
           detail: `${src.origin}: ${src.width}x${src.height}, sha256 ${put.sha256}`,
         });
       }
-      if (page.status !== 'failed' && page.status !== 'done') pages.push({ id: page.id, revision: page.revision });
+      if (page.status !== 'failed' && page.status !== 'done') {
+        const block = splitBlockOf(src.sequence);
+        // This page is pending and in no flow yet: the blocks before it may go.
+        if ([...held.keys()].some((b) => b < block)) {
+          await queueBlocks(block);
+          queuedAny = true;
+        }
+        held.set(block, [...(held.get(block) ?? []), { id: page.id, revision: page.revision }]);
+      }
     }
     if (total === 0) throw new PermanentError('the original holds no pages');
     await setBookPageCount(deps.db, book.id, total);
@@ -65,8 +89,9 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
       bookId: book.id, objectId: original.id, type: 'validation', agent: 'arkiva book.split', outcome: failed > 0 ? 'warning' : 'success',
       detail: `${total} pages found, ${failed} unreadable`, durationMs: Date.now() - started,
     });
-    // Deterministic job ids: a re-run of this job while the flow is pending adds nothing.
-    await deps.queue.addFlow(bookFlow(book.id, pages, 'initial'));
+    if (held.size > 0) await queueBlocks(Infinity);
+    // Nothing left to process (every page failed, or all were done before a re-run): completion alone.
+    else if (!queuedAny) await deps.queue.addFlow(bookFlow(book.id, [], 'initial'));
     return 'done';
   } catch (e) {
     const permanent = e instanceof PermanentError || (e instanceof AppError && e.status < 500);
