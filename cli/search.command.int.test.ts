@@ -70,4 +70,23 @@ describe.skipIf(!run)('arkiva search', () => {
     await expect(runSearchCommand(ctx(['x', '--years', '58'], []))).rejects.toThrow(/--years/);
     await expect(runSearchCommand(ctx(['x', '--limit', '0'], []))).rejects.toThrow(/--limit/);
   });
+
+  it('withholds pages of books under privacy closure and says how many', async () => {
+    await real.deps.db.query(
+      `INSERT INTO item_retention (book_id, explanation, closed_until, computed_reason) VALUES ($1, 'test closure', current_date + 365, 'test')`,
+      [bookId],
+    );
+    try {
+      const json: string[] = [];
+      await runSearchCommand(ctx(['krasniqi', '--json'], json));
+      const r = JSON.parse(json[0]!) as { hits: unknown[]; withheld: number };
+      expect(r.hits).toEqual([]);
+      expect(r.withheld).toBe(3);
+      const text: string[] = [];
+      await runSearchCommand(ctx(['krasniqi'], text));
+      expect(text).toEqual(['no pages found', '3 result(s) withheld: their books are under privacy closure (read them through the API with a stated purpose)']);
+    } finally {
+      await real.deps.db.query('DELETE FROM item_retention WHERE book_id = $1', [bookId]);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { REGISTER_TYPES, type RegisterType } from '../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../search/index.ts';
+import { restrictedBooks } from '../auth/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
 /** `arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years Y[-Y]] [--book ID] [--limit N] [--cursor C]` */
@@ -18,7 +19,7 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('--limit must be 1..100');
   const deps = await ctx.open();
   try {
-    const r = await searchPages(deps.db, {
+    const found = await searchPages(deps.db, {
       q, fuzzy: !values.exact, limit,
       ...(values.mode ? { mode: values.mode as SearchMode } : {}),
       ...(values.type ? { registerType: values.type as RegisterType } : {}),
@@ -27,7 +28,12 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
       ...(values.book ? { bookId: values.book } : {}),
       ...(values.cursor ? { cursor: values.cursor } : {}),
     });
-    if (ctx.json) ctx.out(JSON.stringify(r));
+    // Books under privacy closure are never shown here: a read with a stated purpose goes through
+    // the API, where the purpose is checked against the reader's role and recorded.
+    const closed = await restrictedBooks(deps.db, found.hits.map((h) => h.bookId));
+    const r = { ...found, hits: found.hits.filter((h) => !closed.has(h.bookId)) };
+    const withheld = found.hits.length - r.hits.length;
+    if (ctx.json) ctx.out(JSON.stringify({ ...r, withheld }));
     else if (r.hits.length === 0) ctx.out('no pages found');
     else {
       for (const h of r.hits) {
@@ -36,6 +42,9 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
         for (const w of h.words) ctx.out(`  "${w.text}" at ${w.box.x0},${w.box.y0}-${w.box.x1},${w.box.y1}`);
       }
       if (r.nextCursor) ctx.out(`more: --cursor ${r.nextCursor}`);
+    }
+    if (withheld > 0 && !ctx.json) {
+      ctx.out(`${withheld} result(s) withheld: their books are under privacy closure (read them through the API with a stated purpose)`);
     }
     return 0;
   } finally {
