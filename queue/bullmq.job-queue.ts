@@ -231,8 +231,10 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     for (const [name, c] of Object.entries(counts)) {
       if (c.waiting + c.active + c.waitingChildren > 0) return true;
       if (c.delayed === 0) continue;
-      const delayed = await this.queue(name).getDelayed(0, c.delayed);
-      if (delayed.some((j) => j !== undefined && !j.repeatJobKey)) return true;
+      // Each job scheduler keeps at most one delayed next run; any delayed job beyond those is real
+      // work (a retry waiting out its backoff). Counting, rather than listing the delayed jobs, has
+      // no window in which a job promoted between two reads goes unseen.
+      if (c.delayed > (await this.queue(name).getJobSchedulersCount())) return true;
     }
     return false;
   }
