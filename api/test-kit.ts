@@ -13,6 +13,7 @@ import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { buildApp, type BuildAppOptions } from './index.ts';
 import { ROLES, createApiToken, createUser, type Role } from '../auth/index.ts';
 import type { Db } from '../db/index.ts';
+import { isFinalBookStatus } from '../archive/index.ts';
 
 /** Something requests can be injected into: the app, or the app as one user. */
 export interface Injector {
@@ -140,7 +141,7 @@ export async function waitForBook(app: Injector, bookId: string, timeoutMs = 80_
   for (;;) {
     const res = await app.inject({ method: 'GET', url: `/books/${bookId}` });
     const book = res.json().book as { status: string };
-    if (['complete', 'complete_with_failures', 'failed'].includes(book.status)) return book;
+    if (isFinalBookStatus(book.status)) return book;
     if (Date.now() > until) throw new Error(`book ${bookId} still ${book.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -6,6 +6,12 @@ export type RegisterType = (typeof REGISTER_TYPES)[number];
 export type SourceFormat = 'tiff' | 'pdf' | 'images' | 'zip';
 
 export type BookStatus = 'received' | 'splitting' | 'processing' | 'complete' | 'complete_with_failures' | 'failed';
+/** The statuses a book ends in: every page done or failed, or the book could not be split. */
+export const FINAL_BOOK_STATUSES: readonly BookStatus[] = ['complete', 'complete_with_failures', 'failed'];
+/** True when a book in `status` has ended (no stage will change it without a retry or replacement). */
+export function isFinalBookStatus(status: string): boolean {
+  return (FINAL_BOOK_STATUSES as readonly string[]).includes(status);
+}
 export type PageStatus = 'pending' | 'processing' | 'done' | 'failed';
 export type ObjectRole = 'original' | 'source' | 'master' | 'derivative' | 'ocr' | 'pdf' | 'alto' | 'package';
 

@@ -21,7 +21,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
 import { openAppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
-import { getBook } from '../archive/index.ts';
+import { getBook, isFinalBookStatus } from '../archive/index.ts';
 import { startWorkers } from '../workers/index.ts';
 
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '20' }, scale: { type: 'string', default: '0.6' }, lang: { type: 'string', default: 'sqi' }, seed: { type: 'string', default: '2020' }, rounds: { type: 'string', default: '2' } } });
@@ -81,7 +81,7 @@ async function pipeline(round: number): Promise<{ ms: number; cpuMs: number; mod
     const { book } = await ingestBook(deps, { kind: 'file', path: files.tiff!.path }, { registerType: 'birth', municipality: files.truth.book.municipality, yearFrom: files.truth.book.yearFrom, yearTo: files.truth.book.yearTo, languages: lang });
     for (;;) {
       const b = await getBook(deps.db, book.id);
-      if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status)) {
+      if (b && isFinalBookStatus(b.status)) {
         if (b.status !== 'complete') throw new Error(`book ended ${b.status}: ${JSON.stringify(b.summary?.failures)}`);
         break;
       }

@@ -22,7 +22,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
-import { getBook } from '../archive/index.ts';
+import { getBook, isFinalBookStatus } from '../archive/index.ts';
 import { commandVersion, loadServicesEnv, median, procCpuSeconds, r1, r2, run } from './bench-support.ts';
 
 const { values } = parseArgs({
@@ -115,7 +115,7 @@ async function waitPackage(deps: AppDeps, bookId: string, timeoutMs: number): Pr
 async function waitComplete(deps: AppDeps, bookId: string): Promise<void> {
   for (;;) {
     const b = await getBook(deps.db, bookId);
-    if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status)) {
+    if (b && isFinalBookStatus(b.status)) {
       if (b.status !== 'complete') throw new Error(`book ended ${b.status}: ${JSON.stringify(b.summary?.failures)}`);
       return;
     }

@@ -1,9 +1,7 @@
-import { getBook, type Book } from '../archive/index.ts';
+import { getBook, isFinalBookStatus, type Book } from '../archive/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../common/index.ts';
 import { ProgressBar } from './progress.ts';
-
-const FINAL = new Set(['complete', 'complete_with_failures', 'failed']);
 
 /** Polls a book until it ends, drawing its pages' progress. */
 export async function waitForBook(db: Queryable, bookId: string, opts: { progress: boolean; timeoutMs?: number }): Promise<Book> {
@@ -20,7 +18,7 @@ export async function waitForBook(db: Queryable, bookId: string, opts: { progres
     );
     const c = r.rows[0]!;
     bar?.update(c.done + c.failed, Math.max(c.total, book.pageCount), `${book.status}${c.failed ? `, ${c.failed} failed` : ''}`);
-    if (FINAL.has(book.status)) {
+    if (isFinalBookStatus(book.status)) {
       bar?.end();
       return book;
     }

@@ -27,6 +27,7 @@ import { ingestBook } from '../ingest/index.ts';
 import { freePort, PrivatePostgres, PrivateRedis, PrivateRgw } from './services.ts';
 import { WorkerPool } from './workers.ts';
 import { checkBook, unrecordedObjects, type BookCheck } from './verify.ts';
+import { isFinalBookStatus } from '../archive/index.ts';
 
 const SCENARIOS = ['kill', 'redis', 'postgres', 'rgw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -162,7 +163,7 @@ async function main(): Promise<number> {
       for (const b of running) {
         if (b.end !== undefined) continue;
         void deps.db.query<{ status: string }>('SELECT status FROM books WHERE id = $1', [b.bookId]).then((r) => {
-          if (b.end === undefined && ['complete', 'complete_with_failures', 'failed'].includes(r.rows[0]?.status ?? '')) b.end = Date.now();
+          if (b.end === undefined && isFinalBookStatus(r.rows[0]?.status ?? '')) b.end = Date.now();
         }, () => undefined);
       }
     }, 250);

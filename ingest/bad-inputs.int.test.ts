@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtureFiles, writeBadInputs, type BadInputFiles, type FixtureFiles } from '../fixtures/index.ts';
-import { getBook, listPages, type Book } from '../archive/index.ts';
+import { getBook, listPages, type Book, isFinalBookStatus } from '../archive/index.ts';
 import { isAppError } from '../common/index.ts';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
@@ -24,7 +24,7 @@ async function ended(deps: AppDeps, id: string): Promise<Book> {
   const end = Date.now() + 180_000;
   for (;;) {
     const b = await getBook(deps.db, id);
-    if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status)) return b;
+    if (b && isFinalBookStatus(b.status)) return b;
     if (Date.now() > end) throw new Error(`book still ${b?.status}`);
     await new Promise((r) => setTimeout(r, 250));
   }

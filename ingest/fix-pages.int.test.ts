@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateBook, writeCorruptPageFolder } from '../fixtures/index.ts';
-import { getBook, listPages, type Book } from '../archive/index.ts';
+import { getBook, listPages, type Book, isFinalBookStatus } from '../archive/index.ts';
 import { isAppError } from '../common/index.ts';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
@@ -22,7 +22,7 @@ async function settled(deps: AppDeps, id: string, seen?: Date): Promise<Book> {
   const end = Date.now() + 180_000;
   for (;;) {
     const b = await getBook(deps.db, id);
-    if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status) && (!seen || (b.completedAt && b.completedAt > seen))) return b;
+    if (b && isFinalBookStatus(b.status) && (!seen || (b.completedAt && b.completedAt > seen))) return b;
     if (Date.now() > end) throw new Error(`book still ${b?.status}`);
     await new Promise((r) => setTimeout(r, 250));
   }

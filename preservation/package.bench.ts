@@ -17,7 +17,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
 import { openAppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
-import { getBook, listObjects } from '../archive/index.ts';
+import { getBook, listObjects, isFinalBookStatus } from '../archive/index.ts';
 import { startWorkers } from '../workers/index.ts';
 import { listPackages, packageBook } from './package-book.ts';
 
@@ -34,7 +34,7 @@ try {
     const { book } = await ingestBook(deps, { kind: 'file', path: files.tiff!.path }, { registerType: 'birth', municipality: t.municipality, yearFrom: t.yearFrom, yearTo: t.yearTo, languages: 'sqi' });
     for (;;) {
       const b = await getBook(deps.db, book.id);
-      if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status)) break;
+      if (b && isFinalBookStatus(b.status)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     await deps.queue.drained({ timeoutMs: 600_000 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtureFiles, surnameRecall, type FixtureFiles } from '../fixtures/index.ts';
 import { ingestBook } from '../ingest/index.ts';
-import { getBook, listPages } from '../archive/index.ts';
+import { getBook, listPages, isFinalBookStatus } from '../archive/index.ts';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { startWorkers } from './index.ts';
@@ -20,7 +20,7 @@ async function waitDone(deps: AppDeps, bookId: string, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const b = await getBook(deps.db, bookId);
-    if (b && ['complete', 'complete_with_failures', 'failed'].includes(b.status)) return b;
+    if (b && isFinalBookStatus(b.status)) return b;
     if (Date.now() > until) throw new Error(`book ${bookId} still ${b?.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 300));
   }

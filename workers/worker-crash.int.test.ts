@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtureFiles, type FixtureFiles } from '../fixtures/index.ts';
 import { ingestBook } from '../ingest/index.ts';
-import { getBook } from '../archive/index.ts';
+import { getBook, isFinalBookStatus } from '../archive/index.ts';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 
@@ -74,7 +74,7 @@ describe.skipIf(!ready)('worker killed mid-book (SIGKILL)', () => {
     children.push(second);
     const final = await until('the book to end', async () => {
       const b = await getBook(deps.db, book.id);
-      return b && ['complete', 'complete_with_failures', 'failed'].includes(b.status) ? b : undefined;
+      return b && isFinalBookStatus(b.status) ? b : undefined;
     }, 300_000);
     await deps.queue.drained({ timeoutMs: 180_000 });
     second.kill('SIGTERM');

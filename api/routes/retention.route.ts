@@ -74,6 +74,11 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
   app.get('/retention/due', { schema: { tags, summary: 'Books whose retention has ended, with holds and closures that block them', response: ok('Due items') }, config: policy(RM) },
     async () => ({ due: await listDue(deps.db) }));
 
+  // What every legal hold states, whether its items are named or found by a search.
+  const holdFields = {
+    name: { type: 'string', minLength: 1, maxLength: 200 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, authority: { type: 'string', minLength: 1, maxLength: 200 }, by,
+  } as const;
+
   app.get('/retention/holds', { schema: { tags, summary: 'Active legal holds', response: ok('Holds') }, config: policy(RM) }, async () => ({ holds: await listHolds(deps.db) }));
 
   app.post<{ Body: { name: string; reason: string; authority: string; by?: string; items: { bookId: string; pageId?: string }[] } }>('/retention/holds', {
@@ -82,7 +87,7 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
       body: {
         type: 'object', additionalProperties: false, required: ['name', 'reason', 'authority', 'items'],
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 200 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, authority: { type: 'string', minLength: 1, maxLength: 200 }, by,
+          ...holdFields,
           items: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'object', additionalProperties: false, required: ['bookId'], properties: { bookId: uuid, pageId: uuid } } },
         },
       },
@@ -145,7 +150,7 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
       body: {
         type: 'object', additionalProperties: false, required: ['name', 'reason', 'authority', 'search'],
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 200 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, authority: { type: 'string', minLength: 1, maxLength: 200 }, by,
+          ...holdFields,
           scope: { enum: ['pages', 'books'] },
           search: {
             type: 'object', additionalProperties: false, required: ['q'],
