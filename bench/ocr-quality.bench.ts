@@ -1,23 +1,27 @@
 /**
- * OCR quality per fixture type and image preparation: character error rate (CER, row by row
- * through the truth's boxes, review/cer.ts) and surname recall against the generator's ground
- * truth, and seconds per page, for each candidate profile, through TesseractOcrEngine (the
- * engine the pipeline uses), two workers each fed one page at a time.
+ * OCR quality per fixture type: character error rate (CER, row by row through the truth's boxes,
+ * review/cer.ts), the share of the truth's names found (every first name and surname, as whole
+ * words) and seconds per page, through TesseractOcrEngine (the engine the pipeline uses), two
+ * workers each fed one page at a time.
  *
- *   npx tsx bench/ocr-quality.bench.ts [--pages 2] [--scale 0.5] [--styles printed,typewriter]
- *        [--noise 0,2,3] [--rotate 0,90,180] [--candidates none,sauvola,...] [--seed 11]
- *        [--languages sq,sr-Latn,sr-Cyrl,mixed] [--ocr-languages sqi+srp+eng]
+ *   npm run bench:ocr-quality                 # the issue-10 fixture types, before and after
+ *   npx tsx bench/ocr-quality.bench.ts [--set types|grid] [--pages 2] [--scale 0.5] [--seed 11]
+ *        [--candidates pipeline,pipeline:before,none,sauvola,...] [--ocr-languages sqi+srp+eng]
+ *   grid only: [--styles printed,typewriter] [--noise 0,2,3] [--rotate 0,90,180]
+ *        [--languages sq,sr-Latn,sr-Cyrl,mixed]
  *
- * Per language and noise level (issue 9): `npm run bench:ocr-quality -- --languages
- * sq,sr-Latn,sr-Cyrl,mixed --rotate 0 --candidates pipeline` reads each content language with the
- * book default `sqi+srp+eng` (or `--ocr-languages`) and adds a table per language and noise.
+ * `--set types` (default) reads the fixture types the OCR issue names (clean printed, noisy
+ * typewriter, rotated, Cyrillic) and the others clerks meet (noisy printed, low contrast, Serbian
+ * in Latin script), with `pipeline` (what the OCR stage does: the printed profile chain with
+ * second passes) and `pipeline:before` (the same chain without the vertical-rule removal), and
+ * prints a table per fixture type with the targets. `--set grid` crosses styles, noise levels,
+ * rotations and content languages, and adds a table per language and noise.
  *
- * Low-contrast pages are added at rotation 0 for each noise level below 3. Prints one table row per
- * candidate and fixture type, a summary per candidate, then one JSON line with every figure.
+ * Prints one table row per candidate and fixture, the summaries, then one JSON line with every figure.
  */
 import { parseArgs } from 'node:util';
 import { planBook } from '../fixtures/book.ts';
-import { surnameRecall } from '../fixtures/ocr-support.ts';
+import { nameRecall, surnameRecall } from '../fixtures/ocr-support.ts';
 import type { FixtureStyle, PageTruth, Rotation } from '../fixtures/truth.ts';
 import type { BookLanguage } from '../fixtures/content.ts';
 import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
@@ -37,18 +41,21 @@ const CANDIDATES: Record<string, OcrProfile> = {
   'osd+blur': { name: 'osd+blur', detectOrientation: true, normalise: true, blurSigma: 0.7 },
   'osd+300dpi': { name: 'osd+300dpi', detectOrientation: true, minDpi: 300 },
   'osd+deskew': { name: 'osd+deskew', detectOrientation: true, deskew: true },
+  rules: { name: 'rules', removeRules: true },
+  'blur+rules': { name: 'blur+rules', normalise: true, blurSigma: 0.7, removeRules: true },
   'osd+norm+sauvola': { name: 'osd+norm+sauvola', detectOrientation: true, normalise: true, binarisation: 'sauvola' },
   ...Object.fromEntries(Object.entries(OCR_PROFILES).map(([k, p]) => [`profile:${k}`, p])),
 };
 
 const { values } = parseArgs({
   options: {
+    set: { type: 'string', default: 'types' },
     pages: { type: 'string', default: '2' },
     scale: { type: 'string', default: '0.5' },
     styles: { type: 'string', default: 'printed,typewriter' },
     noise: { type: 'string', default: '0,2,3' },
     rotate: { type: 'string', default: '0,90,180' },
-    candidates: { type: 'string', default: 'none,sauvola,blur,osd,osd+sauvola,osd+blur' },
+    candidates: { type: 'string', default: '' },
     seed: { type: 'string', default: '11' },
     workers: { type: 'string', default: '2' },
     languages: { type: 'string', default: '' },
@@ -70,22 +77,39 @@ const pageCount = Number(values.pages);
 const scale = Number(values.scale);
 const fixtures: Fixture[] = [];
 let seed = Number(values.seed);
-const contentLanguages: (BookLanguage | 'default')[] = values.languages ? (values.languages.split(',') as BookLanguage[]) : ['default'];
-for (const style of values.styles.split(',') as FixtureStyle[]) for (const language of contentLanguages) {
-  // Cyrillic is a script, not a style of type: with explicit languages the printed and typewriter styles carry them.
-  if (language !== 'default' && (style === 'cyrillic' || style === 'mixed')) continue;
-  for (const noise of values.noise.split(',').map(Number) as NoiseLevel[]) {
-    const looks: { rotate: Rotation; lowContrast: boolean }[] = (values.rotate.split(',').map(Number) as Rotation[]).map((rotate) => ({ rotate, lowContrast: false }));
-    if (noise < 3) looks.push({ rotate: 0, lowContrast: true });
-    for (const look of looks) {
-      const book = planBook({ seed: seed++, pages: pageCount, style, noise, scale, rotate: look.rotate, lowContrast: look.lowContrast, ...(language !== 'default' ? { language } : {}) });
-      const pages = [];
-      for (let s = 1; s <= pageCount; s++) pages.push({ png: await book.renderPng(s), truth: book.truth.pages[s - 1]! });
-      fixtures.push({ style, language, noise, ...look, pages });
+type Look = Omit<Fixture, 'pages'>;
+const looks: Look[] = [];
+if (values.set === 'types') {
+  const look = (style: FixtureStyle, noise: NoiseLevel, more: Partial<Look> = {}): Look => ({ style, language: 'default', noise, rotate: 0, lowContrast: false, ...more });
+  looks.push(
+    look('printed', 0), look('printed', 2), look('printed', 3),
+    look('typewriter', 0), look('typewriter', 2), look('typewriter', 3),
+    ...([90, 180, 270] as Rotation[]).flatMap((rotate) => [look('printed', 0, { rotate }), look('typewriter', 2, { rotate })]),
+    look('cyrillic', 0), look('cyrillic', 2),
+    look('printed', 0, { language: 'sr-Latn' }),
+    look('printed', 0, { lowContrast: true }), look('typewriter', 0, { lowContrast: true }),
+  );
+} else if (values.set === 'grid') {
+  const contentLanguages: (BookLanguage | 'default')[] = values.languages ? (values.languages.split(',') as BookLanguage[]) : ['default'];
+  for (const style of values.styles.split(',') as FixtureStyle[]) for (const language of contentLanguages) {
+    // Cyrillic is a script, not a style of type: with explicit languages the printed and typewriter styles carry them.
+    if (language !== 'default' && (style === 'cyrillic' || style === 'mixed')) continue;
+    for (const noise of values.noise.split(',').map(Number) as NoiseLevel[]) {
+      for (const rotate of values.rotate.split(',').map(Number) as Rotation[]) looks.push({ style, language, noise, rotate, lowContrast: false });
+      if (noise < 3) looks.push({ style, language, noise, rotate: 0, lowContrast: true });
     }
   }
+} else throw new Error(`--set must be types or grid, not ${values.set}`);
+for (const look of looks) {
+  const book = planBook({ seed: seed++, pages: pageCount, style: look.style, noise: look.noise, scale, rotate: look.rotate, lowContrast: look.lowContrast, ...(look.language !== 'default' ? { language: look.language } : {}) });
+  const pages = [];
+  for (let s = 1; s <= pageCount; s++) pages.push({ png: await book.renderPng(s), truth: book.truth.pages[s - 1]! });
+  fixtures.push({ ...look, pages });
 }
 const ocrLanguages = values['ocr-languages'] ? values['ocr-languages'].split('+') : values.languages ? ['sqi', 'srp', 'eng'] : undefined;
+// The book's languages, as staff would set them: Serbian in Latin script is read with the Latin Serbian model.
+// Before the srp_latn alias such books could only be read with the default sqi+srp+eng.
+const languagesOf = (f: Fixture, candidate: string) => ocrLanguages ?? (f.language === 'sr-Latn' ? (candidate === 'pipeline:before' ? ['sqi', 'srp', 'eng'] : ['srp_latn']) : lang(f.style));
 const lang = (style: FixtureStyle) => ocrLanguages ?? (style === 'cyrillic' ? ['srp'] : style === 'mixed' ? ['sqi', 'srp'] : ['sqi']);
 const rowsOf = (page: PageTruth): TruthRow[] => page.entries.map((e) => ({ text: e.cells.map((c) => c.text).join(' '), box: e.box }));
 
@@ -101,6 +125,10 @@ interface Row {
   pages: number;
   recallMean: number;
   recallMin: number;
+  /** Share of every name (first names and surnames) found, as whole words. */
+  namesFound: number;
+  /** Seconds of each page, in fixture order. */
+  pageSeconds: number[];
   secondsMedian: number;
   secondsMax: number;
   confidenceMean: number;
@@ -114,19 +142,22 @@ try {
   // Start and warm every worker (and the OSD worker) so start-up stays out of the per-page times.
   const warm = await planBook({ seed: 1, pages: 1, scale: 0.25 }).renderPng(1);
   await Promise.all(Array.from({ length: workers }, () => engine.recognize(warm, { languages: ['sqi'], profile: { name: 'warm', detectOrientation: true } })));
-  for (const name of values.candidates.split(',')) {
-    const profile = name === 'pipeline' ? { name } : CANDIDATES[name];
+  const candidates = values.candidates || (values.set === 'types' ? 'pipeline:before,pipeline' : 'none,sauvola,blur,osd,osd+sauvola,osd+blur');
+  for (const name of candidates.split(',')) {
+    const profile = name === 'pipeline' || name === 'pipeline:before' ? { name } : CANDIDATES[name];
     if (!profile) throw new Error(`unknown candidate ${name}; known: ${Object.keys(CANDIDATES).join(', ')}`);
     for (const f of fixtures) {
       const jobs = f.pages.map((p) => async () => {
         const started = performance.now();
         // 'pipeline' is what the OCR stage does: the printed chain with second passes on low confidence.
         const r = name === 'pipeline'
-          ? (await recognizeBounded(engine, p.png, { languages: lang(f.style), profiles: profilesFor('printed') })).result!
-          : await engine.recognize(p.png, { languages: lang(f.style), profile });
+          ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: profilesFor('printed') })).result!
+          : name === 'pipeline:before'
+            ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: profilesFor('printed').map((x) => ({ ...x, removeRules: false })) })).result!
+            : await engine.recognize(p.png, { languages: languagesOf(f, name), profile });
         // Wall time of the whole call: for 'pipeline' it covers every pass, not only the reading kept.
-        const cer = pageCharacterErrorRate(rowsOf(p.truth), r.words);
-        return { recall: surnameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
+        const cer = pageCharacterErrorRate(rowsOf(p.truth), r.words, f.rotate);
+        return { recall: surnameRecall(p.truth, r.text).recall, names: nameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
       });
       const results = await runLimited(jobs, workers);
       const recalls = results.map((r) => r.recall);
@@ -142,12 +173,14 @@ try {
         pages: results.length,
         recallMean: round(mean(recalls), 3),
         recallMin: round(Math.min(...recalls), 3),
+        namesFound: round(mean(results.map((r) => r.names)), 3),
+        pageSeconds: secs.map((x) => round(x, 2)),
         secondsMedian: round(median(secs), 2),
         secondsMax: round(Math.max(...secs), 2),
         confidenceMean: round(mean(results.map((r) => r.confidence)), 1),
       };
       // The turn that stands the page upright undoes the fixture's clockwise rotation.
-      if (profile.detectOrientation || name === 'pipeline') row.orientationRight = results.filter((r) => r.orientation === (360 - f.rotate) % 360).length;
+      if (profile.detectOrientation || name.startsWith('pipeline')) row.orientationRight = results.filter((r) => r.orientation === (360 - f.rotate) % 360).length;
       rows.push(row);
       console.error(`${name} ${f.style} ${row.language} n${f.noise} r${f.rotate}${f.lowContrast ? ' lc' : ''}: CER ${pct(row.cer, 1)} recall ${row.recallMean} ${row.secondsMedian}s`);
     }
@@ -188,8 +221,41 @@ for (const candidate of [...new Set(rows.map((r) => r.candidate))]) {
 }
 out.push('', '| candidate | language | noise | pages | CER | surname recall |', '| --- | --- | --- | --- | --- | --- |');
 for (const x of byLangNoise) out.push(`| ${x.candidate} | ${x.language} | ${x.noise} | ${x.pages} | ${pct(x.cer, 1)} | ${pct(x.recall)} |`);
+
+// Per fixture type, each candidate: the issue's figures against its targets.
+const typeOf = (r: Row): string => {
+  if (r.lowContrast) return 'low contrast';
+  if (r.rotate !== 0) return 'rotated 90/180/270';
+  if (r.language === 'sr-Cyrl') return `Cyrillic, noise ${r.noise}`;
+  if (r.language === 'sr-Latn') return 'Serbian Latin';
+  if (r.language === 'mixed') return `mixed sq/sr, noise ${r.noise}`;
+  return r.noise === 0 ? `clean ${r.style}` : `noisy ${r.style}, noise ${r.noise}`;
+};
+const TARGET_CER: Record<string, number> = { 'clean printed': 0.03, 'noisy typewriter, noise 2': 0.08, 'noisy typewriter, noise 3': 0.08 };
+const byType: { candidate: string; type: string; pages: number; cer: number; namesFound: number; secondsMean: number; secondsMax: number; maxOverMedian: number; meets: boolean }[] = [];
+for (const candidate of [...new Set(rows.map((r) => r.candidate))]) {
+  const all = rows.filter((r) => r.candidate === candidate);
+  // "No page over 5x the median": the median page of the whole run, as a book's median would be.
+  const medianPage = median(all.flatMap((r) => r.pageSeconds));
+  for (const type of [...new Set(all.map(typeOf))]) {
+    const rs = all.filter((r) => typeOf(r) === type);
+    const pages = rs.reduce((n, r) => n + r.pages, 0);
+    const secs = rs.flatMap((r) => r.pageSeconds);
+    const cer = round(rs.reduce((n, r) => n + r.cer * r.pages, 0) / pages, 4);
+    const namesFound = round(rs.reduce((n, r) => n + r.namesFound * r.pages, 0) / pages, 3);
+    const secondsMax = Math.max(...secs);
+    const maxOverMedian = round(secondsMax / medianPage, 1);
+    const meets = cer <= (TARGET_CER[type] ?? 1) && namesFound >= 0.95 && maxOverMedian <= 5;
+    byType.push({ candidate, type, pages, cer, namesFound, secondsMean: round(mean(secs), 2), secondsMax: round(secondsMax, 2), maxOverMedian, meets });
+  }
+}
+out.push('', '| candidate | fixture type | pages | CER (target) | names found (target 95%) | s/page mean | s/page max | max / median page | targets met |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const x of byType) {
+  const target = TARGET_CER[x.type];
+  out.push(`| ${x.candidate} | ${x.type} | ${x.pages} | ${pct(x.cer, 1)}${target ? ` (≤ ${pct(target)})` : ''} | ${pct(x.namesFound, 1)} | ${x.secondsMean.toFixed(2)} | ${x.secondsMax.toFixed(2)} | ${x.maxOverMedian.toFixed(1)} | ${x.meets ? 'yes' : 'NO'} |`);
+}
 console.log(out.join('\n'));
-console.log(JSON.stringify({ bench: 'ocr-quality', scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byLanguageAndNoise: byLangNoise, rows }));
+console.log(JSON.stringify({ bench: 'ocr-quality', scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byFixtureType: byType, byLanguageAndNoise: byLangNoise, rows }));
 
 function mean(a: number[]): number {
   return a.reduce((x, y) => x + y, 0) / a.length;

@@ -42,9 +42,17 @@ export interface PageCer { cer: number; errors: number; characters: number; rows
 
 /**
  * CER of a page, row by row: each OCR word belongs to the row whose box holds its centre; a row's
- * words are read left to right. Words outside every row (headers, margins) are not counted.
+ * words are read left to right on the upright page. Words outside every row (headers, margins)
+ * are not counted. `rotation` is the clockwise quarter turn the image shows the upright page at
+ * (boxes are in the image's pixels): on a page turned 90 degrees its lines run top to bottom.
  */
-export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonly ReadWord[]): PageCer {
+export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonly ReadWord[], rotation: 0 | 90 | 180 | 270 = 0): PageCer {
+  const readingOrder: Record<typeof rotation, (a: ReadWord, b: ReadWord) => number> = {
+    0: (a, b) => a.bbox.x0 - b.bbox.x0,
+    90: (a, b) => a.bbox.y0 - b.bbox.y0,
+    180: (a, b) => b.bbox.x1 - a.bbox.x1,
+    270: (a, b) => b.bbox.y1 - a.bbox.y1,
+  };
   let errors = 0;
   let characters = 0;
   for (const row of rows) {
@@ -52,7 +60,7 @@ export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonl
       const cx = (w.bbox.x0 + w.bbox.x1) / 2;
       const cy = (w.bbox.y0 + w.bbox.y1) / 2;
       return cx >= row.box.left && cx <= row.box.left + row.box.width && cy >= row.box.top && cy <= row.box.top + row.box.height;
-    }).sort((a, b) => a.bbox.x0 - b.bbox.x0);
+    }).sort(readingOrder[rotation]);
     const t = squash(row.text);
     errors += editDistanceChars(t, squash(inRow.map((w) => w.text).join(' ')));
     characters += [...t].length;

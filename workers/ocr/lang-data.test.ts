@@ -2,23 +2,23 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../common/index.ts';
-import { LanguageDataFolder, OCR_DATA_VARIANT, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
+import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
 
 describe('OCR language data', () => {
-  it('finds the installed packages, keeps osd apart, and offers srp_latn only when its package is there', async () => {
+  it('finds the installed packages, keeps osd apart, and reads srp_latn with the Croatian model', async () => {
     const data = await scanOcrData();
-    expect(await ocrLanguages()).toEqual(expect.arrayContaining(['eng', 'sqi', 'srp']));
+    expect(await ocrLanguages()).toEqual(expect.arrayContaining(['eng', 'hrv', 'sqi', 'srp', 'srp_latn']));
     expect(data.languages.has('osd')).toBe(false);
     expect(data.osd?.file).toMatch(/osd\.traineddata\.gz$/);
     for (const { code, file } of data.languages.values()) {
       expect(path.isAbsolute(file)).toBe(true);
-      expect(file.endsWith(path.join(`@tesseract.js-data`, code, OCR_DATA_VARIANT, `${code}.traineddata.gz`))).toBe(true);
+      const model = OCR_LANGUAGE_ALIASES[code] ?? code;
+      expect(file.endsWith(path.join(`@tesseract.js-data`, model, OCR_DATA_VARIANT, `${model}.traineddata.gz`))).toBe(true);
     }
-    // The srp package holds Serbian Cyrillic only; Latin-script Serbian would be a package of its own.
+    // The srp package holds Serbian Cyrillic only; Latin-script Serbian comes from the hrv package.
     const srpDir = path.dirname(data.languages.get('srp')!.file);
     expect(await fs.readdir(srpDir)).toEqual(['srp.traineddata.gz']);
-    const scope = path.resolve(srpDir, '..', '..');
-    expect(data.languages.has('srp_latn')).toBe(await exists(path.join(scope, 'srp_latn', OCR_DATA_VARIANT, 'srp_latn.traineddata.gz')));
+    expect(data.languages.get('srp_latn')!.file).toBe(data.languages.get('hrv')!.file);
   });
 
   it('validates languages: repeats dropped in order, unknown ones named in ERR_VALIDATION', async () => {
@@ -48,6 +48,10 @@ describe('OCR language data', () => {
       expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
       expect(await fs.realpath(link)).toBe(await fs.realpath(data.languages.get(code)!.file));
     }
+    // An alias alone still needs the folder of links: tesseract.js looks for srp_latn.traineddata.gz.
+    const alias = await folder.pathFor(['srp_latn']);
+    expect(alias).toBe(combined);
+    expect(await fs.realpath(path.join(alias, 'srp_latn.traineddata.gz'))).toBe(await fs.realpath(data.languages.get('hrv')!.file));
     await folder.close();
     expect(await exists(combined)).toBe(false);
   });

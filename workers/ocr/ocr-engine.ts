@@ -93,6 +93,8 @@ export interface OcrProfile {
   minDpi?: number;
   /** Binarisation: 'otsu' (global, the engine's default), 'adaptive' (tiled Otsu) or 'sauvola' (local, for thin strokes on uneven paper). */
   binarisation?: 'otsu' | 'adaptive' | 'sauvola';
+  /** Paint the form's vertical rules over before reading (tesseract takes them for letters). */
+  removeRules?: boolean;
 }
 
 /** Options of one `recognize` call. */

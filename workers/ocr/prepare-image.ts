@@ -8,6 +8,7 @@
 import sharp from 'sharp';
 import { AppError } from '../../common/index.ts';
 import type { OcrBox } from './ocr-engine.ts';
+import { minRuleRun, removeVerticalRules } from './ruling-lines.ts';
 
 /** Default bound on the longest side, in pixels, of the image tesseract sees. */
 export const DEFAULT_MAX_OCR_SIDE = 3500;
@@ -47,6 +48,8 @@ export interface ImagePreparation {
   blurSigma?: number;
   /** Upsample pages scanned below this resolution to it (the LSTM models are trained on ~300 dpi text). */
   minDpi?: number;
+  /** Paint the form's vertical rules over (ruling-lines.ts): tesseract reads them as `1`, `l`, `|`. */
+  removeRules?: boolean;
 }
 
 /** Decodes, orients, flattens, greys and (when too large) downscales a page image for OCR. */
@@ -81,8 +84,15 @@ export async function prepareForOcr(
     // sharp applies normalise and blur after the resize whatever the call order; the sigma is therefore in OCR-image pixels.
     if (prep.normalise) pipeline = pipeline.normalise();
     if (prep.blurSigma !== undefined && prep.blurSigma >= 0.3) pipeline = pipeline.blur(prep.blurSigma);
+    const ocrDpi = dpi * (ocrWidth / uprightWidth);
+    if (prep.removeRules) {
+      const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`);
+      removeVerticalRules({ data, width: info.width, height: info.height }, { minRun: minRuleRun(ocrDpi) });
+      pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } });
+    }
     const png = await pipeline
-      .withDensity(dpi * (ocrWidth / uprightWidth))
+      .withDensity(ocrDpi)
       // Fastest zlib level: the PNG only crosses to the worker thread and is decoded at once.
       .png({ compressionLevel: 1 })
       .toBuffer();

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { AppError, silentLogger, type Logger } from '../../common/index.ts';
-import { LanguageDataFolder, OCR_DATA_VARIANT, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
+import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
 import {
   OcrTimeoutError,
   OcrWorkerError,
@@ -142,7 +142,7 @@ export class TesseractOcrEngine implements OcrEngine {
     const prepared = await prepareForOcr(image, {
       maxSide: this.maxOcrSide,
       maxInputPixels: this.maxInputPixels,
-      preparation: { rotate, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi },
+      preparation: { rotate, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi, removeRules: profile?.removeRules },
     });
     signal?.throwIfAborted();
     // Checked again just before pathFor, which may make the language folder that close() removes.
@@ -168,7 +168,7 @@ export class TesseractOcrEngine implements OcrEngine {
       meanConfidence: layout.meanConfidence,
       words: layout.words,
       lines: layout.lines,
-      engine: `tesseract.js ${TESSERACT_JS_VERSIONS.js} / tesseract.js-core ${TESSERACT_JS_VERSIONS.core} (Tesseract ${page.version}, LSTM) / ${langs.join('+')} ${OCR_DATA_VARIANT}`,
+      engine: `tesseract.js ${TESSERACT_JS_VERSIONS.js} / tesseract.js-core ${TESSERACT_JS_VERSIONS.core} (Tesseract ${page.version}, LSTM) / ${langs.map((l) => (OCR_LANGUAGE_ALIASES[l] ? `${l}=${OCR_LANGUAGE_ALIASES[l]}` : l)).join('+')} ${OCR_DATA_VARIANT}`,
       durationMs: Math.round(performance.now() - started),
       width: prepared.width,
       height: prepared.height,
