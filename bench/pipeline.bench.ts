@@ -85,7 +85,7 @@ async function pipeline(round: number): Promise<{ ms: number; cpuMs: number; mod
         if (b.status !== 'complete') throw new Error(`book ended ${b.status}: ${JSON.stringify(b.summary?.failures)}`);
         break;
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 250));
     }
     const ms = performance.now() - start;
     const cpuMs = cpuMsSince(cpu);

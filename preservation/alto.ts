@@ -9,6 +9,8 @@ export interface AltoPageInfo {
   imageFileName: string;
   /** When the OCR ran, if known. */
   processedAt?: Date;
+  /** Clerks' corrections in the words: said in the processing step (counts only, never the words). */
+  corrections?: { textRevision: number; words: number };
 }
 
 /** ALTO 4's namespace and the schema location written into each file. */
@@ -62,6 +64,9 @@ export function buildAlto(ocr: ArchivedOcr, page: AltoPageInfo): string {
   out.push(`    <sourceImageInformation><fileName>${x(page.imageFileName)}</fileName></sourceImageInformation>`);
   out.push('    <OCRProcessing ID="OCR_0"><ocrProcessingStep>');
   if (page.processedAt) out.push(`      <processingDateTime>${page.processedAt.toISOString()}</processingDateTime>`);
+  if (page.corrections) {
+    out.push(`      <processingStepDescription>OCR text with clerks' corrections up to text revision ${page.corrections.textRevision} (${page.corrections.words} word(s) corrected, WC 1)</processingStepDescription>`);
+  }
   out.push(`      <processingStepSettings>languages=${x(ocr.languages.join('+'))}</processingStepSettings>`);
   out.push(`      <processingSoftware><softwareName>${x(ocr.engine)}</softwareName></processingSoftware>`);
   out.push('    </ocrProcessingStep></OCRProcessing>');

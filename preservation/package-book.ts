@@ -11,6 +11,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { STAGE_RETRIES } from '../workers/catalogue.ts';
 import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
 import { buildAlto } from './alto.ts';
+import { applyCorrections, correctedWords } from './corrected-ocr.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets, type MetsEvent, type MetsFile } from './mets.ts';
 import { pageJpeg, writePdfA, type PdfPageInput } from './pdfa.ts';
@@ -26,19 +27,49 @@ export const PDF_VARIANT = 'pdfa-2b';
 export const ALTO_VARIANT = 'alto-4';
 const AGENT = 'arkiva book.package';
 
+/**
+ * The stored_objects variant of a page's ALTO for a text revision. `revision` already keys the
+ * page revision; the variant keys the text in it, so a correction (or a re-OCR) makes a new ALTO
+ * and the one for the earlier text stays. Text revision 0 keeps the plain variant, which is what
+ * every ALTO written before corrections reached the package is.
+ */
+export function altoVariant(textRevision: number): string {
+  return textRevision > 0 ? `${ALTO_VARIANT}-t${textRevision}` : ALTO_VARIANT;
+}
+
+/** Books whose package is built: those that ended with pages archived (as book.complete queues it). */
+export function isPackageable(status: Book['status']): boolean {
+  return status === 'complete' || status === 'complete_with_failures';
+}
+
 const EXT: Record<string, string> = {
   'image/tiff': 'tif', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp', 'application/pdf': 'pdf',
   'application/zip': 'zip', 'application/json': 'json', 'text/vnd.hocr+html': 'hocr.html', 'application/xml': 'xml',
 };
 
+/** A page as the package basis sees it. */
+export type BasisPage = Pick<Page, 'id' | 'sequence' | 'revision' | 'status'> & { textRevision?: number };
+
 /**
- * What a package is built from: the book's pages with their revisions and outcomes. A package for
- * the same basis is the same package, so the job skips; a replaced page changes it.
+ * What a package is built from: the book's pages with their revisions, text revisions and
+ * outcomes. A package for the same basis is the same package, so the job skips; a replaced page
+ * or a corrected text changes it. Text revision 0 adds nothing, so books never corrected keep
+ * the basis they were packaged with.
  */
-export function packageBasis(pages: Pick<Page, 'id' | 'sequence' | 'revision' | 'status'>[]): string {
+export function packageBasis(pages: BasisPage[]): string {
   const h = createHash('sha256').update(PACKAGE_FORMAT);
-  for (const p of [...pages].sort((a, b) => a.sequence - b.sequence)) h.update(`\n${p.id}:${p.revision}:${p.status}`);
+  for (const p of [...pages].sort((a, b) => a.sequence - b.sequence)) {
+    h.update(`\n${p.id}:${p.revision}:${p.status}${p.textRevision ? `:t${p.textRevision}` : ''}`);
+  }
   return h.digest('hex');
+}
+
+/** The book's pages with their text revisions (Page does not carry them). */
+async function basisPages(db: Queryable, bookId: string): Promise<(Page & { textRevision: number })[]> {
+  const pages = await listPages(db, bookId);
+  const t = await db.query<{ id: string; text_revision: number }>('SELECT id, text_revision FROM pages WHERE book_id = $1', [bookId]);
+  const byId = new Map(t.rows.map((r) => [r.id, r.text_revision]));
+  return pages.map((p) => ({ ...p, textRevision: byId.get(p.id) ?? 0 }));
 }
 
 /** The book.package job id for a basis: a new basis (a replaced page) runs again, the same one is deduplicated. */
@@ -48,8 +79,21 @@ export function packageJobId(bookId: string, basis: string): string {
 
 /** Queues the building of a book's package for its current pages (called when a book ends). */
 export async function enqueuePackage(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<void> {
-  const basis = packageBasis(await listPages(deps.db, bookId));
+  const basis = packageBasis(await basisPages(deps.db, bookId));
   await deps.queue.add('book.package', { bookId }, { jobId: packageJobId(bookId, basis), ...STAGE_RETRIES['book.package'] });
+}
+
+/**
+ * Queues the rebuilding of a book's package after its text changed (a clerk's correction), so
+ * ALTO and the PDF carry the corrected words. Only books whose package is built at all: a book
+ * still in the pipeline gets its package when it ends, a failed one gets none. Returns whether a
+ * job was queued (deduplicated per basis, like enqueuePackage).
+ */
+export async function enqueueRepackage(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<boolean> {
+  const book = await getBook(deps.db, bookId);
+  if (!book || !isPackageable(book.status)) return false;
+  await enqueuePackage(deps, bookId);
+  return true;
 }
 
 /** One generation of a book's package, current or superseded. */
@@ -126,27 +170,45 @@ export interface PackageResult {
 export async function packageBook(deps: Deps, bookId: string, opts: { signal?: AbortSignal; now?: Date } = {}): Promise<PackageResult> {
   const book = await getBook(deps.db, bookId);
   if (!book) throw new PermanentError(`book ${bookId} does not exist`);
-  if (book.status !== 'complete' && book.status !== 'complete_with_failures') return { outcome: 'skipped' };
-  const pages = await listPages(deps.db, bookId);
+  if (!isPackageable(book.status)) return { outcome: 'skipped' };
+  const pages = await basisPages(deps.db, bookId);
   const basis = packageBasis(pages);
   if (await currentPackageHasBasis(deps.db, bookId, basis)) return { outcome: 'skipped' };
   const started = Date.now();
   const now = opts.now ?? new Date();
 
-  // ALTO per page, from the archived OCR: recorded once per page revision.
+  // ALTO per page, from the archived OCR with the clerks' corrections over it: recorded once per
+  // page revision and text revision; the ALTO of an earlier text stays, superseded.
   const ocrByPage = new Map<string, ArchivedOcr>();
   for (const p of pages) {
     opts.signal?.throwIfAborted();
     if (p.status !== 'done') continue;
-    const ocrObj = await findObject(deps.db, { bookId, pageId: p.id, role: 'ocr', variant: 'ocr-json', revision: p.revision });
-    if (!ocrObj) continue;
-    const ocr = JSON.parse((await readObject(deps.store, ocrObj.storeKey, { expectedSha256: ocrObj.sha256 })).toString('utf8')) as ArchivedOcr;
-    ocrByPage.set(p.id, ocr);
-    if (await findObject(deps.db, { bookId, pageId: p.id, role: 'alto', variant: ALTO_VARIANT, revision: p.revision })) continue;
-    const alto = Buffer.from(buildAlto(ocr, { sequence: p.sequence, imageFileName: 'master.tif', processedAt: ocrObj.createdAt }));
+    const text = await pageText(deps, p);
+    if (!text) continue;
+    ocrByPage.set(p.id, text.ocr);
+    const variant = altoVariant(p.textRevision);
+    if (await findObject(deps.db, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision })) continue;
+    const corrections = text.corrected > 0 ? { textRevision: p.textRevision, words: text.corrected } : undefined;
+    const alto = Buffer.from(buildAlto(text.ocr, { sequence: p.sequence, imageFileName: 'master.tif', processedAt: text.ocrObject.createdAt, ...(corrections ? { corrections } : {}) }));
     const put = await deps.store.putContentAddressed('alto', alto, { contentType: 'application/xml' });
-    const { object } = await recordObject(deps.db, { bookId, pageId: p.id, role: 'alto', variant: ALTO_VARIANT, revision: p.revision }, put, 'application/xml');
-    await recordEvent(deps.db, { bookId, pageId: p.id, objectId: object.id, type: 'creation', agent: AGENT, outcome: 'success', detail: `ALTO 4 from OCR, sha256 ${put.sha256}` });
+    await deps.db.transaction(async (tx) => {
+      await lockPageText(tx, p);
+      await tx.query(
+        `UPDATE stored_objects SET superseded_at = now()
+          WHERE page_id = $1 AND revision = $2 AND role = 'alto' AND variant <> $3 AND superseded_at IS NULL`,
+        [p.id, p.revision, variant],
+      );
+      const { object, created } = await recordObject(tx, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision }, put, 'application/xml');
+      // PREMIS: which text the ALTO holds, in counts and revisions only (the words are personal data).
+      if (created) {
+        await recordEvent(tx, {
+          bookId, pageId: p.id, objectId: object.id, type: 'creation', agent: AGENT, outcome: 'success',
+          detail: corrections
+            ? `ALTO 4 from OCR with clerks' corrections up to text revision ${p.textRevision} (${corrections.words} word(s) corrected), sha256 ${put.sha256}`
+            : `ALTO 4 from OCR${p.textRevision > 0 ? `, text revision ${p.textRevision}` : ''}, sha256 ${put.sha256}`,
+        });
+      }
+    });
   }
 
   const objects = (await listObjects(deps.db, bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package');
@@ -178,7 +240,8 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     if (o.role === 'source' && (!p || p.revision === 1)) continue;
     const ext = EXT[o.mediaType] ?? 'bin';
     const name = o.role === 'original' ? `original/original.${ext}`
-      : `pages/${String(p!.sequence).padStart(4, '0')}/${o.variant || o.role}${o.role === 'source' ? `-r${o.revision}` : ''}.${o.role === 'alto' ? 'xml' : ext}`;
+      // ALTO keeps one name in the bag (alto-4.xml) whichever text revision it holds.
+      : `pages/${String(p!.sequence).padStart(4, '0')}/${o.role === 'alto' ? ALTO_VARIANT : o.variant || o.role}${o.role === 'source' ? `-r${o.revision}` : ''}.${o.role === 'alto' ? 'xml' : ext}`;
     items.push({
       path: `data/${name}`, size: o.size, sha256: o.sha256, storeKey: o.storeKey, mimeType: o.mediaType, use: o.role,
       objectId: o.id, created: o.createdAt, ...(p ? { page: p.sequence } : {}),
@@ -238,6 +301,9 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     await tx.query('SELECT id FROM books WHERE id = $1 FOR UPDATE', [bookId]);
     // Another run may have finished the same basis while this one was streaming.
     if (await currentPackageHasBasis(tx, bookId, basis)) return undefined;
+    // A page replaced or corrected while this one was streaming: this package is already out of
+    // date, and must not become current over a newer one. The retry builds the book as it is now.
+    if (packageBasis(await basisPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
     const gen = await tx.query<{ n: number }>(
       `SELECT COALESCE(max(revision), 0)::int + 1 AS n FROM stored_objects WHERE book_id = $1 AND page_id IS NULL AND role = 'package'`, [bookId]);
     const generation = gen.rows[0]!.n;
@@ -253,6 +319,42 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
   });
   if (!recorded) return { outcome: 'skipped' };
   return { outcome: 'done', package: recorded.pkgObj, pdf: recorded.pdfObj, generation: recorded.generation, payloadFiles: payload.length, pdfBytes: pdfPut.size, pageImageBytes };
+}
+
+/** The book changed while its package was being built; retried (not permanent), the job builds it again. */
+class StalePackageError extends Error {
+  constructor(bookId: string) {
+    super(`book ${bookId} changed while its package was built; building it again`);
+  }
+}
+
+/**
+ * A page's text for ALTO and the PDF: its current archived OCR reading with the corrections of
+ * its current text revision laid over. Read in one transaction holding the page row, so a
+ * correction or re-OCR cannot land between the reading and the words (both take the row FOR
+ * UPDATE). The reading itself is content-addressed and checked against its SHA-256.
+ */
+async function pageText(deps: Deps, p: Page & { textRevision: number }): Promise<{ ocr: ArchivedOcr; ocrObject: StoredObject; corrected: number } | undefined> {
+  const found = await deps.db.transaction(async (tx) => {
+    await lockPageText(tx, p);
+    const ocrObject = await findObject(tx, { bookId: p.bookId, pageId: p.id, role: 'ocr', variant: 'ocr-json', revision: p.revision });
+    return ocrObject ? { ocrObject, corrected: await correctedWords(tx, p.id, p.revision) } : undefined;
+  });
+  if (!found) return undefined;
+  const ocr = JSON.parse((await readObject(deps.store, found.ocrObject.storeKey, { expectedSha256: found.ocrObject.sha256 })).toString('utf8')) as ArchivedOcr;
+  try {
+    return { ocr: applyCorrections(ocr, found.corrected), ocrObject: found.ocrObject, corrected: found.corrected.length };
+  } catch (e) {
+    // The index does not match the archived reading: packaging it would misplace a clerk's words.
+    throw new PermanentError(`page ${p.sequence}: ${(e as Error).message}`);
+  }
+}
+
+/** Holds the page row (FOR SHARE) and checks it is still at the revisions this run packages. */
+async function lockPageText(tx: Queryable, p: Pick<Page, 'id' | 'bookId' | 'revision'> & { textRevision: number }): Promise<void> {
+  const r = await tx.query<{ revision: number; text_revision: number }>('SELECT revision, text_revision FROM pages WHERE id = $1 FOR SHARE', [p.id]);
+  const now = r.rows[0];
+  if (!now || now.revision !== p.revision || now.text_revision !== p.textRevision) throw new StalePackageError(p.bookId);
 }
 
 async function currentPackageHasBasis(db: Queryable, bookId: string, basis: string): Promise<boolean> {

@@ -81,6 +81,18 @@ describe.skipIf(!run)('re-OCR as a new text revision', () => {
     expect(engine.calls).toHaveLength(1);
   });
 
+  it('queues the rebuild of the package of an ended book once its new reading is in', async () => {
+    const { db, queue } = real.deps;
+    const packageJobs = async () => (await queue.liveJobs(['book.package'])).filter((j) => (j.data as { bookId: string }).bookId === bookId);
+    expect(await packageJobs()).toHaveLength(0);
+    await db.query(`UPDATE books SET status = 'complete' WHERE id = $1`, [bookId]);
+    const current = (await db.query<{ text_revision: number }>('SELECT text_revision FROM pages WHERE id = $1', [pageId])).rows[0]!.text_revision;
+    const deps = { ...real.deps, ocr: () => scriptedEngine(['1', 'Arbën', 'Krasniqi', 'Pejë']) };
+    const ctx = { jobId: 'j2', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
+    expect(await reocrPageJob(deps, { bookId, pageId, revision: 1, fromTextRevision: current, profile: 'printed', requestedBy: 'digi-bo' }, ctx)).toBe('done');
+    expect(await packageJobs()).toHaveLength(1);
+  });
+
   it('queues the pages asked for, and refuses pages that do not exist', async () => {
     await expect(requestReocr(real.deps, { bookId, pages: [1, 5], profile: 'printed' }, { user: 'digi-bo' })).rejects.toMatchObject({ code: 'ERR_PAGE_NOT_FOUND' });
     expect(await requestReocr(real.deps, { bookId, profile: 'mixed', languages: ['srp', 'sqi'] }, { user: 'digi-bo' })).toEqual({ queued: [1] });

@@ -13,6 +13,7 @@ import type { JobOf } from '../workers/catalogue.ts';
 import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
 import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
 import { OCR_PROFILES, type OcrPageType } from '../workers/ocr/ocr-profiles.ts';
+import { enqueueRepackage } from '../preservation/package-book.ts';
 import { scanOcrData, validateOcrLanguages } from '../workers/ocr/lang-data.ts';
 
 /** Profiles a re-OCR may ask for. */
@@ -56,10 +57,15 @@ export async function requestReocr(
  * transaction, replaces the page's words with the new reading as text revision +1. A job delivered
  * twice finds the text revision already moved on and skips.
  */
-export async function reocrPageJob(deps: Pick<AppDeps, 'db' | 'store' | 'ocr'>, job: JobOf<'page.reocr'>, ctx: JobContext): Promise<JobOutcome> {
+export async function reocrPageJob(deps: Pick<AppDeps, 'db' | 'store' | 'ocr' | 'queue'>, job: JobOf<'page.reocr'>, ctx: JobContext): Promise<JobOutcome> {
   const page = (await deps.db.query<{ sequence: number; revision: number; text_revision: number }>('SELECT sequence, revision, text_revision FROM pages WHERE id = $1', [job.pageId])).rows[0];
   if (!page) throw new PermanentError(`page ${job.pageId} does not exist`);
-  if (page.revision !== job.revision || page.text_revision !== job.fromTextRevision) return 'skipped';
+  if (page.revision !== job.revision || page.text_revision !== job.fromTextRevision) {
+    // A retry after the new reading was committed but before the rebuild was queued lands here:
+    // queueing is idempotent per state of the book, so queue it (again) when the text moved on.
+    if (page.revision === job.revision && page.text_revision > job.fromTextRevision) await enqueueRepackage(deps, job.bookId);
+    return 'skipped';
+  }
   const book = await getBook(deps.db, job.bookId);
   if (!book) throw new PermanentError(`book ${job.bookId} does not exist`);
   const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
@@ -111,5 +117,7 @@ export async function reocrPageJob(deps: Pick<AppDeps, 'db' | 'store' | 'ocr'>, 
     });
     return true;
   });
+  // The package's ALTO and PDF text layer come from the current reading: rebuild it (ended books only).
+  if (done) await enqueueRepackage(deps, job.bookId);
   return done ? 'done' : 'skipped';
 }

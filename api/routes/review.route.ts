@@ -3,6 +3,7 @@ import {
   acceptPage, bookStageTimings, correctPage, correctionHistory, ensurePageType, listReviewQueue, pageWordsForReview, requestReocr, setPageType, REOCR_PROFILES,
   type Correction,
 } from '../../review/index.ts';
+import { enqueueRepackage } from '../../preservation/package-book.ts';
 import { PAGE_TYPES, type PageType } from '../../workers/ocr/page-type.ts';
 import type { OcrPageType } from '../../workers/ocr/ocr-profiles.ts';
 import type { AppDeps } from '../../app/deps.ts';
@@ -97,9 +98,16 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     },
     handler: async (req) => {
       const page = await requirePage(deps, req.params.bookId, req.params.sequence);
-      return correctPage(deps.db, page.id, req.body.corrections, {
+      const result = await correctPage(deps.db, page.id, req.body.corrections, {
         user: caller(req).username, ...(req.body.textRevision !== undefined ? { expectedTextRevision: req.body.textRevision } : {}),
       });
+      // The archival package carries the text too (ALTO, the PDF's text layer): rebuild it. The
+      // correction is already archived, so a queue that fails here is logged, not the clerk's error;
+      // the next correction or packaging of the book brings the package up to date.
+      await enqueueRepackage(deps, page.bookId).catch((e: unknown) => {
+        req.log.warn({ bookId: page.bookId, err: (e as Error).message }, 'package rebuild after a correction not queued');
+      });
+      return result;
     },
   });
 

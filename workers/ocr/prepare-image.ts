@@ -33,6 +33,10 @@ export interface PreparedImage {
   scaleY: number;
   /** Clockwise quarter turn applied before OCR to stand the page upright (0 when none). */
   rotation?: QuarterTurn;
+  /** Size and resolution of the image tesseract sees. */
+  ocrWidth: number;
+  ocrHeight: number;
+  ocrDpi: number;
 }
 
 /** A clockwise quarter turn, in degrees. */
@@ -96,7 +100,7 @@ export async function prepareForOcr(
       // Fastest zlib level: the PNG only crosses to the worker thread and is decoded at once.
       .png({ compressionLevel: 1 })
       .toBuffer();
-    return { png, width, height, scaleX: uprightWidth / ocrWidth, scaleY: uprightHeight / ocrHeight, rotation };
+    return { png, width, height, scaleX: uprightWidth / ocrWidth, scaleY: uprightHeight / ocrHeight, rotation, ocrWidth, ocrHeight, ocrDpi };
   } catch (e) {
     if (e instanceof AppError) throw e;
     throw new AppError('ERR_BAD_INPUT_FILE', `page image cannot be decoded for OCR: ${(e as Error).message}`, undefined, { cause: e });

@@ -76,39 +76,43 @@ export function otsuThreshold(hist: ArrayLike<number>): number {
 
 /** Paints the vertical rules of `image` over with the paper's tone, in place. */
 export function removeVerticalRules(image: GreyImage, opts: RuleRemovalOptions): RuleRemovalResult {
-  const { data, width, height } = image;
+  const { width, height } = image;
+  // A plain Uint8Array view: V8 reads a Buffer's elements more slowly in these loops.
+  const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length);
   if (data.length !== width * height) throw new Error(`grey image of ${width}x${height} needs ${width * height} bytes, got ${data.length}`);
   const minRun = Math.max(2, Math.floor(opts.minRun));
   const maxGap = Math.max(0, Math.floor(opts.maxGap ?? 2));
 
+  // Every third pixel is plenty to place the threshold and the paper tone, at a third of the cost.
   const hist = new Uint32Array(256);
-  for (let i = 0; i < data.length; i++) hist[data[i]!]! += 1;
+  let sampled = 0;
+  for (let i = 0; i < data.length; i += 3, sampled++) hist[data[i]!]! += 1;
   const threshold = otsuThreshold(hist);
   // The paper: the commonest grey lighter than the ink threshold.
   let paper = 255;
   for (let v = threshold + 1; v < 256; v++) if (hist[v]! > hist[paper]!) paper = v;
   // A page all of one tone (blank) has no ink to find rules in.
-  if (hist[paper] === data.length) return { runs: 0, cleared: 0 };
+  if (hist[paper] === sampled) return { runs: 0, cleared: 0 };
 
   // Every column's run advanced row by row, so memory is read in order.
   const runs: number[] = [];
   const start = new Int32Array(width).fill(-1);
   const last = new Int32Array(width).fill(-1);
-  const close = (x: number) => {
-    if (start[x]! >= 0 && last[x]! - start[x]! + 1 >= minRun) runs.push(x, start[x]!, last[x]!);
-  };
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
+  for (let y = 0, row = 0; y < height; y++, row += width) {
     for (let x = 0; x < width; x++) {
       if (data[row + x]! > threshold) continue;
-      if (start[x]! < 0 || y - last[x]! - 1 > maxGap) {
-        close(x);
+      const s = start[x]!;
+      const l = last[x]!;
+      if (s < 0 || y - l - 1 > maxGap) {
+        if (s >= 0 && l - s + 1 >= minRun) runs.push(x, s, l);
         start[x] = y;
       }
       last[x] = y;
     }
   }
-  for (let x = 0; x < width; x++) close(x);
+  for (let x = 0; x < width; x++) {
+    if (start[x]! >= 0 && last[x]! - start[x]! + 1 >= minRun) runs.push(x, start[x]!, last[x]!);
+  }
 
   // A rule's anti-aliased edge is lighter than ink but darker than paper: once the rule is gone it
   // would stand alone as a faint line, so the grey pixels either side of a run go with it (ink
@@ -124,11 +128,13 @@ export function removeVerticalRules(image: GreyImage, opts: RuleRemovalOptions):
       const i = y * width + x;
       data[i] = paper;
       cleared++;
-      for (const n of [x > 0 ? i - 1 : -1, x + 1 < width ? i + 1 : -1]) {
-        if (n >= 0 && data[n]! > threshold && data[n]! <= fringe) {
-          data[n] = paper;
-          cleared++;
-        }
+      if (x > 0 && data[i - 1]! > threshold && data[i - 1]! <= fringe) {
+        data[i - 1] = paper;
+        cleared++;
+      }
+      if (x + 1 < width && data[i + 1]! > threshold && data[i + 1]! <= fringe) {
+        data[i + 1] = paper;
+        cleared++;
       }
     }
   }

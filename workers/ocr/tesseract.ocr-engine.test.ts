@@ -273,7 +273,7 @@ describe('TesseractOcrEngine: pool', () => {
     const eng = (await scanOcrData()).languages.get('eng')!;
     const handle = await startTesseractWorker(['eng'], path.dirname(eng.file));
     try {
-      const e = await handle.recognize(Buffer.from('not an image at all'), { hocr: false, pdf: false }).catch((x: unknown) => x);
+      const e = await handle.recognize(Buffer.from('not an image at all'), { pdf: false }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(OcrWorkerError);
       expect(await handle.failure).toBeInstanceOf(OcrWorkerError);
     } finally {

@@ -26,7 +26,7 @@ import {
   DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type PreparedImage, type QuarterTurn,
 } from './prepare-image.ts';
 import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
-import { layoutFromPage } from './tesseract-page.ts';
+import { hocrFromPage, layoutFromPage } from './tesseract-page.ts';
 import {
   startTesseractWorker, TESSERACT_JS_VERSIONS, type StartTesseractWorker, type TesseractPageParams, type TesseractWorkerHandle,
 } from './tesseract-worker.ts';
@@ -178,7 +178,7 @@ export class TesseractOcrEngine implements OcrEngine {
       result.orientation = rotate;
       if (detected) result.orientationConfidence = detected.confidence;
     }
-    if (opts.hocr && page.hocr) result.hocr = scaleHocr(page.hocr, prepared);
+    if (opts.hocr) result.hocr = scaleHocr(hocrFromPage(page, { width: prepared.ocrWidth, height: prepared.ocrHeight, dpi: prepared.ocrDpi }), prepared);
     // The type says number[]; tesseract.js 7 sends the bytes as a Uint8Array.
     if (opts.pdf && page.pdf) result.pdf = page.pdf instanceof Uint8Array ? page.pdf : Uint8Array.from(page.pdf);
     return result;
@@ -366,7 +366,7 @@ export class TesseractOcrEngine implements OcrEngine {
         thresholdingMethod: THRESHOLDING[opts.profile?.binarisation ?? 'otsu'],
         deskew: opts.profile?.deskew === true,
       };
-      return await Promise.race([handle.recognize(prepared.png, { hocr: opts.hocr === true, pdf: opts.pdf === true }, params), failed, ...stops]);
+      return await Promise.race([handle.recognize(prepared.png, { pdf: opts.pdf === true }, params), failed, ...stops]);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
