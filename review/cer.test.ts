@@ -26,6 +26,17 @@ describe('character error rate', () => {
     expect(pageCharacterErrorRate(rows, damaged).errors).toBe(1);
   });
 
+  it('counts a word once, in the nearest row, where the boxes of a skewed page overlap', () => {
+    // Bounding boxes of two turned rows overlap by 20 px; each word lies in both.
+    const rows = [
+      { text: 'Arbën Krasniqi', box: { left: 0, top: 0, width: 400, height: 60 } },
+      { text: 'Zef Sopi', box: { left: 0, top: 40, width: 400, height: 60 } },
+    ];
+    const word = (text: string, x0: number, y0: number) => ({ text, bbox: { x0, y0, x1: x0 + 80, y1: y0 + 18 } });
+    const words = [word('Arbën', 10, 32), word('Krasniqi', 120, 34), word('Zef', 10, 46), word('Sopi', 120, 48)];
+    expect(pageCharacterErrorRate(rows, words)).toMatchObject({ errors: 0, characters: 22 });
+  });
+
   it('reads a row in the direction its lines run on a page scanned turned', () => {
     // A row of three words on a page turned 90 degrees clockwise: the upright left-to-right runs top to bottom.
     const rows = [{ text: 'Arbën Krasniqi 1960', box: { left: 100, top: 0, width: 30, height: 400 } }];

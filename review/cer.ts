@@ -41,8 +41,9 @@ export interface ReadWord { text: string; bbox: { x0: number; y0: number; x1: nu
 export interface PageCer { cer: number; errors: number; characters: number; rows: number }
 
 /**
- * CER of a page, row by row: each OCR word belongs to the row whose box holds its centre; a row's
- * words are read left to right on the upright page. Words outside every row (headers, margins)
+ * CER of a page, row by row: each OCR word belongs to the row whose box holds its centre (the
+ * nearest such row across the lines when boxes overlap); a row's words are read left to right on
+ * the upright page. Words outside every row (headers, margins)
  * are not counted. `rotation` is the clockwise quarter turn the image shows the upright page at
  * (boxes are in the image's pixels): on a page turned 90 degrees its lines run top to bottom.
  */
@@ -53,17 +54,33 @@ export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonl
     180: (a, b) => b.bbox.x1 - a.bbox.x1,
     270: (a, b) => b.bbox.y1 - a.bbox.y1,
   };
+  // Each word goes to one row: on a skewed page the truth's boxes (bounding boxes of turned rows)
+  // overlap their neighbours, and a word counted in two rows would count as an error in one.
+  const sideways = rotation === 90 || rotation === 270;
+  const byRow = rows.map(() => [] as ReadWord[]);
+  for (const w of words) {
+    const cx = (w.bbox.x0 + w.bbox.x1) / 2;
+    const cy = (w.bbox.y0 + w.bbox.y1) / 2;
+    let best = -1;
+    let bestDistance = Infinity;
+    rows.forEach((row, i) => {
+      if (cx < row.box.left || cx > row.box.left + row.box.width || cy < row.box.top || cy > row.box.top + row.box.height) return;
+      // Across the lines: rows are stacked top to bottom, or left to right on a page turned sideways.
+      const distance = sideways ? Math.abs(cx - (row.box.left + row.box.width / 2)) : Math.abs(cy - (row.box.top + row.box.height / 2));
+      if (distance < bestDistance) {
+        best = i;
+        bestDistance = distance;
+      }
+    });
+    if (best >= 0) byRow[best]!.push(w);
+  }
   let errors = 0;
   let characters = 0;
-  for (const row of rows) {
-    const inRow = words.filter((w) => {
-      const cx = (w.bbox.x0 + w.bbox.x1) / 2;
-      const cy = (w.bbox.y0 + w.bbox.y1) / 2;
-      return cx >= row.box.left && cx <= row.box.left + row.box.width && cy >= row.box.top && cy <= row.box.top + row.box.height;
-    }).sort(readingOrder[rotation]);
+  rows.forEach((row, i) => {
+    const inRow = byRow[i]!.sort(readingOrder[rotation]);
     const t = squash(row.text);
     errors += editDistanceChars(t, squash(inRow.map((w) => w.text).join(' ')));
     characters += [...t].length;
-  }
+  });
   return { cer: characters ? errors / characters : 0, errors, characters, rows: rows.length };
 }
