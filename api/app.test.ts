@@ -41,7 +41,7 @@ describe('API (embedded, no workers)', () => {
     expect(first.statusCode, first.body).toBe(201);
     const created = first.json();
     expect(created.duplicate).toBe(false);
-    expect(created.book).toMatchObject({ registerType: 'birth', municipality: 'Tiranë', yearFrom: 1962, yearTo: 1963, volume: 'II', languages: 'eng', sourceFormat: 'tiff', sourceSize: tiff.length });
+    expect(created.book).toMatchObject({ registerType: 'birth', municipality: 'Tiranë', yearFrom: 1962, yearTo: 1963, volume: 'II', languages: 'eng', ocrProfile: 'printed', sourceFormat: 'tiff', sourceSize: tiff.length });
     expect(first.headers.location).toBe(`/books/${created.book.id}`);
 
     const again = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
@@ -84,6 +84,7 @@ describe('API (embedded, no workers)', () => {
       [[['registerType', 'birth'], ['year', '1960']], 'municipality'],
       [[['registerType', 'birth'], ['municipality', 'Durrës'], ['year', '1960'], ['languages', 'English']], 'languages'],
       [[['registerType', 'birth'], ['municipality', 'Durrës'], ['year', '1960'], ['register', 'x']], 'register'],
+      [[['registerType', 'birth'], ['municipality', 'Durrës'], ['year', '1960'], ['ocrProfile', 'handwritten']], 'ocrProfile'],
     ];
     const before = await bookCount(t);
     for (const [fields, field] of cases) {
@@ -100,6 +101,13 @@ describe('API (embedded, no workers)', () => {
     const query = await t.api.inject({ method: 'POST', url: '/books?registerType=baptism', headers: { 'content-type': 'image/tiff' }, payload: tiff });
     expect(query.statusCode).toBe(400);
     expect(query.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'registerType' });
+    // An unknown OCR profile is refused naming the profiles there are, as a form field or a query parameter.
+    const profileField = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, ['ocrProfile', 'handwritten'], { data: tiff }]) });
+    expect(profileField.json().error.message).toBe('ocrProfile must be one of printed, typewriter, mixed, got "handwritten"');
+    const profileQuery = await t.api.inject({ method: 'POST', url: '/books?registerType=birth&municipality=Durr%C3%ABs&year=1960&ocrProfile=handwritten', headers: { 'content-type': 'image/tiff' }, payload: tiff });
+    expect(profileQuery.statusCode).toBe(400);
+    expect(profileQuery.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'ocrProfile' });
+    expect(profileQuery.json().error.message).toMatch(/ocrProfile .*printed, typewriter, mixed/);
     expect(await bookCount(t)).toBe(before);
   });
 
@@ -190,6 +198,10 @@ describe('API (embedded, no workers)', () => {
     expect(upload.requestBody.content['multipart/form-data'].schema.required).toEqual(['registerType', 'municipality', 'year', 'file']);
     expect(upload.description).toMatch(/first/);
     expect(upload.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['registerType', 'municipality', 'year']));
+    const profileParam = upload.parameters.find((p: { name: string }) => p.name === 'ocrProfile');
+    expect(profileParam.schema.enum).toEqual(['printed', 'typewriter', 'mixed']);
+    expect(upload.requestBody.content['multipart/form-data'].schema.properties.ocrProfile.enum).toEqual(['printed', 'typewriter', 'mixed']);
+    expect(doc.components.schemas.Book.properties.ocrProfile.enum).toEqual(['printed', 'typewriter', 'mixed']);
     expect(doc.components.schemas).toHaveProperty('Book');
     expect(doc.components.schemas).toHaveProperty('Error');
 

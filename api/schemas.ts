@@ -1,4 +1,4 @@
-import { REGISTER_TYPES, type BookStatus, type PageStatus } from '../archive/index.ts';
+import { BOOK_OCR_PROFILES, REGISTER_TYPES, type BookStatus, type PageStatus } from '../archive/index.ts';
 
 // Shared JSON schemas of the HTTP edge: they validate input and make the OpenAPI document.
 // Nullable fields use type arrays (OpenAPI 3.1); fast-json-stringify drops any field not listed,
@@ -65,6 +65,7 @@ export const bookMetadataProperties = {
   year: { type: 'string', pattern: YEAR_PATTERN, description: 'Year or span of years: yyyy or yyyy-yyyy', examples: ['1962', '1960-1965'] },
   volume: { type: 'string', minLength: 1, maxLength: 50, description: 'Volume label, when the register has several' },
   languages: { type: 'string', pattern: LANGUAGES_PATTERN, description: "OCR languages joined by '+'; default sqi+srp+eng", examples: ['sqi+srp+eng'] },
+  ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'How the pages are read: printed form, typewriter, or mixed Latin/Cyrillic; default printed' },
 } as const;
 
 const dateTime = { type: 'string', format: 'date-time' } as const;
@@ -99,6 +100,7 @@ export const bookSchema = {
     yearTo: { type: 'integer' },
     volume: { type: 'string' },
     languages: { type: 'string' },
+    ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'OCR profile its pages are read with, chosen at upload' },
     sourceFormat: { type: 'string', enum: ['tiff', 'pdf', 'images', 'zip'] },
     sourceSha256: { type: 'string', description: 'SHA-256 of the original as uploaded' },
     sourceSize: { type: 'integer', description: 'Size of the original in bytes' },

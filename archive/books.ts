@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.ts';
-import type { Book, BookMetadata, BookStatus, BookSummary, SourceFormat } from './types.ts';
+import { DEFAULT_OCR_PROFILE, type Book, type BookMetadata, type BookOcrProfile, type BookStatus, type BookSummary, type SourceFormat } from './types.ts';
 
 interface BookRow {
   id: string;
@@ -9,6 +9,7 @@ interface BookRow {
   year_to: number;
   volume: string | null;
   languages: string;
+  ocr_profile: BookOcrProfile;
   source_format: SourceFormat;
   source_sha256: string;
   source_size: number | string;
@@ -33,6 +34,7 @@ function toBook(r: BookRow): Book {
     yearTo: r.year_to,
     volume: r.volume ?? undefined,
     languages: r.languages,
+    ocrProfile: r.ocr_profile,
     sourceFormat: r.source_format,
     sourceSha256: r.source_sha256,
     sourceSize: Number(r.source_size),
@@ -51,19 +53,19 @@ function toBook(r: BookRow): Book {
 
 /**
  * Creates a book for a stored original, or returns the existing book with the same source bytes
- * (a duplicate upload). `created` says which.
+ * (a duplicate upload; its metadata, OCR profile included, stays as first given). `created` says which.
  */
 export async function createBook(
   db: Queryable,
   input: BookMetadata & { sourceFormat: SourceFormat; sourceSha256: string; sourceSize: number; createdBy?: string | undefined },
 ): Promise<{ book: Book; created: boolean }> {
   const inserted = await db.query<BookRow>(
-    `INSERT INTO books (register_type, municipality, year_from, year_to, volume, languages, source_format, source_sha256, source_size, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO books (register_type, municipality, year_from, year_to, volume, languages, ocr_profile, source_format, source_sha256, source_size, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (source_sha256) DO NOTHING
      RETURNING *`,
     [input.registerType, input.municipality, input.yearFrom, input.yearTo, input.volume ?? null, input.languages,
-     input.sourceFormat, input.sourceSha256, input.sourceSize, input.createdBy ?? null],
+     input.ocrProfile ?? DEFAULT_OCR_PROFILE, input.sourceFormat, input.sourceSha256, input.sourceSize, input.createdBy ?? null],
   );
   if (inserted.rows[0]) return { book: toBook(inserted.rows[0]), created: true };
   const existing = await findBookBySource(db, input.sourceSha256);

@@ -15,6 +15,15 @@ export function isFinalBookStatus(status: string): boolean {
 export type PageStatus = 'pending' | 'processing' | 'done' | 'failed';
 export type ObjectRole = 'original' | 'source' | 'master' | 'derivative' | 'ocr' | 'pdf' | 'alto' | 'package';
 
+/**
+ * OCR profiles a book's pages may be read with, chosen at ingest: printed form, typewriter, mixed
+ * Latin/Cyrillic (workers/ocr/ocr-profiles.ts holds what each one does).
+ */
+export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
+export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
+/** The profile of a book given none: what every book was read with before profiles were chosen. */
+export const DEFAULT_OCR_PROFILE: BookOcrProfile = 'printed';
+
 /** What staff say about a book when they upload it. */
 export interface BookMetadata {
   registerType: RegisterType;
@@ -24,11 +33,14 @@ export interface BookMetadata {
   volume?: string | undefined;
   /** Tesseract language codes joined by '+', e.g. 'sqi+srp+eng'. */
   languages: string;
+  /** OCR profile of its pages; 'printed' when not given. */
+  ocrProfile?: BookOcrProfile | undefined;
 }
 
 /** A book (one scanned register volume) as the archive holds it. */
 export interface Book extends BookMetadata {
   id: string;
+  ocrProfile: BookOcrProfile;
   sourceFormat: SourceFormat;
   sourceSha256: string;
   sourceSize: number;

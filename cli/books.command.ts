@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../common/index.ts';
-import { getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
-import { ingestBook, parseYears, replacePage, retryPages } from '../ingest/index.ts';
+import { BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
+import { ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
 import { findWords } from '../search/index.ts';
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import type { AppDeps } from '../app/deps.ts';
@@ -34,6 +34,7 @@ function printBook(ctx: CommandContext, book: Book, extra: Record<string, unknow
   }
   ctx.out(`book ${book.id}`);
   ctx.out(`  ${book.registerType} register, ${book.municipality}, ${book.yearFrom}${book.yearTo !== book.yearFrom ? `-${book.yearTo}` : ''}${book.volume ? `, volume ${book.volume}` : ''}`);
+  ctx.out(`  OCR languages ${book.languages}, profile ${book.ocrProfile}`);
   ctx.out(`  status ${book.status}; pages ${book.pageCount} (done ${book.pagesDone}, failed ${book.pagesFailed})`);
   if (book.failureReason) ctx.out(`  failure: ${book.failureReason}`);
   const s = book.summary;
@@ -47,11 +48,13 @@ function printBook(ctx: CommandContext, book: Book, extra: Record<string, unknow
 export async function runIngest(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, {
     type: { type: 'string' }, municipality: { type: 'string' }, year: { type: 'string' }, volume: { type: 'string' },
-    lang: { type: 'string' }, wait: { type: 'boolean' },
+    lang: { type: 'string' }, profile: { type: 'string' }, wait: { type: 'boolean' },
   });
   const target = positionals[0];
   if (!target) throw new UsageError('a file or folder to ingest is required');
   if (!values.type || !values.municipality || !values.year) throw new UsageError('--type, --municipality and --year are required');
+  const ocrProfile = values.profile ?? DEFAULT_OCR_PROFILE;
+  if (!isBookOcrProfile(ocrProfile)) throw new UsageError(`--profile must be ${BOOK_OCR_PROFILES.join('|')}, got "${ocrProfile.slice(0, 40)}"`);
   const stat = await fs.promises.stat(target).catch(() => undefined);
   if (!stat) throw new AppError('ERR_VALIDATION', `no such file or folder: ${path.basename(target)}`);
   const deps = await ctx.open();
@@ -60,7 +63,7 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
     const { book, duplicate } = await ingestBook(
       deps,
       stat.isDirectory() ? { kind: 'folder', path: target } : { kind: 'file', path: target },
-      { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? 'sqi+srp+eng' },
+      { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? 'sqi+srp+eng', ocrProfile },
       { createdBy: 'cli' },
     );
     if (!ctx.json) ctx.out(duplicate ? `${book.id} (already archived: the same bytes were uploaded before)` : book.id);

@@ -36,7 +36,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'generate a register book and run the whole pipeline embedded (no services)', usage: 'arkiva demo [--pages N] [--keep] [--json]', run: runDemo },
   ingest: {
     summary: 'archive a scanned book and queue its pages',
-    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--wait] [--json]',
+    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--profile printed|typewriter|mixed] [--wait] [--json]',
     run: runIngest,
   },
   status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },

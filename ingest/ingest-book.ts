@@ -4,8 +4,8 @@ import { PassThrough, Readable } from 'node:stream';
 import yazl from 'yazl';
 import { AppError } from '../common/index.ts';
 import {
-  createBook, findObject, getBook, recordEvent, recordObject, REGISTER_TYPES,
-  type Book, type BookMetadata, type SourceFormat,
+  BOOK_OCR_PROFILES, createBook, DEFAULT_OCR_PROFILE, findObject, getBook, recordEvent, recordObject, REGISTER_TYPES,
+  type Book, type BookMetadata, type BookOcrProfile, type SourceFormat,
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { STAGE_RETRIES } from '../workers/catalogue.ts';
@@ -28,18 +28,35 @@ export interface IngestResult {
 
 const LANGUAGE_RE = /^[a-z]{3}(_[a-z]{4})?(\+[a-z]{3}(_[a-z]{4})?)*$/;
 
-/** Validates book metadata at the edge; throws ERR_VALIDATION naming the field. */
-export function validateMetadata(m: BookMetadata): BookMetadata {
-  const problems: string[] = [];
-  if (!REGISTER_TYPES.includes(m.registerType)) problems.push(`register type must be one of ${REGISTER_TYPES.join(', ')}`);
-  if (!m.municipality || m.municipality.trim().length === 0 || m.municipality.length > 200) problems.push('municipality is required (at most 200 characters)');
+/** True when `v` names an OCR profile a book may be read with. */
+export function isBookOcrProfile(v: unknown): v is BookOcrProfile {
+  return (BOOK_OCR_PROFILES as readonly unknown[]).includes(v);
+}
+
+/** Why an OCR profile is refused, after the field's name: the allowed profiles and what was given. */
+export function ocrProfileProblem(value: string): string {
+  return `must be one of ${BOOK_OCR_PROFILES.join(', ')}, got "${value.slice(0, 40)}"`;
+}
+
+/** Validates book metadata at the edge; throws ERR_VALIDATION naming the field. The OCR profile defaults to printed. */
+export function validateMetadata(m: BookMetadata): BookMetadata & { ocrProfile: BookOcrProfile } {
+  const problems: { field: string; message: string }[] = [];
+  const bad = (field: string, message: string) => problems.push({ field, message });
+  if (!REGISTER_TYPES.includes(m.registerType)) bad('registerType', `register type must be one of ${REGISTER_TYPES.join(', ')}`);
+  if (!m.municipality || m.municipality.trim().length === 0 || m.municipality.length > 200) bad('municipality', 'municipality is required (at most 200 characters)');
   if (!Number.isInteger(m.yearFrom) || !Number.isInteger(m.yearTo) || m.yearFrom < 1000 || m.yearTo > 9999 || m.yearTo < m.yearFrom) {
-    problems.push('year must be yyyy or yyyy-yyyy with the first year not after the second');
+    bad('year', 'year must be yyyy or yyyy-yyyy with the first year not after the second');
   }
-  if (m.volume !== undefined && m.volume.length > 50) problems.push('volume is at most 50 characters');
-  if (!LANGUAGE_RE.test(m.languages)) problems.push('languages must be OCR codes joined by +, e.g. sqi+srp+eng');
-  if (problems.length) throw new AppError('ERR_VALIDATION', `invalid book metadata: ${problems.join('; ')}`);
-  return { ...m, municipality: m.municipality.trim() };
+  if (m.volume !== undefined && m.volume.length > 50) bad('volume', 'volume is at most 50 characters');
+  if (!LANGUAGE_RE.test(m.languages)) bad('languages', 'languages must be OCR codes joined by +, e.g. sqi+srp+eng');
+  const ocrProfile = m.ocrProfile ?? DEFAULT_OCR_PROFILE;
+  if (!isBookOcrProfile(ocrProfile)) bad('ocrProfile', `ocrProfile ${ocrProfileProblem(String(ocrProfile))}`);
+  if (problems.length) {
+    // One bad field is named for the API's error body; several are only listed in the message.
+    const details = problems.length === 1 ? { field: problems[0]!.field } : undefined;
+    throw new AppError('ERR_VALIDATION', `invalid book metadata: ${problems.map((p) => p.message).join('; ')}`, details);
+  }
+  return { ...m, municipality: m.municipality.trim(), ocrProfile };
 }
 
 /** Parses `yyyy` or `yyyy-yyyy`. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
-import { ingestBook, parseYears, retryPages } from '../../ingest/index.ts';
+import { DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
+import { ingestBook, isBookOcrProfile, parseYears, retryPages, ocrProfileProblem } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { pageStatusCounts } from '../queries.ts';
 import { caller, noteAudit } from '../access.ts';
@@ -16,7 +16,7 @@ type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 /** Media types a book can be uploaded as in a raw (non-multipart) body. */
 export const RAW_BOOK_TYPES = ['application/octet-stream', 'image/tiff', 'application/pdf', 'application/zip', 'image/png', 'image/jpeg'] as const;
 
-const METADATA_FIELDS = ['registerType', 'municipality', 'year', 'volume', 'languages'] as const;
+const METADATA_FIELDS = ['registerType', 'municipality', 'year', 'volume', 'languages', 'ocrProfile'] as const;
 type MetadataInput = Partial<Record<(typeof METADATA_FIELDS)[number], string>>;
 
 const DEFAULT_LANGUAGES = 'sqi+srp+eng';
@@ -25,7 +25,7 @@ const LANGUAGES_RE = new RegExp(LANGUAGES_PATTERN);
 const UPLOAD_DESCRIPTION = `Archives a scanned register book and queues its pages for processing.
 
 Send either
-- **multipart/form-data** with the metadata fields **first** (registerType, municipality, year, optional volume and languages) and then exactly **one file part**: the body is streamed, so fields sent after the file are not seen; or
+- **multipart/form-data** with the metadata fields **first** (registerType, municipality, year, optional volume, languages and ocrProfile) and then exactly **one file part**: the body is streamed, so fields sent after the file are not seen; or
 - a **raw body** (${RAW_BOOK_TYPES.join(', ')}) with the metadata as **query parameters**.
 
 Query parameters may also accompany a multipart upload; a field given both ways must agree.
@@ -257,5 +257,7 @@ export function toMetadata(m: MetadataInput): BookMetadata {
   if (volume !== undefined && volume.length > 50) bad('volume', 'is at most 50 characters');
   const languages = m.languages?.trim() || DEFAULT_LANGUAGES;
   if (!LANGUAGES_RE.test(languages)) bad('languages', 'must be OCR language codes joined by +, e.g. sqi+srp+eng');
-  return { registerType: registerType as RegisterType, municipality: municipality!, ...years, volume, languages };
+  const ocrProfile = m.ocrProfile?.trim() || DEFAULT_OCR_PROFILE;
+  if (!isBookOcrProfile(ocrProfile)) return bad('ocrProfile', ocrProfileProblem(ocrProfile));
+  return { registerType: registerType as RegisterType, municipality: municipality!, ...years, volume, languages, ocrProfile };
 }

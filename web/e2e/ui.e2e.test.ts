@@ -130,6 +130,7 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
     await page.getByLabel('Year or years').fill(String(fixture.truth.book.yearFrom));
     await page.getByLabel('Volume').fill(String(fixture.truth.book.volume));
     await page.getByLabel('OCR languages').fill('sqi');
+    expect(await page.getByLabel('OCR page type').inputValue()).toBe('printed');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await expect.poll(() => page.getByTestId('upload-progress').textContent(), { timeout: 30_000 }).toContain('100%');
     const live = page.getByTestId('live-progress');
@@ -159,6 +160,7 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
     await page.getByLabel('Municipality').fill('Prizren');
     await page.getByLabel('Year or years').fill('1958-1960');
     await page.getByLabel('OCR languages').fill('sqi');
+    await page.getByLabel('OCR page type').selectOption('typewriter');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const live = page.getByTestId('live-progress');
     await expect.poll(() => live.locator('.badge').first().textContent(), { timeout: 90_000, interval: 500 }).toBe('complete with failures');
@@ -166,6 +168,7 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
     await live.locator('h2 a').click();
     const failed = page.locator('table.failed tbody tr');
     await expect.poll(() => failed.count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('dl.facts').textContent()).toContain('OCR page typeTypewriter');
     expect(await failed.locator('th').textContent()).toBe('2');
     expect(await failed.locator('td.fail').textContent()).toMatch(/page-0002\.png.*not a TIFF, PDF, PNG, JPEG or ZIP/);
     expect(await page.locator('.thumb.st-failed').count()).toBe(1);

@@ -7,6 +7,7 @@ export interface Book {
   yearTo: number;
   volume?: string;
   languages: string;
+  ocrProfile: string;
   status: string;
   failureReason: string | null;
   pageCount: number;

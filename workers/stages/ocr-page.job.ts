@@ -6,7 +6,7 @@ import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
 import { runPageStage } from './page-stage.ts';
 import { pageTimeBound, recognizeBounded } from '../ocr/ocr-attempts.ts';
-import { profilesFor } from '../ocr/ocr-profiles.ts';
+import { pageTypeOf, profilesFor } from '../ocr/ocr-profiles.ts';
 import { skipBlankPage } from '../ocr/blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
@@ -49,8 +49,9 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const languages = book.languages.split('+').filter(Boolean);
 
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
-    // Books carry no page type yet: printed first, the typewriter preparation and the rescue profile when confidence stays low.
-    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor('printed') });
+    // The book's profile, chosen at ingest (printed unless staff said typewriter or mixed), then its
+    // orientation and flip fallbacks and the rescue profile when confidence stays low.
+    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor(pageTypeOf(book.ocrProfile)) });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
     if (!result) {

@@ -9,6 +9,7 @@ import { completeness, printedPageNumber } from '../completeness.ts';
 const TERMINAL = ['complete', 'complete_with_failures', 'failed'];
 const STATUSES = ['received', 'splitting', 'processing', 'complete', 'complete_with_failures', 'failed'];
 const TYPES = ['birth', 'marriage', 'death', 'other'];
+const OCR_PROFILES = ['printed', 'typewriter', 'mixed'];
 const STAGES = ['split', 'master', 'ocr', 'index'];
 
 function mb(n: number): string {
@@ -76,6 +77,7 @@ function uploadForm(ctx: ViewContext, onUploaded: (b: Book) => void): HTMLElemen
   const year = h('input', { name: 'year', required: true, pattern: '\\s*\\d{4}\\s*(-\\s*\\d{4}\\s*)?', inputmode: 'numeric' });
   const volume = h('input', { name: 'volume', maxlength: '50' });
   const langs = h('input', { name: 'languages', value: 'sqi+srp+eng', pattern: '[a-z]{3}(_[a-z]{4})?(\\+[a-z]{3}(_[a-z]{4})?)*' });
+  const profile = select('ocrProfile', OCR_PROFILES.map((x) => [x, tx('op_', x)] as const), 'printed');
   const prog = h('progress', { max: '100', value: '0', 'aria-label': t('uploading'), hidden: true });
   const progText = h('span', { class: 'prog-text', 'data-testid': 'upload-progress' });
   const msg = notice();
@@ -94,6 +96,7 @@ function uploadForm(ctx: ViewContext, onUploaded: (b: Book) => void): HTMLElemen
       fd.append('year', year.value.trim());
       if (volume.value.trim()) fd.append('volume', volume.value.trim());
       if (langs.value.trim()) fd.append('languages', langs.value.trim());
+      fd.append('ocrProfile', profile.value);
       fd.append('file', file, file.name);
       submit.disabled = true;
       prog.hidden = false;
@@ -123,7 +126,7 @@ function uploadForm(ctx: ViewContext, onUploaded: (b: Book) => void): HTMLElemen
   fileInput, drop,
   h('div', { class: 'grid' },
     field(t('registerType'), regType), field(t('municipality'), muni), field(t('year'), year, t('yearHint')),
-    field(t('volume'), volume), field(t('languages'), langs)),
+    field(t('volume'), volume), field(t('languages'), langs), field(t('ocrProfile'), profile)),
   h('div', { class: 'row' }, submit, prog, progText), msg);
   return form;
 }
@@ -216,6 +219,7 @@ export async function bookView(ctx: ViewContext): Promise<void> {
       h('dl', { class: 'facts' },
         h('dt', null, t('pages')), h('dd', null, `${counts.total} (${tx('s_', 'done')} ${counts.done}, ${tx('s_', 'processing')} ${counts.processing + counts.pending}, ${tx('s_', 'failed')} ${counts.failed})`),
         h('dt', null, t('languages')), h('dd', null, book.languages),
+        h('dt', null, t('ocrProfile')), h('dd', null, tx('op_', book.ocrProfile)),
         s?.meanOcrConfidence != null ? [h('dt', null, t('ocrConfidence')), h('dd', null, `${s.meanOcrConfidence.toFixed(1)}%`)] : null,
         h('dt', null, t('created')), h('dd', null, when(book.createdAt, currentLang()))),
       book.failureReason ? h('p', { class: 'error' }, book.failureReason) : null);
