@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
+import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { applyCorrections, indexedWordPositions, type CorrectedWord } from './corrected-ocr.ts';
 import { altoVariant, packageBasis, ALTO_VARIANT } from './package-book.ts';

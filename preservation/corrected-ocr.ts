@@ -4,7 +4,7 @@
  * page_words (text, with the OCR's reading kept in ocr_text).
  */
 import type { Queryable } from '../db/index.ts';
-import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
+import { isIndexedWord, type ArchivedOcr } from '../workers/stages/archived-ocr.ts';
 
 /** A corrected word as page_words holds it. */
 export interface CorrectedWord {
@@ -22,13 +22,12 @@ export const CORRECTED_CONFIDENCE = 100;
 
 /**
  * Positions in `ocr.words` of the words page.index indexes, in order: page_words.word_index `i`
- * is `ocr.words[indexedWordPositions(ocr)[i]]`. Must filter exactly as index-page.job.ts (and
- * re-OCR) do, or corrections land on the wrong words.
+ * is `ocr.words[indexedWordPositions(ocr)[i]]` (the same `isIndexedWord` test as indexing).
  */
 export function indexedWordPositions(ocr: Pick<ArchivedOcr, 'words'>): number[] {
   const out: number[] = [];
   ocr.words.forEach((w, i) => {
-    if (w.text.trim() !== '') out.push(i);
+    if (isIndexedWord(w)) out.push(i);
   });
   return out;
 }

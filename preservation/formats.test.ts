@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
+import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets } from './mets.ts';

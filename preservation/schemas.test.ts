@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
+import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { buildMets } from './mets.ts';
 import { haveXmllint as xmllintInstalled, PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';

@@ -10,7 +10,7 @@ import { normaliseWord } from '../search/normalise.ts';
 import type { AppDeps } from '../app/deps.ts';
 import type { JobContext, JobOutcome } from '../queue/index.ts';
 import type { JobOf } from '../workers/catalogue.ts';
-import type { ArchivedOcr } from '../workers/stages/ocr-page.job.ts';
+import { isIndexedWord, type ArchivedOcr } from '../workers/stages/archived-ocr.ts';
 import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
 import { OCR_PROFILES, type OcrPageType } from '../workers/ocr/ocr-profiles.ts';
 import { enqueueRepackage } from '../preservation/package-book.ts';
@@ -85,7 +85,7 @@ export async function reocrPageJob(deps: Pick<AppDeps, 'db' | 'store' | 'ocr' | 
   };
   const jsonPut = await deps.store.putContentAddressed('ocr', Buffer.from(JSON.stringify(archived)), { contentType: 'application/json' });
   const hocrPut = result.hocr ? await deps.store.putContentAddressed('ocr', Buffer.from(result.hocr), { contentType: 'text/vnd.hocr+html' }) : undefined;
-  const words = archived.words.filter((w) => w.text.trim() !== '');
+  const words = archived.words.filter(isIndexedWord);
   const done = await deps.db.transaction(async (tx) => {
     const locked = await tx.query<{ text_revision: number }>('SELECT text_revision FROM pages WHERE id = $1 AND revision = $2 FOR UPDATE', [job.pageId, job.revision]);
     if (locked.rows[0]?.text_revision !== job.fromTextRevision) return false;

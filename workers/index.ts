@@ -7,7 +7,7 @@ import { startReconciler } from './reconcile.ts';
 export { JOBS, PAGE_STAGES, STAGE_RETRIES, stageConcurrency, type Jobs, type JobName, type JobOf } from './catalogue.ts';
 export { bookFlow, pageFlow } from './flows.ts';
 export { pipelineHandlers } from './stages.ts';
-export type { ArchivedOcr } from './stages/ocr-page.job.ts';
+export type { ArchivedOcr } from './stages/archived-ocr.ts';
 export { DERIVATIVES } from './stages/make-master.job.ts';
 export { resumeUnfinished } from './resume.ts';
 export { findOrphans, Reconciler, startReconciler, type OrphanWork, type ReconcileReport, type ReconcilerHandle } from './reconcile.ts';

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { findObject, recordEvent, recordObject, setPageOcr, type Page } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import type { ArchivedOcr } from '../stages/ocr-page.job.ts';
+import type { ArchivedOcr } from '../stages/archived-ocr.ts';
 import { detectBlankPage } from './page-type.ts';
 
 // The OCR stage's deps carry no config; the ingest pixel bound is used when they do.

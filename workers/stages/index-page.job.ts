@@ -4,7 +4,7 @@ import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
-import type { ArchivedOcr } from './ocr-page.job.ts';
+import { isIndexedWord, type ArchivedOcr } from './archived-ocr.ts';
 import { runPageStage } from './page-stage.ts';
 import { normaliseWord } from '../../search/normalise.ts';
 
@@ -31,7 +31,7 @@ export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobCo
     } catch (e) {
       throw new PermanentError(`page ${page.sequence}: OCR result unreadable (${(e as Error).message})`);
     }
-    const words = archived.words.filter((w) => w.text.trim() !== '');
+    const words = archived.words.filter(isIndexedWord);
     await deps.db.transaction(async (tx) => {
       await tx.query('DELETE FROM page_words WHERE page_id = $1', [job.pageId]);
       for (let i = 0; i < words.length; i += BATCH) {

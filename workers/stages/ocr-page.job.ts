@@ -5,27 +5,12 @@ import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
 import { runPageStage } from './page-stage.ts';
+import type { ArchivedOcr } from './archived-ocr.ts';
 import { pageTimeBound, recognizeBounded } from '../ocr/ocr-attempts.ts';
 import { pageTypeOf, profilesFor } from '../ocr/ocr-profiles.ts';
 import { skipBlankPage } from '../ocr/blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
-
-/** The OCR result as archived (role 'ocr', variant 'ocr-json'): what indexing and ALTO are built from. */
-export interface ArchivedOcr {
-  engine: string;
-  languages: string[];
-  width: number;
-  height: number;
-  meanConfidence: number;
-  text: string;
-  words: { text: string; confidence: number; bbox: { x0: number; y0: number; x1: number; y1: number }; line: number; block: number }[];
-  lines: { text: string; confidence: number; bbox: { x0: number; y0: number; x1: number; y1: number }; block: number }[];
-  /** Clockwise turn that stood the master upright for OCR (boxes stay in the master's pixels). */
-  orientation?: number;
-  /** Profile of the reading kept. */
-  profile?: string;
-}
 
 /** Bound before the book has enough timed pages, and ceiling of the bound relative to the book's median. */
 export const OCR_PAGE_TIMEOUT_MS = 180_000;
