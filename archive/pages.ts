@@ -17,6 +17,7 @@ interface PageRow {
   ocr_confidence: number | null;
   revision: number;
   indexed_revision: number | null;
+  text_revision: number;
   updated_at: Date;
 }
 
@@ -37,6 +38,7 @@ function toPage(r: PageRow): Page {
     ocrConfidence: r.ocr_confidence,
     revision: r.revision,
     indexedRevision: r.indexed_revision,
+    textRevision: r.text_revision,
     updatedAt: r.updated_at,
   };
 }

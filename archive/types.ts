@@ -84,6 +84,8 @@ export interface Page {
   ocrConfidence: number | null;
   revision: number;
   indexedRevision: number | null;
+  /** Revision of the page's text within `revision`: 0 as OCR read it, +1 per correction or re-OCR. */
+  textRevision: number;
   updatedAt: Date;
 }
 

@@ -47,8 +47,8 @@ const EXT: Record<string, string> = {
   'application/zip': 'zip', 'application/json': 'json', 'text/vnd.hocr+html': 'hocr.html', 'application/xml': 'xml',
 };
 
-/** A page as the package basis sees it. */
-export type BasisPage = Pick<Page, 'id' | 'sequence' | 'revision' | 'status'> & { textRevision?: number };
+/** A page as the package basis sees it (text revision 0 when not given). */
+export type BasisPage = Pick<Page, 'id' | 'sequence' | 'revision' | 'status'> & Partial<Pick<Page, 'textRevision'>>;
 
 /**
  * What a package is built from: the book's pages with their revisions, text revisions and
@@ -64,14 +64,6 @@ export function packageBasis(pages: BasisPage[]): string {
   return h.digest('hex');
 }
 
-/** The book's pages with their text revisions (Page does not carry them). */
-async function basisPages(db: Queryable, bookId: string): Promise<(Page & { textRevision: number })[]> {
-  const pages = await listPages(db, bookId);
-  const t = await db.query<{ id: string; text_revision: number }>('SELECT id, text_revision FROM pages WHERE book_id = $1', [bookId]);
-  const byId = new Map(t.rows.map((r) => [r.id, r.text_revision]));
-  return pages.map((p) => ({ ...p, textRevision: byId.get(p.id) ?? 0 }));
-}
-
 /** The book.package job id for a basis: a new basis (a replaced page) runs again, the same one is deduplicated. */
 export function packageJobId(bookId: string, basis: string): string {
   return `book.package-${bookId}-${basis.slice(0, 16)}`;
@@ -79,7 +71,7 @@ export function packageJobId(bookId: string, basis: string): string {
 
 /** Queues the building of a book's package for its current pages (called when a book ends). */
 export async function enqueuePackage(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<void> {
-  const basis = packageBasis(await basisPages(deps.db, bookId));
+  const basis = packageBasis(await listPages(deps.db, bookId));
   await deps.queue.add('book.package', { bookId }, { jobId: packageJobId(bookId, basis), ...STAGE_RETRIES['book.package'] });
 }
 
@@ -171,7 +163,7 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
   const book = await getBook(deps.db, bookId);
   if (!book) throw new PermanentError(`book ${bookId} does not exist`);
   if (!isPackageable(book.status)) return { outcome: 'skipped' };
-  const pages = await basisPages(deps.db, bookId);
+  const pages = await listPages(deps.db, bookId);
   const basis = packageBasis(pages);
   if (await currentPackageHasBasis(deps.db, bookId, basis)) return { outcome: 'skipped' };
   const started = Date.now();
@@ -303,7 +295,7 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     if (await currentPackageHasBasis(tx, bookId, basis)) return undefined;
     // A page replaced or corrected while this one was streaming: this package is already out of
     // date, and must not become current over a newer one. The retry builds the book as it is now.
-    if (packageBasis(await basisPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
+    if (packageBasis(await listPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
     const gen = await tx.query<{ n: number }>(
       `SELECT COALESCE(max(revision), 0)::int + 1 AS n FROM stored_objects WHERE book_id = $1 AND page_id IS NULL AND role = 'package'`, [bookId]);
     const generation = gen.rows[0]!.n;
@@ -334,7 +326,7 @@ class StalePackageError extends Error {
  * correction or re-OCR cannot land between the reading and the words (both take the row FOR
  * UPDATE). The reading itself is content-addressed and checked against its SHA-256.
  */
-async function pageText(deps: Deps, p: Page & { textRevision: number }): Promise<{ ocr: ArchivedOcr; ocrObject: StoredObject; corrected: number } | undefined> {
+async function pageText(deps: Deps, p: Page): Promise<{ ocr: ArchivedOcr; ocrObject: StoredObject; corrected: number } | undefined> {
   const found = await deps.db.transaction(async (tx) => {
     await lockPageText(tx, p);
     const ocrObject = await findObject(tx, { bookId: p.bookId, pageId: p.id, role: 'ocr', variant: 'ocr-json', revision: p.revision });
@@ -351,7 +343,7 @@ async function pageText(deps: Deps, p: Page & { textRevision: number }): Promise
 }
 
 /** Holds the page row (FOR SHARE) and checks it is still at the revisions this run packages. */
-async function lockPageText(tx: Queryable, p: Pick<Page, 'id' | 'bookId' | 'revision'> & { textRevision: number }): Promise<void> {
+async function lockPageText(tx: Queryable, p: Pick<Page, 'id' | 'bookId' | 'revision' | 'textRevision'>): Promise<void> {
   const r = await tx.query<{ revision: number; text_revision: number }>('SELECT revision, text_revision FROM pages WHERE id = $1 FOR SHARE', [p.id]);
   const now = r.rows[0];
   if (!now || now.revision !== p.revision || now.text_revision !== p.textRevision) throw new StalePackageError(p.bookId);
