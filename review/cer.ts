@@ -43,9 +43,9 @@ export interface PageCer { cer: number; errors: number; characters: number; rows
 /**
  * CER of a page, row by row: each OCR word belongs to the row whose box holds its centre (the
  * nearest such row across the lines when boxes overlap); a row's words are read left to right on
- * the upright page. Words outside every row (headers, margins)
- * are not counted. `rotation` is the clockwise quarter turn the image shows the upright page at
- * (boxes are in the image's pixels): on a page turned 90 degrees its lines run top to bottom.
+ * the upright page. Words outside every row (headers, margins) are not counted. `rotation` is the
+ * clockwise quarter turn the image shows the upright page at (boxes are in the image's pixels):
+ * on a page turned 90 degrees its lines run top to bottom.
  */
 export function pageCharacterErrorRate(rows: readonly TruthRow[], words: readonly ReadWord[], rotation: 0 | 90 | 180 | 270 = 0): PageCer {
   const readingOrder: Record<typeof rotation, (a: ReadWord, b: ReadWord) => number> = {

@@ -24,8 +24,8 @@ export const BLANK_INK_RATIO = 0.002;
  * counting only ink with ink next to it, so isolated specks of scanner noise do not count either.
  * One decode at ~600 px and a pass in JS: 10-20 ms a page where the earlier median filter and
  * large blur in libvips took ~110 ms, more than any other step but OCR (bench/pipeline.bench.ts).
- * Measured on the fixtures: noisy blank leaves 0%, a cover with two lines 1.9%, a noisy (3) low-contrast
- * typewriter register page 3.2% (threshold 0.2%).
+ * Measured on the fixtures: noisy blank leaves 0%, a cover with two lines 1.9%, a noisy (3)
+ * low-contrast typewriter register page 3.2% (threshold 0.2%).
  */
 export async function inkRatio(image: Buffer, opts: { maxPixels?: number } = {}): Promise<number> {
   const { data, info } = await sharp(image, { limitInputPixels: opts.maxPixels ?? 200_000_000, failOn: 'error' })

@@ -56,9 +56,10 @@ function clampConfidence(c: number): number {
  * hOCR of a page, written from tesseract's block tree in tesseract's own hOCR layout (the
  * `ocr_page` fragment tesseract.js returns: carea, par, line, word, with bbox, baseline, x_size,
  * x_descenders, x_ascenders, x_wconf), in OCR-image pixels. The tree holds text areas only, so
- * tesseract's empty separator and picture areas are not written (and area ids count text areas). Asking tesseract for hOCR walks its
- * result a second time inside the WASM core, which cost 40-90 ms of CPU a page (6% of the
- * reading, bench/pipeline.bench.ts); the blocks it returns anyway hold the same figures.
+ * tesseract's empty separator and picture areas are not written (and area ids count text areas).
+ * Asking tesseract for hOCR walks its result a second time inside the WASM core, which cost 40-90
+ * ms of CPU a page (6% of the reading, bench/pipeline.bench.ts); the blocks it returns anyway hold
+ * the same figures.
  */
 export function hocrFromPage(page: Tesseract.Page, image: { width: number; height: number; dpi: number }): string {
   const out: string[] = [];
