@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordObject } from '../archive/index.ts';
 import type { WorkerHandle } from '../queue/index.ts';
 import { startWorkers } from '../workers/index.ts';
 import { METADATA, multiPageTiff, multipart, openTestApp, pagePng, waitForBook, type TestApp } from './test-kit.ts';
@@ -48,7 +50,7 @@ describe('API over the pipeline', () => {
     const hrefs = page.objects.map((o: { href: string | null }) => o.href).filter(Boolean);
     expect(hrefs).toEqual(expect.arrayContaining([
       `/books/${bookId}/pages/2/master?revision=1`,
-      `/books/${bookId}/pages/2/derivatives/view-webp?revision=1`,
+      `/books/${bookId}/pages/2/derivatives/view-jpeg?revision=1`,
       `/books/${bookId}/pages/2/derivatives/thumb-jpeg?revision=1`,
       `/books/${bookId}/pages/2/ocr?revision=1`,
     ]));
@@ -84,10 +86,17 @@ describe('API over the pipeline', () => {
   });
 
   it('downloads derivatives, the OCR result and the original (with ranges)', async () => {
+    const view = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/view-jpeg` });
+    expect(view.statusCode).toBe(200);
+    expect(view.headers['content-type']).toBe('image/jpeg');
+    expect(view.headers['content-disposition']).toMatch(/^inline; filename="book-[0-9a-f-]+-page-0001-r1-view-jpeg\.jpg"$/);
+    // A page archived while the view was WebP keeps it, served under its own name.
+    const page1 = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1` })).json().page as { id: string };
+    const earlier = await sharp({ create: { width: 80, height: 40, channels: 3, background: '#eee' } }).webp().toBuffer();
+    const put = await t.deps.store.putContentAddressed('derivatives', earlier, { contentType: 'image/webp' });
+    await recordObject(t.deps.db, { bookId, pageId: page1.id, role: 'derivative', variant: 'view-webp', revision: 1 }, put, 'image/webp');
     const webp = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/view-webp` });
-    expect(webp.statusCode).toBe(200);
-    expect(webp.headers['content-type']).toBe('image/webp');
-    expect(webp.headers['content-disposition']).toMatch(/^inline; filename="book-[0-9a-f-]+-page-0001-r1-view-webp\.webp"$/);
+    expect([webp.statusCode, webp.headers['content-type'], sha256(webp.rawPayload)]).toEqual([200, 'image/webp', put.sha256]);
     const thumb = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/thumb-jpeg` });
     expect(thumb.headers['content-type']).toBe('image/jpeg');
     expect((await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/derivatives/full-png` })).statusCode).toBe(400);

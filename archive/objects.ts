@@ -63,6 +63,34 @@ export async function recordObject(db: Queryable, place: ObjectPlace, put: PutRe
   return { object: existing, created: false };
 }
 
+/**
+ * `recordObject` for several objects in one statement (a stage's outputs together), each recorded
+ * once; returns them in the order given.
+ */
+export async function recordObjects(db: Queryable, entries: readonly { place: ObjectPlace; put: PutResult; mediaType: string }[]): Promise<StoredObject[]> {
+  if (entries.length === 0) return [];
+  const params: unknown[] = [];
+  const rows = entries.map(({ place, put, mediaType }) => {
+    const b = params.length;
+    params.push(place.bookId, place.pageId ?? null, place.role, place.variant ?? '', place.revision ?? 1, put.key, put.versionId ?? null, put.sha256, put.md5, put.size, mediaType);
+    return `(${Array.from({ length: 11 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+  });
+  const ins = await db.query<ObjectRow>(
+    `INSERT INTO stored_objects (book_id, page_id, role, variant, revision, store_key, version_id, sha256, md5, size, media_type)
+     VALUES ${rows.join(', ')}
+     ON CONFLICT DO NOTHING RETURNING *`,
+    params,
+  );
+  const placeKey = (p: { bookId: string; pageId?: string | null; role: string; variant?: string; revision?: number }) =>
+    `${p.bookId} ${p.pageId ?? ''} ${p.role} ${p.variant ?? ''} ${p.revision ?? 1}`;
+  const created = new Map(ins.rows.map((r) => [placeKey({ bookId: r.book_id, pageId: r.page_id, role: r.role, variant: r.variant, revision: r.revision }), toObject(r)]));
+  return Promise.all(entries.map(async ({ place }) => {
+    const found = created.get(placeKey(place)) ?? (await findObject(db, place));
+    if (!found) throw new Error('stored object vanished between insert conflict and read');
+    return found;
+  }));
+}
+
 /** The current object at a place, if recorded. */
 export async function findObject(db: Queryable, place: ObjectPlace): Promise<StoredObject | undefined> {
   const r = await db.query<ObjectRow>(
@@ -72,6 +100,18 @@ export async function findObject(db: Queryable, place: ObjectPlace): Promise<Sto
     [place.bookId, place.pageId ?? null, place.role, place.variant ?? '', place.revision ?? 1],
   );
   return r.rows[0] ? toObject(r.rows[0]) : undefined;
+}
+
+/**
+ * Every current object of one revision of a page, keyed `role` or `role/variant` (e.g. `master`,
+ * `derivative/view-jpeg`): one query where a stage would otherwise ask for each in turn.
+ */
+export async function findPageObjects(db: Queryable, place: { bookId: string; pageId: string; revision: number }): Promise<Map<string, StoredObject>> {
+  const r = await db.query<ObjectRow>(
+    `SELECT * FROM stored_objects WHERE book_id = $1 AND page_id = $2 AND revision = $3 AND superseded_at IS NULL`,
+    [place.bookId, place.pageId, place.revision],
+  );
+  return new Map(r.rows.map((row) => [row.variant ? `${row.role}/${row.variant}` : row.role, toObject(row)]));
 }
 
 /** Every current object of a book (or of one page). */

@@ -14,6 +14,7 @@ interface PageRow {
   dpi_x: number | null;
   dpi_y: number | null;
   orientation: number;
+  ink_ratio: number | null;
   ocr_confidence: number | null;
   revision: number;
   indexed_revision: number | null;
@@ -35,6 +36,7 @@ function toPage(r: PageRow): Page {
     dpiX: r.dpi_x,
     dpiY: r.dpi_y,
     orientation: r.orientation,
+    inkRatio: r.ink_ratio,
     ocrConfidence: r.ocr_confidence,
     revision: r.revision,
     indexedRevision: r.indexed_revision,
@@ -71,14 +73,20 @@ export async function listPages(db: Queryable, bookId: string, opts: { status?: 
   return r.rows.map(toPage);
 }
 
-/** Marks a page as being in `stage` (only while it is not failed or done for this revision). */
-export async function markPageStage(db: Queryable, pageId: string, stage: string): Promise<void> {
-  await db.query(
-    `UPDATE pages SET stage = $2, status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END,
+/**
+ * Marks a page of `bookId` at `revision` as being in `stage` and returns it, in one statement; or
+ * undefined when it is not pending or processing at that revision (gone, failed, done, replaced),
+ * which the caller tells apart with `getPage` (rare, so not worth a statement on every stage).
+ */
+export async function claimPageForStage(db: Queryable, page: { id: string; bookId: string; revision: number }, stage: string): Promise<Page | undefined> {
+  const r = await db.query<PageRow>(
+    `UPDATE pages SET stage = $4, status = CASE WHEN status = 'pending' THEN 'processing' ELSE status END,
             attempts = attempts + 1, updated_at = now()
-      WHERE id = $1 AND status IN ('pending', 'processing')`,
-    [pageId, stage],
+      WHERE id = $1 AND book_id = $2 AND revision = $3 AND status IN ('pending', 'processing')
+      RETURNING *`,
+    [page.id, page.bookId, page.revision, stage],
   );
+  return r.rows[0] ? toPage(r.rows[0]) : undefined;
 }
 
 /** Records a page's failure with a reason staff can act on. */
@@ -89,15 +97,15 @@ export async function markPageFailed(db: Queryable, pageId: string, stage: strin
   );
 }
 
-/** Records the master's geometry. */
+/** Records the master's geometry and how much of it is ink. */
 export async function setPageImageInfo(
   db: Queryable,
   pageId: string,
-  info: { width: number; height: number; dpiX: number | null; dpiY: number | null; orientation: number },
+  info: { width: number; height: number; dpiX: number | null; dpiY: number | null; orientation: number; inkRatio?: number },
 ): Promise<void> {
   await db.query(
-    'UPDATE pages SET width = $2, height = $3, dpi_x = $4, dpi_y = $5, orientation = $6, updated_at = now() WHERE id = $1',
-    [pageId, info.width, info.height, info.dpiX, info.dpiY, info.orientation],
+    'UPDATE pages SET width = $2, height = $3, dpi_x = $4, dpi_y = $5, orientation = $6, ink_ratio = $7, updated_at = now() WHERE id = $1',
+    [pageId, info.width, info.height, info.dpiX, info.dpiY, info.orientation, info.inkRatio ?? null],
   );
 }
 

@@ -81,6 +81,8 @@ export interface Page {
   dpiX: number | null;
   dpiY: number | null;
   orientation: number;
+  /** Share of the master covered by ink, measured with the master (null before it, or for pages mastered before it was kept). */
+  inkRatio: number | null;
   ocrConfidence: number | null;
   revision: number;
   indexedRevision: number | null;

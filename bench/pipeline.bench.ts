@@ -36,6 +36,10 @@ const WORKERS = 2;
 
 const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-bench-'));
 const files = await generateFixtureFiles({ outDir: dir, pages, seed, formats: ['tiff'], scale });
+// A short book of other pages, run untimed through each pipeline first: the timed book then meets
+// code that is already compiled and warm (JS, PGlite's WASM, libvips), as in a worker that has been
+// running, just as both sides' OCR workers have read a page before the clock starts.
+const warmUp = await generateFixtureFiles({ outDir: path.join(dir, 'warm-up'), pages: 3, seed: seed + 1, formats: ['tiff'], scale });
 const planned = planBook({ seed, pages, scale });
 const pngs: Buffer[] = [];
 for (let s = 1; s <= pages; s++) pngs.push(await planned.renderPng(s));
@@ -47,6 +51,7 @@ async function tesseractAlone(): Promise<{ ms: number; cpuMs: number }> {
   const workers = await Promise.all(Array.from({ length: WORKERS }, () => createWorker(langs, OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: 'none' })));
   // The same page segmentation as the pipeline (automatic layout; the default reads no table cells).
   await Promise.all(workers.map((w) => w.setParameters({ tessedit_pageseg_mode: PSM.AUTO })));
+  await Promise.all(workers.map((w) => w.recognize(pngs[0]!, {}, { text: true, blocks: true })));
   const start = performance.now();
   const cpu = process.cpuUsage();
   try {
@@ -89,7 +94,8 @@ async function pipeline(round: number | 'replay'): Promise<{ ms: number; cpuMs: 
         return structuredClone(r);
       }
       const r = await real.recognize(image, opts);
-      readings.set(key, structuredClone(r));
+      // Kept as is (the replay round clones it): a copy here would be charged to the pipeline.
+      readings.set(key, r);
       return r;
     },
     stats: () => real.stats(),
@@ -98,19 +104,23 @@ async function pipeline(round: number | 'replay'): Promise<{ ms: number; cpuMs: 
   const deps = { ...opened, ocr: () => engine };
   const workers = await startWorkers(deps);
   try {
-    // Warm OCR workers, as in a long-running worker process (the baseline's are created untimed too).
+    const runBook = async (book: typeof files) => {
+      const { book: row } = await ingestBook(deps, { kind: 'file', path: book.tiff!.path }, { registerType: 'birth', municipality: book.truth.book.municipality, yearFrom: book.truth.book.yearFrom, yearTo: book.truth.book.yearTo, languages: lang });
+      for (;;) {
+        const b = await getBook(deps.db, row.id);
+        if (b && isFinalBookStatus(b.status)) {
+          if (b.status !== 'complete') throw new Error(`book ended ${b.status}: ${JSON.stringify(b.summary?.failures)}`);
+          return row;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    // Warm OCR workers (one reading each) and the rest of the pipeline (a short book), as in a long-running worker process.
     await Promise.all(Array.from({ length: WORKERS }, () => real.recognize(pngs[0]!, { languages: lang.split('+') })));
+    await runBook(warmUp);
     const start = performance.now();
     const cpu = process.cpuUsage();
-    const { book } = await ingestBook(deps, { kind: 'file', path: files.tiff!.path }, { registerType: 'birth', municipality: files.truth.book.municipality, yearFrom: files.truth.book.yearFrom, yearTo: files.truth.book.yearTo, languages: lang });
-    for (;;) {
-      const b = await getBook(deps.db, book.id);
-      if (b && isFinalBookStatus(b.status)) {
-        if (b.status !== 'complete') throw new Error(`book ended ${b.status}: ${JSON.stringify(b.summary?.failures)}`);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const book = await runBook(files);
     const ms = performance.now() - start;
     const cpuMs = cpuMsSince(cpu);
     const stages = await deps.db.query<Stage>(

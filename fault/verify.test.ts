@@ -5,7 +5,7 @@ function complete(pageId: string): ObjectRow[] {
   return [
     { page_id: pageId, role: 'source', variant: '' },
     { page_id: pageId, role: 'master', variant: '' },
-    { page_id: pageId, role: 'derivative', variant: 'view-webp' },
+    { page_id: pageId, role: 'derivative', variant: 'view-jpeg' },
     { page_id: pageId, role: 'derivative', variant: 'thumb-jpeg' },
     { page_id: pageId, role: 'ocr', variant: 'ocr-json' },
     { page_id: pageId, role: 'ocr', variant: 'hocr' },

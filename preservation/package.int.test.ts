@@ -75,7 +75,7 @@ describe.skipIf(!ready)('book package on PostgreSQL + BullMQ/Redis + S3 (RGW)', 
       const mets = await fs.promises.readFile(path.join(out1, 'data/mets.xml'), 'utf8');
       expect([...mets.matchAll(/TYPE="page" ORDER="(\d+)"/g)].map((m) => Number(m[1]))).toEqual([1, 2, 3]);
       for (const seq of ['0001', '0002', '0003']) {
-        for (const f of ['master.tif', 'alto-4.xml', 'ocr-json.json', 'view-webp.webp']) {
+        for (const f of ['master.tif', 'alto-4.xml', 'ocr-json.json', 'view-jpeg.jpg']) {
           expect(fs.existsSync(path.join(out1, 'data/pages', seq, f)), `${seq}/${f}`).toBe(true);
           expect(mets.split(`xlink:href="pages/${seq}/${f}"`).length - 1).toBe(1);
         }

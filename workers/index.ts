@@ -8,7 +8,7 @@ export { JOBS, PAGE_STAGES, STAGE_RETRIES, stageConcurrency, type Jobs, type Job
 export { bookFlow, pageFlow } from './flows.ts';
 export { pipelineHandlers } from './stages.ts';
 export type { ArchivedOcr } from './stages/archived-ocr.ts';
-export { DERIVATIVES } from './stages/make-master.job.ts';
+export { DERIVATIVES, EARLIER_DERIVATIVES } from './stages/page-images.ts';
 export { resumeUnfinished } from './resume.ts';
 export { findOrphans, Reconciler, startReconciler, type OrphanWork, type ReconcileReport, type ReconcilerHandle } from './reconcile.ts';
 

@@ -76,7 +76,7 @@ describe.skipIf(!ready)('pipeline on PostgreSQL + BullMQ/Redis + S3 (RGW)', () =
       );
       expect(kinds.rows).toEqual([
         { role: 'derivative', variant: 'thumb-jpeg', n: 18 },
-        { role: 'derivative', variant: 'view-webp', n: 18 },
+        { role: 'derivative', variant: 'view-jpeg', n: 18 },
         { role: 'master', variant: '', n: 18 },
         { role: 'ocr', variant: 'hocr', n: 18 },
         { role: 'ocr', variant: 'ocr-json', n: 18 },

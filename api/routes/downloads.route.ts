@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/index.ts';
 import { findObject, type ObjectRole, type Page } from '../../archive/index.ts';
 import { bookOriginal } from '../../ingest/index.ts';
-import { DERIVATIVES } from '../../workers/index.ts';
+import { DERIVATIVES, EARLIER_DERIVATIVES } from '../../workers/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { sendObject, type SendObjectOptions } from '../object-response.ts';
 import { bookIdParam, errorResponses, pageParams } from '../schemas.ts';
@@ -22,7 +22,8 @@ const EXTENSIONS: Record<string, string> = {
   'application/json': 'json',
 };
 
-const VARIANTS = DERIVATIVES.map((d) => d.variant);
+const SERVED = [...DERIVATIVES, ...EARLIER_DERIVATIVES];
+const VARIANTS = SERVED.map((d) => d.variant);
 
 const revisionQuery = {
   type: 'object',
@@ -104,7 +105,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
       params: {
         type: 'object',
         required: [...pageParams.required, 'variant'],
-        properties: { ...pageParams.properties, variant: { type: 'string', enum: VARIANTS, description: DERIVATIVES.map((d) => `${d.variant}: ${d.width} px wide ${d.mediaType}`).join('; ') } },
+        properties: { ...pageParams.properties, variant: { type: 'string', enum: VARIANTS, description: `${DERIVATIVES.map((d) => `${d.variant}: ${d.width} px wide ${d.mediaType}`).join('; ')}; ${EARLIER_DERIVATIVES.map((d) => `${d.variant}: the same view, on pages archived before it became JPEG`).join('; ')}` } },
       },
       querystring: revisionQuery,
       response: downloadResponses('The derivative image'),

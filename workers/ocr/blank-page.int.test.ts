@@ -32,7 +32,9 @@ describe.skipIf(!run)('blank pages in the OCR stage', () => {
     const blankPng = await sharp({ create: { width: 1240, height: 877, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 215, sigma: 8 } } }).greyscale().png().toBuffer();
     const blank = await pageWithMaster(1, blankPng);
     const job = { bookId, pageId: blank.id, revision: 1 };
-    expect(await skipBlankPage(real.deps, job, blank)).toBe(true);
+    // Mastered before the master stage kept the ink ratio: measured on the master's bytes.
+    expect(blank.inkRatio).toBeNull();
+    expect(await skipBlankPage(real.deps, job, blank, async () => blankPng)).toBe(true);
     const ocr = await findObject(real.deps.db, { bookId, pageId: blank.id, role: 'ocr', variant: 'ocr-json', revision: 1 });
     const archived = JSON.parse((await readObject(real.deps.store, ocr!.storeKey)).toString('utf8')) as { words: unknown[]; engine: string; width: number };
     expect(archived).toMatchObject({ words: [], engine: 'none (blank page)', width: 1240 });
@@ -40,8 +42,20 @@ describe.skipIf(!run)('blank pages in the OCR stage', () => {
     expect(row).toEqual({ page_type: 'blank', ocr_confidence: 0 });
     expect((await listReviewQueue(real.deps.db, { bookId })).map((p) => [p.sequence, p.reason])).toEqual([[1, 'blank']]);
 
-    const register = await pageWithMaster(2, await planBook({ seed: 2, pages: 1, noise: 2, scale: 0.5 }).renderPng(1));
-    expect(await skipBlankPage(real.deps, { bookId, pageId: register.id, revision: 1 }, register)).toBe(false);
+    const registerPng = await planBook({ seed: 2, pages: 1, noise: 2, scale: 0.5 }).renderPng(1);
+    const register = await pageWithMaster(2, registerPng);
+    expect(await skipBlankPage(real.deps, { bookId, pageId: register.id, revision: 1 }, register, async () => registerPng)).toBe(false);
     expect(await findObject(real.deps.db, { bookId, pageId: register.id, role: 'ocr', variant: 'ocr-json', revision: 1 })).toBeUndefined();
+  });
+
+  it('decides from the ink ratio the master stage recorded, without reading the master again', async () => {
+    const page = await pageWithMaster(3, await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } }).png().toBuffer());
+    const notRead = async (): Promise<Buffer> => { throw new Error('the master was read'); };
+    const recorded = { ...page, width: 300, height: 200 };
+    expect(await skipBlankPage(real.deps, { bookId, pageId: page.id, revision: 1 }, { ...recorded, inkRatio: 0.05 }, notRead)).toBe(false);
+    expect(await skipBlankPage(real.deps, { bookId, pageId: page.id, revision: 1 }, { ...recorded, inkRatio: 0.0005 }, notRead)).toBe(true);
+    const ocr = await findObject(real.deps.db, { bookId, pageId: page.id, role: 'ocr', variant: 'ocr-json', revision: 1 });
+    const archived = JSON.parse((await readObject(real.deps.store, ocr!.storeKey)).toString('utf8')) as { width: number; height: number };
+    expect(archived).toMatchObject({ width: 300, height: 200 });
   });
 });

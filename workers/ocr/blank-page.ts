@@ -4,28 +4,34 @@
  * spending an OCR run that would only produce noise words.
  */
 import sharp from 'sharp';
-import { findObject, recordEvent, recordObject, setPageOcr, type Page } from '../../archive/index.ts';
-import { readObject } from '../../storage/read-object.ts';
+import { recordEvent, recordObject, setPageOcr, type Page } from '../../archive/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { ArchivedOcr } from '../stages/archived-ocr.ts';
-import { detectBlankPage } from './page-type.ts';
+import { blankByInk, inkRatio } from './page-type.ts';
 
 // The OCR stage's deps carry no config; the ingest pixel bound is used when they do.
 type Deps = Pick<AppDeps, 'db' | 'store'> & Partial<Pick<AppDeps, 'config'>>;
 
-/** True when the page's master is blank and has been recorded as such (the caller skips OCR). */
-export async function skipBlankPage(deps: Deps, job: { bookId: string; pageId: string; revision: number }, page: Pick<Page, 'id' | 'sequence'>): Promise<boolean> {
+/**
+ * True when the page's master is blank and has been recorded as such (the caller skips OCR). The
+ * ink ratio the master stage recorded decides; a page mastered before it was kept is measured on
+ * the master's bytes, which the caller has read already.
+ */
+export async function skipBlankPage(
+  deps: Deps,
+  job: { bookId: string; pageId: string; revision: number },
+  page: Pick<Page, 'id' | 'sequence' | 'inkRatio' | 'width' | 'height'>,
+  masterBytes: () => Promise<Buffer>,
+): Promise<boolean> {
   const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
-  const master = await findObject(deps.db, { ...place, role: 'master' });
-  if (!master) return false;
   const started = Date.now();
-  const image = await readObject(deps.store, master.storeKey, { expectedSha256: master.sha256 });
   const maxPixels = deps.config?.ingest.maxPixels ?? 200_000_000;
-  const verdict = await detectBlankPage(image, { maxPixels });
+  const ratio = page.inkRatio ?? (await inkRatio(await masterBytes(), { maxPixels }));
+  const verdict = blankByInk(ratio);
   if (!verdict) return false;
-  const meta = await sharp(image, { limitInputPixels: maxPixels }).metadata();
+  const size = page.width !== null && page.height !== null ? { width: page.width, height: page.height } : await sharp(await masterBytes(), { limitInputPixels: maxPixels }).metadata();
   const archived: ArchivedOcr = {
-    engine: 'none (blank page)', languages: [], width: meta.width ?? 0, height: meta.height ?? 0, meanConfidence: 0, text: '', words: [], lines: [],
+    engine: 'none (blank page)', languages: [], width: size.width ?? 0, height: size.height ?? 0, meanConfidence: 0, text: '', words: [], lines: [],
     orientation: 0, profile: 'blank',
   };
   const put = await deps.store.putContentAddressed('ocr', Buffer.from(JSON.stringify(archived)), { contentType: 'application/json' });

@@ -3,7 +3,7 @@
  * not read at all), register pages, covers and index pages from the words read. Blank pages are
  * common in registers (unused leaves, versos) and OCR on them only produces noise words.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 /** Kinds of page a register book holds. */
 export const PAGE_TYPES = ['register', 'cover', 'index', 'blank', 'other'] as const;
@@ -28,7 +28,12 @@ export const BLANK_INK_RATIO = 0.002;
  * low-contrast typewriter register page 3.2% (threshold 0.2%).
  */
 export async function inkRatio(image: Buffer, opts: { maxPixels?: number } = {}): Promise<number> {
-  const { data, info } = await sharp(image, { limitInputPixels: opts.maxPixels ?? 200_000_000, failOn: 'error' })
+  return inkRatioOf(sharp(image, { limitInputPixels: opts.maxPixels ?? 200_000_000, failOn: 'error' }));
+}
+
+/** `inkRatio` of an image already open in sharp (e.g. pixels the master stage has decoded). */
+export async function inkRatioOf(image: Sharp): Promise<number> {
+  const { data, info } = await image
     .greyscale()
     .resize({ width: INK_SIDE, height: INK_SIDE, fit: 'inside', withoutEnlargement: true })
     .toColourspace('b-w')
@@ -86,7 +91,11 @@ export function inkShare(grey: Uint8Array, width: number, height: number): numbe
 
 /** Blank or not, from the pixels alone. */
 export async function detectBlankPage(image: Buffer, opts: { maxPixels?: number } = {}): Promise<PageTypeVerdict | undefined> {
-  const ratio = await inkRatio(image, opts);
+  return blankByInk(await inkRatio(image, opts));
+}
+
+/** Blank or not, from a page's ink ratio. */
+export function blankByInk(ratio: number): PageTypeVerdict | undefined {
   return ratio <= BLANK_INK_RATIO ? { type: 'blank', reason: `ink covers ${(ratio * 100).toFixed(2)}% of the page` } : undefined;
 }
 

@@ -13,6 +13,9 @@ describe('prepareForOcr', () => {
     const meta = await sharp(p.png).metadata();
     expect(meta.format).toBe('png');
     expect(meta.channels).toBe(1);
+    // Also after the rules are painted over in JS (pixels handed back to sharp as raw).
+    const ruled = await prepareForOcr(jpeg, { ...bounds, preparation: { removeRules: true } });
+    expect(await sharp(ruled.png).metadata()).toMatchObject({ format: 'png', channels: 1, space: 'b-w' });
   });
 
   it('downscales the longest side to the bound and keeps the factors', async () => {

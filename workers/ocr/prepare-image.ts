@@ -93,7 +93,8 @@ export async function prepareForOcr(
       const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
       if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`);
       removeVerticalRules({ data, width: info.width, height: info.height }, { minRun: minRuleRun(ocrDpi) });
-      pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } });
+      // Told b-w again: from raw pixels sharp would write sRGB, three channels for tesseract to decode.
+      pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).toColourspace('b-w');
     }
     const png = await pipeline
       .withDensity(ocrDpi)

@@ -1,21 +1,15 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
 import { PermanentError } from '../../common/index.ts';
-import { findObject, recordEvent, recordObject, setPageImageInfo } from '../../archive/index.ts';
+import { findPageObjects, recordEvent, recordObjects, setPageImageInfo, type ObjectPlace } from '../../archive/index.ts';
 import { readObject } from '../../storage/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../catalogue.ts';
 import { runPageStage } from './page-stage.ts';
+import { DERIVATIVES, MASTER_MEDIA_TYPE, renderPageImages, UnreadableImageError } from './page-images.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'config'>;
 
-/** Access derivatives made for every page: the viewer's image and the list thumbnail. */
-export const DERIVATIVES = [
-  { variant: 'view-webp', width: 1600, mediaType: 'image/webp' },
-  { variant: 'thumb-jpeg', width: 320, mediaType: 'image/jpeg' },
-] as const;
-
-const MASTER_MEDIA_TYPE = 'image/tiff';
 const AGENT = `arkiva page.master (sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips})`;
 
 /**
@@ -26,58 +20,30 @@ const AGENT = `arkiva page.master (sharp ${sharp.versions.sharp}, libvips ${shar
 export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: JobContext, maxAttempts: number): Promise<JobOutcome> {
   return runPageStage(deps, 'page.master', job, ctx, maxAttempts, async (page) => {
     const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
-    const have = await Promise.all([
-      findObject(deps.db, { ...place, role: 'master' }),
-      ...DERIVATIVES.map((d) => findObject(deps.db, { ...place, role: 'derivative', variant: d.variant })),
-    ]);
+    const objects = await findPageObjects(deps.db, place);
+    const have = [objects.get('master'), ...DERIVATIVES.map((d) => objects.get(`derivative/${d.variant}`))];
     if (have.every((o) => o !== undefined) && page.width !== null) return 'skipped';
 
-    const source = await findObject(deps.db, { ...place, role: 'source' });
+    const source = objects.get('source');
     if (!source) throw new PermanentError(`page ${page.sequence} has no source image for revision ${job.revision}`);
     const started = Date.now();
     const input = await readObject(deps.store, source.storeKey, { expectedSha256: source.sha256 });
-
-    const opts = { limitInputPixels: deps.config.ingest.maxPixels, failOn: 'error' as const };
-    let meta: Metadata;
+    let images;
     try {
-      meta = await sharp(input, opts).metadata();
+      images = await renderPageImages(input, { maxPixels: deps.config.ingest.maxPixels });
     } catch (e) {
-      throw new PermanentError(`page ${page.sequence}: source image cannot be read (${(e as Error).message})`);
+      if (e instanceof UnreadableImageError) throw new PermanentError(`page ${page.sequence}: ${e.message}`);
+      throw e;
     }
-    // EXIF orientations 5-8 swap width and height.
-    const swapped = (meta.orientation ?? 1) >= 5;
-    const width = swapped ? meta.height! : meta.width!;
-    const height = swapped ? meta.width! : meta.height!;
-    const orientation = exifToDegrees(meta.orientation);
-    const dpi = meta.density && meta.density > 1 ? meta.density : null;
-
-    // Decode once (orientation applied) and build the master and every derivative from those
-    // pixels: decoding and WebP effort dominate this stage, which must stay cheap next to OCR.
-    // 16-bit scans skip the raw path, whose 8-bit buffer would not be lossless.
-    const eightBit = meta.depth === undefined || meta.depth === 'uchar' || meta.depth === 'char';
-    const decoded = eightBit ? await sharp(input, opts).rotate().raw().toBuffer({ resolveWithObject: true }) : undefined;
-    const fromPixels = () =>
-      decoded
-        ? sharp(decoded.data, { raw: { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels } })
-        : sharp(input, opts).rotate();
-    // Lossless: deflate with a horizontal predictor; greyscale scans stay single-channel.
-    const master = await fromPixels()
-      .tiff({
-        compression: 'deflate',
-        predictor: 'horizontal',
-        ...(dpi ? { xres: dpi / 25.4, yres: dpi / 25.4, resolutionUnit: 'inch' as const } : {}),
-      })
-      .toBuffer();
-    const masterPut = await deps.store.putContentAddressed('masters', master, { contentType: MASTER_MEDIA_TYPE });
-    const { object: masterObj } = await recordObject(deps.db, { ...place, role: 'master' }, masterPut, MASTER_MEDIA_TYPE);
-
-    for (const d of DERIVATIVES) {
-      let pipeline = fromPixels().resize({ width: d.width, withoutEnlargement: true });
-      pipeline = d.mediaType === 'image/webp' ? pipeline.webp({ quality: 80, effort: 0 }) : pipeline.jpeg({ quality: 78 });
-      const put = await deps.store.putContentAddressed('derivatives', await pipeline.toBuffer(), { contentType: d.mediaType });
-      await recordObject(deps.db, { ...place, role: 'derivative', variant: d.variant }, put, d.mediaType);
+    const { width, height, dpi, orientation } = images;
+    const masterPut = await deps.store.putContentAddressed('masters', images.master, { contentType: MASTER_MEDIA_TYPE });
+    const outputs: { place: ObjectPlace; put: typeof masterPut; mediaType: string }[] = [{ place: { ...place, role: 'master' }, put: masterPut, mediaType: MASTER_MEDIA_TYPE }];
+    for (const d of images.derivatives) {
+      const put = await deps.store.putContentAddressed('derivatives', d.body, { contentType: d.mediaType });
+      outputs.push({ place: { ...place, role: 'derivative', variant: d.variant }, put, mediaType: d.mediaType });
     }
-    await setPageImageInfo(deps.db, page.id, { width, height, dpiX: dpi, dpiY: dpi, orientation });
+    const masterObj = (await recordObjects(deps.db, outputs))[0]!;
+    await setPageImageInfo(deps.db, page.id, { width, height, dpiX: dpi, dpiY: dpi, orientation, inkRatio: images.inkRatio });
     await recordEvent(deps.db, {
       bookId: job.bookId,
       pageId: job.pageId,
@@ -90,13 +56,4 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
     });
     return 'done';
   });
-}
-
-function exifToDegrees(o: number | undefined): number {
-  switch (o) {
-    case 3: case 4: return 180;
-    case 5: case 6: return 90;
-    case 7: case 8: return 270;
-    default: return 0;
-  }
 }

@@ -1,5 +1,5 @@
 import { PermanentError } from '../../common/index.ts';
-import { findObject, getBook, recordEvent, recordObject, setPageOcr } from '../../archive/index.ts';
+import { findPageObjects, getBook, recordEvent, recordObjects, setPageOcr } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
@@ -22,15 +22,18 @@ export const OCR_PAGE_TIMEOUT_MS = 180_000;
 export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContext, maxAttempts: number): Promise<JobOutcome> {
   return runPageStage(deps, 'page.ocr', job, ctx, maxAttempts, async (page) => {
     const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
-    const existing = await findObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' });
+    const objects = await findPageObjects(deps.db, place);
+    const existing = objects.get('ocr/ocr-json');
     if (existing && page.ocrConfidence !== null) return 'skipped';
-    if (await skipBlankPage(deps, job, page)) return 'done';
+    const master = objects.get('master');
+    if (!master) throw new Error(`page ${page.sequence} has no master yet`);
+    let read: Promise<Buffer> | undefined;
+    const masterBytes = () => (read ??= readObject(deps.store, master.storeKey, { expectedSha256: master.sha256 }));
+    if (await skipBlankPage(deps, job, page, masterBytes)) return 'done';
 
     const book = await getBook(deps.db, job.bookId);
     if (!book) throw new PermanentError(`book ${job.bookId} does not exist`);
-    const master = await findObject(deps.db, { ...place, role: 'master' });
-    if (!master) throw new Error(`page ${page.sequence} has no master yet`);
-    const image = await readObject(deps.store, master.storeKey, { expectedSha256: master.sha256 });
+    const image = await masterBytes();
     const languages = book.languages.split('+').filter(Boolean);
 
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
@@ -58,11 +61,12 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const previous = existing ? (JSON.parse((await readObject(deps.store, existing.storeKey, { expectedSha256: existing.sha256 })).toString('utf8')) as ArchivedOcr) : undefined;
     const json = Buffer.from(JSON.stringify(archived));
     const jsonPut = await deps.store.putContentAddressed('ocr', json, { contentType: 'application/json' });
-    const { object } = await recordObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' }, jsonPut, 'application/json');
+    const outputs = [{ place: { ...place, role: 'ocr' as const, variant: 'ocr-json' }, put: jsonPut, mediaType: 'application/json' }];
     if (result.hocr) {
       const hocrPut = await deps.store.putContentAddressed('ocr', Buffer.from(result.hocr), { contentType: 'text/vnd.hocr+html' });
-      await recordObject(deps.db, { ...place, role: 'ocr', variant: 'hocr' }, hocrPut, 'text/vnd.hocr+html');
+      outputs.push({ place: { ...place, role: 'ocr', variant: 'hocr' }, put: hocrPut, mediaType: 'text/vnd.hocr+html' });
     }
+    const object = (await recordObjects(deps.db, outputs))[0]!;
     await setPageOcr(deps.db, page.id, result.text, result.meanConfidence, result.engine);
     // pages.orientation is the clockwise turn that shows the source upright: the EXIF part set with
     // the master plus what OSD found on the master (less what an earlier reading of it had added).

@@ -1,6 +1,6 @@
 import { AppError, PermanentError, type Logger } from '../../common/index.ts';
 import type { Queryable } from '../../db/index.ts';
-import { getPage, markPageFailed, markPageStage, recordEvent, type Page } from '../../archive/index.ts';
+import { claimPageForStage, getPage, markPageFailed, recordEvent, type Page } from '../../archive/index.ts';
 import { isOutage, type JobContext, type JobOutcome } from '../../queue/index.ts';
 import type { PageStage } from '../catalogue.ts';
 
@@ -24,10 +24,13 @@ export async function runPageStage(
   maxAttempts: number,
   work: (page: Page) => Promise<JobOutcome>,
 ): Promise<JobOutcome> {
-  const page = await getPage(deps.db, job.pageId);
-  if (!page || page.bookId !== job.bookId) throw new PermanentError(`page ${job.pageId} of book ${job.bookId} does not exist`);
-  if (page.revision !== job.revision || page.status === 'failed') return 'skipped';
-  await markPageStage(deps.db, page.id, stage);
+  let page = await claimPageForStage(deps.db, { id: job.pageId, bookId: job.bookId, revision: job.revision }, stage);
+  if (!page) {
+    page = await getPage(deps.db, job.pageId);
+    if (!page || page.bookId !== job.bookId) throw new PermanentError(`page ${job.pageId} of book ${job.bookId} does not exist`);
+    if (page.revision !== job.revision || page.status === 'failed') return 'skipped';
+    // Done at this revision: the stage still runs, to find its work done (or redo what is missing).
+  }
   try {
     return await work(page);
   } catch (e) {
