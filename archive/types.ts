@@ -23,6 +23,8 @@ export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
 export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
 /** The profile of a book given none: what every book was read with before profiles were chosen. */
 export const DEFAULT_OCR_PROFILE: BookOcrProfile = 'printed';
+/** OCR languages of a book whose metadata names none: Albanian, Serbian (Cyrillic), English. */
+export const DEFAULT_BOOK_LANGUAGES = 'sqi+srp+eng';
 
 /** What staff say about a book when they upload it. */
 export interface BookMetadata {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../common/index.ts';
-import { BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
+import { BOOK_OCR_PROFILES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
 import { ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
 import { findWords } from '../search/index.ts';
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
@@ -63,7 +63,7 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
     const { book, duplicate } = await ingestBook(
       deps,
       stat.isDirectory() ? { kind: 'folder', path: target } : { kind: 'file', path: target },
-      { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? 'sqi+srp+eng', ocrProfile },
+      { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? DEFAULT_BOOK_LANGUAGES, ocrProfile },
       { createdBy: 'cli' },
     );
     if (!ctx.json) ctx.out(duplicate ? `${book.id} (already archived: the same bytes were uploaded before)` : book.id);

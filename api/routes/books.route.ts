@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
+import { DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
 import { ingestBook, isBookOcrProfile, parseYears, retryPages, ocrProfileProblem } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { pageStatusCounts } from '../queries.ts';
@@ -19,7 +19,6 @@ export const RAW_BOOK_TYPES = ['application/octet-stream', 'image/tiff', 'applic
 const METADATA_FIELDS = ['registerType', 'municipality', 'year', 'volume', 'languages', 'ocrProfile'] as const;
 type MetadataInput = Partial<Record<(typeof METADATA_FIELDS)[number], string>>;
 
-const DEFAULT_LANGUAGES = 'sqi+srp+eng';
 const LANGUAGES_RE = new RegExp(LANGUAGES_PATTERN);
 
 const UPLOAD_DESCRIPTION = `Archives a scanned register book and queues its pages for processing.
@@ -255,7 +254,7 @@ export function toMetadata(m: MetadataInput): BookMetadata {
   if (years.yearFrom < 1000 || years.yearTo < years.yearFrom) bad('year', 'must be yyyy or yyyy-yyyy with the first year not after the second');
   const volume = m.volume?.trim() || undefined;
   if (volume !== undefined && volume.length > 50) bad('volume', 'is at most 50 characters');
-  const languages = m.languages?.trim() || DEFAULT_LANGUAGES;
+  const languages = m.languages?.trim() || DEFAULT_BOOK_LANGUAGES;
   if (!LANGUAGES_RE.test(languages)) bad('languages', 'must be OCR language codes joined by +, e.g. sqi+srp+eng');
   const ocrProfile = m.ocrProfile?.trim() || DEFAULT_OCR_PROFILE;
   if (!isBookOcrProfile(ocrProfile)) return bad('ocrProfile', ocrProfileProblem(ocrProfile));
