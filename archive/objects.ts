@@ -50,17 +50,7 @@ export interface ObjectPlace {
  * re-run after a crash never records an object twice.
  */
 export async function recordObject(db: Queryable, place: ObjectPlace, put: PutResult, mediaType: string): Promise<{ object: StoredObject; created: boolean }> {
-  const ins = await db.query<ObjectRow>(
-    `INSERT INTO stored_objects (book_id, page_id, role, variant, revision, store_key, version_id, sha256, md5, size, media_type)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT DO NOTHING RETURNING *`,
-    [place.bookId, place.pageId ?? null, place.role, place.variant ?? '', place.revision ?? 1, put.key, put.versionId ?? null,
-     put.sha256, put.md5, put.size, mediaType],
-  );
-  if (ins.rows[0]) return { object: toObject(ins.rows[0]), created: true };
-  const existing = await findObject(db, place);
-  if (!existing) throw new Error('stored object vanished between insert conflict and read');
-  return { object: existing, created: false };
+  return (await insertObjects(db, [{ place, put, mediaType }]))[0]!;
 }
 
 /**
@@ -68,6 +58,13 @@ export async function recordObject(db: Queryable, place: ObjectPlace, put: PutRe
  * once; returns them in the order given.
  */
 export async function recordObjects(db: Queryable, entries: readonly { place: ObjectPlace; put: PutResult; mediaType: string }[]): Promise<StoredObject[]> {
+  return (await insertObjects(db, entries)).map((r) => r.object);
+}
+
+async function insertObjects(
+  db: Queryable,
+  entries: readonly { place: ObjectPlace; put: PutResult; mediaType: string }[],
+): Promise<{ object: StoredObject; created: boolean }[]> {
   if (entries.length === 0) return [];
   const params: unknown[] = [];
   const rows = entries.map(({ place, put, mediaType }) => {
@@ -83,12 +80,20 @@ export async function recordObjects(db: Queryable, entries: readonly { place: Ob
   );
   const placeKey = (p: { bookId: string; pageId?: string | null; role: string; variant?: string; revision?: number }) =>
     `${p.bookId} ${p.pageId ?? ''} ${p.role} ${p.variant ?? ''} ${p.revision ?? 1}`;
-  const created = new Map(ins.rows.map((r) => [placeKey({ bookId: r.book_id, pageId: r.page_id, role: r.role, variant: r.variant, revision: r.revision }), toObject(r)]));
-  return Promise.all(entries.map(async ({ place }) => {
-    const found = created.get(placeKey(place)) ?? (await findObject(db, place));
-    if (!found) throw new Error('stored object vanished between insert conflict and read');
-    return found;
-  }));
+  const inserted = new Map(ins.rows.map((r) => [placeKey({ bookId: r.book_id, pageId: r.page_id, role: r.role, variant: r.variant, revision: r.revision }), toObject(r)]));
+  const out: { object: StoredObject; created: boolean }[] = [];
+  // A place already recorded (a re-run) keeps its first row.
+  for (const { place } of entries) {
+    const fresh = inserted.get(placeKey(place));
+    if (fresh) {
+      out.push({ object: fresh, created: true });
+      continue;
+    }
+    const existing = await findObject(db, place);
+    if (!existing) throw new Error('stored object vanished between insert conflict and read');
+    out.push({ object: existing, created: false });
+  }
+  return out;
 }
 
 /** The current object at a place, if recorded. */

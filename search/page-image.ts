@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { AppError } from '../common/index.ts';
-import { findObject, findPageObjects, type Page } from '../archive/index.ts';
+import { findPageObjects, type Page } from '../archive/index.ts';
 import { readObject } from '../storage/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 
@@ -41,12 +41,12 @@ export async function viewerImage(deps: Deps, page: Page, req: { width: number; 
     return { body, sha256: cached.rows[0].sha256, mediaType: 'image/jpeg' };
   }
   const place = { bookId: page.bookId, pageId: page.id, revision: page.revision };
-  const derivatives = box ? undefined : await findPageObjects(deps.db, place);
+  const objects = await findPageObjects(deps.db, place);
   // Pages archived before the view became JPEG have it as WebP.
-  const view = derivatives?.get('derivative/view-jpeg') ?? derivatives?.get('derivative/view-webp');
+  const view = box ? undefined : objects.get('derivative/view-jpeg') ?? objects.get('derivative/view-webp');
   // The 1600 px view derivative serves any narrower whole-page request without decoding the master.
   const useView = view && page.width !== null && width <= Math.min(1600, page.width);
-  const source = useView ? view : await findObject(deps.db, { ...place, role: 'master' });
+  const source = useView ? view : objects.get('master');
   if (!source) throw new AppError('ERR_OBJECT_NOT_FOUND', `page ${page.sequence} has no master image yet`);
   const input = await readObject(deps.store, source.storeKey, { expectedSha256: source.sha256 });
   let img = sharp(input, { limitInputPixels: deps.config.ingest.maxPixels, failOn: 'error' });

@@ -89,11 +89,6 @@ export function inkShare(grey: Uint8Array, width: number, height: number): numbe
   return ink / (width * height);
 }
 
-/** Blank or not, from the pixels alone. */
-export async function detectBlankPage(image: Buffer, opts: { maxPixels?: number } = {}): Promise<PageTypeVerdict | undefined> {
-  return blankByInk(await inkRatio(image, opts));
-}
-
 /** Blank or not, from a page's ink ratio. */
 export function blankByInk(ratio: number): PageTypeVerdict | undefined {
   return ratio <= BLANK_INK_RATIO ? { type: 'blank', reason: `ink covers ${(ratio * 100).toFixed(2)}% of the page` } : undefined;
