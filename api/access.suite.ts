@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBook, recordObject, setPageImageInfo, upsertPage } from '../archive/index.ts';
-import { insertPageWords } from '../search/seed-words.ts';
+import { insertPageWords } from '../test-support/seed-words.ts';
 import { ROLES, createApiToken, createUser, type Policy, type Role } from '../auth/index.ts';
 import { listAuditEvents, verifyChain } from '../audit/index.ts';
 import { silentLogger } from '../common/index.ts';

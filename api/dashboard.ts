@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
 import { listBooks, type Book } from '../archive/index.ts';
 import type { FailedJob, QueueCounts } from '../queue/index.ts';
-import { JOBS, type JobName } from '../workers/index.ts';
+import { JOBS, type JobName } from '../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log'>;
 

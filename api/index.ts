@@ -23,7 +23,7 @@ import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
 import { usersRoutes } from './routes/users.route.ts';
 import { auditRoutes } from './routes/audit.route.ts';
 import { startAnchoring } from '../audit/index.ts';
-import { webRoutes } from '../web/serve.ts';
+import { webRoutes } from './web-ui.ts';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {

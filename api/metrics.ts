@@ -1,5 +1,5 @@
 import type { AppDeps } from '../app/deps.ts';
-import { JOBS } from '../workers/index.ts';
+import { JOBS } from '../pipeline/index.ts';
 import { archiveStats, type ArchiveStats } from './queries.ts';
 import { BOOK_STATUSES, PAGE_STATUSES } from './schemas.ts';
 

@@ -2,7 +2,7 @@ import { Readable, Transform, pipeline, type TransformCallback } from 'node:stre
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile, type Multipart } from '@fastify/multipart';
 import { AppError } from '../common/index.ts';
-import { UploadInspector } from './upload-inspect.ts';
+import { UploadInspector } from '../ingest/inspect.ts';
 
 /** An upload being received: the form fields sent before the file, and the file's bytes. */
 export interface Upload {

@@ -3,8 +3,8 @@ import type { Logger } from '../common/index.ts';
 import { openDb, type Db } from '../db/index.ts';
 import { openObjectStore, type ObjectStore } from '../storage/index.ts';
 import { openJobQueue, type JobQueue } from '../queue/index.ts';
-import { JOBS, type Jobs } from '../workers/catalogue.ts';
-import { TesseractOcrEngine, type OcrEngine } from '../workers/ocr/index.ts';
+import { JOBS, type Jobs } from '../pipeline/index.ts';
+import { TesseractOcrEngine, type OcrEngine } from '../ocr/index.ts';
 
 /**
  * Everything a service or job may depend on. Each one declares what it uses with

@@ -3,3 +3,4 @@ export * from './books.ts';
 export * from './pages.ts';
 export * from './objects.ts';
 export * from './events.ts';
+export * from './archived-ocr.ts';

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/index.ts';
 import type { Page, PageStatus } from './types.ts';
+import type { PageType } from '../ocr/index.ts';
 
 interface PageRow {
   id: string;
@@ -115,6 +116,12 @@ export async function setPageOcr(db: Queryable, pageId: string, text: string, co
     'UPDATE pages SET ocr_text = $2, ocr_confidence = $3, ocr_engine = $4, updated_at = now() WHERE id = $1',
     [pageId, text, confidence, engine],
   );
+}
+
+/** Records what kind of leaf a page is (register, cover, blank…) and why it was judged so. */
+export async function setPageType(db: Queryable, pageId: string, type: PageType, reason: string): Promise<boolean> {
+  const r = await db.query('UPDATE pages SET page_type = $2, page_type_reason = $3, updated_at = now() WHERE id = $1', [pageId, type, reason]);
+  return r.rowCount > 0;
 }
 
 /** Marks a page done: every stage of this revision has run. */

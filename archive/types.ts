@@ -17,7 +17,7 @@ export type ObjectRole = 'original' | 'source' | 'master' | 'derivative' | 'ocr'
 
 /**
  * OCR profiles a book's pages may be read with, chosen at ingest: printed form, typewriter, mixed
- * Latin/Cyrillic (workers/ocr/ocr-profiles.ts holds what each one does).
+ * Latin/Cyrillic (ocr/ocr-profiles.ts holds what each one does).
  */
 export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
 export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];

@@ -15,9 +15,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { planBook } from '../fixtures/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { TesseractOcrEngine } from '../workers/ocr/tesseract.ocr-engine.ts';
-import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
-import { profilesFor } from '../workers/ocr/ocr-profiles.ts';
+import { TesseractOcrEngine, recognizeBounded, profilesFor } from '../ocr/index.ts';
 import { r1, r2 } from './bench-support.ts';
 
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '1000' }, every: { type: 'string', default: '50' }, scale: { type: 'string', default: '0.5' } } });

@@ -26,10 +26,7 @@ import type { FixtureStyle, PageTruth, Rotation } from '../fixtures/truth.ts';
 import type { BookLanguage } from '../fixtures/content.ts';
 import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
 import type { NoiseLevel } from '../fixtures/degrade.ts';
-import { TesseractOcrEngine } from '../workers/ocr/tesseract.ocr-engine.ts';
-import type { OcrProfile } from '../workers/ocr/ocr-engine.ts';
-import { OCR_PROFILES, profilesFor } from '../workers/ocr/ocr-profiles.ts';
-import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
+import { TesseractOcrEngine, type OcrProfile, OCR_PROFILES, profilesFor, recognizeBounded } from '../ocr/index.ts';
 
 /** Preparations measured; the named page-type profiles are measured alongside under their own names. */
 const CANDIDATES: Record<string, OcrProfile> = {

@@ -23,14 +23,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWorker, OEM, PSM } from 'tesseract.js';
 import { generateFixtureFiles, nameRecall, planBook } from '../fixtures/index.ts';
-import { LanguageDataFolder, scanOcrData } from '../workers/ocr/lang-data.ts';
+import { LanguageDataFolder, scanOcrData, type OcrEngine, type OcrOptions, type OcrResult } from '../ocr/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
 import { openAppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
 import { DEFAULT_BOOK_LANGUAGES, getBook, isFinalBookStatus, type BookStatus } from '../archive/index.ts';
 import { startWorkers } from '../workers/index.ts';
-import type { OcrEngine, OcrOptions, OcrResult } from '../workers/ocr/ocr-engine.ts';
 
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '20' }, scale: { type: 'string', default: '0.6' }, lang: { type: 'string', default: DEFAULT_BOOK_LANGUAGES }, seed: { type: 'string', default: '2020' }, rounds: { type: 'string', default: '2' } } });
 const rounds = Math.max(1, Number(values.rounds));

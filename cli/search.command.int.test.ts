@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/index.ts';
 import { createBook, upsertPage } from '../archive/index.ts';
-import { insertPageWords } from '../search/seed-words.ts';
+import { insertPageWords } from '../test-support/seed-words.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { requireService } from '../test-support/services.ts';
 import type { AppDeps } from '../app/deps.ts';

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../common/index.ts';
 import { getBook, getPageBySequence, listPages, recordEvent, recordObject, resetPage, setBookStatus, type Page } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { bookFlow } from '../workers/flows.ts';
+import { bookFlow } from '../pipeline/index.ts';
 import { detectFormat } from './detect.ts';
 import { imageHeader } from './limits.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../common/errors.ts';
 import { BOOK_OCR_PROFILES, type BookMetadata } from '../archive/index.ts';
-import { OCR_PROFILES, pageTypeOf } from '../workers/ocr/ocr-profiles.ts';
+import { OCR_PROFILES, pageTypeOf } from '../ocr/index.ts';
 import { validateMetadata } from './ingest-book.ts';
 
 /** What `validateMetadata` throws for `m` (undefined when it accepts it). */

@@ -8,9 +8,9 @@ import {
   type Book, type BookMetadata, type BookOcrProfile, type SourceFormat,
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { STAGE_RETRIES } from '../workers/catalogue.ts';
+import { STAGE_RETRIES } from '../pipeline/index.ts';
 import { detectFormat, type BookFormat } from './detect.ts';
-import { ocrLanguages } from '../workers/ocr/index.ts';
+import { ocrLanguages } from '../ocr/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
 

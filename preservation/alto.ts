@@ -1,4 +1,4 @@
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { xmlEscape as x } from './xml.ts';
 
 /** What ALTO says about the page besides its OCR. */

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { applyCorrections, indexedWordPositions, type CorrectedWord } from './corrected-ocr.ts';
 import { altoVariant, packageBasis, ALTO_VARIANT } from './package-book.ts';
 import { textLayerOps } from './pdfa.ts';
-import { haveXmllint, PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';
+import { haveXmllint, PROFILE_SCHEMAS, xmllintSchema } from '../test-support/xml-schema.ts';
 
 const box = (i: number, line: number) => ({ x0: 20 + i * 120, y0: 40 + line * 60, x1: 130 + i * 120, y1: 90 + line * 60 });
 

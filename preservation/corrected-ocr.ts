@@ -4,7 +4,7 @@
  * page_words (text, with the OCR's reading kept in ocr_text).
  */
 import type { Queryable } from '../db/index.ts';
-import { isIndexedWord, type ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import { isIndexedWord, type ArchivedOcr } from '../archive/archived-ocr.ts';
 
 /** A corrected word as page_words holds it. */
 export interface CorrectedWord {

@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets } from './mets.ts';
 import { buildPdfA, pageJpeg } from './pdfa.ts';
-import { checkPdfA } from './pdfa-check.ts';
+import { checkPdfA } from '../test-support/pdfa-check.ts';
 import { readTar, tarStream, type TarEntry } from './tar.ts';
 import { verifyBagDir, verifyBagTar } from './verify.ts';
 

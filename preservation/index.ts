@@ -1,8 +1,6 @@
 /** Long-term archival formats: ALTO, PDF/A-2b, METS/PREMIS and BagIt packages. */
 export { buildAlto, ALTO_NS, type AltoPageInfo } from './alto.ts';
 export { buildPdfA, writePdfA, pageJpeg, srgbIccProfile, xmpPacket, jpegComponents, textLayerOps, DEFAULT_DPI, PDF_JPEG_QUALITY, type PdfBookInfo, type PdfPageInput } from './pdfa.ts';
-export { checkPdfA, type PdfAReport } from './pdfa-check.ts';
-export { PROFILE_SCHEMAS, xmllintSchema, haveXmllint } from './xml-schema.ts';
 export { bagTagFiles, manifestText, payloadOxum, BAGIT_VERSION, type BagInfo, type PayloadFile, type TagFile } from './bagit.ts';
 export { buildMets, type MetsEvent, type MetsFile, type MetsInput } from './mets.ts';
 export { tarStream, readTar, tarHeader, type TarEntry, type TarReadEntry } from './tar.ts';

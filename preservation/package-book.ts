@@ -8,8 +8,8 @@ import {
 import type { Queryable } from '../db/index.ts';
 import { readObject } from '../storage/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { STAGE_RETRIES } from '../workers/catalogue.ts';
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import { STAGE_RETRIES } from '../pipeline/index.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { applyCorrections, correctedWords } from './corrected-ocr.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';

@@ -21,7 +21,7 @@ import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { startWorkers } from '../workers/index.ts';
 import { altoVariant, enqueueRepackage, listPackages, ALTO_VARIANT, type PackageVersion } from './package-book.ts';
 import { verifyStoredPackage } from './export.ts';
-import { PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';
+import { PROFILE_SCHEMAS, xmllintSchema } from '../test-support/xml-schema.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 

@@ -21,8 +21,8 @@ import type { AppDeps } from '../app/deps.ts';
 import { exportPackage, listPackages, verifyBagDir, verifyStoredPackage, type PackageVersion } from './index.ts';
 import { spawnSync } from 'node:child_process';
 import { surnameRecall } from '../fixtures/index.ts';
-import { checkPdfA } from './pdfa-check.ts';
-import { PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';
+import { checkPdfA } from '../test-support/pdfa-check.ts';
+import { PROFILE_SCHEMAS, xmllintSchema } from '../test-support/xml-schema.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { GLYPHLESS_ADVANCE, GLYPHLESS_FONT_NAME, glyphLessFont, identityToUnicodeCMap } from './glyphless-font.ts';
 import { xmlEscape as x } from './xml.ts';
 

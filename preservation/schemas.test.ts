@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ArchivedOcr } from '../workers/stages/archived-ocr.ts';
+import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
 import { buildMets } from './mets.ts';
-import { haveXmllint as xmllintInstalled, PROFILE_SCHEMAS, xmllintSchema } from './xml-schema.ts';
+import { haveXmllint as xmllintInstalled, PROFILE_SCHEMAS, xmllintSchema } from '../test-support/xml-schema.ts';
 
 const SCHEMAS = PROFILE_SCHEMAS;
 const xmllint = xmllintSchema;

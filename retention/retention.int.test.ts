@@ -10,7 +10,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { upsertRecord } from '../records/records.ts';
 import { createLink, linksOfRecord, unlink } from '../records/links.ts';
 import { tarStream } from '../preservation/tar.ts';
-import { openRetentionDeps } from './test-deps.ts';
+import { openRetentionDeps } from '../test-support/retention-deps.ts';
 import { getItemRetention, recomputeStale, retentionHistory, saveRuleAndRecompute, type RuleInput } from './rules.ts';
 import { endOfDay, syncObjectLocks } from './object-lock.ts';
 import { placeHold, placeHoldOnSearch, releaseHold } from './holds.ts';

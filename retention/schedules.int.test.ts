@@ -3,7 +3,7 @@ import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { MemoryJobQueue } from '../queue/memory.job-queue.ts';
 import { createLogger } from '../common/index.ts';
-import { JOBS, type Jobs } from '../workers/catalogue.ts';
+import { JOBS, type Jobs } from '../pipeline/index.ts';
 import { startWorkers } from '../workers/index.ts';
 import type { JobHandlers } from '../queue/index.ts';
 import type { AppDeps } from '../app/deps.ts';

@@ -1,7 +1,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { Config } from '../config/env.ts';
 import type { JobSchedule } from '../queue/index.ts';
-import type { Jobs } from '../workers/catalogue.ts';
+import type { Jobs } from '../pipeline/index.ts';
 
 /** The periodic jobs and their intervals, all taken from the configuration (config/env.ts). */
 export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: string; schedule: JobSchedule<Jobs> }[] {

@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { nameRecall, namesOnPage, planBook, type PageTruth } from '../fixtures/index.ts';
-import { TesseractOcrEngine } from '../workers/ocr/index.ts';
-import { OCR_PROFILES, profilesFor } from '../workers/ocr/ocr-profiles.ts';
-import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
+import { TesseractOcrEngine, OCR_PROFILES, profilesFor, recognizeBounded } from '../ocr/index.ts';
 import { characterErrorRate, editDistanceChars, pageCharacterErrorRate, type TruthRow } from './cer.ts';
 
 const rowsOf = (page: PageTruth): TruthRow[] => page.entries.map((e) => ({ text: e.cells.map((c) => c.text).join(' '), box: e.box }));

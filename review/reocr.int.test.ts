@@ -3,11 +3,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/index.ts';
 import { createBook, recordObject, upsertPage } from '../archive/index.ts';
-import { insertPageWords } from '../search/seed-words.ts';
+import { insertPageWords } from '../test-support/seed-words.ts';
 import { searchPages } from '../search/index.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { requireService } from '../test-support/services.ts';
-import type { OcrEngine, OcrOptions, OcrResult } from '../workers/ocr/ocr-engine.ts';
+import type { OcrEngine, OcrOptions, OcrResult } from '../ocr/index.ts';
 import { correctPage, correctionHistory } from './review.ts';
 import { reocrPageJob, requestReocr } from './reocr.ts';
 

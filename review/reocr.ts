@@ -9,12 +9,10 @@ import { readObject } from '../storage/read-object.ts';
 import { normaliseWord } from '../search/normalise.ts';
 import type { AppDeps } from '../app/deps.ts';
 import type { JobContext, JobOutcome } from '../queue/index.ts';
-import type { JobOf } from '../workers/catalogue.ts';
-import { isIndexedWord, type ArchivedOcr } from '../workers/stages/archived-ocr.ts';
-import { recognizeBounded } from '../workers/ocr/ocr-attempts.ts';
-import { OCR_PROFILES, type OcrPageType } from '../workers/ocr/ocr-profiles.ts';
+import type { JobOf } from '../pipeline/index.ts';
+import { isIndexedWord, type ArchivedOcr } from '../archive/archived-ocr.ts';
+import { recognizeBounded, OCR_PROFILES, type OcrPageType, scanOcrData, validateOcrLanguages } from '../ocr/index.ts';
 import { enqueueRepackage } from '../preservation/package-book.ts';
-import { scanOcrData, validateOcrLanguages } from '../workers/ocr/lang-data.ts';
 
 /** Profiles a re-OCR may ask for. */
 export const REOCR_PROFILES = Object.keys(OCR_PROFILES) as OcrPageType[];

@@ -8,8 +8,7 @@ import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { recordEvent } from '../archive/index.ts';
 import { normaliseWord } from '../search/normalise.ts';
-import { LOW_OCR_CONFIDENCE } from '../workers/ocr/ocr-attempts.ts';
-import { classifyPageWords, PAGE_TYPES, type PageType } from '../workers/ocr/page-type.ts';
+import { LOW_OCR_CONFIDENCE, classifyPageWords, PAGE_TYPES, type PageType } from '../ocr/index.ts';
 
 /** Words read below this confidence are shown to the clerk as doubtful. */
 export const LOW_WORD_CONFIDENCE = 50;

@@ -5,7 +5,7 @@ import { silentLogger } from '../common/index.ts';
 import { createBook, upsertPage } from '../archive/index.ts';
 import { createLink, linksOfRecord, removedLinksOfRecord, searchRecords, unlink, upsertRecord } from '../records/index.ts';
 import { requireService, testServices } from '../test-support/services.ts';
-import { insertPageWords, type SeedWord } from './seed-words.ts';
+import { insertPageWords, type SeedWord } from '../test-support/seed-words.ts';
 import { searchPages } from './search-pages.ts';
 import { pruneSearchTerms } from './terms.ts';
 

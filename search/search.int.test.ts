@@ -5,7 +5,7 @@ import { silentLogger } from '../common/index.ts';
 import { createBook, upsertPage, type RegisterType } from '../archive/index.ts';
 import { planBook, surnamesOnPage, type PageTruth } from '../fixtures/index.ts';
 import { requireService, testServices } from '../test-support/services.ts';
-import { insertPageWords, wordsFromTruth, type SeedWord } from './seed-words.ts';
+import { insertPageWords, wordsFromTruth, type SeedWord } from '../test-support/seed-words.ts';
 import { normaliseWord } from './normalise.ts';
 import { searchPages } from './search-pages.ts';
 import { findWords } from './find-words.ts';

@@ -1,13 +1,10 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { WorkerHandle } from '../queue/index.ts';
-import { stageConcurrency } from './catalogue.ts';
+import { stageConcurrency } from '../pipeline/index.ts';
 import { pipelineHandlers } from './stages.ts';
 import { startReconciler } from './reconcile.ts';
 
-export { JOBS, PAGE_STAGES, STAGE_RETRIES, stageConcurrency, type Jobs, type JobName, type JobOf } from './catalogue.ts';
-export { bookFlow, pageFlow } from './flows.ts';
 export { pipelineHandlers } from './stages.ts';
-export type { ArchivedOcr } from './stages/archived-ocr.ts';
 export { DERIVATIVES, EARLIER_DERIVATIVES } from './stages/page-images.ts';
 export { resumeUnfinished } from './resume.ts';
 export { findOrphans, Reconciler, startReconciler, type OrphanWork, type ReconcileReport, type ReconcilerHandle } from './reconcile.ts';

@@ -5,7 +5,7 @@ import { silentLogger } from '../common/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { MemoryJobQueue } from '../queue/memory.job-queue.ts';
 import { createBook, markPageDone, setBookPageCount, upsertPage } from '../archive/index.ts';
-import { JOBS, type Jobs } from './catalogue.ts';
+import { JOBS, type Jobs } from '../pipeline/index.ts';
 import { findOrphans, Reconciler } from './reconcile.ts';
 
 describe('reconciler (PGlite, in-process queue)', () => {

@@ -3,8 +3,7 @@ import type { AppDeps } from '../app/deps.ts';
 import type { Queryable } from '../db/index.ts';
 import type { LiveJob } from '../queue/index.ts';
 import { installSchedules } from '../retention/schedules.ts';
-import { bookFlow } from './flows.ts';
-import { PAGE_STAGES, STAGE_RETRIES, type JobName } from './catalogue.ts';
+import { bookFlow, PAGE_STAGES, STAGE_RETRIES, type JobName } from '../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log' | 'config'>;
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
-import { bookFlow } from './flows.ts';
-import { STAGE_RETRIES } from './catalogue.ts';
+import { bookFlow, STAGE_RETRIES } from '../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log'>;
 

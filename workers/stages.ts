@@ -1,6 +1,6 @@
 import type { JobHandlers } from '../queue/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { STAGE_RETRIES as s, type Jobs } from './catalogue.ts';
+import { STAGE_RETRIES as s, type Jobs } from '../pipeline/index.ts';
 import { splitBookJob } from './stages/split-book.job.ts';
 import { makeMaster } from './stages/make-master.job.ts';
 import { ocrPage } from './stages/ocr-page.job.ts';

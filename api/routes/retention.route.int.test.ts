@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { requireService } from '../../test-support/services.ts';
-import { openRetentionDeps } from '../../retention/test-deps.ts';
+import { openRetentionDeps } from '../../test-support/retention-deps.ts';
 import { createBook } from '../../archive/index.ts';
 import { buildApp } from '../index.ts';
 import { snapshotDue } from '../../retention/index.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBook, recordEvent, upsertPage } from '../../archive/index.ts';
-import { insertPageWords } from '../../search/seed-words.ts';
+import { insertPageWords } from '../../test-support/seed-words.ts';
 import { asUser, openTestApp, userHeaders, type Injector, type TestApp } from '../test-kit.ts';
 
 // One embedded app: the review queue, corrections feeding search, page types, proposals with fields.

@@ -4,8 +4,7 @@ import {
   type Correction,
 } from '../../review/index.ts';
 import { enqueueRepackage } from '../../preservation/package-book.ts';
-import { PAGE_TYPES, type PageType } from '../../workers/ocr/page-type.ts';
-import type { OcrPageType } from '../../workers/ocr/ocr-profiles.ts';
+import { PAGE_TYPES, type PageType, type OcrPageType } from '../../ocr/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { caller } from '../access.ts';
 import { errorResponses, pageParams } from '../schemas.ts';

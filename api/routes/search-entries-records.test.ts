@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBook, recordObject, setPageImageInfo, upsertPage } from '../../archive/index.ts';
-import { insertPageWords } from '../../search/seed-words.ts';
+import { insertPageWords } from '../../test-support/seed-words.ts';
 import { openTestApp, userHeaders, type TestApp } from '../test-kit.ts';
 
 // One embedded app (PGlite starts in ~10 s) for the search, entries, records and images routes.

@@ -17,7 +17,7 @@ import { searchPages } from '../../search/index.ts';
 import { startWorkers } from '../../workers/index.ts';
 import { isCI, requireService } from '../../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../../test-support/real-deps.ts';
-import { WEB_DIST } from '../serve.ts';
+import { WEB_DIST } from '../../api/web-ui.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');

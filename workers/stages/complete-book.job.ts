@@ -2,7 +2,7 @@ import { PermanentError } from '../../common/index.ts';
 import { completeBook, getBook, recordEvent, refreshBookCounts, type BookSummary } from '../../archive/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
+import type { JobOf } from '../../pipeline/index.ts';
 import { enqueuePackage } from '../../preservation/package-book.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'log' | 'queue'>;

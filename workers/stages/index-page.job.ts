@@ -3,8 +3,8 @@ import { findObject, markPageDone, recordEvent } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
-import { isIndexedWord, type ArchivedOcr } from './archived-ocr.ts';
+import type { JobOf } from '../../pipeline/index.ts';
+import { isIndexedWord, type ArchivedOcr } from '../../archive/archived-ocr.ts';
 import { runPageStage } from './page-stage.ts';
 import { normaliseWord } from '../../search/normalise.ts';
 

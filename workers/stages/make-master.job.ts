@@ -4,7 +4,7 @@ import { findPageObjects, recordEvent, recordObjects, setPageImageInfo, type Obj
 import { readObject } from '../../storage/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
+import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
 import { DERIVATIVES, MASTER_MEDIA_TYPE, renderPageImages, UnreadableImageError } from './page-images.ts';
 

@@ -3,12 +3,11 @@ import { findPageObjects, getBook, recordEvent, recordObjects, setPageOcr } from
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
+import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
-import type { ArchivedOcr } from './archived-ocr.ts';
-import { pageTimeBound, recognizeBounded } from '../ocr/ocr-attempts.ts';
-import { pageTypeOf, profilesFor } from '../ocr/ocr-profiles.ts';
-import { skipBlankPage } from '../ocr/blank-page.ts';
+import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
+import { pageTimeBound, recognizeBounded, pageTypeOf, profilesFor } from '../../ocr/index.ts';
+import { skipBlankPage } from './blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
 

@@ -3,7 +3,7 @@
  * preservation master, the access derivatives and the facts about the image out.
  */
 import sharp, { type Metadata } from 'sharp';
-import { inkRatioOf } from '../ocr/page-type.ts';
+import { inkRatioOf } from '../../ocr/index.ts';
 
 /**
  * Access derivatives made for every page: the viewer's image and the list thumbnail. The viewer's

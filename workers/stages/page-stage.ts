@@ -2,7 +2,7 @@ import { AppError, PermanentError, type Logger } from '../../common/index.ts';
 import type { Queryable } from '../../db/index.ts';
 import { claimPageForStage, getPage, markPageFailed, recordEvent, type Page } from '../../archive/index.ts';
 import { isOutage, type JobContext, type JobOutcome } from '../../queue/index.ts';
-import type { PageStage } from '../catalogue.ts';
+import type { PageStage } from '../../pipeline/index.ts';
 
 /** The data every page stage receives. */
 export interface PageJob {

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
+import type { JobOf } from '../../pipeline/index.ts';
 import { auditFixity, executeBatch, fixitySampleLimit, listDue, recomputeAll, recomputeStale, snapshotDue, syncObjectLocks } from '../../retention/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;

@@ -10,8 +10,7 @@ import {
 import { splitBook } from '../../ingest/split.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import type { JobOf } from '../catalogue.ts';
-import { bookFlow, splitBlockOf } from '../flows.ts';
+import { type JobOf, bookFlow, splitBlockOf } from '../../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 

@@ -11,7 +11,7 @@
  *   timeout or abort: stopping the thread is the only way to interrupt tesseract.
  */
 import path from 'node:path';
-import { AppError, silentLogger, type Logger } from '../../common/index.ts';
+import { AppError, silentLogger, type Logger } from '../common/index.ts';
 import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
 import {
   OcrTimeoutError,

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppError } from '../../common/index.ts';
+import { isAppError } from '../common/index.ts';
 import { scanOcrData } from './lang-data.ts';
 import { OcrTimeoutError, OcrWorkerError, type OcrBox, type OcrResult } from './ocr-engine.ts';
-import { REGISTER_LINES, renderTextPage, type DrawnWord, type SyntheticPage } from './synthetic-page.ts';
+import { REGISTER_LINES, renderTextPage, type DrawnWord, type SyntheticPage } from '../test-support/synthetic-page.ts';
 import { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
 import { startTesseractWorker } from './tesseract-worker.ts';
 
@@ -319,7 +319,7 @@ describe('TesseractOcrEngine: pool', () => {
       "globalThis.fetch = deny('fetch');",
     ].join('');
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-    const args = ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(deny)}`, 'workers/ocr/measure.ts'];
+    const args = ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(deny)}`, 'bench/ocr-pool.bench.ts'];
     args.push('--pages', '1', '--pools', '1', '--width', '900', '--height', '300', '--lines', '2', '--languages', 'sqi+srp+eng');
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../../common/index.ts';
+import { isAppError } from '../common/index.ts';
 import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
 
 describe('OCR language data', () => {

@@ -1,7 +1,7 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app/deps.ts';
-import { getBatch, listRules } from '../retention/index.ts';
-import { errorResponses } from '../api/schemas.ts';
+import type { AppDeps } from '../../app/deps.ts';
+import { getBatch, listRules } from '../../retention/index.ts';
+import { errorResponses } from '../schemas.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
 

@@ -1,4 +1,4 @@
-/** The OCR port and its tesseract.js adapter: the only public face of workers/ocr. */
+/** The OCR port and its tesseract.js adapter: the only public face of ocr/. */
 export {
   OcrTimeoutError,
   OcrWorkerError,
@@ -12,6 +12,7 @@ export {
   type OcrWord,
 } from './ocr-engine.ts';
 export { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
-export { ocrLanguages } from './lang-data.ts';
+export { LanguageDataFolder, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
 export { betterResult, LOW_OCR_CONFIDENCE, pageTimeBound, recognizeBounded, type BoundedOcr, type OcrAttempt } from './ocr-attempts.ts';
 export { OCR_PROFILES, RESCUE_PROFILE, pageTypeOf, profilesFor, type OcrPageType } from './ocr-profiles.ts';
+export { PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';

@@ -6,7 +6,7 @@
  * boxes can be mapped back to the pixels of the image that was given.
  */
 import sharp from 'sharp';
-import { AppError } from '../../common/index.ts';
+import { AppError } from '../common/index.ts';
 import type { OcrBox } from './ocr-engine.ts';
 import { minRuleRun, removeVerticalRules } from './ruling-lines.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { planBook } from '../../fixtures/book.ts';
-import { surnameRecall } from '../../fixtures/ocr-support.ts';
-import type { Rotation } from '../../fixtures/truth.ts';
+import { planBook } from '../fixtures/book.ts';
+import { surnameRecall } from '../fixtures/ocr-support.ts';
+import type { Rotation } from '../fixtures/truth.ts';
 import { recognizeBounded } from './ocr-attempts.ts';
 import { OCR_PROFILES } from './ocr-profiles.ts';
 import { TesseractOcrEngine } from './tesseract.ocr-engine.ts';

@@ -1,4 +1,4 @@
-import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
+import { openRealDeps, realServicesEnv } from './real-deps.ts';
 import type { AppDeps } from '../app/deps.ts';
 
 /** Real-service deps (PostgreSQL, Redis, RGW with Object Lock) for the retention tests. */

@@ -4,10 +4,10 @@
  * spending an OCR run that would only produce noise words.
  */
 import sharp from 'sharp';
-import { recordEvent, recordObject, setPageOcr, type Page } from '../../archive/index.ts';
+import { recordEvent, recordObject, setPageOcr, setPageType, type Page } from '../../archive/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import type { ArchivedOcr } from '../stages/archived-ocr.ts';
-import { blankByInk, inkRatio } from './page-type.ts';
+import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
+import { blankByInk, inkRatio } from '../../ocr/index.ts';
 
 // The OCR stage's deps carry no config; the ingest pixel bound is used when they do.
 type Deps = Pick<AppDeps, 'db' | 'store'> & Partial<Pick<AppDeps, 'config'>>;
@@ -37,7 +37,7 @@ export async function skipBlankPage(
   const put = await deps.store.putContentAddressed('ocr', Buffer.from(JSON.stringify(archived)), { contentType: 'application/json' });
   const { object } = await recordObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' }, put, 'application/json');
   await setPageOcr(deps.db, page.id, '', 0, archived.engine);
-  await deps.db.query(`UPDATE pages SET page_type = 'blank', page_type_reason = $2, updated_at = now() WHERE id = $1`, [page.id, verdict.reason]);
+  await setPageType(deps.db, page.id, 'blank', verdict.reason);
   await recordEvent(deps.db, {
     bookId: job.bookId, pageId: job.pageId, objectId: object.id, type: 'ocr', agent: 'arkiva page-type', outcome: 'warning',
     detail: `blank page, not read (${verdict.reason}); listed for review`, durationMs: Date.now() - started,

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../../common/index.ts';
+import { isAppError } from '../common/index.ts';
 import { prepareForOcr, scaleBox, scaleHocr } from './prepare-image.ts';
 
 const bounds = { maxSide: 3500, maxInputPixels: 200_000_000 };

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { AppError } from '../../common/index.ts';
+import { AppError } from '../common/index.ts';
 
 /** The model variant read from each data package. */
 export const OCR_DATA_VARIANT = '4.0.0_best_int';

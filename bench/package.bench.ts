@@ -19,7 +19,7 @@ import { openAppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
 import { getBook, listObjects, isFinalBookStatus } from '../archive/index.ts';
 import { startWorkers } from '../workers/index.ts';
-import { listPackages, packageBook } from './package-book.ts';
+import { listPackages, packageBook } from '../preservation/package-book.ts';
 
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '20' }, scale: { type: 'string', default: '0.6' }, seed: { type: 'string', default: '2020' } } });
 const pages = Number(values.pages);

@@ -3,13 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyContextConfig, FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { AppDeps } from '../app/deps.ts';
-import { uiApiRoutes } from './ui-api.route.ts';
+import { uiApiRoutes } from './routes/ui.route.ts';
 
 /** Where the web interface is served. */
 export const UI_PREFIX = '/ui/';
 
 /** The folder `npm run build:web` writes. */
-export const WEB_DIST = fileURLToPath(new URL('./dist/', import.meta.url));
+export const WEB_DIST = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 // The UI loads only its own bundled scripts and styles; images come from the API as blob: URLs
 // (so restricted reads can carry x-access-purpose). No inline script, no frames, no other origin.

@@ -2,7 +2,7 @@
  * Throughput of the tesseract.js pool on synthetic register pages (typed entries, A4 landscape at
  * 300 dpi), for each pool size, with the event-loop delay seen while the pages were recognised.
  *
- *   node --import tsx workers/ocr/measure.ts [--pages 8] [--pools 1,2] [--languages sqi]
+ *   node --import tsx bench/ocr-pool.bench.ts [--pages 8] [--pools 1,2] [--languages sqi]
  *        [--width 2480] [--height 1754] [--lines 14]
  *
  * Workers are started and warmed on a small page first, so the figures are steady-state; the
@@ -11,8 +11,8 @@
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { TesseractOcrEngine } from './tesseract.ocr-engine.ts';
-import { REGISTER_LINES, renderTextPage } from './synthetic-page.ts';
+import { TesseractOcrEngine } from '../ocr/index.ts';
+import { REGISTER_LINES, renderTextPage } from '../test-support/synthetic-page.ts';
 
 const { values } = parseArgs({
   options: {

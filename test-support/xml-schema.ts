@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The profile schemas the package's XML is validated against (see preservation/schemas/README.md). */
 export const PROFILE_SCHEMAS = {
-  alto: fileURLToPath(new URL('./schemas/alto-4-profile.xsd', import.meta.url)),
-  mets: fileURLToPath(new URL('./schemas/mets-1.12-profile.xsd', import.meta.url)),
+  alto: fileURLToPath(new URL('../preservation/schemas/alto-4-profile.xsd', import.meta.url)),
+  mets: fileURLToPath(new URL('../preservation/schemas/mets-1.12-profile.xsd', import.meta.url)),
 } as const;
 
 /** True when libxml2's `xmllint` (Debian libxml2-utils) is on the PATH. */

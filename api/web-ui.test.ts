@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestApp, type TestApp } from '../api/test-kit.ts';
-import { SHARED_SCHEMAS } from '../api/schemas.ts';
-import { UI_CSP, webRoutes } from './serve.ts';
+import { openTestApp, type TestApp } from './test-kit.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+import { UI_CSP, webRoutes } from './web-ui.ts';
 
 /** A bare Fastify with the API's shared schemas, for the plugin alone. */
 function bare() {

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { UploadInspector, imageDimensions } from './upload-inspect.ts';
+import { UploadInspector, imageDimensions } from './inspect.ts';
 
 /** Streams `data` through an inspector in chunks of `chunk` bytes; resolves with the refusal message, if any. */
 async function inspect(data: Buffer, maxPixels = 1_000_000, chunk = 7): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Tesseract from 'tesseract.js';
-import { ocrLangPath, planBook } from '../../fixtures/index.ts';
+import { ocrLangPath, planBook } from '../fixtures/index.ts';
 import { hocrFromPage } from './tesseract-page.ts';
 
 // The hOCR Arkiva writes from the block tree must say what tesseract's own hOCR says: the same

@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '../db/index.ts';
 import type { PageTruth } from '../fixtures/index.ts';
-import { normaliseWord } from './normalise.ts';
+import { normaliseWord } from '../search/normalise.ts';
 
 /** A page_words row before it has a page. */
 export interface SeedWord {

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createRng, planBook } from '../../fixtures/index.ts';
+import { createRng, planBook } from '../fixtures/index.ts';
 import { blankByInk, classifyPageWords, inkRatio } from './page-type.ts';
 
 const blankVerdict = async (image: Buffer) => blankByInk(await inkRatio(image));

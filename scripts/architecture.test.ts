@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyse, folderCycles, folderImports, sqlOutsideStores } from './architecture.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+describe('the dependency rules hold for the tree', () => {
+  const report = analyse(root);
+
+  it('has no import cycle between top-level folders', () => {
+    expect(report.cycles).toEqual([]);
+  });
+
+  it('imports only down the layers', () => {
+    expect(report.upward.map((u) => `${u.file} -> ${u.target}`)).toEqual([]);
+  });
+
+  it('keeps tools (bench, fault, test-support, scripts) out of production code', () => {
+    expect(report.toolImports.map((u) => `${u.file} -> ${u.target}`)).toEqual([]);
+  });
+
+  it('keeps the browser app apart from the server folders', () => {
+    expect(report.browserImports.map((u) => `${u.file} -> ${u.target}`)).toEqual([]);
+  });
+
+  it('places every folder in a layer', () => {
+    expect(report.unknownFolders).toEqual([]);
+  });
+
+  it('writes SQL only in stores and migrations', () => {
+    expect(report.sql.map((s) => `${s.file}:${s.line} ${s.text}`)).toEqual([]);
+  });
+});
+
+describe('the checks themselves', () => {
+  it('finds a cycle of three folders and none in a chain', () => {
+    const cyc = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]]);
+    expect(folderCycles(cyc)).toEqual([['a', 'b', 'c']]);
+    const chain = new Map([['a', new Set(['b'])], ['b', new Set(['c'])]]);
+    expect(folderCycles(chain)).toEqual([]);
+  });
+
+  it('resolves relative imports to their top-level folder, static, dynamic and re-exports alike', () => {
+    const src = [
+      "import { a } from '../archive/index.ts';",
+      "import type { B } from './local.ts';",
+      "export { c } from '../../pipeline/index.ts';",
+      "const m = await import('../ocr/index.ts');",
+      "import x from 'node:fs';",
+    ].join('\n');
+    expect(folderImports('workers/x.ts', src).map((i) => i.to)).toEqual(['archive', 'ocr']);
+    // one level deeper, only the import that climbs two levels leaves the folder
+    expect(folderImports('workers/stages/y.ts', src).map((i) => i.to)).toEqual(['pipeline']);
+  });
+
+  it('finds SQL and query calls outside a store, and lets stores, tests and comments be', () => {
+    const src = [
+      '// SELECT id FROM books is only a comment',
+      'const r = await deps.db.query<{ n: number }>(',
+      '  `SELECT count(*) AS n',
+      '     FROM pages WHERE book_id = $1`, [id]);',
+      "await tx.query('UPDATE pages SET status = $2 WHERE id = $1', [id, s]);",
+      "const text = 'select the pages from the list';",
+    ].join('\n');
+    const found = sqlOutsideStores('api/routes/x.route.ts', src).map((s) => s.line);
+    expect(found).toEqual([2, 3, 5]);
+    expect(sqlOutsideStores('retention/holds.store.ts', src)).toEqual([]);
+    expect(sqlOutsideStores('archive/pages.ts', src)).toEqual([]);
+    expect(sqlOutsideStores('api/routes/x.test.ts', src)).toEqual([]);
+  });
+});
