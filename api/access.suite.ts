@@ -18,8 +18,8 @@ import { installErrorHandling } from './errors.ts';
 import { userHeaders, type TestApp } from './test-kit.ts';
 import type { BuildAppOptions } from './index.ts';
 
-/** The app options the suite needs: low login limits, no background anchoring. */
-export const ACCESS_SUITE_OPTIONS: BuildAppOptions = { loginLimits: { perUser: { max: 3, windowMs: 60_000 }, perIp: { max: 6, windowMs: 60_000 } }, auditAnchorIntervalMs: 0 };
+/** The app options the suite needs: low login limits. */
+export const ACCESS_SUITE_OPTIONS: BuildAppOptions = { loginLimits: { perUser: { max: 3, windowMs: 60_000 }, perIp: { max: 6, windowMs: 60_000 } } };
 
 const SAMPLE: Record<string, string> = { sequence: '1', variant: 'thumb-jpeg', generation: '1', username: 'nobody', ruleKey: 'rule-x' };
 /** A concrete URL for a route pattern: every param filled with a value of the right shape. */

@@ -7,6 +7,7 @@ import {
   type AuthUser, type Policy,
 } from '../auth/index.ts';
 import { appendAuditEvent } from '../audit/index.ts';
+import { bookOfEntry } from './access.store.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -229,8 +230,7 @@ async function bookOfRequest(deps: Deps, req: FastifyRequest): Promise<string | 
   // Params are not validated yet at this point: anything not a uuid is left to the route's 400/404.
   if (typeof params.bookId === 'string') return UUID_RE.test(params.bookId) ? params.bookId : undefined;
   if (typeof params.entryId === 'string' && UUID_RE.test(params.entryId)) {
-    const r = await deps.db.query<{ book_id: string }>('SELECT book_id FROM entries WHERE id = $1', [params.entryId]);
-    return r.rows[0]?.book_id;
+    return bookOfEntry(deps.db, params.entryId);
   }
   return undefined;
 }

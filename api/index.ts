@@ -22,7 +22,6 @@ import { installAccessControl } from './access.ts';
 import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
 import { usersRoutes } from './routes/users.route.ts';
 import { auditRoutes } from './routes/audit.route.ts';
-import { startAnchoring } from '../audit/index.ts';
 import { webRoutes } from './web-ui.ts';
 
 /** Options of `buildApp`. */
@@ -33,8 +32,6 @@ export interface BuildAppOptions {
   trustProxy?: boolean | string | string[];
   /** Login throttles (tests lower them). Default 5 failures per username per 15 min, 30 attempts per address per 5 min. */
   loginLimits?: LoginLimits;
-  /** Write the audit chain head to object storage this often (when it moved). Default 10 minutes; 0 turns it off. */
-  auditAnchorIntervalMs?: number;
 }
 
 /** Body limit of every route that takes a JSON body; uploads stream past it with their own limit. */
@@ -134,11 +131,6 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(reviewRoutes, { deps });
   await app.register(imagesRoutes, { deps });
   await app.register(webRoutes, { deps });
-  const interval = opts.auditAnchorIntervalMs ?? 10 * 60_000;
-  if (interval > 0) {
-    const stop = startAnchoring(deps, interval);
-    app.addHook('onClose', async () => stop());
-  }
   await app.ready();
   return app;
 }

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../app/deps.ts';
 import { JOBS } from '../pipeline/index.ts';
-import { archiveStats, type ArchiveStats } from './queries.ts';
+import { archiveStats, type ArchiveStats } from '../archive/index.ts';
 import { BOOK_STATUSES, PAGE_STATUSES } from './schemas.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log'>;

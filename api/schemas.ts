@@ -1,14 +1,11 @@
-import { BOOK_OCR_PROFILES, REGISTER_TYPES, type BookStatus, type PageStatus } from '../archive/index.ts';
+import { BOOK_OCR_PROFILES, BOOK_STATUSES, PAGE_ORIENTATIONS, PAGE_STATUSES, PROCESSING_EVENT_OUTCOMES, REGISTER_TYPES, SOURCE_FORMATS } from '../common/vocabulary.ts';
 
 // Shared JSON schemas of the HTTP edge: they validate input and make the OpenAPI document.
 // Nullable fields use type arrays (OpenAPI 3.1); fast-json-stringify drops any field not listed,
 // so nothing the archive adds to its rows leaks out by accident.
 
-/** Every book status, in pipeline order. */
-export const BOOK_STATUSES = ['received', 'splitting', 'processing', 'complete', 'complete_with_failures', 'failed'] as const satisfies readonly BookStatus[];
-
-/** Every page status. */
-export const PAGE_STATUSES = ['pending', 'processing', 'done', 'failed'] as const satisfies readonly PageStatus[];
+// The statuses are the vocabulary's, exported here too for the schemas' other readers (metrics, routes).
+export { BOOK_STATUSES, PAGE_STATUSES } from '../common/vocabulary.ts';
 
 /** Tesseract language codes joined by '+' (the same rule ingest applies). */
 export const LANGUAGES_PATTERN = '^[a-z]{3}(_[a-z]{4})?(\\+[a-z]{3}(_[a-z]{4})?)*$';
@@ -101,7 +98,7 @@ export const bookSchema = {
     volume: { type: 'string' },
     languages: { type: 'string' },
     ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'OCR profile its pages are read with, chosen at upload' },
-    sourceFormat: { type: 'string', enum: ['tiff', 'pdf', 'images', 'zip'] },
+    sourceFormat: { type: 'string', enum: SOURCE_FORMATS },
     sourceSha256: { type: 'string', description: 'SHA-256 of the original as uploaded' },
     sourceSize: { type: 'integer', description: 'Size of the original in bytes' },
     status: { type: 'string', enum: BOOK_STATUSES },
@@ -132,7 +129,7 @@ export const pageSchema = {
     height: { type: ['integer', 'null'] },
     dpiX: { type: ['number', 'null'] },
     dpiY: { type: ['number', 'null'] },
-    orientation: { type: 'integer', enum: [0, 90, 180, 270] },
+    orientation: { type: 'integer', enum: PAGE_ORIENTATIONS },
     ocrConfidence: { type: ['number', 'null'], description: 'Mean OCR word confidence, 0-100' },
     revision: { type: 'integer', description: 'Raised by each replacement of the page image' },
     indexedRevision: { type: ['integer', 'null'] },
@@ -163,7 +160,7 @@ export const eventSchema = {
     objectId: { type: ['string', 'null'] },
     type: { type: 'string', description: 'PREMIS event type' },
     agent: { type: 'string' },
-    outcome: { type: 'string', enum: ['success', 'failure', 'warning'] },
+    outcome: { type: 'string', enum: PROCESSING_EVENT_OUTCOMES },
     detail: { type: ['string', 'null'] },
     durationMs: { type: ['integer', 'null'] },
     occurredAt: dateTime,

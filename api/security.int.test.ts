@@ -83,7 +83,7 @@ describe.skipIf(!enabled)('upload abuse is refused and stores nothing (PostgreSQ
     const o = await openRealDeps(realServicesEnv({ UPLOAD_MAX_BYTES: String(UPLOAD_MAX), INGEST_MAX_PIXELS: '50000000' }));
     deps = o.deps;
     cleanup = o.cleanup;
-    app = await buildApp(deps, { logRequests: false, auditAnchorIntervalMs: 0 });
+    app = await buildApp(deps, { logRequests: false });
     digitiser = asUser(app, await userHeaders(deps.db, ['digitiser'], 'scanner'));
     tiff = await multiPageTiff(1, 'Valid');
   });

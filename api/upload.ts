@@ -2,7 +2,6 @@ import { Readable, Transform, pipeline, type TransformCallback } from 'node:stre
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile, type Multipart } from '@fastify/multipart';
 import { AppError } from '../common/index.ts';
-import { UploadInspector } from '../ingest/inspect.ts';
 
 /** An upload being received: the form fields sent before the file, and the file's bytes. */
 export interface Upload {
@@ -11,7 +10,7 @@ export interface Upload {
   stream: Readable;
   /** True once the body went over the limit. */
   tooLarge(): boolean;
-  /** Why the content was refused while streaming (decompression bomb, active PDF), if it was. */
+  /** Why the form was refused after the file part (a second file, too many parts), if it was. */
   refusal(): AppError | undefined;
   /** Reads what follows the file part (best effort: the file has been used by then). */
   finish(): Promise<void>;
@@ -26,8 +25,6 @@ export interface UploadOptions {
   fieldNames: readonly string[];
   /** How the client should send the body, for the 415 message. */
   hint: string;
-  /** Largest image the upload may declare, in pixels (checked from its header while streaming). */
-  maxPixels: number;
 }
 
 /**
@@ -69,12 +66,11 @@ export async function openUpload(req: FastifyRequest, opts: UploadOptions): Prom
     });
     guard.on('error', drop);
     body.pipe(guard);
-    const inspector = inspect(guard, opts.maxPixels);
     return {
       fields: {},
-      stream: inspector,
+      stream: guard,
       tooLarge: () => guard.exceeded,
-      refusal: () => inspector.refusal,
+      refusal: () => undefined,
       finish: async () => undefined,
       abort: () => {
         drop();
@@ -143,12 +139,17 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
       throw new AppError('ERR_VALIDATION', 'the multipart form is malformed after the file; nothing was archived');
     }
   };
-  const inspector = inspect(guard, opts.maxPixels, rest);
+  const tail = new FormTail(rest);
+  // The consumer (the store's write) sees the error through its own listener; this one keeps an
+  // error after the consumer gave up from becoming an uncaught exception.
+  tail.on('error', () => undefined);
+  guard.on('error', (e) => tail.destroy(e));
+  guard.pipe(tail);
   return {
     fields,
-    stream: inspector,
+    stream: tail,
     tooLarge: () => guard.exceeded,
-    refusal: () => inspector.refusal,
+    refusal: () => tail.refusal,
     async finish() {
       // Parts after the file are not used; read them so busboy reaches the end of the body. The
       // upload is archived by now, so a problem here (a second file, say) must not turn into an error answer.
@@ -167,16 +168,6 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
       guard.destroy();
     },
   };
-}
-
-function inspect(source: Transform, maxPixels: number, beforeEnd?: () => Promise<void>): UploadInspector {
-  const inspector = new UploadInspector(maxPixels, beforeEnd);
-  // The consumer (the store's write) sees the error through its own listener; this one keeps an
-  // error after the consumer gave up from becoming an uncaught exception.
-  inspector.on('error', () => undefined);
-  source.on('error', (e) => inspector.destroy(e));
-  source.pipe(inspector);
-  return inspector;
 }
 
 /** True for a plain file name: no path separators, no "..", no control characters, not too long. */
@@ -223,5 +214,26 @@ class UploadLimit extends Transform {
   fail(): AppError {
     this.exceeded = true;
     return tooLargeError(this.maxBytes);
+  }
+}
+
+/**
+ * Passes the file's bytes through and, once they have all passed, reads the rest of the form before
+ * ending: a second file or a flood of parts after the file fails the write too, so nothing is archived.
+ */
+class FormTail extends Transform {
+  /** The AppError the rest of the form was refused with. */
+  refusal: AppError | undefined;
+  constructor(private readonly rest: () => Promise<void>) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.rest().then(() => cb(), (e: unknown) => {
+      if (e instanceof AppError) this.refusal = e;
+      cb(e as Error);
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/index.ts';
+import type { ProcessingEventOutcome } from '../common/vocabulary.ts';
 
 /** PREMIS event types used by the pipeline (PREMIS 3 controlled vocabulary where one exists). */
 export type EventType =
@@ -23,7 +24,7 @@ export interface ProcessingEvent {
   objectId?: string | null;
   type: EventType;
   agent: string;
-  outcome: 'success' | 'failure' | 'warning';
+  outcome: ProcessingEventOutcome;
   detail?: string;
   durationMs?: number;
 }

@@ -4,3 +4,5 @@ export * from './pages.ts';
 export * from './objects.ts';
 export * from './events.ts';
 export * from './archived-ocr.ts';
+export * from './reads.ts';
+export * from './pipeline-rows.ts';

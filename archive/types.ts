@@ -1,28 +1,16 @@
-/** Kinds of civil register. */
-export const REGISTER_TYPES = ['birth', 'marriage', 'death', 'other'] as const;
-export type RegisterType = (typeof REGISTER_TYPES)[number];
+import { FINAL_BOOK_STATUSES, type BookOcrProfile, type BookStatus, type ObjectRole, type PageStatus, type RegisterType, type SourceFormat } from '../common/vocabulary.ts';
 
-/** How a book arrived. */
-export type SourceFormat = 'tiff' | 'pdf' | 'images' | 'zip';
+// The closed lists (register types, statuses, roles, OCR profiles) are written once, in common/vocabulary.ts.
+export {
+  BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES,
+  type BookOcrProfile, type BookStatus, type ObjectRole, type PageStatus, type RegisterType, type SourceFormat,
+} from '../common/vocabulary.ts';
 
-export type BookStatus = 'received' | 'splitting' | 'processing' | 'complete' | 'complete_with_failures' | 'failed';
-/** The statuses a book ends in: every page done or failed, or the book could not be split. */
-export const FINAL_BOOK_STATUSES: readonly BookStatus[] = ['complete', 'complete_with_failures', 'failed'];
 /** True when a book in `status` has ended (no stage will change it without a retry or replacement). */
 export function isFinalBookStatus(status: string): boolean {
   return (FINAL_BOOK_STATUSES as readonly string[]).includes(status);
 }
-export type PageStatus = 'pending' | 'processing' | 'done' | 'failed';
-export type ObjectRole = 'original' | 'source' | 'master' | 'derivative' | 'ocr' | 'pdf' | 'alto' | 'package';
 
-/**
- * OCR profiles a book's pages may be read with, chosen at ingest: printed form, typewriter, mixed
- * Latin/Cyrillic (ocr/ocr-profiles.ts holds what each one does).
- */
-export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
-export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
-/** The profile of a book given none: what every book was read with before profiles were chosen. */
-export const DEFAULT_OCR_PROFILE: BookOcrProfile = 'printed';
 /** OCR languages of a book whose metadata names none: Albanian, Serbian (Cyrillic), English. */
 export const DEFAULT_BOOK_LANGUAGES = 'sqi+srp+eng';
 

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import { readObject } from '../storage/index.ts';
-import { auditHead, verifyChain, type ChainReport } from './chain.ts';
+import { verifyChain, type ChainReport } from './chain.ts';
+import { auditHead } from './chain.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -23,7 +24,8 @@ const anchorKey = (seq: number, at: Date) => `${ANCHOR_PREFIX}${String(seq).padS
 
 /**
  * Writes the current chain head to object storage (with Object Lock retention where the store has
- * it). Undefined when the trail is empty or the head is already anchored.
+ * it). Undefined when the trail is empty or the head is already anchored. Run by the periodic
+ * `audit.anchor` job (one schedule however many processes run) and by `arkiva audit anchor`.
  */
 export async function writeAnchor(deps: Deps): Promise<Anchor | undefined> {
   const head = await auditHead(deps.db);
@@ -53,18 +55,4 @@ export async function latestAnchor(deps: Pick<Deps, 'store'>): Promise<Anchor | 
 /** Verifies the chain against the newest anchor in object storage. */
 export async function verifyWithAnchor(deps: Deps): Promise<ChainReport> {
   return verifyChain(deps.db, await latestAnchor(deps));
-}
-
-/** Anchors the head every `intervalMs` (when it moved); returns a stop function. */
-export function startAnchoring(deps: Deps, intervalMs: number): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    writeAnchor(deps)
-      .catch((err: unknown) => deps.log.warn({ err }, 'could not anchor the audit chain head'))
-      .finally(() => { running = false; });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -1,8 +1,7 @@
-/** Every role a user can hold; a user may hold several. */
-export const ROLES = ['digitiser', 'clerk', 'records_manager', 'auditor', 'admin'] as const;
+import { ROLES, type Role } from '../common/vocabulary.ts';
 
-/** One role. */
-export type Role = (typeof ROLES)[number];
+// Every role a user can hold (a user may hold several) is the vocabulary's: the schema's CHECK and the API share it.
+export { ROLES, type Role } from '../common/vocabulary.ts';
 
 /** Roles that may read a restricted (closed) book, with a stated purpose. */
 export const RESTRICTED_READERS: readonly Role[] = ['clerk', 'records_manager'];

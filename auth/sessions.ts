@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../common/index.ts';
 import type { Queryable } from '../db/index.ts';
-import { activeUserById } from './users.ts';
+import { activeUserById } from './users.store.ts';
+import { insertSession, liveSession, markSessionRevoked } from './sessions.store.ts';
 import type { AuthUser } from './roles.ts';
 
 /** Name of the session cookie. */
@@ -22,26 +23,22 @@ export async function createSession(db: Queryable, user: AuthUser, opts: { ip?: 
   const id = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + (opts.ttlMs ?? SESSION_TTL_MS)).toISOString();
-  await db.query('INSERT INTO sessions (id_sha256, user_id, csrf_token, expires_at, ip) VALUES ($1, $2, $3, $4, $5)', [sha256Hex(id), user.id, csrfToken, expiresAt, opts.ip ?? null]);
+  await insertSession(db, { idSha256: sha256Hex(id), userId: user.id, csrfToken, expiresAt, ip: opts.ip ?? null });
   return { id, user, csrfToken, expiresAt };
 }
 
 /** The live session of a cookie value: not expired, not revoked, user enabled. */
 export async function findSession(db: Queryable, id: string): Promise<Session | undefined> {
   if (id.length > 100) return undefined;
-  const r = await db.query<{ user_id: string; csrf_token: string; expires_at: Date }>(
-    'SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_sha256 = $1 AND revoked_at IS NULL AND expires_at > now()',
-    [sha256Hex(id)],
-  );
-  const row = r.rows[0];
+  const row = await liveSession(db, sha256Hex(id));
   if (!row) return undefined;
-  const user = await activeUserById(db, row.user_id);
-  return user ? { user, csrfToken: row.csrf_token, expiresAt: new Date(row.expires_at).toISOString() } : undefined;
+  const user = await activeUserById(db, row.userId);
+  return user ? { user, csrfToken: row.csrfToken, expiresAt: new Date(row.expiresAt).toISOString() } : undefined;
 }
 
 /** Ends a session on the server (logout): the cookie stops working even if kept. */
 export async function revokeSession(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE sessions SET revoked_at = now() WHERE id_sha256 = $1 AND revoked_at IS NULL', [sha256Hex(id)]);
+  await markSessionRevoked(db, sha256Hex(id));
 }
 
 /** Constant-time comparison of a CSRF header with the session's token. */

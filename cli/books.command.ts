@@ -3,7 +3,6 @@ import path from 'node:path';
 import { AppError } from '../common/index.ts';
 import { BOOK_OCR_PROFILES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
 import { ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
-import { findWords } from '../search/index.ts';
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
@@ -93,25 +92,6 @@ export async function runStatus(ctx: CommandContext): Promise<number> {
       printBook(ctx, book);
       for (const p of pages.filter((p) => p.status === 'failed')) ctx.out(`  page ${p.sequence}: failed at ${p.stage}: ${p.failureReason}`);
     }
-    return 0;
-  } finally {
-    await deps.close();
-  }
-}
-
-/** `arkiva search` */
-export async function runSearch(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.args, { limit: { type: 'string' } });
-  const word = positionals.join(' ').trim();
-  if (!word) throw new UsageError('a word to search for is required');
-  const limit = values.limit ? Number(values.limit) : 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError('--limit must be 1..200');
-  const deps = await ctx.open();
-  try {
-    const hits = await findWords(deps.db, word, { limit });
-    if (ctx.json) ctx.out(JSON.stringify({ hits }));
-    else if (hits.length === 0) ctx.out('no pages found');
-    else for (const h of hits) ctx.out(`${h.bookId} page ${h.sequence}: "${h.word}" (${h.confidence.toFixed(0)}%) at ${h.box.x0},${h.box.y0}-${h.box.x1},${h.box.y1} — ${h.registerType}, ${h.municipality} ${h.yearFrom}`);
     return 0;
   } finally {
     await deps.close();

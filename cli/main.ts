@@ -11,6 +11,7 @@ import { runExport, runVerifyPackage } from './package.command.ts';
 import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
+import { runCheck } from './check.command.ts';
 import { attributedOpen, CLI_POLICIES, takeAsOption } from './attribution.ts';
 
 /** What every command receives. */
@@ -51,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
   worker: { summary: 'run the pipeline stage workers until SIGTERM', usage: 'arkiva worker', run: runWorker },
   serve: { summary: 'run the HTTP API (and, embedded, the workers)', usage: 'arkiva serve [--port N]', run: runServe },
   resume: { summary: 'queue again the work of unfinished books', usage: 'arkiva resume [--json]', run: runResume },
+  check: { summary: 'exit 0 when the database, object store and queue answer (a worker\'s healthcheck)', usage: 'arkiva check [--json]', run: runCheck },
   export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--json]', run: runExport },
   'verify-package': { summary: 'check a BagIt package (folder or stored package of a book); exit 1 when invalid', usage: 'arkiva verify-package <dir|book-id> [--generation N] [--json]', run: runVerifyPackage },
   retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|stale|due|rules|holds [--all] | reconcile [--repair] | rule <key> --file RULE.json --reason R --by NAME | hold --name N --reason R --authority A --by NAME (--book ID [--page ID]... | --search Q [--scope pages|books]) | release <hold-id> --by NAME --reason R [--json]', run: runRetention },

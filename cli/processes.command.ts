@@ -1,5 +1,5 @@
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
-import { installSchedules } from '../retention/schedules.ts';
+import { installSchedules } from '../pipeline/index.ts';
 import { buildApp } from '../api/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 

@@ -1,4 +1,4 @@
-import { getBook, isFinalBookStatus, type Book } from '../archive/index.ts';
+import { getBook, isFinalBookStatus, pageProgress, type Book } from '../archive/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../common/index.ts';
 import { ProgressBar } from './progress.ts';
@@ -10,13 +10,7 @@ export async function waitForBook(db: Queryable, bookId: string, opts: { progres
   for (;;) {
     const book = await getBook(db, bookId);
     if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${bookId}`);
-    const r = await db.query<{ done: number; failed: number; total: number; stage: string | null }>(
-      `SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed,
-              count(*)::int AS total, max(stage) AS stage
-         FROM pages WHERE book_id = $1`,
-      [bookId],
-    );
-    const c = r.rows[0]!;
+    const c = await pageProgress(db, bookId);
     bar?.update(c.done + c.failed, Math.max(c.total, book.pageCount), `${book.status}${c.failed ? `, ${c.failed} failed` : ''}`);
     if (isFinalBookStatus(book.status)) {
       bar?.end();

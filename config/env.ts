@@ -20,17 +20,21 @@ export const ENV_DOC = {
   S3_FORCE_PATH_STYLE: 'Path-style addressing (needed for MinIO and RGW). Default true',
   S3_OBJECT_LOCK: 'Create the bucket with Object Lock and versioning when it does not exist. Default true',
   S3_PART_SIZE_MB: 'Multipart upload part size in MiB. Default 16',
+  S3_TIMEOUT_SECONDS: 'Longest wait for an S3 response to start, and longest silence on its connection; the call then fails and is retried. Default 60',
+  S3_CONNECT_TIMEOUT_SECONDS: 'Longest wait for a connection to the S3 endpoint. Default 5',
+  S3_MAX_ATTEMPTS: 'Attempts of one S3 call (the first and its retries, with exponential backoff). Default 4',
   OCR_POOL_SIZE: 'Number of tesseract.js workers per worker process. Default: number of CPU cores',
   OCR_RECYCLE_AFTER_PAGES: 'Recycle an OCR worker after this many pages (its WASM heap never shrinks). Default 200',
   OCR_RECYCLE_RSS_MB: 'Recycle OCR workers when process RSS grows past this many MiB. Default 2048',
   INGEST_MAX_PIXELS: 'Largest page image accepted, in pixels (checked before decoding). Default 200000000',
   INGEST_MAX_PAGES: 'Largest number of pages in one book. Default 2000',
   RECONCILE_INTERVAL_SECONDS: 'How often each worker compares unfinished books and pages in the database with the live jobs and queues again what the queue lost (a Redis restarted without its data); 0 turns it off. Default 60',
-  SCHEDULES: 'Install the periodic jobs (retention recompute, stale retention, fixity sampling, disposal due list) when `arkiva worker` or embedded `arkiva serve` starts. Default true',
+  SCHEDULES: 'Install the periodic jobs (retention recompute, stale retention, fixity sampling, disposal due list, audit chain anchor) when `arkiva worker` or embedded `arkiva serve` starts. Default true',
   SCHEDULE_RETENTION_RECOMPUTE_MINUTES: 'Interval of the full retention recompute and Object Lock extension. Default 1440 (daily)',
   SCHEDULE_RETENTION_STALE_MINUTES: 'Interval of the recompute of books whose registry links or linked events changed. Default 5',
   SCHEDULE_FIXITY_AUDIT_MINUTES: 'Interval of the fixity sampling run (each run checks its share of the cycle). Default 60',
   SCHEDULE_DISPOSAL_DUE_MINUTES: 'Interval of the disposal due list snapshot. Default 1440 (daily)',
+  SCHEDULE_AUDIT_ANCHOR_MINUTES: 'Interval at which the audit chain head is written to object storage (when it moved). Default 10',
   FIXITY_CYCLE_DAYS: 'Days within which the scheduled fixity audit re-reads every stored object. Default 90',
   BAG_SOURCE_ORGANIZATION: 'BagIt bag-info Source-Organization of every package. Default "Arkiva civil registration archive"',
   BAG_ORGANIZATION_ADDRESS: 'BagIt bag-info Organization-Address (optional)',
@@ -67,6 +71,9 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: bool.default(true),
   S3_OBJECT_LOCK: bool.default(true),
   S3_PART_SIZE_MB: int(5).default(16),
+  S3_TIMEOUT_SECONDS: int(1).default(60),
+  S3_CONNECT_TIMEOUT_SECONDS: int(1).default(5),
+  S3_MAX_ATTEMPTS: int(1).default(4),
   OCR_POOL_SIZE: int(1).default(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)),
   OCR_RECYCLE_AFTER_PAGES: int(1).default(200),
   OCR_RECYCLE_RSS_MB: int(256).default(2048),
@@ -78,6 +85,7 @@ const schema = z.object({
   SCHEDULE_RETENTION_STALE_MINUTES: int(1).default(5),
   SCHEDULE_FIXITY_AUDIT_MINUTES: int(1).default(60),
   SCHEDULE_DISPOSAL_DUE_MINUTES: int(1).default(1440),
+  SCHEDULE_AUDIT_ANCHOR_MINUTES: int(1).default(10),
   FIXITY_CYCLE_DAYS: int(1).default(90),
   BAG_SOURCE_ORGANIZATION: z.preprocess(emptyToUndefined, z.string().max(500).default('Arkiva civil registration archive')),
   BAG_ORGANIZATION_ADDRESS: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
@@ -108,6 +116,8 @@ export interface ServiceConfig {
         forcePathStyle: boolean;
         objectLock: boolean;
         partSizeBytes: number;
+        /** Bounds of every S3 call; defaults as in ENV_DOC when absent. */
+        timeouts?: { requestMs: number; connectMs: number; maxAttempts: number };
       };
 }
 
@@ -117,7 +127,7 @@ export interface Config extends ServiceConfig {
   ocr: { poolSize: number; recycleAfterPages: number; recycleRssMb: number };
   ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
   /** Intervals of the periodic jobs, in ms; `enabled` false leaves schedules alone at worker start. */
-  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number };
+  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number };
   fixity: { cycleDays: number };
   /** How often workers reconcile the queue with the database, in ms; 0 is off (workers/reconcile.ts). */
   reconcile: { intervalMs: number };
@@ -171,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
           objectLock: e.S3_OBJECT_LOCK,
           partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
+          timeouts: { requestMs: e.S3_TIMEOUT_SECONDS * 1000, connectMs: e.S3_CONNECT_TIMEOUT_SECONDS * 1000, maxAttempts: e.S3_MAX_ATTEMPTS },
         }
       : { kind: 'fs', dir: path.join(dataDir, 'objects') },
     ocr: { poolSize: e.OCR_POOL_SIZE, recycleAfterPages: e.OCR_RECYCLE_AFTER_PAGES, recycleRssMb: e.OCR_RECYCLE_RSS_MB },
@@ -181,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retentionStaleMs: e.SCHEDULE_RETENTION_STALE_MINUTES * 60_000,
       fixityAuditMs: e.SCHEDULE_FIXITY_AUDIT_MINUTES * 60_000,
       disposalDueMs: e.SCHEDULE_DISPOSAL_DUE_MINUTES * 60_000,
+      auditAnchorMs: e.SCHEDULE_AUDIT_ANCHOR_MINUTES * 60_000,
     },
     fixity: { cycleDays: e.FIXITY_CYCLE_DAYS },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },

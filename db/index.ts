@@ -34,3 +34,4 @@ export async function openDb(config: ServiceConfig['database'], log: Logger, opt
   }
   return db;
 }
+export { pingDatabase, quoteIdent } from './sql.ts';

@@ -81,9 +81,9 @@ async function donePages(deps: AppDeps, bookId: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const cephConf = path.join(process.env.ARKIVA_CEPH_DIR ?? '/tmp/arkiva-ceph', 'ceph.conf');
   const shared = sharedS3();
-  if (!fs.existsSync(cephConf) || !shared) throw new Error('the fault suite needs the Ceph cluster of scripts/services.sh (run `bash scripts/services.sh start`)');
+  const cephConf = shared?.cephDir ? path.join(shared.cephDir, 'ceph.conf') : undefined;
+  if (!cephConf || !fs.existsSync(cephConf) || !shared) throw new Error('the fault suite needs the Ceph cluster of scripts/services.sh (run `bash scripts/services.sh start`)');
   const root = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-fault-'));
   // the private PostgreSQL runs as the postgres user, which must be able to reach its folder
   await fs.promises.chmod(root, 0o755);
@@ -290,8 +290,11 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** The S3 user of the shared Ceph cluster, from `.services.env` (written by scripts/services.sh) or the environment. */
-function sharedS3(): { accessKeyId: string; secretAccessKey: string; region: string } | undefined {
+/**
+ * The S3 user and the folder of the shared Ceph cluster (each checkout has its own), from
+ * `.services.env` (written by scripts/services.sh) or the environment.
+ */
+function sharedS3(): { accessKeyId: string; secretAccessKey: string; region: string; cephDir: string | undefined } | undefined {
   const file = process.env.ARKIVA_SERVICES_ENV ?? path.resolve('.services.env');
   const vars: Record<string, string | undefined> = { ...process.env };
   if (fs.existsSync(file)) {
@@ -301,7 +304,7 @@ function sharedS3(): { accessKeyId: string; secretAccessKey: string; region: str
     }
   }
   const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = vars;
-  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, region: vars.S3_REGION ?? 'us-east-1' } : undefined;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, region: vars.S3_REGION ?? 'us-east-1', cephDir: vars.ARKIVA_CEPH_DIR } : undefined;
 }
 
 async function dbTransactions(deps: AppDeps): Promise<number | undefined> {

@@ -43,6 +43,14 @@ async function snapshot(deps: AppDeps, bookId: string) {
   return { rows: rows.rows, hashes, pages, book: await getBook(deps.db, bookId) };
 }
 
+/** Books, stored objects and originals in the store: what a refused ingest must leave as it was. */
+async function footprint(deps: AppDeps) {
+  const rows = await deps.db.query<{ books: number; objects: number }>('SELECT (SELECT count(*)::int FROM books) AS books, (SELECT count(*)::int FROM stored_objects) AS objects');
+  const originals: string[] = [];
+  for await (const o of deps.store.list('originals/')) originals.push(o.key);
+  return { ...rows.rows[0]!, originals: originals.sort() };
+}
+
 describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
   let dir: string;
   let good: FixtureFiles;
@@ -78,21 +86,22 @@ describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
     expect((await env.deps.db.query('SELECT id FROM books')).rowCount).toBe(booksBefore);
   });
 
-  it('fails a PDF with JavaScript as a whole, saying so', async () => {
-    const { book } = await ingestBook(env.deps, { kind: 'file', path: bad.pdfWithJavaScript }, meta);
-    const b = await ended(env.deps, book.id);
-    expect(b.status).toBe('failed');
-    expect(b.failureReason).toMatch(/JavaScript/i);
-    expect(await listPages(env.deps.db, book.id)).toEqual([]);
+  // `arkiva ingest` passes the same inspection as an API upload (ingest/inspect.ts): what the API
+  // refuses is refused here too, at the door, with nothing archived.
+  it('refuses a PDF with JavaScript at the door, as the API does, saying so', async () => {
+    const before = await footprint(env.deps);
+    const err = await ingestBook(env.deps, { kind: 'file', path: bad.pdfWithJavaScript }, meta).catch((e: unknown) => e);
+    expect(isAppError(err, 'ERR_BAD_INPUT_FILE')).toBe(true);
+    expect((err as Error).message).toMatch(/active content \(\/(OpenAction|JavaScript|JS)\)/);
+    expect(await footprint(env.deps)).toEqual(before);
   });
 
-  it('refuses a 30000x30000 PNG page before decoding it, with the pixel count', async () => {
-    const { book } = await ingestBook(env.deps, { kind: 'file', path: bad.hugePng }, meta);
-    const b = await ended(env.deps, book.id);
-    expect(b.status).toBe('failed');
-    const [page] = await listPages(env.deps.db, book.id);
-    expect(page!.status).toBe('failed');
-    expect(page!.failureReason).toMatch(/900[,.\s]?000[,.\s]?000|30000\s*[x×]\s*30000/);
+  it('refuses a 30000x30000 PNG at the door before decoding it, as the API does, with the pixel count', async () => {
+    const before = await footprint(env.deps);
+    const err = await ingestBook(env.deps, { kind: 'file', path: bad.hugePng }, meta).catch((e: unknown) => e);
+    expect(isAppError(err, 'ERR_BAD_INPUT_FILE')).toBe(true);
+    expect((err as Error).message).toMatch(/900[,.\s]?000[,.\s]?000|30000\s*[x×]\s*30000/);
+    expect(await footprint(env.deps)).toEqual(before);
   });
 
   it('archives the readable frames of a truncated TIFF and records why the rest failed', async () => {

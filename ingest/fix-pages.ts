@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../common/index.ts';
-import { getBook, getPageBySequence, listPages, recordEvent, recordObject, resetPage, setBookStatus, type Page } from '../archive/index.ts';
+import {
+  getBook, getPageBySequence, hasPageSource, listPages, recordEvent, recordObject, resetPage, setBookStatus, supersedePageObjects, type Page,
+} from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { bookFlow } from '../pipeline/index.ts';
+import { newRunId, queuePages } from '../pipeline/index.ts';
 import { detectFormat } from './detect.ts';
+import { inspectBytes, inspectStream } from './inspect.ts';
 import { imageHeader } from './limits.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
@@ -25,8 +27,7 @@ export async function retryPages(deps: Deps, bookId: string, sequences?: number[
   const noSource: number[] = [];
   const reset: Page[] = [];
   for (const p of chosen) {
-    const src = await deps.db.query('SELECT 1 FROM stored_objects WHERE page_id = $1 AND role = $2 AND revision = $3', [p.id, 'source', p.revision]);
-    if (src.rowCount === 0) {
+    if (!(await hasPageSource(deps.db, p))) {
       noSource.push(p.sequence);
       continue;
     }
@@ -37,7 +38,7 @@ export async function retryPages(deps: Deps, bookId: string, sequences?: number[
   }
   if (reset.length) {
     await setBookStatus(deps.db, bookId, 'processing');
-    await deps.queue.addFlow(bookFlow(bookId, reset.map((p) => ({ id: p.id, revision: p.revision })), randomUUID().slice(0, 8)));
+    await queuePages(deps.queue, bookId, reset, newRunId());
     deps.log.info({ bookId, pages: reset.length }, 'pages retried');
   }
   return reset;
@@ -52,7 +53,9 @@ export async function replacePage(deps: Deps, bookId: string, sequence: number, 
   if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${bookId}`);
   const page = await getPageBySequence(deps.db, bookId, sequence);
   if (!page) throw new AppError('ERR_PAGE_NOT_FOUND', `book has no page ${sequence}`);
-  const bytes = Buffer.isBuffer(image) ? image : await collect(image, deps.config.ingest.uploadMaxBytes);
+  // The inspection every incoming file passes (ingest/inspect.ts), from the API and the CLI alike.
+  const { maxPixels, uploadMaxBytes } = deps.config.ingest;
+  const bytes = Buffer.isBuffer(image) ? inspectBytes(image, maxPixels) : await collect(inspectStream(image, maxPixels), uploadMaxBytes);
   const format = detectFormat(bytes.subarray(0, 1024));
   if (format !== 'png' && format !== 'jpeg' && format !== 'tiff') {
     throw new AppError('ERR_UNSUPPORTED_MEDIA', `a replacement page must be a PNG, JPEG or TIFF image, not ${format}`);
@@ -61,7 +64,7 @@ export async function replacePage(deps: Deps, bookId: string, sequence: number, 
   const mediaType = format === 'png' ? 'image/png' : format === 'jpeg' ? 'image/jpeg' : 'image/tiff';
   const put = await deps.store.putContentAddressed('sources', bytes, { contentType: mediaType });
   const next = await deps.db.transaction(async (tx) => {
-    await tx.query('UPDATE stored_objects SET superseded_at = now() WHERE page_id = $1 AND superseded_at IS NULL', [page.id]);
+    await supersedePageObjects(tx, page.id);
     const updated = await resetPage(tx, page.id, { newRevision: true });
     const { object } = await recordObject(tx, { bookId, pageId: page.id, role: 'source', revision: updated.revision }, put, mediaType);
     await recordEvent(tx, {
@@ -71,7 +74,7 @@ export async function replacePage(deps: Deps, bookId: string, sequence: number, 
     await setBookStatus(tx, bookId, 'processing');
     return updated;
   });
-  await deps.queue.addFlow(bookFlow(bookId, [{ id: next.id, revision: next.revision }], randomUUID().slice(0, 8)));
+  await queuePages(deps.queue, bookId, [next], newRunId());
   return next;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../common/errors.ts';
 import { BOOK_OCR_PROFILES, type BookMetadata } from '../archive/index.ts';
-import { OCR_PROFILES, pageTypeOf } from '../ocr/index.ts';
+import { OCR_PROFILES, bookOcrProfileOf } from '../ocr/index.ts';
 import { validateMetadata } from './ingest-book.ts';
 
 /** What `validateMetadata` throws for `m` (undefined when it accepts it). */
@@ -39,6 +39,6 @@ describe('validateMetadata: the OCR profile', () => {
 
   it('offers exactly the profiles the OCR stage has, so none falls back to printed unseen', () => {
     expect([...BOOK_OCR_PROFILES].sort()).toEqual(Object.keys(OCR_PROFILES).sort());
-    for (const p of BOOK_OCR_PROFILES) expect(pageTypeOf(p)).toBe(p);
+    for (const p of BOOK_OCR_PROFILES) expect(bookOcrProfileOf(p)).toBe(p);
   });
 });

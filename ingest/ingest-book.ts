@@ -8,11 +8,12 @@ import {
   type Book, type BookMetadata, type BookOcrProfile, type SourceFormat,
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { STAGE_RETRIES } from '../pipeline/index.ts';
+import { queueBookSplit } from '../pipeline/index.ts';
 import { detectFormat, type BookFormat } from './detect.ts';
+import { inspectStream } from './inspect.ts';
 import { ocrLanguages } from '../ocr/index.ts';
 
-type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
+type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 
 /** Where a book's bytes come from. */
 export type BookSource =
@@ -68,7 +69,9 @@ export function parseYears(s: string): { yearFrom: number; yearTo: number } {
 
 /**
  * Archives a book's original and queues its splitting. The bytes stream into the store while
- * being hashed; the format is checked from the first bytes before anything is stored. The same
+ * being hashed and inspected (ingest/inspect.ts: decompression bombs, active PDF content; a refusal
+ * fails the write, so nothing is stored), the same for the API and `arkiva ingest`; the format is
+ * checked from the first bytes before anything is stored. The same
  * bytes uploaded again return the existing book (and nothing new is stored or queued, unless the
  * first upload stopped before its splitting was queued).
  */
@@ -78,7 +81,7 @@ export async function ingestBook(deps: Deps, source: BookSource, metadata: BookM
   const installed = await ocrLanguages();
   const unknown = meta.languages.split('+').filter((l) => !installed.includes(l));
   if (unknown.length) throw new AppError('ERR_VALIDATION', `invalid book metadata: no OCR data installed for ${unknown.join(', ')} (installed: ${installed.join(', ')})`);
-  const { stream, format } = await openSource(source);
+  const { stream, format } = await openSource(source, deps.config.ingest.maxPixels);
   const put = await deps.store.putContentAddressed('originals', stream, { contentType: mediaTypeOf(format) });
   const { book, created } = await createBook(deps.db, { ...meta, sourceFormat: format, sourceSha256: put.sha256, sourceSize: put.size, createdBy: opts.createdBy });
   const { object, created: objectCreated } = await recordObject(deps.db, { bookId: book.id, role: 'original' }, put, mediaTypeOf(format));
@@ -87,7 +90,7 @@ export async function ingestBook(deps: Deps, source: BookSource, metadata: BookM
     await recordEvent(deps.db, { bookId: book.id, objectId: object.id, type: 'message digest calculation', agent: 'arkiva ingest (node:crypto)', outcome: 'success', detail: `sha256 ${put.sha256}, md5 ${put.md5}` });
   }
   if (created || book.status === 'received') {
-    await deps.queue.add('book.split', { bookId: book.id }, { jobId: `book.split-${book.id}`, ...STAGE_RETRIES['book.split'] });
+    await queueBookSplit(deps.queue, book.id);
   }
   deps.log.info({ bookId: book.id, duplicate: !created, size: put.size, format }, 'book ingested');
   return { book: (await getBook(deps.db, book.id)) ?? book, duplicate: !created };
@@ -98,13 +101,13 @@ export async function bookOriginal(deps: Pick<AppDeps, 'db'>, bookId: string) {
   return findObject(deps.db, { bookId, role: 'original' });
 }
 
-async function openSource(source: BookSource): Promise<{ stream: Readable; format: SourceFormat }> {
+async function openSource(source: BookSource, maxPixels: number): Promise<{ stream: Readable; format: SourceFormat }> {
   if (source.kind === 'folder') {
     const stat = await fs.promises.stat(source.path).catch(() => undefined);
     if (!stat?.isDirectory()) throw new AppError('ERR_VALIDATION', 'the given folder does not exist');
-    return { stream: await zipFolder(source.path), format: 'images' };
+    return { stream: inspectStream(await zipFolder(source.path), maxPixels), format: 'images' };
   }
-  const input = source.kind === 'file' ? await openFile(source.path) : source.stream;
+  const input = inspectStream(source.kind === 'file' ? await openFile(source.path) : source.stream, maxPixels);
   const { head, stream } = await peek(input, 1024);
   let detected: BookFormat;
   try {

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { UploadInspector, imageDimensions } from './inspect.ts';
+import { UploadInspector, imageDimensions, inspectBytes, inspectStream, refuseRawJavaScript } from './inspect.ts';
 
 /** Streams `data` through an inspector in chunks of `chunk` bytes; resolves with the refusal message, if any. */
 async function inspect(data: Buffer, maxPixels = 1_000_000, chunk = 7): Promise<string | undefined> {
@@ -51,5 +51,27 @@ describe('upload inspector', () => {
     const data = Buffer.from('xx/JS (/OpenAction ', 'latin1');
     const pdf = Buffer.concat([Buffer.from(`%PDF-1.4\n4 0 obj << /Type /XObject /Subtype /Image /Length ${data.length} >>\nstream\n`, 'latin1'), data, Buffer.from('\nendstream\nendobj\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n%%EOF\n', 'latin1')]);
     for (const chunk of [1, 3, 7, 1000]) expect(await inspect(pdf, 1_000_000, chunk), `chunk ${chunk}`).toBeUndefined();
+  });
+
+  it('inspects bytes already in memory alike, giving them back when they pass', async () => {
+    const png = await sharp({ create: { width: 2000, height: 1000, channels: 3, background: '#fff' } }).png().toBuffer();
+    expect(() => inspectBytes(png, 1_000_000)).toThrow(/declares 2000×1000 pixels/);
+    expect(inspectBytes(png, 2_000_000)).toBe(png);
+    expect(() => inspectBytes(pdfWith('1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj'), 1_000_000)).toThrow(/active content \(\/OpenAction\)/);
+  });
+
+  it('stops the source of a stream it refuses', async () => {
+    const png = await sharp({ create: { width: 2000, height: 1000, channels: 3, background: '#fff' } }).png().toBuffer();
+    const source = Readable.from([png, Buffer.alloc(300 * 1024), Buffer.alloc(300 * 1024)], { objectMode: false });
+    const inspected = inspectStream(source, 1_000_000);
+    await expect((async () => { for await (const _ of inspected) { /* read */ } })()).rejects.toMatchObject({ code: 'ERR_BAD_INPUT_FILE' });
+    await new Promise((r) => setImmediate(r));
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('gives the PDF splitter its byte-level backstop: /JavaScript named anywhere, stream data included', () => {
+    const inStream = Buffer.from('%PDF-1.4\n4 0 obj << /Length 12 >>\nstream\n/JavaScript \nendstream\nendobj\n%%EOF\n', 'latin1');
+    expect(() => refuseRawJavaScript(inStream)).toThrow(/^PDF contains JavaScript \(a \/JavaScript action\)/);
+    expect(() => refuseRawJavaScript(Buffer.from('%PDF-1.4\n1 0 obj << /JavaScriptX 1 >> endobj\n', 'latin1'))).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { AppError } from '../common/index.ts';
+import { pixelLimitReason } from './limits.ts';
 
 /** Bytes of the upload's start kept to read image headers from. */
 const HEAD_BYTES = 256 * 1024;
@@ -16,8 +17,9 @@ const OVERLAP = 64;
 const PDF_DEEP_SCAN_BYTES = 64 * 1024 * 1024;
 
 /**
- * Inspects an upload while it streams to the store, and fails the stream (so nothing is archived)
- * when it is
+ * The one inspection every incoming file passes before anything is archived: a book's original
+ * (`ingestBook`, for the API and `arkiva ingest` alike) and a replacement page image. It refuses
+ * (ERR_BAD_INPUT_FILE) a file that is
  * - an image whose header declares more than `maxPixels` (a decompression bomb: a small PNG, JPEG
  *   or TIFF that would decode to gigabytes), read from the first 256 KiB before decoding anything; or
  * - a PDF with active content (JavaScript, OpenAction, additional actions, Launch): refused rather
@@ -26,9 +28,9 @@ const PDF_DEEP_SCAN_BYTES = 64 * 1024 * 1024;
  *   streams too. In a larger PDF a name inside a compressed object stream is not seen; Arkiva never
  *   runs PDF code (pdf.js without eval renders page images only), so that is a residual risk only
  *   for whoever downloads the original.
+ * Fed chunk by chunk as the bytes arrive; `push` and `end` throw the refusal.
  */
-export class UploadInspector extends Transform {
-  refusal: AppError | undefined;
+class Inspection {
   private head: Buffer[] = [];
   private headSize = 0;
   private checkedHead = false;
@@ -38,47 +40,22 @@ export class UploadInspector extends Transform {
   private whole: Buffer[] | null = [];
   private wholeSize = 0;
 
-  /**
-   * @param beforeEnd runs when the bytes have all passed, before the stream ends: a multipart upload
-   *   reads the rest of its form there, so a form that turns out bad fails the write too.
-   */
-  constructor(
-    private readonly maxPixels: number,
-    private readonly beforeEnd: () => Promise<void> = async () => undefined,
-  ) {
-    super();
-  }
+  constructor(private readonly maxPixels: number) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      if (!this.checkedHead) {
-        this.head.push(chunk);
-        this.headSize += chunk.length;
-        if (this.headSize >= HEAD_BYTES) this.checkHead();
-      } else if (this.pdf) {
-        this.scanPdf(chunk);
-        this.keep(chunk);
-      }
-      cb(null, chunk);
-    } catch (e) {
-      cb(this.refuse(e));
+  push(chunk: Buffer): void {
+    if (!this.checkedHead) {
+      this.head.push(chunk);
+      this.headSize += chunk.length;
+      if (this.headSize >= HEAD_BYTES) this.checkHead();
+    } else if (this.pdf) {
+      this.scanPdf(chunk);
+      this.keep(chunk);
     }
   }
 
-  override _flush(cb: TransformCallback): void {
-    try {
-      if (!this.checkedHead) this.checkHead();
-      if (this.pdf && this.whole) scanObjectStreams(Buffer.concat(this.whole));
-    } catch (e) {
-      cb(this.refuse(e));
-      return;
-    }
-    this.beforeEnd().then(() => cb(), (e: unknown) => cb(this.refuse(e)));
-  }
-
-  private refuse(e: unknown): Error {
-    if (e instanceof AppError) this.refusal = e;
-    return e as Error;
+  end(): void {
+    if (!this.checkedHead) this.checkHead();
+    if (this.pdf && this.whole) scanObjectStreams(Buffer.concat(this.whole));
   }
 
   private checkHead(): void {
@@ -92,7 +69,7 @@ export class UploadInspector extends Transform {
       return;
     }
     for (const [w, h] of imageDimensions(head)) {
-      if (w * h > this.maxPixels) {
+      if (pixelLimitReason(w, h, this.maxPixels)) {
         throw new AppError('ERR_BAD_INPUT_FILE', `the image declares ${w}×${h} pixels, more than the limit of ${this.maxPixels}; nothing was archived`);
       }
     }
@@ -141,6 +118,54 @@ export class UploadInspector extends Transform {
   }
 }
 
+/** The inspection as a stream stage: bytes pass through unchanged, and the stream fails with the refusal. */
+export class UploadInspector extends Transform {
+  private readonly inspection: Inspection;
+
+  constructor(maxPixels: number) {
+    super();
+    this.inspection = new Inspection(maxPixels);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.inspection.push(chunk);
+      cb(null, chunk);
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.inspection.end();
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+}
+
+/** `source` read through an inspector: what the caller archives from instead of `source`. */
+export function inspectStream(source: Readable, maxPixels: number): UploadInspector {
+  const inspector = new UploadInspector(maxPixels);
+  // The consumer (the store's write) sees the error through its own listener; this one keeps an
+  // error after the consumer gave up from becoming an uncaught exception.
+  inspector.on('error', () => undefined);
+  // Either side failing ends both: a source that failed before the inspection was attached (an
+  // upload over its limit) fails the inspector too, and a refused file's source is closed.
+  pipeline(source, inspector, () => undefined);
+  return inspector;
+}
+
+/** Inspects bytes already in memory: gives them back, or throws the refusal. */
+export function inspectBytes(bytes: Buffer, maxPixels: number): Buffer {
+  const inspection = new Inspection(maxPixels);
+  inspection.push(bytes);
+  inspection.end();
+  return bytes;
+}
+
 function refuseActiveNames(text: string): void {
   for (const m of text.matchAll(PDF_NAME_RE)) {
     const name = m[1]!.replace(/#([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
@@ -171,6 +196,30 @@ function scanObjectStreams(pdf: Buffer): void {
     }
     refuseActiveNames(inflated.toString('latin1'));
   }
+}
+
+const DELIMITERS = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
+
+/**
+ * Finds the name /JavaScript in the raw bytes (action dictionaries, the catalog's name tree).
+ * A backstop for what pdfjs does not report (link and outline actions); it cannot see inside
+ * compressed object streams, so it complements pdfjs's checks rather than replacing them.
+ */
+function rawJavaScriptName(bytes: Buffer): boolean {
+  const needle = Buffer.from('/JavaScript', 'latin1');
+  for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) {
+    const after = bytes[at + needle.length];
+    if (after === undefined || DELIMITERS.has(after)) return true;
+  }
+  return false;
+}
+
+/**
+ * The PDF splitter's byte-level backstop over a whole PDF, stream data included (which the
+ * streaming inspection skips): refuses one that names /JavaScript anywhere.
+ */
+export function refuseRawJavaScript(pdf: Buffer): void {
+  if (rawJavaScriptName(pdf)) throw new AppError('ERR_BAD_INPUT_FILE', 'PDF contains JavaScript (a /JavaScript action); documents with scripts are refused');
 }
 
 /** Width and height of every image the header declares (PNG, JPEG, TIFF frames within the head). */

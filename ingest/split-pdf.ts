@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { AppError } from '../common/errors.ts';
 import { errorMessage, formatCount, pixelLimitReason, roundDpi, tooManyPagesError } from './limits.ts';
+import { refuseRawJavaScript } from './inspect.ts';
 import type { PageDraft, SplitContext } from './split.ts';
 
 /** Resolution at which pages that are not a single image are rasterised (lowered to fit maxPixels). */
@@ -53,22 +54,6 @@ type PagePlan =
   | ({ kind: 'image'; width: number; height: number; transform: Matrix; turn: Orientation } & ({ inline: RawImage } | { objId: string }))
   | { kind: 'render'; why: string };
 
-const DELIMITERS = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
-
-/**
- * Finds the name /JavaScript in the raw bytes (action dictionaries, the catalog's name tree).
- * A backstop for what pdfjs does not report (link and outline actions); it cannot see inside
- * compressed object streams, so it complements pdfjs's checks rather than replacing them.
- */
-function rawJavaScriptName(bytes: Buffer): boolean {
-  const needle = Buffer.from('/JavaScript', 'latin1');
-  for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + 1)) {
-    const after = bytes[at + needle.length];
-    if (after === undefined || DELIMITERS.has(after)) return true;
-  }
-  return false;
-}
-
 function refuse(message: string): AppError {
   return new AppError('ERR_BAD_INPUT_FILE', message);
 }
@@ -110,7 +95,7 @@ class WorkerErrorTap {
  */
 export async function* splitPdf(file: string, ctx: SplitContext): AsyncGenerator<PageDraft, void, undefined> {
   const bytes = await fs.readFile(file);
-  if (rawJavaScriptName(bytes)) throw refuse('PDF contains JavaScript (a /JavaScript action); documents with scripts are refused');
+  refuseRawJavaScript(bytes);
   const { lib, assets } = await loadPdfjs();
   const worker = new lib.PDFWorker({ verbosity: lib.VerbosityLevel.ERRORS });
   const tap = new WorkerErrorTap();

@@ -14,5 +14,5 @@ export {
 export { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
 export { LanguageDataFolder, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
 export { betterResult, LOW_OCR_CONFIDENCE, pageTimeBound, recognizeBounded, type BoundedOcr, type OcrAttempt } from './ocr-attempts.ts';
-export { OCR_PROFILES, RESCUE_PROFILE, pageTypeOf, profilesFor, type OcrPageType } from './ocr-profiles.ts';
+export { OCR_PROFILES, RESCUE_PROFILE, bookOcrProfileOf, profilesFor } from './ocr-profiles.ts';
 export { PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';

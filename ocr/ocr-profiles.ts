@@ -13,13 +13,11 @@
  *   from ~6% to ~1.2%, of typewriter pages from 5-7% to 2-4% and of Cyrillic ones from ~10% to
  *   ~3%: tesseract had read the rules as `1`, `l`, `j`, `(`. Every profile does it.
  */
+import { BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, type BookOcrProfile } from '../common/vocabulary.ts';
 import type { OcrProfile } from './ocr-engine.ts';
 
-/** Page types an OCR profile exists for. */
-export type OcrPageType = 'printed' | 'typewriter' | 'mixed';
-
-/** The profile each page type is read with first. */
-export const OCR_PROFILES: Readonly<Record<OcrPageType, OcrProfile>> = {
+/** What each of a book's OCR profiles reads its pages with first. */
+export const OCR_PROFILES: Readonly<Record<BookOcrProfile, OcrProfile>> = {
   printed: { name: 'printed', detectOrientation: true, removeRules: true },
   typewriter: { name: 'typewriter', detectOrientation: true, normalise: true, blurSigma: 0.7, removeRules: true },
   // Mixed Latin/Cyrillic pages differ in the language set (the book's, e.g. sqi+srp), not the pixels.
@@ -30,14 +28,14 @@ export const OCR_PROFILES: Readonly<Record<OcrPageType, OcrProfile>> = {
 export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola', removeRules: true };
 
 /**
- * Profiles to try in turn for a page type: its own read as given, kept when confident and
+ * Profiles to try in turn for a book's OCR profile: its own read as given, kept when confident and
  * horizontal (OSD cost ~0.28 s of CPU a page against ~0.65 s for the reading itself, on pages
  * that are nearly all upright; bench/pipeline.bench.ts); its own with orientation detection; the
  * same turned a further half turn (OSD took one noisy upside-down typewriter page in eight for
  * upright, and an upside-down reading scores ~25 against ~70); then the rescue.
  */
-export function profilesFor(type: OcrPageType): OcrProfile[] {
-  const first = OCR_PROFILES[type];
+export function profilesFor(profile: BookOcrProfile): OcrProfile[] {
+  const first = OCR_PROFILES[profile];
   return [
     { ...first, uprightOnly: true },
     { ...first, name: `${first.name}+osd` },
@@ -46,7 +44,7 @@ export function profilesFor(type: OcrPageType): OcrProfile[] {
   ];
 }
 
-/** Resolves a profile name given per book or page ('printed', 'typewriter', 'mixed'); unknown names fall back to 'printed'. */
-export function pageTypeOf(name: string | null | undefined): OcrPageType {
-  return name === 'typewriter' || name === 'mixed' ? name : 'printed';
+/** Resolves the OCR profile named on a book (one of BOOK_OCR_PROFILES); unknown names fall back to the default, 'printed'. */
+export function bookOcrProfileOf(name: string | null | undefined): BookOcrProfile {
+  return BOOK_OCR_PROFILES.find((p) => p === name) ?? DEFAULT_OCR_PROFILE;
 }

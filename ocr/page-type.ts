@@ -4,10 +4,10 @@
  * common in registers (unused leaves, versos) and OCR on them only produces noise words.
  */
 import sharp, { type Sharp } from 'sharp';
+import type { PageType } from '../common/vocabulary.ts';
 
-/** Kinds of page a register book holds. */
-export const PAGE_TYPES = ['register', 'cover', 'index', 'blank', 'other'] as const;
-export type PageType = (typeof PAGE_TYPES)[number];
+// The kinds of page are in the vocabulary (the schema's CHECK and the API share them); exported here as before.
+export { PAGE_TYPES, type PageType } from '../common/vocabulary.ts';
 
 /** A page type with the measurement that decided it (no text, safe to log). */
 export interface PageTypeVerdict {

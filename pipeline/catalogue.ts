@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BOOK_OCR_PROFILES } from '../common/vocabulary.ts';
 
 const uuid = z.string().uuid();
 
@@ -29,12 +30,14 @@ export const JOBS = {
   'retention.stale': z.object({}),
   /** Stores a snapshot of the books due for disposition, with what blocks them. */
   'disposal.due': z.object({}),
+  /** Writes the audit chain head to object storage when it moved (audit/anchor.ts): periodic, one schedule however many processes run. */
+  'audit.anchor': z.object({}),
   /** Executes an approved disposal batch. */
   'disposal.execute': z.object({ batchId: uuid }),
   /** Reads a page again with another OCR profile or languages, as a new text revision (review/reocr.ts). */
   'page.reocr': z.object({
     bookId: uuid, pageId: uuid, revision: z.number().int().min(1), fromTextRevision: z.number().int().min(0),
-    profile: z.enum(['printed', 'typewriter', 'mixed']), languages: z.array(z.string().min(1).max(20)).min(1).max(5).optional(),
+    profile: z.enum(BOOK_OCR_PROFILES), languages: z.array(z.string().min(1).max(20)).min(1).max(5).optional(),
     requestedBy: z.string().min(1).max(100),
   }),
 } as const;
@@ -65,6 +68,7 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
   'disposal.execute': { attempts: 5, backoffMs: 10000 },
   'retention.stale': { attempts: 3, backoffMs: 5000 },
   'disposal.due': { attempts: 3, backoffMs: 5000 },
+  'audit.anchor': { attempts: 3, backoffMs: 5000 },
   'page.reocr': { attempts: 2, backoffMs: 5000 },
 };
 
@@ -75,5 +79,5 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
 export function stageConcurrency(ocrPoolSize: number): Record<JobName, number> {
   return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2, 'book.package': 1,
     'retention.recompute': 1, 'retention.reconcile': 1, 'fixity.audit': 1, 'disposal.execute': 1,
-    'retention.stale': 1, 'disposal.due': 1, 'page.reocr': 1 };
+    'retention.stale': 1, 'disposal.due': 1, 'audit.anchor': 1, 'page.reocr': 1 };
 }

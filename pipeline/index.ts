@@ -6,3 +6,5 @@
 export { JOBS, PAGE_STAGES, STAGE_RETRIES, stageConcurrency, type Jobs, type JobName, type JobOf, type PageStage } from './catalogue.ts';
 export { bookFlow, pageFlow, splitBlockOf } from './flows.ts';
 export { newRunId, packageJobId, queueBookSplit, queuePackage, queuePages } from './next.ts';
+export { queueSplitPages } from './next.ts';
+export { installSchedules, periodicSchedules } from './schedules.ts';

@@ -32,6 +32,15 @@ export async function queuePages(queue: Queue, bookId: string, pages: readonly {
   await queue.addFlow(bookFlow(bookId, pages.map((p) => ({ id: p.id, revision: p.revision })), run, part));
 }
 
+/**
+ * While and after a book is split: one block of its pages (`splitBlockOf`) through the stages,
+ * or with no block the book's completion alone. The run is the first pass's and the ids follow
+ * the block, so a re-run of the split adds nothing that is still queued.
+ */
+export async function queueSplitPages(queue: Queue, bookId: string, pages: readonly { id: string; revision: number }[], block?: number): Promise<void> {
+  await queuePages(queue, bookId, pages, 'initial', block === undefined ? undefined : `b${block}`);
+}
+
 /** The book.package job id for a basis: a new basis (a replaced page) runs again, the same one is deduplicated. */
 export function packageJobId(bookId: string, basis: string): string {
   return `book.package-${bookId}-${basis.slice(0, 16)}`;

@@ -3,7 +3,6 @@
  * corrections laid over it. The archived OCR JSON itself never changes; corrections live in
  * page_words (text, with the OCR's reading kept in ocr_text).
  */
-import type { Queryable } from '../db/index.ts';
 import { isIndexedWord, type ArchivedOcr } from '../archive/archived-ocr.ts';
 
 /** A corrected word as page_words holds it. */
@@ -53,14 +52,4 @@ export function applyCorrections(ocr: ArchivedOcr, corrected: readonly Corrected
     words[at] = { ...w, text: c.text, confidence: CORRECTED_CONFIDENCE };
   }
   return { ...ocr, words };
-}
-
-/** The corrected words of a page revision, by word index. */
-export async function correctedWords(db: Queryable, pageId: string, revision: number): Promise<CorrectedWord[]> {
-  const r = await db.query<{ word_index: number; line_index: number; text: string; ocr_text: string }>(
-    `SELECT word_index, line_index, text, ocr_text FROM page_words
-      WHERE page_id = $1 AND revision = $2 AND ocr_text IS NOT NULL ORDER BY word_index`,
-    [pageId, revision],
-  );
-  return r.rows.map((w) => ({ wordIndex: w.word_index, lineIndex: w.line_index, text: w.text, ocrText: w.ocr_text }));
 }

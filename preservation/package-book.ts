@@ -6,16 +6,20 @@ import {
   type Book, type Page, type StoredObject,
 } from '../archive/index.ts';
 import type { Queryable } from '../db/index.ts';
-import { readObject } from '../storage/index.ts';
+import { readObject, type PutResult } from '../storage/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { STAGE_RETRIES } from '../pipeline/index.ts';
+import { queuePackage } from '../pipeline/index.ts';
 import type { ArchivedOcr } from '../archive/archived-ocr.ts';
 import { buildAlto } from './alto.ts';
-import { applyCorrections, correctedWords } from './corrected-ocr.ts';
+import { applyCorrections } from './corrected-ocr.ts';
 import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets, type MetsEvent, type MetsFile } from './mets.ts';
 import { pageJpeg, writePdfA, type PdfPageInput } from './pdfa.ts';
 import { tarStream, type TarEntry } from './tar.ts';
+import {
+  correctedWords, creationDetail, currentPackageHasBasis, listPackageRows, lockBook, lockPageRevisions, nextPackageGeneration, objectsById,
+  supersedeCurrentPackage, supersedeOtherAltos,
+} from './package.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'config'>;
 
@@ -64,15 +68,9 @@ export function packageBasis(pages: BasisPage[]): string {
   return h.digest('hex');
 }
 
-/** The book.package job id for a basis: a new basis (a replaced page) runs again, the same one is deduplicated. */
-export function packageJobId(bookId: string, basis: string): string {
-  return `book.package-${bookId}-${basis.slice(0, 16)}`;
-}
-
 /** Queues the building of a book's package for its current pages (called when a book ends). */
 export async function enqueuePackage(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<void> {
-  const basis = packageBasis(await listPages(deps.db, bookId));
-  await deps.queue.add('book.package', { bookId }, { jobId: packageJobId(bookId, basis), ...STAGE_RETRIES['book.package'] });
+  await queuePackage(deps.queue, bookId, packageBasis(await listPages(deps.db, bookId)));
 }
 
 /**
@@ -99,46 +97,21 @@ export interface PackageVersion {
 
 /** Every package of a book, newest first (superseded ones stay in the store, content-addressed). */
 export async function listPackages(db: Queryable, bookId: string): Promise<PackageVersion[]> {
-  const r = await db.query<{ id: string; role: string; revision: number; superseded_at: Date | null }>(
-    `SELECT id, role, revision, superseded_at FROM stored_objects WHERE book_id = $1 AND page_id IS NULL AND role IN ('package', 'pdf')
-      ORDER BY revision DESC, created_at DESC`,
-    [bookId],
-  );
-  const all = await objectsById(db, r.rows.map((x) => x.id));
+  const rows = await listPackageRows(db, bookId);
+  const all = await objectsById(db, rows.map((x) => x.id));
   const out: PackageVersion[] = [];
-  for (const row of r.rows.filter((x) => x.role === 'package')) {
-    const pdfRow = r.rows.find((x) => x.role === 'pdf' && x.revision === row.revision);
-    const ev = await db.query<{ detail: string | null }>(
-      `SELECT detail FROM processing_events WHERE object_id = $1 AND event_type = 'creation' ORDER BY id LIMIT 1`, [row.id]);
+  for (const row of rows.filter((x) => x.role === 'package')) {
+    const pdfRow = rows.find((x) => x.role === 'pdf' && x.revision === row.revision);
+    const detail = await creationDetail(db, row.id);
     out.push({
       generation: row.revision,
-      current: row.superseded_at === null,
+      current: row.supersededAt === null,
       object: all.get(row.id)!,
       pdf: pdfRow ? all.get(pdfRow.id) : undefined,
-      basis: /basis ([0-9a-f]{64})/.exec(ev.rows[0]?.detail ?? '')?.[1],
+      basis: /basis ([0-9a-f]{64})/.exec(detail ?? '')?.[1],
     });
   }
   return out;
-}
-
-async function objectsById(db: Queryable, ids: string[]): Promise<Map<string, StoredObject>> {
-  const m = new Map<string, StoredObject>();
-  if (!ids.length) return m;
-  const books = await db.query<{ book_id: string }>('SELECT DISTINCT book_id FROM stored_objects WHERE id = ANY($1::uuid[])', [ids]);
-  for (const b of books.rows) {
-    // listObjects hides superseded rows; read them directly, mapped the same way.
-    const r = await db.query<Record<string, unknown>>('SELECT * FROM stored_objects WHERE book_id = $1 AND id = ANY($2::uuid[])', [b.book_id, ids]);
-    for (const x of r.rows) m.set(x.id as string, rowToObject(x));
-  }
-  return m;
-}
-
-function rowToObject(r: Record<string, unknown>): StoredObject {
-  return {
-    id: r.id as string, bookId: r.book_id as string, pageId: (r.page_id as string | null) ?? null, role: r.role as StoredObject['role'],
-    variant: r.variant as string, revision: Number(r.revision), storeKey: r.store_key as string, versionId: (r.version_id as string | null) ?? null,
-    sha256: String(r.sha256), md5: String(r.md5), size: Number(r.size), mediaType: r.media_type as string, createdAt: r.created_at as Date,
-  };
 }
 
 /** The result of one packaging run. */
@@ -160,58 +133,109 @@ export interface PackageResult {
  * content-addressed objects stay. Skips when the current package has the same basis.
  */
 export async function packageBook(deps: Deps, bookId: string, opts: { signal?: AbortSignal; now?: Date } = {}): Promise<PackageResult> {
-  const book = await getBook(deps.db, bookId);
-  if (!book) throw new PermanentError(`book ${bookId} does not exist`);
-  if (!isPackageable(book.status)) return { outcome: 'skipped' };
-  const pages = await listPages(deps.db, bookId);
-  const basis = packageBasis(pages);
-  if (await currentPackageHasBasis(deps.db, bookId, basis)) return { outcome: 'skipped' };
+  const found = await gatherBasis(deps.db, bookId);
+  if (!found) return { outcome: 'skipped' };
   const started = Date.now();
-  const now = opts.now ?? new Date();
+  const run: PackageRun = { ...found, bookId, now: opts.now ?? new Date(), signal: opts.signal };
+  const ocrByPage = await writeAltos(deps, run);
+  const current = await currentObjects(deps.db, run);
+  const pdf = await writePdf(deps, run, current, ocrByPage);
+  const items = payloadItems(run, current, pdf.put);
+  const mets = await writeMets(deps.db, run, items);
+  const bag = await streamBag(deps, run, items, mets);
+  const recorded = await recordPackage(deps.db, run, { pdf: pdf.put, tar: bag.put, payloadFiles: bag.payloadFiles, started });
+  if (!recorded) return { outcome: 'skipped' };
+  return {
+    outcome: 'done', package: recorded.package, pdf: recorded.pdf, generation: recorded.generation,
+    payloadFiles: bag.payloadFiles, pdfBytes: pdf.put.size, pageImageBytes: pdf.pageImageBytes,
+  };
+}
 
-  // ALTO per page, from the archived OCR with the clerks' corrections over it: recorded once per
-  // page revision and text revision; the ALTO of an earlier text stays, superseded.
+/** What one packaging run builds from, and when and under which signal it runs. */
+interface PackageRun {
+  bookId: string;
+  book: Book;
+  /** The book's pages as read at the start; the package is of these revisions. */
+  pages: Page[];
+  pageOf: Map<string, Page>;
+  basis: string;
+  /** The run's time: the PDF's and METS's creation, the bag's date. */
+  now: Date;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The book and its pages to package, with their basis; undefined when there is nothing to build
+ * (the book has not ended with pages archived, or its current package has this basis).
+ */
+async function gatherBasis(db: Queryable, bookId: string): Promise<Pick<PackageRun, 'book' | 'pages' | 'pageOf' | 'basis'> | undefined> {
+  const book = await getBook(db, bookId);
+  if (!book) throw new PermanentError(`book ${bookId} does not exist`);
+  if (!isPackageable(book.status)) return undefined;
+  const pages = await listPages(db, bookId);
+  const basis = packageBasis(pages);
+  if (await currentPackageHasBasis(db, bookId, basis)) return undefined;
+  return { book, pages, pageOf: new Map(pages.map((p) => [p.id, p])), basis };
+}
+
+/**
+ * ALTO per page, from the archived OCR with the clerks' corrections over it: recorded once per
+ * page revision and text revision; the ALTO of an earlier text stays, superseded. Returns each
+ * page's text, for the PDF's text layer.
+ */
+async function writeAltos(deps: Deps, run: PackageRun): Promise<Map<string, ArchivedOcr>> {
   const ocrByPage = new Map<string, ArchivedOcr>();
-  for (const p of pages) {
-    opts.signal?.throwIfAborted();
+  for (const p of run.pages) {
+    run.signal?.throwIfAborted();
     if (p.status !== 'done') continue;
     const text = await pageText(deps, p);
     if (!text) continue;
     ocrByPage.set(p.id, text.ocr);
-    const variant = altoVariant(p.textRevision);
-    if (await findObject(deps.db, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision })) continue;
-    const corrections = text.corrected > 0 ? { textRevision: p.textRevision, words: text.corrected } : undefined;
-    const alto = Buffer.from(buildAlto(text.ocr, { sequence: p.sequence, imageFileName: 'master.tif', processedAt: text.ocrObject.createdAt, ...(corrections ? { corrections } : {}) }));
-    const put = await deps.store.putContentAddressed('alto', alto, { contentType: 'application/xml' });
-    await deps.db.transaction(async (tx) => {
-      await lockPageText(tx, p);
-      await tx.query(
-        `UPDATE stored_objects SET superseded_at = now()
-          WHERE page_id = $1 AND revision = $2 AND role = 'alto' AND variant <> $3 AND superseded_at IS NULL`,
-        [p.id, p.revision, variant],
-      );
-      const { object, created } = await recordObject(tx, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision }, put, 'application/xml');
-      // PREMIS: which text the ALTO holds, in counts and revisions only (the words are personal data).
-      if (created) {
-        await recordEvent(tx, {
-          bookId, pageId: p.id, objectId: object.id, type: 'creation', agent: AGENT, outcome: 'success',
-          detail: corrections
-            ? `ALTO 4 from OCR with clerks' corrections up to text revision ${p.textRevision} (${corrections.words} word(s) corrected), sha256 ${put.sha256}`
-            : `ALTO 4 from OCR${p.textRevision > 0 ? `, text revision ${p.textRevision}` : ''}, sha256 ${put.sha256}`,
-        });
-      }
-    });
+    await writePageAlto(deps, run.bookId, p, text);
   }
+  return ocrByPage;
+}
 
-  const objects = (await listObjects(deps.db, bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package');
-  const pageOf = new Map(pages.map((p) => [p.id, p]));
-  const current = objects.filter((o) => o.pageId === null || o.revision === pageOf.get(o.pageId)?.revision);
+/** Writes and records a page's ALTO for its text revision, unless that one is recorded already. */
+async function writePageAlto(deps: Deps, bookId: string, p: Page, text: PageText): Promise<void> {
+  const variant = altoVariant(p.textRevision);
+  if (await findObject(deps.db, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision })) return;
+  const corrections = text.corrected > 0 ? { textRevision: p.textRevision, words: text.corrected } : undefined;
+  const alto = Buffer.from(buildAlto(text.ocr, { sequence: p.sequence, imageFileName: 'master.tif', processedAt: text.ocrObject.createdAt, ...(corrections ? { corrections } : {}) }));
+  const put = await deps.store.putContentAddressed('alto', alto, { contentType: 'application/xml' });
+  await deps.db.transaction(async (tx) => {
+    await lockPageText(tx, p);
+    await supersedeOtherAltos(tx, p.id, p.revision, variant);
+    const { object, created } = await recordObject(tx, { bookId, pageId: p.id, role: 'alto', variant, revision: p.revision }, put, 'application/xml');
+    // PREMIS: which text the ALTO holds, in counts and revisions only (the words are personal data).
+    if (created) {
+      await recordEvent(tx, {
+        bookId, pageId: p.id, objectId: object.id, type: 'creation', agent: AGENT, outcome: 'success',
+        detail: corrections
+          ? `ALTO 4 from OCR with clerks' corrections up to text revision ${p.textRevision} (${corrections.words} word(s) corrected), sha256 ${put.sha256}`
+          : `ALTO 4 from OCR${p.textRevision > 0 ? `, text revision ${p.textRevision}` : ''}, sha256 ${put.sha256}`,
+      });
+    }
+  });
+}
 
-  // The PDF: one page per page with a master, its OCR as the text layer.
+/** The book's objects at its pages' current revisions, and its own; earlier packages and PDFs left out. */
+async function currentObjects(db: Queryable, run: PackageRun): Promise<StoredObject[]> {
+  const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package');
+  return objects.filter((o) => o.pageId === null || o.revision === run.pageOf.get(o.pageId)?.revision);
+}
+
+/**
+ * The PDF: one page per page with a master, its OCR as the text layer. Streamed: pages are read,
+ * written into the PDF and uploaded one at a time (memory stays at about a page).
+ */
+async function writePdf(
+  deps: Deps, run: PackageRun, current: StoredObject[], ocrByPage: Map<string, ArchivedOcr>,
+): Promise<{ put: PutResult; pageImageBytes: number }> {
   let pageImageBytes = 0;
   const pdfPages = async function* (): AsyncGenerator<PdfPageInput> {
-    for (const p of pages) {
-      opts.signal?.throwIfAborted();
+    for (const p of run.pages) {
+      run.signal?.throwIfAborted();
       const master = current.find((o) => o.pageId === p.id && o.role === 'master');
       if (!master || p.status !== 'done') continue;
       const img = await pageJpeg(await readObject(deps.store, master.storeKey, { expectedSha256: master.sha256 }), { maxPixels: deps.config.ingest.maxPixels });
@@ -219,15 +243,19 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
       yield { sequence: p.sequence, jpeg: img.jpeg, width: img.width, height: img.height, dpi: p.dpiX ?? img.dpi, ocr: ocrByPage.get(p.id), label: `Page ${p.sequence}` };
     }
   };
-  const info = describeBook(book);
-  // Streamed: pages are read, written into the PDF and uploaded one at a time (memory stays at about a page).
-  const pdfPut = await deps.store.putContentAddressed('pdf', Readable.from(writePdfA({ ...info, creatorTool: 'Arkiva', createdAt: now }, pdfPages())), { contentType: 'application/pdf' });
+  const info = describeBook(run.book);
+  const put = await deps.store.putContentAddressed('pdf', Readable.from(writePdfA({ ...info, creatorTool: 'Arkiva', createdAt: run.now }, pdfPages())), { contentType: 'application/pdf' });
+  return { put, pageImageBytes };
+}
 
-  // Payload: files from the store, the PDF, and the METS document describing them all.
-  type Item = PayloadFile & { storeKey?: string; mimeType: string; page?: number; objectId?: string; created?: Date; use: string };
-  const items: Item[] = [];
+/** A payload file of the bag, with what METS says of it and where its bytes are in the store. */
+type PayloadItem = PayloadFile & { storeKey?: string; mimeType: string; page?: number; objectId?: string; created?: Date; use: string };
+
+/** Payload: files from the store and the PDF, by path (METS, describing them all, goes beside them). */
+function payloadItems(run: PackageRun, current: StoredObject[], pdf: PutResult): PayloadItem[] {
+  const items: PayloadItem[] = [];
   for (const o of current) {
-    const p = o.pageId ? pageOf.get(o.pageId) : undefined;
+    const p = o.pageId ? run.pageOf.get(o.pageId) : undefined;
     // A page's source is kept only when it is a rescan: otherwise it is cut from the original.
     if (o.role === 'source' && (!p || p.revision === 1)) continue;
     const ext = EXT[o.mediaType] ?? 'bin';
@@ -239,9 +267,14 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
       objectId: o.id, created: o.createdAt, ...(p ? { page: p.sequence } : {}),
     });
   }
-  items.push({ path: 'data/book.pdf', size: pdfPut.size, sha256: pdfPut.sha256, storeKey: pdfPut.key, mimeType: 'application/pdf', use: 'pdf', created: now });
+  items.push({ path: 'data/book.pdf', size: pdf.size, sha256: pdf.sha256, storeKey: pdf.key, mimeType: 'application/pdf', use: 'pdf', created: run.now });
   items.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return items;
+}
 
+/** The METS document: the book's description, every payload file, and its PREMIS events tied to the files. */
+async function writeMets(db: Queryable, run: PackageRun, items: PayloadItem[]): Promise<Buffer> {
+  const { book } = run;
   const fileIds = new Map<string, string>();
   const metsFiles: MetsFile[] = items.map((it, i) => {
     const id = `FILE_${String(i + 1).padStart(5, '0')}`;
@@ -251,28 +284,38 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
       ...(it.page !== undefined ? { page: it.page } : {}), ...(it.created ? { created: it.created } : {}), ...(it.objectId ? { objectId: it.objectId } : {}),
     };
   });
-  const events: MetsEvent[] = (await listEvents(deps.db, bookId)).map((e) => ({
+  const events: MetsEvent[] = (await listEvents(db, run.bookId)).map((e) => ({
     id: `EVENT_${e.id}`, type: e.type, at: new Date(e.occurredAt), agent: e.agent, outcome: e.outcome, detail: e.detail,
     fileIds: e.objectId && fileIds.has(e.objectId) ? [fileIds.get(e.objectId)!] : [],
   }));
-  const mets = Buffer.from(buildMets({
-    bookId, title: info.title, createdAt: now, creatorAgent: AGENT,
+  const info = describeBook(book);
+  return Buffer.from(buildMets({
+    bookId: run.bookId, title: info.title, createdAt: run.now, creatorAgent: AGENT,
     dc: { title: info.title, type: info.type, coverage: info.coverage, date: years(book), identifier: info.identifier, description: info.subject },
-    pages: pages.map((p) => ({ sequence: p.sequence, label: `Page ${p.sequence}` })),
+    pages: run.pages.map((p) => ({ sequence: p.sequence, label: `Page ${p.sequence}` })),
     files: metsFiles, events,
   }));
+}
+
+/**
+ * The BagIt bag as one tar: tag files, METS, and every payload file read from the store and
+ * checked against its SHA-256 on the way. Streamed: the store uploads it in parts as the tar is
+ * produced; only a chunk is in memory.
+ */
+async function streamBag(deps: Deps, run: PackageRun, items: PayloadItem[], mets: Buffer): Promise<{ put: PutResult; payloadFiles: number }> {
+  const { bookId, now } = run;
   const metsSha = createHash('sha256').update(mets).digest('hex');
   const payload: PayloadFile[] = [...items.map(({ path, size, sha256 }) => ({ path, size, sha256 })), { path: 'data/mets.xml', size: mets.length, sha256: metsSha }];
   // Who made the bag comes from the configuration (BAG_* in config/env.ts), so each archive names itself.
   const org = deps.config.bag;
   const tags = bagTagFiles(payload, {
-    sourceOrganization: org.sourceOrganization, externalIdentifier: bookId, baggingDate: now, externalDescription: info.title,
+    sourceOrganization: org.sourceOrganization, externalIdentifier: bookId, baggingDate: now, externalDescription: describeBook(run.book).title,
     extra: {
       ...(org.organizationAddress ? { 'Organization-Address': org.organizationAddress } : {}),
       ...(org.contactName ? { 'Contact-Name': org.contactName } : {}),
       ...(org.contactEmail ? { 'Contact-Email': org.contactEmail } : {}),
       'Bag-Group-Identifier': `book-${bookId}`,
-      'Arkiva-Package-Basis': basis, 'Arkiva-Package-Format': PACKAGE_FORMAT,
+      'Arkiva-Package-Basis': run.basis, 'Arkiva-Package-Format': PACKAGE_FORMAT,
     },
   });
 
@@ -282,35 +325,42 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     for (const name of ['bagit.txt', 'bag-info.txt']) yield { path: `${root}/${name}`, size: byPath.get(name)!.content.length, mtime: now, body: byPath.get(name)!.content };
     yield { path: `${root}/data/mets.xml`, size: mets.length, mtime: now, body: mets };
     for (const it of items) {
-      yield { path: `${root}/${it.path}`, size: it.size, mtime: it.created ?? now, body: () => Promise.resolve(checkedStream(deps, it.storeKey!, it.sha256, opts.signal)) };
+      yield { path: `${root}/${it.path}`, size: it.size, mtime: it.created ?? now, body: () => Promise.resolve(checkedStream(deps, it.storeKey!, it.sha256, run.signal)) };
     }
     for (const name of ['manifest-sha256.txt', 'tagmanifest-sha256.txt']) yield { path: `${root}/${name}`, size: byPath.get(name)!.content.length, mtime: now, body: byPath.get(name)!.content };
   };
-  // Streamed: the store uploads it in parts as the tar is produced; only a chunk is in memory.
-  const tarPut = await deps.store.putContentAddressed('packages', Readable.from(tarStream(entries())), { contentType: 'application/x-tar' });
+  const put = await deps.store.putContentAddressed('packages', Readable.from(tarStream(entries())), { contentType: 'application/x-tar' });
+  return { put, payloadFiles: payload.length };
+}
 
-  const recorded = await deps.db.transaction(async (tx) => {
-    await tx.query('SELECT id FROM books WHERE id = $1 FOR UPDATE', [bookId]);
+/**
+ * Records the PDF and the package as the book's next generation and supersedes the previous one,
+ * with their PREMIS creation events (the package's names its basis). Undefined when another run
+ * recorded the same basis first.
+ */
+async function recordPackage(
+  db: Deps['db'], run: PackageRun, built: { pdf: PutResult; tar: PutResult; payloadFiles: number; started: number },
+): Promise<{ generation: number; pdf: StoredObject; package: StoredObject } | undefined> {
+  const { bookId, basis } = run;
+  const { pdf, tar } = built;
+  return db.transaction(async (tx) => {
+    await lockBook(tx, bookId);
     // Another run may have finished the same basis while this one was streaming.
     if (await currentPackageHasBasis(tx, bookId, basis)) return undefined;
     // A page replaced or corrected while this one was streaming: this package is already out of
     // date, and must not become current over a newer one. The retry builds the book as it is now.
     if (packageBasis(await listPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
-    const gen = await tx.query<{ n: number }>(
-      `SELECT COALESCE(max(revision), 0)::int + 1 AS n FROM stored_objects WHERE book_id = $1 AND page_id IS NULL AND role = 'package'`, [bookId]);
-    const generation = gen.rows[0]!.n;
-    await tx.query(`UPDATE stored_objects SET superseded_at = now() WHERE book_id = $1 AND page_id IS NULL AND role IN ('package', 'pdf') AND superseded_at IS NULL`, [bookId]);
-    const { object: pdfObj } = await recordObject(tx, { bookId, role: 'pdf', variant: PDF_VARIANT, revision: generation }, pdfPut, 'application/pdf');
-    const { object: pkgObj } = await recordObject(tx, { bookId, role: 'package', variant: PACKAGE_VARIANT, revision: generation }, tarPut, 'application/x-tar');
-    await recordEvent(tx, { bookId, objectId: pdfObj.id, type: 'creation', agent: AGENT, outcome: 'success', detail: `PDF/A-2b of ${pages.length} pages, ${pdfPut.size} bytes, sha256 ${pdfPut.sha256}` });
+    const generation = await nextPackageGeneration(tx, bookId);
+    await supersedeCurrentPackage(tx, bookId);
+    const { object: pdfObj } = await recordObject(tx, { bookId, role: 'pdf', variant: PDF_VARIANT, revision: generation }, pdf, 'application/pdf');
+    const { object: pkgObj } = await recordObject(tx, { bookId, role: 'package', variant: PACKAGE_VARIANT, revision: generation }, tar, 'application/x-tar');
+    await recordEvent(tx, { bookId, objectId: pdfObj.id, type: 'creation', agent: AGENT, outcome: 'success', detail: `PDF/A-2b of ${run.pages.length} pages, ${pdf.size} bytes, sha256 ${pdf.sha256}` });
     await recordEvent(tx, {
-      bookId, objectId: pkgObj.id, type: 'creation', agent: AGENT, outcome: 'success', durationMs: Date.now() - started,
-      detail: `package basis ${basis}; generation ${generation}; BagIt tar of ${payload.length} payload files, ${tarPut.size} bytes, sha256 ${tarPut.sha256}`,
+      bookId, objectId: pkgObj.id, type: 'creation', agent: AGENT, outcome: 'success', durationMs: Date.now() - built.started,
+      detail: `package basis ${basis}; generation ${generation}; BagIt tar of ${built.payloadFiles} payload files, ${tar.size} bytes, sha256 ${tar.sha256}`,
     });
-    return { generation, pdfObj, pkgObj };
+    return { generation, pdf: pdfObj, package: pkgObj };
   });
-  if (!recorded) return { outcome: 'skipped' };
-  return { outcome: 'done', package: recorded.pkgObj, pdf: recorded.pdfObj, generation: recorded.generation, payloadFiles: payload.length, pdfBytes: pdfPut.size, pageImageBytes };
 }
 
 /** The book changed while its package was being built; retried (not permanent), the job builds it again. */
@@ -320,13 +370,21 @@ class StalePackageError extends Error {
   }
 }
 
+/** A page's text as ALTO and the PDF carry it, with the OCR object it was read from. */
+interface PageText {
+  ocr: ArchivedOcr;
+  ocrObject: StoredObject;
+  /** How many of its words clerks corrected. */
+  corrected: number;
+}
+
 /**
  * A page's text for ALTO and the PDF: its current archived OCR reading with the corrections of
  * its current text revision laid over. Read in one transaction holding the page row, so a
  * correction or re-OCR cannot land between the reading and the words (both take the row FOR
  * UPDATE). The reading itself is content-addressed and checked against its SHA-256.
  */
-async function pageText(deps: Deps, p: Page): Promise<{ ocr: ArchivedOcr; ocrObject: StoredObject; corrected: number } | undefined> {
+async function pageText(deps: Deps, p: Page): Promise<PageText | undefined> {
   const found = await deps.db.transaction(async (tx) => {
     await lockPageText(tx, p);
     const ocrObject = await findObject(tx, { bookId: p.bookId, pageId: p.id, role: 'ocr', variant: 'ocr-json', revision: p.revision });
@@ -344,19 +402,8 @@ async function pageText(deps: Deps, p: Page): Promise<{ ocr: ArchivedOcr; ocrObj
 
 /** Holds the page row (FOR SHARE) and checks it is still at the revisions this run packages. */
 async function lockPageText(tx: Queryable, p: Pick<Page, 'id' | 'bookId' | 'revision' | 'textRevision'>): Promise<void> {
-  const r = await tx.query<{ revision: number; text_revision: number }>('SELECT revision, text_revision FROM pages WHERE id = $1 FOR SHARE', [p.id]);
-  const now = r.rows[0];
-  if (!now || now.revision !== p.revision || now.text_revision !== p.textRevision) throw new StalePackageError(p.bookId);
-}
-
-async function currentPackageHasBasis(db: Queryable, bookId: string, basis: string): Promise<boolean> {
-  const r = await db.query(
-    `SELECT 1 FROM stored_objects o JOIN processing_events e ON e.object_id = o.id
-      WHERE o.book_id = $1 AND o.page_id IS NULL AND o.role = 'package' AND o.superseded_at IS NULL
-        AND e.event_type = 'creation' AND e.detail LIKE $2`,
-    [bookId, `package basis ${basis};%`],
-  );
-  return (r.rowCount ?? 0) > 0;
+  const now = await lockPageRevisions(tx, p.id);
+  if (!now || now.revision !== p.revision || now.textRevision !== p.textRevision) throw new StalePackageError(p.bookId);
 }
 
 async function* checkedStream(deps: Pick<AppDeps, 'store'>, key: string, sha256: string, signal?: AbortSignal): AsyncGenerator<Buffer> {

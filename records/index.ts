@@ -1,3 +1,5 @@
 export * from './records.ts';
 export * from './links.ts';
 export { parseCsv, csvRecords, toCsv, csvField } from './csv.ts';
+export { getRecord, findRecordByKey } from './records.store.ts';
+export { getLink, linksOfRecord, linksOfItem, removedLinksOfRecord, type RemovedLink } from './links.store.ts';

@@ -2,6 +2,7 @@ import { AppError } from '../common/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { normaliseText, normaliseTokens } from '../search/normalise.ts';
 import { csvRecords } from './csv.ts';
+import { findRegistryRecords, getRecord, upsertRegistryRecord } from './records.store.ts';
 
 /** A reference into the civil registry. */
 export interface RegistryRecordInput {
@@ -29,18 +30,6 @@ export interface ImportReport {
   errors: { row: number; error: string }[];
 }
 
-interface RecordRow {
-  id: string; system: string; record_type: string; record_id: string; person_names: string[]; event_date: string | null;
-  municipality: string | null; imported_by: string; imported_at: Date; updated_at: Date;
-}
-
-function toRecord(r: RecordRow): RegistryRecord {
-  return {
-    id: r.id, system: r.system, recordType: r.record_type, recordId: r.record_id, personNames: r.person_names,
-    eventDate: r.event_date, municipality: r.municipality, importedBy: r.imported_by, importedAt: r.imported_at, updatedAt: r.updated_at,
-  };
-}
-
 /** Why a record cannot be imported, or undefined when it can. */
 export function recordProblem(r: Partial<RegistryRecordInput>): string | undefined {
   for (const k of ['system', 'recordType', 'recordId'] as const) {
@@ -58,17 +47,10 @@ export async function upsertRecord(db: Queryable, r: RegistryRecordInput, by: { 
   const problem = recordProblem(r);
   if (problem) throw new AppError('ERR_VALIDATION', problem);
   const names = r.personNames.map((n) => n.trim()).filter(Boolean);
-  const res = await db.query<RecordRow & { created: boolean }>(
-    `INSERT INTO registry_records (system, record_type, record_id, person_names, names_norm, event_date, municipality, imported_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (system, record_type, record_id) DO UPDATE
-       SET person_names = EXCLUDED.person_names, names_norm = EXCLUDED.names_norm, event_date = EXCLUDED.event_date,
-           municipality = EXCLUDED.municipality, updated_at = now()
-     RETURNING *, (xmax = 0) AS created`,
-    [r.system.trim(), r.recordType.trim(), r.recordId.trim(), names, names.map(normaliseText).join(' '), r.eventDate || null, r.municipality || null, by.user],
-  );
-  const row = res.rows[0]!;
-  return { record: toRecord(row), created: row.created };
+  return upsertRegistryRecord(db, {
+    system: r.system.trim(), recordType: r.recordType.trim(), recordId: r.recordId.trim(), personNames: names,
+    namesNorm: names.map(normaliseText).join(' '), eventDate: r.eventDate || null, municipality: r.municipality || null, importedBy: by.user,
+  });
 }
 
 /** Imports many records; each row stands alone, so one bad row never blocks the others. */
@@ -106,18 +88,6 @@ export async function importRecordsCsv(db: Queryable, csv: string, by: { user: s
   return report;
 }
 
-/** A record by its archive id. */
-export async function getRecord(db: Queryable, id: string): Promise<RegistryRecord | undefined> {
-  const r = await db.query<RecordRow>('SELECT * FROM registry_records WHERE id = $1', [id]);
-  return r.rows[0] ? toRecord(r.rows[0]) : undefined;
-}
-
-/** A record by its registry key. */
-export async function findRecordByKey(db: Queryable, key: { system: string; recordType: string; recordId: string }): Promise<RegistryRecord | undefined> {
-  const r = await db.query<RecordRow>('SELECT * FROM registry_records WHERE system = $1 AND record_type = $2 AND record_id = $3', [key.system, key.recordType, key.recordId]);
-  return r.rows[0] ? toRecord(r.rows[0]) : undefined;
-}
-
 /** The record or ERR_NOT_FOUND. */
 export async function requireRecord(db: Queryable, id: string): Promise<RegistryRecord> {
   const r = await getRecord(db, id);
@@ -127,22 +97,6 @@ export async function requireRecord(db: Queryable, id: string): Promise<Registry
 
 /** Finds records by name (fuzzy, accent- and script-insensitive), system, municipality (folded like places: Shkodër = Shkoder = Шкодер), key. */
 export async function searchRecords(db: Queryable, s: { name?: string; system?: string; recordId?: string; municipality?: string; limit?: number }): Promise<RegistryRecord[]> {
-  const params: unknown[] = [];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where: string[] = ['true'];
-  let order = 'imported_at DESC, id';
   const terms = s.name ? normaliseTokens(s.name) : [];
-  if (terms.length) {
-    const q = p(terms.join(' '));
-    where.push(...terms.map((t) => `${p(t)} <% names_norm`));
-    order = `word_similarity(${q}, names_norm) DESC, id`;
-  }
-  if (s.system) where.push(`system = ${p(s.system)}`);
-  if (s.recordId) where.push(`record_id = ${p(s.recordId)}`);
-  if (s.municipality) where.push(`arkiva_place_forms(municipality) && arkiva_place_forms(${p(s.municipality)})`);
-  const r = await db.query<RecordRow>(`SELECT * FROM registry_records WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(Math.min(s.limit ?? 50, 200))}`, params);
-  return r.rows.map(toRecord);
+  return findRegistryRecords(db, { terms, system: s.system, recordId: s.recordId, municipality: s.municipality, limit: Math.min(s.limit ?? 50, 200) });
 }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { AppDeps } from '../app/deps.ts';
 import { recordEvent, type EventType } from '../archive/index.ts';
 import { readTar } from '../preservation/tar.ts';
+import { packagesOfBook, pointKeyAtVersion, twinKeys, type AuditedObject } from './fixity.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -10,15 +11,7 @@ type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 const RECOVERY: EventType = 'recovery';
 
 /** A damaged or missing object the audit found. */
-export interface DamagedObject {
-  objectId: string;
-  bookId: string;
-  pageId: string | null;
-  key: string;
-  versionId: string | null;
-  expectedSha256: string;
-  expectedSize: number;
-}
+export type DamagedObject = AuditedObject;
 
 /** What a restore attempt did. */
 export interface RestoreOutcome {
@@ -58,7 +51,7 @@ export async function restoreObject(deps: Deps, o: DamagedObject, opts: { agent:
   const write = async (body: Readable, source: string): Promise<RestoreOutcome> => {
     const put = await deps.store.put(o.key, body, { expectedSha256: o.expectedSha256 });
     // Rows recording this key now name the version that holds the good bytes.
-    await deps.db.query('UPDATE stored_objects SET version_id = $2 WHERE store_key = $1', [o.key, put.versionId ?? null]);
+    await pointKeyAtVersion(deps.db, o.key, put.versionId ?? null);
     return { outcome: 'restored', source, newVersionId: put.versionId ?? null, tried, detail: `restored from ${source}` };
   };
 
@@ -88,33 +81,25 @@ export async function restoreObject(deps: Deps, o: DamagedObject, opts: { agent:
       }
     }
     // 2. Another key recorded with the same bytes (content-addressed under another prefix).
-    const twins = await deps.db.query<{ store_key: string; version_id: string | null }>(
-      'SELECT DISTINCT store_key, version_id FROM stored_objects WHERE sha256 = $1 AND store_key <> $2', [o.expectedSha256, o.key],
-    );
-    for (const t of twins.rows) {
-      const v = t.version_id ? { versionId: t.version_id } : {};
-      if (!(await deps.store.head(t.store_key, v))) {
-        tried.push(`key ${t.store_key}: gone`);
+    for (const t of await twinKeys(deps.db, o.expectedSha256, o.key)) {
+      const v = t.versionId ? { versionId: t.versionId } : {};
+      if (!(await deps.store.head(t.key, v))) {
+        tried.push(`key ${t.key}: gone`);
         continue;
       }
-      const r = await sha256Of(await deps.store.get(t.store_key, v));
-      tried.push(`key ${t.store_key}: ${good(r) ? 'good' : `SHA-256 ${r.sha256}`}`);
-      if (good(r)) return await write(await deps.store.get(t.store_key, v), `key ${t.store_key}`);
+      const r = await sha256Of(await deps.store.get(t.key, v));
+      tried.push(`key ${t.key}: ${good(r) ? 'good' : `SHA-256 ${r.sha256}`}`);
+      if (good(r)) return await write(await deps.store.get(t.key, v), `key ${t.key}`);
     }
     // 3. The book's preservation packages: a payload file whose bytes hash as recorded.
-    const pkgs = await deps.db.query<{ id: string; store_key: string; version_id: string | null; revision: number }>(
-      `SELECT id, store_key, version_id, revision FROM stored_objects
-        WHERE book_id = $1 AND page_id IS NULL AND role = 'package' AND store_key <> $2 ORDER BY revision DESC`,
-      [o.bookId, o.key],
-    );
-    for (const p of pkgs.rows) {
+    for (const p of await packagesOfBook(deps.db, o.bookId, o.key)) {
       const label = `package generation ${p.revision}`;
-      const v = p.version_id ? { versionId: p.version_id } : {};
-      if (!(await deps.store.head(p.store_key, v))) {
+      const v = p.versionId ? { versionId: p.versionId } : {};
+      if (!(await deps.store.head(p.key, v))) {
         tried.push(`${label}: gone`);
         continue;
       }
-      const found = await findInTar(deps, p.store_key, v, o);
+      const found = await findInTar(deps, p.key, v, o);
       tried.push(`${label}: ${found ? `good copy at ${found.path}` : 'no entry with the recorded SHA-256'}`);
       if (found) return await write(Readable.from([found.bytes]), `${label} (${found.path})`);
     }

@@ -1,9 +1,10 @@
 import { AppError } from '../common/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import type { Queryable } from '../db/index.ts';
 import { searchPages, type PageSearchQuery } from '../search/index.ts';
 import { syncObjectLocks, type LockReport } from './object-lock.ts';
+import { addHoldItem, getHold, holdExists, insertHold, isPageOfBook, markHoldReleased } from './holds.store.ts';
+import { lockBook } from './rules.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -37,44 +38,6 @@ export interface HoldQuery {
   runAt: string;
 }
 
-interface HoldRow {
-  id: string; name: string; reason: string; authority: string; created_by: string; created_at: Date;
-  released_by: string | null; released_at: Date | null; release_reason: string | null; query: HoldQuery | null;
-}
-
-async function withItems(db: Queryable, rows: HoldRow[]): Promise<LegalHold[]> {
-  if (rows.length === 0) return [];
-  const items = await db.query<{ hold_id: string; book_id: string; page_id: string | null }>(
-    'SELECT hold_id, book_id, page_id FROM legal_hold_items WHERE hold_id = ANY($1) ORDER BY added_at', [rows.map((r) => r.id)],
-  );
-  return rows.map((r) => ({
-    id: r.id, name: r.name, reason: r.reason, authority: r.authority, createdBy: r.created_by, createdAt: r.created_at,
-    releasedBy: r.released_by, releasedAt: r.released_at, releaseReason: r.release_reason, query: r.query ?? null,
-    items: items.rows.filter((i) => i.hold_id === r.id).map((i) => ({ bookId: i.book_id, pageId: i.page_id })),
-  }));
-}
-
-/** Holds, active ones only unless `all`. */
-export async function listHolds(db: Queryable, opts: { all?: boolean; bookId?: string } = {}): Promise<LegalHold[]> {
-  const r = await db.query<HoldRow>(
-    `SELECT h.* FROM legal_holds h
-      WHERE ($1 OR h.released_at IS NULL)
-        AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM legal_hold_items i WHERE i.hold_id = h.id AND i.book_id = $2))
-      ORDER BY h.created_at`,
-    [opts.all ?? false, opts.bookId ?? null],
-  );
-  return withItems(db, r.rows);
-}
-
-/** The active holds covering a book or any of its pages (what blocks its disposal). */
-export async function activeHoldsOn(db: Queryable, bookId: string): Promise<{ id: string; name: string }[]> {
-  const r = await db.query<{ id: string; name: string }>(
-    `SELECT DISTINCT h.id, h.name FROM legal_holds h JOIN legal_hold_items i ON i.hold_id = h.id
-      WHERE i.book_id = $1 AND h.released_at IS NULL ORDER BY h.name`, [bookId],
-  );
-  return r.rows;
-}
-
 /**
  * Places a named hold on books or pages and mirrors it to the store's Object Lock legal hold
  * (where the bucket has Object Lock). The database is the authority: the hold is committed first,
@@ -88,31 +51,20 @@ export async function placeHold(deps: Deps, input: { name: string; reason: strin
   const id = await deps.db.transaction(async (tx) => {
     let holdId: string;
     try {
-      const h = await tx.query<{ id: string }>(
-        'INSERT INTO legal_holds (name, reason, authority, created_by, query) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-        [input.name.trim(), input.reason.trim(), input.authority.trim(), input.by.trim(), input.query ? JSON.stringify(input.query) : null],
-      );
-      holdId = h.rows[0]!.id;
+      holdId = await insertHold(tx, { name: input.name.trim(), reason: input.reason.trim(), authority: input.authority.trim(), createdBy: input.by.trim(), query: input.query });
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('ERR_CONFLICT', `an active legal hold is already named ${input.name.trim()}`);
       throw e;
     }
     for (const it of input.items) {
       // Locks the book against a disposal running at the same moment.
-      const b = await tx.query('SELECT id FROM books WHERE id = $1 FOR UPDATE', [it.bookId]);
-      if (!b.rows[0]) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${it.bookId} not found`);
-      if (it.pageId) {
-        const p = await tx.query('SELECT id FROM pages WHERE id = $1 AND book_id = $2', [it.pageId, it.bookId]);
-        if (!p.rows[0]) throw new AppError('ERR_PAGE_NOT_FOUND', `page ${it.pageId} is not a page of book ${it.bookId}`);
-      }
-      await tx.query(
-        'INSERT INTO legal_hold_items (hold_id, book_id, page_id, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [holdId, it.bookId, it.pageId ?? null, input.by.trim()],
-      );
+      if (!(await lockBook(tx, it.bookId))) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${it.bookId} not found`);
+      if (it.pageId && !(await isPageOfBook(tx, it.pageId, it.bookId))) throw new AppError('ERR_PAGE_NOT_FOUND', `page ${it.pageId} is not a page of book ${it.bookId}`);
+      await addHoldItem(tx, holdId, { bookId: it.bookId, pageId: it.pageId ?? null }, input.by.trim());
     }
     return holdId;
   });
-  const hold = (await withItems(deps.db, (await deps.db.query<HoldRow>('SELECT * FROM legal_holds WHERE id = $1', [id])).rows))[0]!;
+  const hold = (await getHold(deps.db, id))!;
   const lock = await syncObjectLocks(deps, { bookIds: [...new Set(hold.items.map((i) => i.bookId))], repair: true });
   return { hold, lock };
 }
@@ -120,15 +72,10 @@ export async function placeHold(deps: Deps, input: { name: string; reason: strin
 /** Releases a hold; the store's legal hold is lifted only on objects no other active hold covers. */
 export async function releaseHold(deps: Deps, holdId: string, by: { user: string; reason: string }): Promise<{ hold: LegalHold; lock: LockReport }> {
   if (!by.user.trim() || !by.reason.trim()) throw new AppError('ERR_VALIDATION', 'releasing a hold needs who and why', { field: 'reason' });
-  const r = await deps.db.query<HoldRow>(
-    `UPDATE legal_holds SET released_by = $2, released_at = now(), release_reason = $3 WHERE id = $1 AND released_at IS NULL RETURNING *`,
-    [holdId, by.user.trim(), by.reason.trim()],
-  );
-  if (!r.rows[0]) {
-    const exists = await deps.db.query('SELECT 1 FROM legal_holds WHERE id = $1', [holdId]);
-    throw exists.rows[0] ? new AppError('ERR_CONFLICT', `legal hold ${holdId} is already released`) : new AppError('ERR_NOT_FOUND', `legal hold ${holdId} not found`);
+  const hold = await markHoldReleased(deps.db, holdId, { user: by.user.trim(), reason: by.reason.trim() });
+  if (!hold) {
+    throw (await holdExists(deps.db, holdId)) ? new AppError('ERR_CONFLICT', `legal hold ${holdId} is already released`) : new AppError('ERR_NOT_FOUND', `legal hold ${holdId} not found`);
   }
-  const hold = (await withItems(deps.db, r.rows))[0]!;
   const lock = await syncObjectLocks(deps, { bookIds: [...new Set(hold.items.map((i) => i.bookId))], repair: true });
   return { hold, lock };
 }

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { Queryable } from '../db/index.ts';
 import { addPeriod, parseIsoDate, toIsoDate, type IsoDate } from './dates.ts';
+import { lockTargetRows, recordLockSync } from './object-lock.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -55,24 +56,12 @@ interface KeyTarget {
  * referencing it, not only the ones asked about.
  */
 export async function lockTargets(db: Queryable, bookIds: string[] | undefined, today: IsoDate): Promise<KeyTarget[]> {
-  const r = await db.query<{ store_key: string; version_id: string | null; retain_until: string | null; permanent: boolean | null; computed: boolean; held: boolean }>(
-    `WITH keys AS (
-       SELECT DISTINCT store_key FROM stored_objects WHERE $1::uuid[] IS NULL OR book_id = ANY($1)
-     )
-     SELECT o.store_key, o.version_id, ir.retain_until, ir.permanent, ir.book_id IS NOT NULL AS computed,
-            EXISTS (SELECT 1 FROM legal_hold_items hi JOIN legal_holds h ON h.id = hi.hold_id AND h.released_at IS NULL
-                     WHERE hi.book_id = o.book_id
-                       -- a page hold covers that page's objects and the book-level ones (original, PDF, package) that contain it
-                       AND (hi.page_id IS NULL OR o.page_id IS NULL OR hi.page_id = o.page_id)) AS held
-       FROM stored_objects o JOIN keys k ON k.store_key = o.store_key
-       LEFT JOIN item_retention ir ON ir.book_id = o.book_id`,
-    [bookIds ?? null],
-  );
+  const rows = await lockTargetRows(db, bookIds);
   const byVersion = new Map<string, KeyTarget>();
-  for (const row of r.rows) {
-    const id = `${row.store_key}\n${row.version_id ?? ''}`;
-    const until = lockUntilFor(row.computed ? { retainUntil: row.retain_until, permanent: row.permanent ?? false } : undefined, today);
-    const t = byVersion.get(id) ?? { key: row.store_key, versionId: row.version_id, until: undefined, hold: false };
+  for (const row of rows) {
+    const id = `${row.key}\n${row.versionId ?? ''}`;
+    const until = lockUntilFor(row.computed ? { retainUntil: row.retainUntil, permanent: row.permanent ?? false } : undefined, today);
+    const t = byVersion.get(id) ?? { key: row.key, versionId: row.versionId, until: undefined, hold: false };
     if (until && (!t.until || until > t.until)) t.until = until;
     t.hold ||= row.held;
     byVersion.set(id, t);
@@ -115,11 +104,7 @@ export async function syncObjectLocks(deps: Deps, opts: { bookIds?: string[]; re
     }
   }
   if (opts.repair && opts.bookIds) {
-    await deps.db.query(
-      `UPDATE item_retention SET lock_until = CASE WHEN permanent OR retain_until IS NULL THEN $2::timestamptz ELSE retain_until + 1 END, lock_synced_at = now()
-        WHERE book_id = ANY($1)`,
-      [opts.bookIds, endOfDay(addPeriod(today, LOCK_HORIZON_YEARS, 0)).toISOString()],
-    );
+    await recordLockSync(deps.db, opts.bookIds, endOfDay(addPeriod(today, LOCK_HORIZON_YEARS, 0)).toISOString());
   }
   return { objectLock, objects: targets.length, drift };
 }

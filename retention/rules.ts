@@ -1,16 +1,19 @@
 import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import type { RegisterType } from '../archive/index.ts';
+import type { DispositionAction, RetentionTrigger, RuleKind } from '../common/vocabulary.ts';
 import { addPeriod, partialDateEnd, toIsoDate, type IsoDate } from './dates.ts';
+import {
+  allBookIds, bookExists, booksOfRegisterType, clearStaleMark, getItemRetention, insertRuleVersion, listRules, listStaleMarks, lockBook,
+  lockCurrentRule, readItemFacts, recordRetentionChange, supersedeRule, upsertItemRetention, type ComputedRetention, type ItemRetention,
+} from './rules.store.ts';
 
-/** What starts a retention or closure period. */
-export type RetentionTrigger = 'creation' | 'closing-year' | 'registry-event';
-/** What happens when a retention period ends. */
-export type DispositionAction = 'review' | 'transfer' | 'destroy';
+// Rule kinds, triggers and actions are the vocabulary's (the schema's CHECKs, the API and the web interface share them).
+export type { DispositionAction, RetentionTrigger, RuleKind } from '../common/vocabulary.ts';
 
 /** What a records manager writes: one version of a rule. */
 export interface RuleInput {
-  kind: 'retention' | 'closure';
+  kind: RuleKind;
   name: string;
   registerType: RegisterType;
   municipality?: string | null;
@@ -160,37 +163,6 @@ export function nextVersion(current: Pick<RetentionRule, 'version'> | undefined)
   return (current?.version ?? 0) + 1;
 }
 
-interface RuleRow {
-  id: string; rule_key: string; version: number; kind: 'retention' | 'closure'; name: string; register_type: RegisterType;
-  municipality: string | null; year_from: number | null; year_to: number | null; period_years: number; period_months: number;
-  permanent: boolean; trigger: RetentionTrigger; trigger_event: string | null; action: DispositionAction | null;
-  change_reason: string; created_by: string; created_at: Date; superseded_at: Date | null;
-}
-
-function toRule(r: RuleRow): RetentionRule {
-  return {
-    id: r.id, ruleKey: r.rule_key, version: r.version, kind: r.kind, name: r.name, registerType: r.register_type,
-    municipality: r.municipality, yearFrom: r.year_from, yearTo: r.year_to, periodYears: r.period_years, periodMonths: r.period_months,
-    permanent: r.permanent, trigger: r.trigger, triggerEvent: r.trigger_event, action: r.action, changeReason: r.change_reason,
-    createdBy: r.created_by, createdAt: r.created_at, supersededAt: r.superseded_at,
-  };
-}
-
-/** The current version of every rule (or every version of one key). */
-export async function listRules(db: Queryable, opts: { ruleKey?: string; allVersions?: boolean } = {}): Promise<RetentionRule[]> {
-  const r = await db.query<RuleRow>(
-    `SELECT * FROM retention_rules WHERE ($1::text IS NULL OR rule_key = $1) AND ($2 OR superseded_at IS NULL) ORDER BY rule_key, version`,
-    [opts.ruleKey ?? null, opts.allVersions ?? false],
-  );
-  return r.rows.map(toRule);
-}
-
-/** One rule version by id. */
-export async function getRule(db: Queryable, id: string): Promise<RetentionRule | undefined> {
-  const r = await db.query<RuleRow>('SELECT * FROM retention_rules WHERE id = $1', [id]);
-  return r.rows[0] ? toRule(r.rows[0]) : undefined;
-}
-
 /**
  * Writes a rule: the first version of a new key, or a new version superseding the current one.
  * Does not recompute items; `saveRuleAndRecompute` does both.
@@ -200,74 +172,32 @@ export async function saveRule(db: Db, ruleKey: string, input: RuleInput, by: { 
   if (!by.user.trim()) throw new AppError('ERR_VALIDATION', 'who changes the rule must be named', { field: 'by' });
   if (!by.reason.trim()) throw new AppError('ERR_VALIDATION', 'a rule change needs a reason', { field: 'reason' });
   return db.transaction(async (tx) => {
-    const cur = await tx.query<RuleRow>('SELECT * FROM retention_rules WHERE rule_key = $1 AND superseded_at IS NULL FOR UPDATE', [ruleKey]);
-    const previous = cur.rows[0] ? toRule(cur.rows[0]) : undefined;
-    if (previous) await tx.query('UPDATE retention_rules SET superseded_at = now() WHERE id = $1', [previous.id]);
-    const ins = await tx.query<RuleRow>(
-      `INSERT INTO retention_rules (rule_key, version, kind, name, register_type, municipality, year_from, year_to, period_years, period_months,
-                                    permanent, trigger, trigger_event, action, change_reason, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
-      [ruleKey, nextVersion(previous), r.kind, r.name, r.registerType, r.municipality, r.yearFrom, r.yearTo, r.periodYears, r.periodMonths,
-       r.permanent, r.trigger, r.triggerEvent, r.action, by.reason.trim(), by.user.trim()],
-    );
-    return { rule: toRule(ins.rows[0]!), previous };
+    const previous = await lockCurrentRule(tx, ruleKey);
+    if (previous) await supersedeRule(tx, previous.id);
+    const rule = await insertRuleVersion(tx, ruleKey, nextVersion(previous), r, { user: by.user.trim(), reason: by.reason.trim() });
+    return { rule, previous };
   });
 }
 
-/** The computed retention of a book, as stored. */
-export interface ItemRetention {
-  bookId: string;
-  ruleId: string | null;
-  permanent: boolean;
-  triggerDate: IsoDate | null;
-  retainUntil: IsoDate | null;
-  action: DispositionAction | null;
-  explanation: string;
-  closureRuleId: string | null;
-  closedUntil: IsoDate | null;
-  closureExplanation: string | null;
-  computedAt: Date;
-  computedReason: string;
-  lockUntil: Date | null;
-}
+const NO_RULE = 'no retention rule covers this record class: kept until a rule does';
 
-interface ItemRow {
-  book_id: string; rule_id: string | null; permanent: boolean; trigger_date: string | null; retain_until: string | null;
-  action: DispositionAction | null; explanation: string; closure_rule_id: string | null; closed_until: string | null;
-  closure_explanation: string | null; computed_at: Date; computed_reason: string; lock_until: Date | null;
-}
-
-function toItem(r: ItemRow): ItemRetention {
+/** What the rules decide for a book: the governing retention and closure rules' periods, or none. */
+export function decideRetention(rules: readonly RetentionRule[], facts: ItemFacts): ComputedRetention {
+  const ret = selectRule(rules, facts, 'retention');
+  const clo = selectRule(rules, facts, 'closure');
+  const rp = ret ? computePeriod(ret, facts) : undefined;
+  const cp = clo ? computePeriod(clo, facts) : undefined;
   return {
-    bookId: r.book_id, ruleId: r.rule_id, permanent: r.permanent, triggerDate: r.trigger_date, retainUntil: r.retain_until, action: r.action,
-    explanation: r.explanation, closureRuleId: r.closure_rule_id, closedUntil: r.closed_until, closureExplanation: r.closure_explanation,
-    computedAt: r.computed_at, computedReason: r.computed_reason, lockUntil: r.lock_until,
+    ruleId: rp?.ruleId ?? null, permanent: rp?.permanent ?? false, triggerDate: rp?.triggerDate ?? null, until: rp?.until ?? null,
+    action: rp && ret ? ret.action : null, explanation: rp?.explanation ?? NO_RULE,
+    closureRuleId: cp?.ruleId ?? null, closedUntil: cp?.until ?? null, closureExplanation: cp?.explanation ?? null,
   };
 }
 
-/** A book's computed retention, if computed. */
-export async function getItemRetention(db: Queryable, bookId: string): Promise<ItemRetention | undefined> {
-  const r = await db.query<ItemRow>('SELECT * FROM item_retention WHERE book_id = $1', [bookId]);
-  return r.rows[0] ? toItem(r.rows[0]) : undefined;
+/** True when a recompute changed what retention_history records: the dates, permanence or governing rule. */
+export function retentionChanged(old: ItemRetention | undefined, next: ComputedRetention): boolean {
+  return !old || old.retainUntil !== next.until || old.permanent !== next.permanent || old.closedUntil !== next.closedUntil || old.ruleId !== next.ruleId;
 }
-
-async function itemFacts(db: Queryable, bookId: string): Promise<ItemFacts | undefined> {
-  const b = await db.query<{ register_type: RegisterType; municipality: string; year_from: number; year_to: number; created_at: Date }>(
-    'SELECT register_type, municipality, year_from, year_to, created_at FROM books WHERE id = $1', [bookId],
-  );
-  const row = b.rows[0];
-  if (!row) return undefined;
-  const registryEvents: Record<string, string[]> = {};
-  // The registry-event trigger reads live links of the book, its pages or entries (records/ owns them).
-  const ev = await db.query<{ record_type: string; event_date: string }>(
-    `SELECT DISTINCT r.record_type, r.event_date FROM record_links l JOIN registry_records r ON r.id = l.record_id
-      WHERE l.book_id = $1 AND l.unlinked_at IS NULL AND r.event_date IS NOT NULL`, [bookId],
-  );
-  for (const e of ev.rows) (registryEvents[e.record_type] ??= []).push(e.event_date);
-  return { registerType: row.register_type, municipality: row.municipality, yearFrom: row.year_from, yearTo: row.year_to, createdAt: row.created_at, registryEvents };
-}
-
-const NO_RULE = 'no retention rule covers this record class: kept until a rule does';
 
 /**
  * Computes and stores a book's retention and closure from the current rules, and records in
@@ -277,37 +207,13 @@ export async function recomputeItem(db: Db, bookId: string, reason: string, rule
   const all = rules ?? (await listRules(db));
   return db.transaction(async (tx) => {
     // Serialises against disposal and hold placement of the same book.
-    const locked = await tx.query('SELECT id FROM books WHERE id = $1 FOR UPDATE', [bookId]);
-    if (!locked.rows[0]) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${bookId} not found`);
-    const facts = (await itemFacts(tx, bookId))!;
-    const ret = selectRule(all, facts, 'retention');
-    const clo = selectRule(all, facts, 'closure');
-    const rp = ret ? computePeriod(ret, facts) : undefined;
-    const cp = clo ? computePeriod(clo, facts) : undefined;
-    const before = await tx.query<ItemRow>('SELECT * FROM item_retention WHERE book_id = $1', [bookId]);
-    const old = before.rows[0];
-    const next = {
-      ruleId: rp?.ruleId ?? null, permanent: rp?.permanent ?? false, triggerDate: rp?.triggerDate ?? null, until: rp?.until ?? null,
-      action: rp && ret ? ret.action : null, explanation: rp?.explanation ?? NO_RULE,
-      closureRuleId: cp?.ruleId ?? null, closedUntil: cp?.until ?? null, closureExplanation: cp?.explanation ?? null,
-    };
-    const r = await tx.query<ItemRow>(
-      `INSERT INTO item_retention (book_id, rule_id, permanent, trigger_date, retain_until, action, explanation, closure_rule_id, closed_until, closure_explanation, computed_at, computed_reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), $11)
-       ON CONFLICT (book_id) DO UPDATE SET rule_id = $2, permanent = $3, trigger_date = $4, retain_until = $5, action = $6, explanation = $7,
-         closure_rule_id = $8, closed_until = $9, closure_explanation = $10, computed_at = now(), computed_reason = $11
-       RETURNING *`,
-      [bookId, next.ruleId, next.permanent, next.triggerDate, next.until, next.action, next.explanation, next.closureRuleId, next.closedUntil, next.closureExplanation, reason],
-    );
-    const changed = !old || old.retain_until !== next.until || old.permanent !== next.permanent || old.closed_until !== next.closedUntil || old.rule_id !== next.ruleId;
-    if (changed) {
-      await tx.query(
-        `INSERT INTO retention_history (book_id, rule_id, old_retain_until, new_retain_until, old_permanent, new_permanent, old_closed_until, new_closed_until, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [bookId, next.ruleId, old?.retain_until ?? null, next.until, old?.permanent ?? null, next.permanent, old?.closed_until ?? null, next.closedUntil, reason],
-      );
-    }
-    return toItem(r.rows[0]!);
+    if (!(await lockBook(tx, bookId))) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${bookId} not found`);
+    const facts = (await readItemFacts(tx, bookId))!;
+    const next = decideRetention(all, facts);
+    const old = await getItemRetention(tx, bookId);
+    const stored = await upsertItemRetention(tx, bookId, next, reason);
+    if (retentionChanged(old, next)) await recordRetentionChange(tx, bookId, old, next, reason);
+    return stored;
   });
 }
 
@@ -315,11 +221,8 @@ export async function recomputeItem(db: Db, bookId: string, reason: string, rule
 async function booksOfClass(db: Queryable, rules: RetentionRule[]): Promise<string[]> {
   const ids = new Set<string>();
   for (const rule of rules) {
-    const r = await db.query<{ id: string; register_type: RegisterType; municipality: string; year_from: number; year_to: number }>(
-      'SELECT id, register_type, municipality, year_from, year_to FROM books WHERE register_type = $1', [rule.registerType],
-    );
-    for (const b of r.rows) {
-      if (ruleApplies(rule, { registerType: b.register_type, municipality: b.municipality, yearFrom: b.year_from, yearTo: b.year_to, createdAt: new Date(0) })) ids.add(b.id);
+    for (const b of await booksOfRegisterType(db, rule.registerType)) {
+      if (ruleApplies(rule, { registerType: b.registerType, municipality: b.municipality, yearFrom: b.yearFrom, yearTo: b.yearTo, createdAt: new Date(0) })) ids.add(b.id);
     }
   }
   return [...ids];
@@ -342,18 +245,10 @@ export async function saveRuleAndRecompute(db: Db, ruleKey: string, input: RuleI
 
 /** Recomputes every book (or the given ones); used by the recompute job and `arkiva retention run`. */
 export async function recomputeAll(db: Db, reason: string, bookIds?: string[]): Promise<number> {
-  const ids = bookIds ?? (await db.query<{ id: string }>('SELECT id FROM books ORDER BY id')).rows.map((r) => r.id);
+  const ids = bookIds ?? (await allBookIds(db));
   const rules = await listRules(db);
   for (const id of ids) await recomputeItem(db, id, reason, rules);
   return ids.length;
-}
-
-/** The history of a book's computed dates, oldest first. */
-export async function retentionHistory(db: Queryable, bookId: string): Promise<{ ruleId: string | null; oldRetainUntil: string | null; newRetainUntil: string | null; newPermanent: boolean; oldClosedUntil: string | null; newClosedUntil: string | null; reason: string; changedAt: Date }[]> {
-  const r = await db.query<{ rule_id: string | null; old_retain_until: string | null; new_retain_until: string | null; new_permanent: boolean; old_closed_until: string | null; new_closed_until: string | null; reason: string; changed_at: Date }>(
-    'SELECT * FROM retention_history WHERE book_id = $1 ORDER BY changed_at, id', [bookId],
-  );
-  return r.rows.map((x) => ({ ruleId: x.rule_id, oldRetainUntil: x.old_retain_until, newRetainUntil: x.new_retain_until, newPermanent: x.new_permanent, oldClosedUntil: x.old_closed_until, newClosedUntil: x.new_closed_until, reason: x.reason, changedAt: x.changed_at }));
 }
 
 /**
@@ -363,20 +258,16 @@ export async function retentionHistory(db: Queryable, bookId: string): Promise<{
  * the next run. Returns the books recomputed (the caller syncs their locks).
  */
 export async function recomputeStale(db: Db, opts: { limit?: number } = {}): Promise<string[]> {
-  // marked_at as text: microseconds survive the round trip (a JS Date would drop them and never match).
-  const stale = await db.query<{ book_id: string; reason: string; marked_at: string }>(
-    'SELECT book_id, reason, marked_at::text AS marked_at FROM retention_stale ORDER BY retention_stale.marked_at LIMIT $1', [opts.limit ?? 10_000],
-  );
-  if (!stale.rows.length) return [];
+  const stale = await listStaleMarks(db, opts.limit ?? 10_000);
+  if (!stale.length) return [];
   const rules = await listRules(db);
   const done: string[] = [];
-  for (const s of stale.rows) {
-    const exists = await db.query('SELECT 1 FROM books WHERE id = $1', [s.book_id]);
-    if (exists.rows[0]) {
-      await recomputeItem(db, s.book_id, `registry-event trigger re-read: ${s.reason}`, rules);
-      done.push(s.book_id);
+  for (const s of stale) {
+    if (await bookExists(db, s.bookId)) {
+      await recomputeItem(db, s.bookId, `registry-event trigger re-read: ${s.reason}`, rules);
+      done.push(s.bookId);
     }
-    await db.query('DELETE FROM retention_stale WHERE book_id = $1 AND marked_at::text = $2', [s.book_id, s.marked_at]);
+    await clearStaleMark(db, s);
   }
   return done;
 }

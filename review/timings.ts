@@ -4,6 +4,7 @@
  * the OCR time bound's factor of the median (the issue's "no page over 5x the median").
  */
 import type { Queryable } from '../db/index.ts';
+import { latestStageDurations } from './review.store.ts';
 
 /** Stages as the events name them. */
 const STAGE_OF_EVENT: Readonly<Record<string, string>> = { capture: 'split', normalization: 'master', ocr: 'ocr', indexing: 'index' };
@@ -22,19 +23,11 @@ export interface StageTiming {
 
 /** The timings of every stage of a book. */
 export async function bookStageTimings(db: Queryable, bookId: string, factor = 5): Promise<StageTiming[]> {
-  const r = await db.query<{ event_type: string; duration_ms: number }>(
-    `SELECT DISTINCT ON (page_id, event_type) event_type, duration_ms
-       FROM processing_events
-      WHERE book_id = $1 AND page_id IS NOT NULL AND duration_ms IS NOT NULL AND outcome <> 'failure'
-        AND event_type = ANY($2) AND agent NOT LIKE 'arkiva review%' AND (detail IS NULL OR detail NOT LIKE 're-OCR%')
-      ORDER BY page_id, event_type, id DESC`,
-    [bookId, Object.keys(STAGE_OF_EVENT)],
-  );
   const byStage = new Map<string, number[]>();
-  for (const row of r.rows) {
-    const stage = STAGE_OF_EVENT[row.event_type]!;
+  for (const run of await latestStageDurations(db, bookId, Object.keys(STAGE_OF_EVENT))) {
+    const stage = STAGE_OF_EVENT[run.eventType]!;
     const list = byStage.get(stage) ?? [];
-    list.push(Number(row.duration_ms));
+    list.push(run.durationMs);
     byStage.set(stage, list);
   }
   const order = Object.values(STAGE_OF_EVENT);

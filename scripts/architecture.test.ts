@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyse, folderCycles, folderImports, sqlOutsideStores } from './architecture.ts';
+import { analyse, browserServerImports, folderCycles, folderImports, relativeImports, sqlOutsideStores } from './architecture.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -52,6 +52,20 @@ describe('the checks themselves', () => {
     expect(folderImports('workers/x.ts', src).map((i) => i.to)).toEqual(['archive', '..', 'ocr']);
     // one level deeper, only the import that climbs two levels leaves the folder
     expect(folderImports('workers/stages/y.ts', src).map((i) => i.to)).toEqual(['pipeline']);
+  });
+
+  it('lets the browser import the shared vocabulary and no other server file', () => {
+    const src = [
+      "import { REGISTER_TYPES } from '../../../common/vocabulary.ts';",
+      "import { AppError } from '../../../common/errors.ts';",
+      "import { getBook } from '../../../archive/index.ts';",
+      "import { h } from '../dom.ts';",
+    ].join('\n');
+    const crossing = browserServerImports(folderImports('web/src/views/x.ts', src)).map((i) => i.target);
+    expect(crossing).toEqual(['common/errors.ts', 'archive/index.ts']);
+    // the server may not import the browser app, and the shared file may import nothing at all
+    expect(browserServerImports(folderImports('api/x.ts', "import { t } from '../web/src/i18n.ts';")).map((i) => i.target)).toEqual(['web/src/i18n.ts']);
+    expect(browserServerImports(relativeImports('common/vocabulary.ts', "import { sha256Hex } from './hash.ts';")).map((i) => i.target)).toEqual(['common/hash.ts']);
   });
 
   it('finds SQL and query calls outside a store, and lets stores, tests and comments be', () => {

@@ -16,7 +16,8 @@ import path from 'node:path';
 
 /**
  * The layers, lowest first. A folder may import folders of lower layers, and folders of its own
- * layer as long as no cycle forms. `web` is the browser app: it imports no server folder at all.
+ * layer as long as no cycle forms. `web` is the browser app: it imports no server file but the
+ * shared vocabulary (BROWSER_SHARED_FILES).
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['common'],
@@ -37,6 +38,11 @@ export const LAYERS: readonly (readonly string[])[] = [
 export const TOOL_FOLDERS = ['bench', 'fault', 'test-support', 'scripts'] as const;
 /** The browser app: built by Vite, it talks to the server over HTTP only. */
 export const BROWSER_FOLDERS = ['web'] as const;
+/**
+ * Server files the browser app may import, and only these: the archive's closed lists, so the web
+ * interface's selects and labels follow the schema. They import nothing themselves.
+ */
+export const BROWSER_SHARED_FILES = ['common/vocabulary.ts'] as const;
 
 /**
  * Where SQL may stand: the database port and its migrations, the archive's model, and a store
@@ -78,16 +84,35 @@ export interface FolderImport {
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.\.?\/[^'"]+)\1/g;
 
+/** Every relative import in `source` (of file `file`), inside its folder or out of it. */
+export function relativeImports(file: string, source: string): FolderImport[] {
+  const from = topFolder(file);
+  return [...source.matchAll(IMPORT)].map((m) => {
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2]!));
+    return { file, from, to: topFolder(target), target };
+  });
+}
+
 /** The imports in `source` (of file `file`) that leave its top-level folder. */
 export function folderImports(file: string, source: string): FolderImport[] {
-  const from = topFolder(file);
-  const out: FolderImport[] = [];
-  for (const m of source.matchAll(IMPORT)) {
-    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2]!));
-    const to = topFolder(target);
-    if (to !== from) out.push({ file, from, to, target });
-  }
-  return out;
+  return relativeImports(file, source).filter((i) => i.to !== i.from);
+}
+
+/**
+ * Imports that cross between the browser app and the server folders: any import of a server file
+ * from the browser but the shared files, any import of the browser from the server, and any import
+ * at all in a shared file (what it imports would reach the browser too).
+ */
+export function browserServerImports(imports: readonly FolderImport[]): FolderImport[] {
+  const shared = (f: string) => (BROWSER_SHARED_FILES as readonly string[]).includes(f);
+  return imports.filter((imp) => {
+    if (shared(imp.file)) return true;
+    const a = layerOf(imp.from);
+    const b = layerOf(imp.to);
+    if (b === 'tool' || imp.to === imp.from) return false;
+    if (b === 'browser') return a !== 'browser';
+    return a === 'browser' && !shared(imp.target);
+  });
 }
 
 function topFolder(file: string): string {
@@ -182,6 +207,7 @@ export function analyse(root: string): ArchitectureReport {
   const edges = new Map<string, Set<string>>();
   const imports: FolderImport[] = [];
   const sql: SqlOutsideStore[] = [];
+  const sharedLocalImports: FolderImport[] = [];
   const folders = new Set<string>();
   for (const file of files) {
     const folder = topFolder(file);
@@ -189,6 +215,8 @@ export function analyse(root: string): ArchitectureReport {
     if (layer === 'tool' || isTestFile(file)) continue;
     folders.add(folder);
     const source = fs.readFileSync(path.join(root, file), 'utf8');
+    // a shared file's imports inside its own folder reach the browser too: keep them for the browser check
+    if ((BROWSER_SHARED_FILES as readonly string[]).includes(file)) sharedLocalImports.push(...relativeImports(file, source).filter((i) => i.to === i.from));
     for (const imp of folderImports(file, source)) {
       imports.push(imp);
       if (!edges.has(imp.from)) edges.set(imp.from, new Set());
@@ -198,12 +226,11 @@ export function analyse(root: string): ArchitectureReport {
   }
   const upward: FolderImport[] = [];
   const toolImports: FolderImport[] = [];
-  const browserImports: FolderImport[] = [];
+  const browserImports = browserServerImports([...imports, ...sharedLocalImports]);
   for (const imp of imports) {
     const a = layerOf(imp.from);
     const b = layerOf(imp.to);
     if (b === 'tool') toolImports.push(imp);
-    else if (a === 'browser' || b === 'browser') browserImports.push(imp);
     else if (typeof a === 'number' && typeof b === 'number' && b > a) upward.push(imp);
   }
   const report: ArchitectureReport['folders'] = {};

@@ -4,4 +4,4 @@ export {
   searchPages, SEARCH_MODES, FUZZY_THRESHOLD,
   type SearchMode, type PageSearchQuery, type PageSearchHit, type PageSearchResult, type MatchedWord,
 } from './search-pages.ts';
-export { pruneSearchTerms } from './terms.ts';
+export { pruneSearchTerms } from './search.store.ts';

@@ -3,6 +3,7 @@ import { AppError } from '../common/index.ts';
 import { findPageObjects, type Page } from '../archive/index.ts';
 import { readObject } from '../storage/index.ts';
 import type { AppDeps } from '../app/deps.ts';
+import { findCachedImage, recordCachedImage } from './page-image.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'config'>;
 
@@ -32,15 +33,12 @@ export async function viewerImage(deps: Deps, page: Page, req: { width: number; 
     }
   }
   const spec = box ? `crop:${box.x0},${box.y0},${box.x1},${box.y1}:w${width}` : `w${width}`;
-  const cached = await deps.db.query<{ store_key: string; sha256: string }>(
-    'SELECT store_key, sha256 FROM page_image_cache WHERE page_id = $1 AND revision = $2 AND spec = $3',
-    [page.id, page.revision, spec],
-  );
-  if (cached.rows[0]) {
-    const body = await readObject(deps.store, cached.rows[0].store_key, { expectedSha256: cached.rows[0].sha256 });
-    return { body, sha256: cached.rows[0].sha256, mediaType: 'image/jpeg' };
-  }
   const place = { bookId: page.bookId, pageId: page.id, revision: page.revision };
+  const cached = await findCachedImage(deps.db, place, spec);
+  if (cached) {
+    const body = await readObject(deps.store, cached.storeKey, { expectedSha256: cached.sha256 });
+    return { body, sha256: cached.sha256, mediaType: 'image/jpeg' };
+  }
   const objects = await findPageObjects(deps.db, place);
   // Pages archived before the view became JPEG have it as WebP.
   const view = box ? undefined : objects.get('derivative/view-jpeg') ?? objects.get('derivative/view-webp');
@@ -53,10 +51,6 @@ export async function viewerImage(deps: Deps, page: Page, req: { width: number; 
   if (box) img = img.extract({ left: box.x0, top: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 });
   const body = await img.resize({ width, withoutEnlargement: true }).jpeg({ quality: 80, mozjpeg: true }).toBuffer();
   const put = await deps.store.putContentAddressed('viewer-cache', body, { contentType: 'image/jpeg' });
-  await deps.db.query(
-    `INSERT INTO page_image_cache (page_id, revision, spec, store_key, sha256, size, media_type) VALUES ($1, $2, $3, $4, $5, $6, 'image/jpeg')
-     ON CONFLICT DO NOTHING`,
-    [page.id, page.revision, spec, put.key, put.sha256, put.size],
-  );
+  await recordCachedImage(deps.db, place, spec, put);
   return { body, sha256: put.sha256, mediaType: 'image/jpeg' };
 }

@@ -7,7 +7,7 @@ import { createLink, linksOfRecord, removedLinksOfRecord, searchRecords, unlink,
 import { requireService, testServices } from '../test-support/services.ts';
 import { insertPageWords, type SeedWord } from '../test-support/seed-words.ts';
 import { searchPages } from './search-pages.ts';
-import { pruneSearchTerms } from './terms.ts';
+import { pruneSearchTerms } from './search.store.ts';
 
 const run = requireService('databaseUrl');
 const word = (text: string, i: number, confidence = 90): SeedWord => ({ text, confidence, line: 0, block: 0, box: { x0: i * 100, y0: 0, x1: i * 100 + 90, y1: 30 } });

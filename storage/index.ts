@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../config/env.ts';
 import type { Logger } from '../common/logger.ts';
+import { AppError } from '../common/errors.ts';
 import { FsObjectStore } from './fs.object-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore } from './s3.object-store.ts';
@@ -23,6 +24,16 @@ export async function openObjectStore(config: ServiceConfig['store'], log: Logge
   const store: ObjectStore = config.kind === 's3' ? new S3ObjectStore(config, log.child({ store: 's3' })) : new FsObjectStore(config, log.child({ store: 'fs' }));
   try {
     const caps = await store.init();
+    if (config.kind === 's3' && config.objectLock && !caps.objectLock) {
+      // An archive that was asked for Object Lock and would run without it keeps nothing immutable
+      // while claiming to: refuse to start rather than archive into such a bucket.
+      throw new AppError(
+        'ERR_CONFIG',
+        `S3 bucket ${config.bucket} exists without Object Lock, and S3_OBJECT_LOCK=true: Object Lock can only be switched on when a bucket is created. ` +
+          'Give S3_BUCKET a new bucket name (Arkiva creates it with Object Lock), or set S3_OBJECT_LOCK=false to archive without it knowingly',
+        { bucket: config.bucket },
+      );
+    }
     log.debug({ kind: store.kind, ...caps }, 'object store ready');
     return store;
   } catch (e) {

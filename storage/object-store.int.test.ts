@@ -20,6 +20,7 @@ import { requireService, testServices } from '../test-support/services.ts';
 import { FsObjectStore } from './fs.object-store.ts';
 import { describeObjectStoreConformance, failingStream, hashOf, MULTI_PART_BYTES, pseudoRandom, type StoreUnderTest } from './object-store.conformance.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions, type S3StoreConfig } from './s3.object-store.ts';
+import { openObjectStore } from './index.ts';
 
 const MiB = 1024 * 1024;
 
@@ -262,6 +263,20 @@ describe.skipIf(!s3)('S3 object store on RGW', () => {
       const b = new S3ObjectStore(s3Config(plain, true), silentLogger());
       expect(await b.init()).toEqual({ versioning: false, objectLock: false });
       await b.close();
+    });
+
+    it('Arkiva refuses to start on an existing bucket without Object Lock when S3_OBJECT_LOCK is on, naming the bucket', async () => {
+      const plain = newBucketName();
+      buckets.push(plain);
+      await client.send(new CreateBucketCommand({ Bucket: plain }));
+      await expect(openObjectStore(s3Config(plain, true), silentLogger())).rejects.toMatchObject({
+        code: 'ERR_CONFIG',
+        message: expect.stringContaining(`S3 bucket ${plain} exists without Object Lock`),
+      });
+      // archiving without Object Lock is a choice the operator can make, knowingly
+      const unlocked = await openObjectStore(s3Config(plain, false), silentLogger());
+      expect(unlocked.capabilities()).toEqual({ versioning: false, objectLock: false });
+      await unlocked.close();
     });
 
     it('a store used before init() says so instead of guessing its capabilities', async () => {

@@ -62,6 +62,8 @@ const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
 const COPY_CONCURRENCY = 4;
+/** Bounds of every S3 call when the configuration names none (the defaults of config/env.ts). */
+export const S3_DEFAULT_TIMEOUTS = Object.freeze({ requestMs: 60_000, connectMs: 5_000, maxAttempts: 4 });
 
 /**
  * The object store on S3: AWS, MinIO or Ceph RGW, through one client. Every write carries
@@ -88,6 +90,7 @@ export class S3ObjectStore implements ObjectStore {
     this.partSize = config.partSizeBytes;
     this.maxCopyObjectBytes = Math.min(options.maxCopyObjectBytes ?? MAX_COPY_OBJECT_BYTES, MAX_COPY_OBJECT_BYTES);
     this.listPageSize = options.listPageSize ?? 1000;
+    const timeouts = config.timeouts ?? S3_DEFAULT_TIMEOUTS;
     this.client = new S3Client({
       endpoint: config.endpoint,
       region: config.region,
@@ -100,6 +103,16 @@ export class S3ObjectStore implements ObjectStore {
       // The SDK's default CRC32 trailers are refused by Ceph RGW; Content-MD5 is sent by hand instead.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // Without bounds a call to a store whose placement groups are stuck waits forever (a disposal
+      // once hung 11 minutes on one DELETE). A call that times out is retried with backoff, then
+      // fails with a named error, so the operation around it resumes or reports instead of hanging.
+      maxAttempts: timeouts.maxAttempts,
+      requestHandler: {
+        connectionTimeout: timeouts.connectMs,
+        requestTimeout: timeouts.requestMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: timeouts.requestMs,
+      },
     });
     options.instrumentClient?.(this.client);
   }

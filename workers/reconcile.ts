@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
+import { listPendingPagesOfBooks, listUnfinishedBooks, tryReconcilerLock } from '../archive/index.ts';
 import type { Queryable } from '../db/index.ts';
 import type { LiveJob } from '../queue/index.ts';
-import { installSchedules } from '../retention/schedules.ts';
-import { bookFlow, PAGE_STAGES, STAGE_RETRIES, type JobName } from '../pipeline/index.ts';
+import { installSchedules } from '../pipeline/schedules.ts';
+import { newRunId, PAGE_STAGES, queueBookSplit, queuePages, type JobName } from '../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log' | 'config'>;
 
@@ -38,10 +38,8 @@ function bookIdOf(j: LiveJob): string | undefined {
  * pages have all ended needs a live completion job. Reads the queue only when there is work.
  */
 export async function findOrphans(db: Queryable, queue: Deps['queue']): Promise<OrphanWork[]> {
-  const books = await db.query<{ id: string; status: string }>(
-    `SELECT id, status FROM books WHERE status IN ('received', 'splitting', 'processing') ORDER BY created_at`,
-  );
-  if (books.rowCount === 0) return [];
+  const books = await listUnfinishedBooks(db);
+  if (books.length === 0) return [];
   const live = await queue.liveJobs(WATCHED);
   const splitting = new Set<string>();
   const completing = new Set<string>();
@@ -58,17 +56,13 @@ export async function findOrphans(db: Queryable, queue: Deps['queue']): Promise<
       booksWithLivePages.add(bookId);
     }
   }
-  const processing = books.rows.filter((b) => b.status === 'processing' && !splitting.has(b.id)).map((b) => b.id);
+  const processing = books.filter((b) => b.status === 'processing' && !splitting.has(b.id)).map((b) => b.id);
   const pending = new Map<string, { id: string; revision: number }[]>(processing.map((id) => [id, []]));
   if (processing.length > 0) {
-    const pages = await db.query<{ book_id: string; id: string; revision: number }>(
-      `SELECT book_id, id, revision FROM pages WHERE book_id = ANY($1::uuid[]) AND status IN ('pending', 'processing') ORDER BY book_id, sequence`,
-      [processing],
-    );
-    for (const p of pages.rows) pending.get(p.book_id)!.push({ id: p.id, revision: p.revision });
+    for (const p of await listPendingPagesOfBooks(db, processing)) pending.get(p.bookId)!.push({ id: p.id, revision: p.revision });
   }
   const out: OrphanWork[] = [];
-  for (const b of books.rows) {
+  for (const b of books) {
     if (splitting.has(b.id)) continue;
     if (b.status !== 'processing') {
       out.push({ kind: 'split', bookId: b.id });
@@ -109,8 +103,7 @@ export class Reconciler {
   /** One pass: finds orphaned work and queues again what stayed orphaned past the grace period. */
   async tick(): Promise<ReconcileReport> {
     const report = await this.deps.db.transaction(async (tx) => {
-      const lock = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext('arkiva.reconcile:' || current_schema())) AS ok`);
-      if (!lock.rows[0]?.ok) {
+      if (!(await tryReconcilerLock(tx))) {
         // another process reconciles; what this one saw before is stale by the time it gets the lock
         this.firstSeen.clear();
         return { ran: false, orphans: 0, requeuedBooks: 0, requeuedPages: 0 };
@@ -131,7 +124,7 @@ export class Reconciler {
     let requeuedBooks = 0;
     let requeuedPages = 0;
     let orphans = 0;
-    const run = `reconcile-${randomUUID().slice(0, 8)}`;
+    const run = newRunId('reconcile');
     for (const w of work) {
       const keys = keysOf(w);
       orphans += keys.length;
@@ -142,13 +135,13 @@ export class Reconciler {
       const ripe = (k: string) => now - this.firstSeen.get(k)! >= this.graceMs;
       if (w.kind === 'split') {
         if (!ripe(keys[0]!)) continue;
-        await this.deps.queue.add('book.split', { bookId: w.bookId }, { jobId: `book.split-${w.bookId}-${run}`, ...STAGE_RETRIES['book.split'] });
+        await queueBookSplit(this.deps.queue, w.bookId, run);
         requeuedBooks++;
       } else {
         const pages = w.pages.filter((p) => ripe(`page:${p.id}:${p.revision}`));
         if (w.pages.length > 0 && pages.length === 0) continue;
         if (w.pages.length === 0 && !ripe(keys[0]!)) continue;
-        await this.deps.queue.addFlow(bookFlow(w.bookId, pages, run));
+        await queuePages(this.deps.queue, w.bookId, pages, run);
         requeuedBooks++;
         requeuedPages += pages.length;
       }

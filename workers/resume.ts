@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app/deps.ts';
-import { bookFlow, STAGE_RETRIES } from '../pipeline/index.ts';
+import { listPendingPages, listUnfinishedBooks } from '../archive/index.ts';
+import { newRunId, queueBookSplit, queuePages } from '../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'queue' | 'log'>;
 
@@ -9,22 +9,17 @@ type Deps = Pick<AppDeps, 'db' | 'queue' | 'log'>;
  * lost its data). Safe at any time: every stage skips what is already archived.
  */
 export async function resumeUnfinished(deps: Deps): Promise<{ books: number; pages: number }> {
-  const books = await deps.db.query<{ id: string; status: string }>(
-    `SELECT id, status FROM books WHERE status IN ('received', 'splitting', 'processing') ORDER BY created_at`,
-  );
+  const books = await listUnfinishedBooks(deps.db);
   let pages = 0;
-  for (const b of books.rows) {
+  for (const b of books) {
     if (b.status !== 'processing') {
-      await deps.queue.add('book.split', { bookId: b.id }, { jobId: `book.split-${b.id}-resume-${randomUUID().slice(0, 8)}`, ...STAGE_RETRIES['book.split'] });
+      await queueBookSplit(deps.queue, b.id, newRunId('resume'));
       continue;
     }
-    const pending = await deps.db.query<{ id: string; revision: number }>(
-      `SELECT id, revision FROM pages WHERE book_id = $1 AND status IN ('pending', 'processing') ORDER BY sequence`,
-      [b.id],
-    );
-    pages += pending.rowCount;
-    await deps.queue.addFlow(bookFlow(b.id, pending.rows, `resume-${randomUUID().slice(0, 8)}`));
+    const pending = await listPendingPages(deps.db, b.id);
+    pages += pending.length;
+    await queuePages(deps.queue, b.id, pending, newRunId('resume'));
   }
-  if (books.rowCount) deps.log.info({ books: books.rowCount, pages }, 'resumed unfinished books');
-  return { books: books.rowCount, pages };
+  if (books.length) deps.log.info({ books: books.length, pages }, 'resumed unfinished books');
+  return { books: books.length, pages };
 }

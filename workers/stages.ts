@@ -8,6 +8,7 @@ import { indexPage } from './stages/index-page.job.ts';
 import { completeBookJob } from './stages/complete-book.job.ts';
 import { packageBookJob } from './stages/package-book.job.ts';
 import { reocrPageJob } from '../review/reocr.ts';
+import { writeAnchor } from '../audit/index.ts';
 import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob, retentionStaleJob, disposalDueJob } from './stages/retention.job.ts';
 
 /** The one place where every job name gets its handler (a missing one does not compile). */
@@ -25,6 +26,8 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     'disposal.execute': (data, ctx) => disposalExecuteJob(deps, data, ctx),
     'retention.stale': (data, ctx) => retentionStaleJob(deps, data, ctx),
     'disposal.due': (data, ctx) => disposalDueJob(deps, data, ctx),
+    // 'skipped' when the head is already anchored (or the trail is empty): nothing new to write.
+    'audit.anchor': async () => ((await writeAnchor(deps)) ? 'done' : 'skipped'),
     'page.reocr': (data, ctx) => reocrPageJob(deps, data, ctx),
   } satisfies JobHandlers<Jobs>;
   return handlers;

@@ -3,7 +3,7 @@ import { AppError } from '../../common/index.ts';
 import { DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
 import { ingestBook, isBookOcrProfile, parseYears, retryPages, ocrProfileProblem } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { pageStatusCounts } from '../queries.ts';
+import { pageStatusCounts } from '../../archive/index.ts';
 import { caller, noteAudit } from '../access.ts';
 import { BOOK_STAFF, policy } from '../policies.ts';
 import { openUpload, registerUploadParsers, tooLargeError, type Upload } from '../upload.ts';
@@ -90,7 +90,7 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       }),
     },
     handler: async (req, reply) => {
-      const upload = await openUpload(req, { maxBytes, fieldNames: METADATA_FIELDS, hint: `multipart/form-data or a raw body of ${RAW_BOOK_TYPES.join(', ')}`, maxPixels: deps.config.ingest.maxPixels });
+      const upload = await openUpload(req, { maxBytes, fieldNames: METADATA_FIELDS, hint: `multipart/form-data or a raw body of ${RAW_BOOK_TYPES.join(', ')}` });
       let metadata: BookMetadata;
       try {
         metadata = toMetadata(mergeMetadata(req.query, upload.fields));

@@ -4,6 +4,7 @@ import {
   type EntryFields, type EntrySearch, type EventType,
 } from '../../entries/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
+import { ENTRY_STATUSES } from '../../common/vocabulary.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
 import { requirePage } from './pages.route.ts';
 import { restrictedBooks } from '../../auth/index.ts';
@@ -80,7 +81,7 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
           name: { type: 'string', maxLength: 200 }, role: { type: 'string', enum: NAME_ROLES }, eventType: fieldProps.eventType,
           entryNumber: { type: 'string', maxLength: 50 }, place: { type: 'string', maxLength: 200 },
           dateFrom: { type: 'string', pattern: '^\\d{4}(-\\d{2}(-\\d{2})?)?$' }, dateTo: { type: 'string', pattern: '^\\d{4}(-\\d{2}(-\\d{2})?)?$' },
-          bookId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['proposed', 'verified', 'rejected'] },
+          bookId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ENTRY_STATUSES },
           limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
         },
       },

@@ -4,23 +4,18 @@ import { DASHBOARD_CSP, renderDashboard } from '../dashboard.ts';
 import { PROMETHEUS_CONTENT_TYPE, metricsCollector } from '../metrics.ts';
 import { errorResponses } from '../schemas.ts';
 import { policy } from '../policies.ts';
+import { READY_PARTS, checkReadiness } from '../../app/readiness.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
 
 /** Each readiness check gives up after this long: a hung dependency must not hang the probe. */
 const READY_TIMEOUT_MS = 3_000;
 
-// A key that never exists: a HEAD of it answers "absent" when the store is reachable.
-const READY_PROBE_KEY = 'probes/ready';
-
-const PARTS = ['database', 'store', 'queue'] as const;
-type Part = (typeof PARTS)[number];
-
 const readySchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'not ready'] },
-    checks: { type: 'object', properties: Object.fromEntries(PARTS.map((p) => [p, { type: 'string', enum: ['ok', 'down'] }])) },
+    checks: { type: 'object', properties: Object.fromEntries(READY_PARTS.map((p) => [p, { type: 'string', enum: ['ok', 'down'] }])) },
     message: { type: 'string' },
   },
 } as const;
@@ -50,23 +45,12 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     // A probe for orchestrators: it says up or down, never why.
     config: policy('public'),
     handler: async (req, reply) => {
-      const probes: Record<Part, () => Promise<unknown>> = {
-        database: () => deps.db.query('SELECT 1'),
-        store: () => deps.store.head(READY_PROBE_KEY),
-        queue: () => deps.queue.counts(),
-      };
-      const results = await Promise.all(PARTS.map(async (part) => {
-        try {
-          await withTimeout(probes[part](), READY_TIMEOUT_MS);
-          return [part, 'ok'] as const;
-        } catch (err) {
-          // The cause goes to the log, not to whoever can reach the probe.
-          req.log.warn({ err, part }, 'readiness check failed');
-          return [part, 'down'] as const;
-        }
-      }));
-      const checks = Object.fromEntries(results) as Record<Part, 'ok' | 'down'>;
-      const down = PARTS.filter((p) => checks[p] === 'down');
+      const checks = await checkReadiness(deps, {
+        timeoutMs: READY_TIMEOUT_MS,
+        // The cause goes to the log, not to whoever can reach the probe.
+        onDown: (part, err) => req.log.warn({ err, part }, 'readiness check failed'),
+      });
+      const down = READY_PARTS.filter((p) => checks[p] === 'down');
       if (down.length === 0) return { status: 'ready', checks };
       return reply.code(503).send({ status: 'not ready', checks, message: `down: ${down.join(', ')}` });
     },
@@ -99,16 +83,4 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
         .type('text/html; charset=utf-8')
         .send(await renderDashboard(deps)),
   });
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

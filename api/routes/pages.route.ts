@@ -84,7 +84,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     handler: async (req, reply) => {
       // Checked before reading the image, so a wrong address costs no upload.
       await requirePage(deps, req.params.bookId, req.params.sequence);
-      const upload = await openUpload(req, { maxBytes, fieldNames: [], hint: `multipart/form-data or a raw body of ${RAW_IMAGE_TYPES.join(', ')}`, maxPixels: deps.config.ingest.maxPixels });
+      const upload = await openUpload(req, { maxBytes, fieldNames: [], hint: `multipart/form-data or a raw body of ${RAW_IMAGE_TYPES.join(', ')}` });
       let page;
       try {
         page = await replacePage(deps, req.params.bookId, req.params.sequence, upload.stream, { replacedBy: caller(req).username });

@@ -4,6 +4,7 @@ import {
   type LinkTarget, type LinkType, type RegistryRecordInput,
 } from '../../records/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
+import { LINK_TARGET_KINDS } from '../../common/vocabulary.ts';
 import { errorResponses } from '../schemas.ts';
 import { actor } from './entries.route.ts';
 import { noteAudit } from '../access.ts';
@@ -84,7 +85,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
     config: policy(['clerk'], 'link.unlink'),
     handler: async (req) => ({ link: await unlink(deps.db, req.params.linkId, { user: actor(req), reason: req.body?.reason ?? null }) }),
   });
-  for (const kind of ['book', 'page', 'entry'] as const) {
+  for (const kind of LINK_TARGET_KINDS) {
     const path = kind === 'book' ? '/books/:id/links' : kind === 'page' ? '/pages/:id/links' : '/entries/:id/links';
     app.get<{ Params: { id: string }; Querystring: { history: boolean } }>(path, {
       schema: { tags: ['records'], summary: `The registry records linked to a ${kind}`, params: { type: 'object', properties: { id: uuid } }, querystring: history, response: links },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
+import { DISPOSITION_ACTIONS, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS } from '../../common/vocabulary.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import {
   auditFixity, decideBatch, executeBatch, getBatch, getDisposalRecord, getFixityRun, getItemRetention, listDue, listHolds, listRules,
@@ -45,11 +46,11 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
       body: {
         type: 'object', additionalProperties: false, required: ['kind', 'name', 'registerType', 'trigger', 'reason'],
         properties: {
-          kind: { enum: ['retention', 'closure'] }, name: { type: 'string', maxLength: 200 }, registerType: { enum: ['birth', 'marriage', 'death', 'other'] },
+          kind: { enum: RULE_KINDS }, name: { type: 'string', maxLength: 200 }, registerType: { enum: REGISTER_TYPES },
           municipality: { type: ['string', 'null'] }, yearFrom: { type: ['integer', 'null'] }, yearTo: { type: ['integer', 'null'] },
           periodYears: { type: 'integer', minimum: 0 }, periodMonths: { type: 'integer', minimum: 0 }, permanent: { type: 'boolean' },
-          trigger: { enum: ['creation', 'closing-year', 'registry-event'] }, triggerEvent: { type: ['string', 'null'] },
-          action: { enum: ['review', 'transfer', 'destroy', null] }, by, reason: { type: 'string', minLength: 1, maxLength: 1000 },
+          trigger: { enum: RETENTION_TRIGGERS }, triggerEvent: { type: ['string', 'null'] },
+          action: { enum: [...DISPOSITION_ACTIONS, null] }, by, reason: { type: 'string', minLength: 1, maxLength: 1000 },
         },
       },
       response: ok('The new rule version and the books recomputed'),
@@ -156,7 +157,7 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
             type: 'object', additionalProperties: false, required: ['q'],
             properties: {
               q: { type: 'string', minLength: 1, maxLength: 500 }, mode: { enum: [...SEARCH_MODES] }, fuzzy: { type: 'boolean' },
-              registerType: { enum: ['birth', 'marriage', 'death', 'other'] }, municipality: { type: 'string', maxLength: 200 },
+              registerType: { enum: REGISTER_TYPES }, municipality: { type: 'string', maxLength: 200 },
               yearFrom: { type: 'integer' }, yearTo: { type: 'integer' }, bookId: uuid,
             },
           },
@@ -188,7 +189,7 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
   }, async (req) => ({ snapshots: await listDueSnapshots(deps.db, req.query.limit ?? 10) }));
 
   app.get<{ Params: { id: string } }>('/fixity/runs/:id', { schema: { tags, summary: 'A fixity run and its report', params: idParam, response: ok('The run') }, config: policy(RM) }, async (req) => {
-    const r = await getFixityRun(deps, req.params.id);
+    const r = await getFixityRun(deps.db, req.params.id);
     if (!r) throw new AppError('ERR_NOT_FOUND', `fixity run ${req.params.id} not found`);
     return r;
   });

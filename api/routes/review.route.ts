@@ -4,7 +4,8 @@ import {
   type Correction,
 } from '../../review/index.ts';
 import { enqueueRepackage } from '../../preservation/package-book.ts';
-import { PAGE_TYPES, type PageType, type OcrPageType } from '../../ocr/index.ts';
+import { PAGE_TYPES, type PageType } from '../../ocr/index.ts';
+import type { BookOcrProfile } from '../../common/vocabulary.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { caller } from '../access.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
@@ -161,7 +162,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     handler: async (req) => ({ stages: await bookStageTimings(deps.db, req.params.bookId) }),
   });
 
-  app.post<{ Params: { bookId: string }; Body: { pages?: number[]; profile: OcrPageType; languages?: string[] } }>('/books/:bookId/reocr', {
+  app.post<{ Params: { bookId: string }; Body: { pages?: number[]; profile: BookOcrProfile; languages?: string[] } }>('/books/:bookId/reocr', {
     config: { policy: { roles: ['digitiser', 'clerk'], audit: 'ocr.reocr' } },
     schema: {
       tags: ['review'], summary: 'Read pages again (all, or the numbered ones) with another OCR profile or languages, as a new text revision; originals and masters untouched',

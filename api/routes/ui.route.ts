@@ -1,6 +1,7 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app/deps.ts';
-import { getBatch, listRules } from '../../retention/index.ts';
+import { DISPOSAL_BATCH_STATUSES } from '../../common/vocabulary.ts';
+import { listDisposalBatches, listFixityRuns, listRules, type DisposalBatch } from '../../retention/index.ts';
 import { errorResponses } from '../schemas.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
@@ -27,25 +28,17 @@ export async function uiApiRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     config: RECORDS,
   }, async (req) => ({ versions: await listRules(deps.db, { ruleKey: req.params.ruleKey, allVersions: true }) }));
 
-  app.get<{ Querystring: { status?: string; limit: number } }>('/ui-api/disposal/batches', {
+  app.get<{ Querystring: { status?: DisposalBatch['status']; limit: number } }>('/ui-api/disposal/batches', {
     schema: {
       tags, summary: 'Disposal batches, newest first',
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { status: { type: 'string', enum: ['proposed', 'approved', 'rejected', 'executing', 'executed'] }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        properties: { status: { type: 'string', enum: DISPOSAL_BATCH_STATUSES }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
       },
       response: { 200: { type: 'object', properties: { batches: { type: 'array', items: anyObject } } }, ...errorResponses },
     },
     config: RECORDS,
-  }, async (req) => {
-    const r = await deps.db.query<{ id: string }>(
-      'SELECT id FROM disposal_batches WHERE ($1::text IS NULL OR status = $1) ORDER BY proposed_at DESC, id LIMIT $2',
-      [req.query.status ?? null, req.query.limit],
-    );
-    const batches = [];
-    for (const row of r.rows) batches.push(await getBatch(deps.db, row.id));
-    return { batches };
-  });
+  }, async (req) => ({ batches: await listDisposalBatches(deps.db, { status: req.query.status, limit: req.query.limit }) }));
 
   app.get<{ Querystring: { limit: number } }>('/ui-api/fixity/runs', {
     schema: {
@@ -54,11 +47,5 @@ export async function uiApiRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       response: { 200: { type: 'object', properties: { runs: { type: 'array', items: anyObject } } }, ...errorResponses },
     },
     config: RECORDS,
-  }, async (req) => {
-    const r = await deps.db.query<{ id: string; scope: unknown; started_at: Date; finished_at: Date | null; checked: number; failed: number; report: unknown }>(
-      'SELECT id, scope, started_at, finished_at, checked, failed, report FROM fixity_runs ORDER BY started_at DESC, id LIMIT $1',
-      [req.query.limit],
-    );
-    return { runs: r.rows.map((x) => ({ id: x.id, scope: x.scope, startedAt: x.started_at, finishedAt: x.finished_at, checked: x.checked, failed: x.failed, report: x.report })) };
-  });
+  }, async (req) => ({ runs: await listFixityRuns(deps.db, req.query.limit) }));
 }

@@ -59,7 +59,7 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
     ]);
     const { deps } = env;
     workers = await startWorkers(deps);
-    app = await buildApp(deps, { logRequests: false, auditAnchorIntervalMs: 0 });
+    app = await buildApp(deps, { logRequests: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     if (!addr || typeof addr === 'string') throw new Error('no address');

@@ -1,5 +1,20 @@
+import {
+  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS,
+} from '../../common/vocabulary.ts';
+
 /** Languages of the interface. */
 export type Lang = 'sq' | 'en';
+
+/** A label in English and Albanian. */
+type Label = readonly [string, string];
+
+/**
+ * The labels of every value of one of the archive's lists, each under `prefix + value`: the labels
+ * are keyed by the list, so a value without a label (or a label without a value) does not compile.
+ */
+function labelsOf<const P extends string, const V extends string>(prefix: P, values: readonly V[], labels: { readonly [K in NoInfer<V>]: Label }): Record<`${P}${V}`, Label> {
+  return Object.fromEntries(values.map((v) => [`${prefix}${v}`, labels[v]])) as Record<`${P}${V}`, Label>;
+}
 
 // Each label in English and Albanian. Keys are English-ish so a missing one still reads.
 const L = {
@@ -44,13 +59,17 @@ const L = {
   volume: ['Volume', 'Vëllimi'],
   languages: ['OCR languages', 'Gjuhët e OCR'],
   ocrProfile: ['OCR page type', 'Lloji i faqeve për OCR'],
-  op_printed: ['Printed form', 'Formular i shtypur'],
-  op_typewriter: ['Typewriter', 'Makinë shkrimi'],
-  op_mixed: ['Mixed Latin/Cyrillic', 'Latinisht/cirilisht e përzier'],
-  birth: ['Birth', 'Lindje'],
-  marriage: ['Marriage', 'Martesë'],
-  death: ['Death', 'Vdekje'],
-  other: ['Other', 'Tjetër'],
+  ...labelsOf('op_', BOOK_OCR_PROFILES, {
+    printed: ['Printed form', 'Formular i shtypur'],
+    typewriter: ['Typewriter', 'Makinë shkrimi'],
+    mixed: ['Mixed Latin/Cyrillic', 'Latinisht/cirilisht e përzier'],
+  }),
+  ...labelsOf('', REGISTER_TYPES, {
+    birth: ['Birth', 'Lindje'],
+    marriage: ['Marriage', 'Martesë'],
+    death: ['Death', 'Vdekje'],
+    other: ['Other', 'Tjetër'],
+  }),
   any: ['Any', 'Çdo'],
   uploading: ['Uploading', 'Duke ngarkuar'],
   uploaded: ['Uploaded. Processing pages…', 'U ngarkua. Faqet po përpunohen…'],
@@ -66,14 +85,17 @@ const L = {
   created: ['Created', 'Krijuar'],
   open: ['Open', 'Hap'],
   allStatuses: ['All statuses', 'Të gjitha gjendjet'],
-  s_received: ['received', 'pranuar'],
-  s_splitting: ['splitting', 'duke u ndarë'],
-  s_processing: ['processing', 'në përpunim'],
-  s_complete: ['complete', 'përfunduar'],
-  s_complete_with_failures: ['complete with failures', 'përfunduar me dështime'],
-  s_failed: ['failed', 'dështuar'],
-  s_pending: ['pending', 'në pritje'],
-  s_done: ['done', 'gati'],
+  // book and page statuses share the prefix (both have processing and failed)
+  ...labelsOf('s_', [...BOOK_STATUSES, ...PAGE_STATUSES], {
+    received: ['received', 'pranuar'],
+    splitting: ['splitting', 'duke u ndarë'],
+    processing: ['processing', 'në përpunim'],
+    complete: ['complete', 'përfunduar'],
+    complete_with_failures: ['complete with failures', 'përfunduar me dështime'],
+    failed: ['failed', 'dështuar'],
+    pending: ['pending', 'në pritje'],
+    done: ['done', 'gati'],
+  }),
   s_split: ['splitting', 'ndarja'],
   s_master: ['master image', 'imazhi master'],
   s_ocr: ['OCR', 'OCR'],
@@ -162,16 +184,22 @@ const L = {
   nMonths: ['months', 'muaj'],
   permanent: ['Permanent', 'E përhershme'],
   trigger: ['Starts at', 'Fillon nga'],
-  t_creation: ['archiving', 'arkivimi'],
-  't_closing-year': ['end of the last year', 'fundi i vitit të fundit'],
-  't_registry-event': ['registry event', 'ngjarja e regjistrit'],
+  ...labelsOf('t_', RETENTION_TRIGGERS, {
+    creation: ['archiving', 'arkivimi'],
+    'closing-year': ['end of the last year', 'fundi i vitit të fundit'],
+    'registry-event': ['registry event', 'ngjarja e regjistrit'],
+  }),
   triggerEvent: ['Registry record type', 'Lloji i regjistrimit'],
   action: ['Action', 'Veprimi'],
-  a_review: ['review', 'rishqyrtim'],
-  a_transfer: ['transfer', 'transferim'],
-  a_destroy: ['destroy', 'asgjësim'],
-  k_retention: ['retention', 'ruajtje'],
-  k_closure: ['closure', 'mbyllje'],
+  ...labelsOf('a_', DISPOSITION_ACTIONS, {
+    review: ['review', 'rishqyrtim'],
+    transfer: ['transfer', 'transferim'],
+    destroy: ['destroy', 'asgjësim'],
+  }),
+  ...labelsOf('k_', RULE_KINDS, {
+    retention: ['retention', 'ruajtje'],
+    closure: ['closure', 'mbyllje'],
+  }),
   version: ['Version', 'Versioni'],
   versions: ['Version history', 'Historiku i versioneve'],
   changeReason: ['Reason for the change', 'Arsyeja e ndryshimit'],
@@ -194,11 +222,13 @@ const L = {
   fourEyes: ['A second records manager must approve what you proposed.', 'Një menaxher tjetër i dokumenteve duhet të miratojë atë që propozuat.'],
   certificate: ['Certificate', 'Certifikata'],
   items: ['Items', 'Elementet'],
-  b_proposed: ['proposed', 'propozuar'],
-  b_approved: ['approved', 'miratuar'],
-  b_rejected: ['rejected', 'refuzuar'],
-  b_executing: ['executing', 'në ekzekutim'],
-  b_executed: ['executed', 'ekzekutuar'],
+  ...labelsOf('b_', DISPOSAL_BATCH_STATUSES, {
+    proposed: ['proposed', 'propozuar'],
+    approved: ['approved', 'miratuar'],
+    rejected: ['rejected', 'refuzuar'],
+    executing: ['executing', 'në ekzekutim'],
+    executed: ['executed', 'ekzekutuar'],
+  }),
   batchProposed: ['Batch proposed.', 'Grupi u propozua.'],
   runFixity: ['Check all objects now', 'Kontrollo tani të gjitha objektet'],
   runFixityBook: ['Check one book', 'Kontrollo një libër'],
@@ -218,7 +248,7 @@ const L = {
   filter: ['Filter', 'Filtro'],
   time: ['Time', 'Koha'],
   target: ['Item', 'Elementi'],
-} as const satisfies Record<string, readonly [string, string]>;
+} as const satisfies Record<string, Label>;
 
 /** A label key. */
 export type Key = keyof typeof L;

@@ -1,3 +1,5 @@
+import type { LinkTargetKind } from '../../common/vocabulary.ts';
+
 /** A book as the API gives it. */
 export interface Book {
   id: string;
@@ -97,7 +99,7 @@ export interface Link {
   createdBy: string;
   createdAt: string;
   record: { id: string; system: string; recordType: string; recordId: string; personNames: string[]; eventDate: string | null };
-  item: { kind: 'book' | 'page' | 'entry'; bookId: string; pageId: string | null; pageSequence: number | null; entryId: string | null; box: Box | null; imageHref: string | null };
+  item: { kind: LinkTargetKind; bookId: string; pageId: string | null; pageSequence: number | null; entryId: string | null; box: Box | null; imageHref: string | null };
 }
 
 /** Book title for people: type, municipality, years, volume. */

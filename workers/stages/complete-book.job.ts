@@ -1,5 +1,5 @@
 import { PermanentError } from '../../common/index.ts';
-import { completeBook, getBook, recordEvent, refreshBookCounts, type BookSummary } from '../../archive/index.ts';
+import { bookRunFigures, completeBook, getBook, listPageFailures, recordEvent, refreshBookCounts, type BookSummary } from '../../archive/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
@@ -19,24 +19,16 @@ export async function completeBookJob(deps: Deps, job: JobOf<'book.complete'>, _
   const counts = await refreshBookCounts(deps.db, job.bookId);
   if (counts.pending > 0) return 'skipped';
 
-  const stats = await deps.db.query<{ mean: number | null; first: Date | null }>(
-    `SELECT avg(ocr_confidence)::float8 AS mean,
-            (SELECT min(occurred_at) FROM processing_events WHERE book_id = $1 AND event_type = 'ingestion') AS first
-       FROM pages WHERE book_id = $1 AND status = 'done'`,
-    [job.bookId],
-  );
-  const failures = await deps.db.query<{ sequence: number; failure_reason: string | null }>(
-    `SELECT sequence, failure_reason FROM pages WHERE book_id = $1 AND status = 'failed' ORDER BY sequence`,
-    [job.bookId],
-  );
-  const start = stats.rows[0]?.first ?? book.createdAt;
+  const figures = await bookRunFigures(deps.db, job.bookId);
+  const failures = await listPageFailures(deps.db, job.bookId);
+  const start = figures.ingestedAt ?? book.createdAt;
   const seconds = Math.max(0.001, (Date.now() - new Date(start).getTime()) / 1000);
   const summary: BookSummary = {
     pages: counts.pages,
     done: counts.done,
     failed: counts.failed,
-    meanOcrConfidence: stats.rows[0]?.mean ?? null,
-    failures: failures.rows.map((f) => ({ sequence: f.sequence, reason: f.failure_reason ?? 'unknown' })),
+    meanOcrConfidence: figures.meanOcrConfidence,
+    failures: failures.map((f) => ({ sequence: f.sequence, reason: f.failureReason ?? 'unknown' })),
     processingSeconds: Math.round(seconds * 10) / 10,
     pagesPerMinute: counts.done > 0 ? Math.round((counts.done / seconds) * 60 * 10) / 10 : null,
   };

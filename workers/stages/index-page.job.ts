@@ -1,5 +1,5 @@
 import { PermanentError } from '../../common/index.ts';
-import { findObject, markPageDone, recordEvent } from '../../archive/index.ts';
+import { findObject, markPageDone, recordEvent, replacePageWords } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
@@ -9,8 +9,6 @@ import { runPageStage } from './page-stage.ts';
 import { normaliseWord } from '../../search/normalise.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
-
-const BATCH = 500;
 
 /**
  * OCR result → page_words rows (replacing any earlier revision's), then the page is done. Runs in
@@ -33,22 +31,7 @@ export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobCo
     }
     const words = archived.words.filter(isIndexedWord);
     await deps.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM page_words WHERE page_id = $1', [job.pageId]);
-      for (let i = 0; i < words.length; i += BATCH) {
-        const slice = words.slice(i, i + BATCH);
-        const params: unknown[] = [];
-        const values = slice.map((w, j) => {
-          const b = params.length;
-          params.push(job.pageId, job.revision, i + j, job.bookId, w.text, w.confidence, w.line, w.block,
-            Math.round(w.bbox.x0), Math.round(w.bbox.y0), Math.round(w.bbox.x1), Math.round(w.bbox.y1), normaliseWord(w.text));
-          return `(${Array.from({ length: 13 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
-        });
-        await tx.query(
-          `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
-           VALUES ${values.join(', ')}`,
-          params,
-        );
-      }
+      await replacePageWords(tx, job, words.map((w) => ({ ...w, norm: normaliseWord(w.text) })));
       await markPageDone(tx, job.pageId, job.revision);
     });
     await recordEvent(deps.db, {

@@ -1,12 +1,12 @@
 import { PermanentError } from '../../common/index.ts';
-import { findPageObjects, getBook, recordEvent, recordObjects, setPageOcr } from '../../archive/index.ts';
+import { findPageObjects, getBook, listRecentOcrDurations, recordEvent, recordObjects, setPageOcr, setPageOrientation } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
 import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
-import { pageTimeBound, recognizeBounded, pageTypeOf, profilesFor } from '../../ocr/index.ts';
+import { pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor } from '../../ocr/index.ts';
 import { skipBlankPage } from './blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
@@ -38,7 +38,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
     // The book's profile, chosen at ingest (printed unless staff said typewriter or mixed), then its
     // orientation and flip fallbacks and the rescue profile when confidence stays low.
-    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor(pageTypeOf(book.ocrProfile)) });
+    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor(bookOcrProfileOf(book.ocrProfile)) });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
     if (!result) {
@@ -70,7 +70,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     // pages.orientation is the clockwise turn that shows the source upright: the EXIF part set with
     // the master plus what OSD found on the master (less what an earlier reading of it had added).
     const orientation = (((page.orientation - (previous?.orientation ?? 0) + (result.orientation ?? 0)) % 360) + 360) % 360;
-    if (orientation !== page.orientation) await deps.db.query('UPDATE pages SET orientation = $2, updated_at = now() WHERE id = $1', [page.id, orientation]);
+    if (orientation !== page.orientation) await setPageOrientation(deps.db, page.id, orientation);
     await recordEvent(deps.db, {
       bookId: job.bookId,
       pageId: job.pageId,
@@ -98,12 +98,5 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
 
 /** The OCR time bound of a page of `bookId`: relative to the median of the book's pages read so far. */
 async function bookPageTimeBound(deps: Pick<Deps, 'db'>, bookId: string): Promise<number> {
-  // The latest 200 are enough for a stable median and keep the query cheap on long books.
-  const r = await deps.db.query<{ duration_ms: number }>(
-    `SELECT duration_ms FROM processing_events
-     WHERE book_id = $1 AND event_type = 'ocr' AND outcome = 'success' AND duration_ms IS NOT NULL
-     ORDER BY id DESC LIMIT 200`,
-    [bookId],
-  );
-  return pageTimeBound(r.rows.map((x) => Number(x.duration_ms)), { maxMs: OCR_PAGE_TIMEOUT_MS });
+  return pageTimeBound(await listRecentOcrDurations(deps.db, bookId), { maxMs: OCR_PAGE_TIMEOUT_MS });
 }

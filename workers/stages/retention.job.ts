@@ -1,7 +1,7 @@
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
-import { auditFixity, executeBatch, fixitySampleLimit, listDue, recomputeAll, recomputeStale, snapshotDue, syncObjectLocks } from '../../retention/index.ts';
+import { auditFixity, countStoredObjects, executeBatch, fixitySampleLimit, listDue, recomputeAll, recomputeStale, snapshotDue, syncObjectLocks } from '../../retention/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
 
@@ -28,7 +28,7 @@ export async function fixityAuditJob(deps: Deps & Pick<AppDeps, 'config'>, job: 
   let limit: number | undefined;
   if (job.scheduled) {
     // A scheduled run checks its share of the cycle (objects never or least recently checked first).
-    const total = Number((await deps.db.query<{ n: string }>('SELECT count(*) AS n FROM stored_objects')).rows[0]?.n ?? 0);
+    const total = await countStoredObjects(deps.db);
     limit = fixitySampleLimit(total, deps.config.schedules.fixityAuditMs, cycleDays);
   }
   const scope = { ...(job.bookId ? { bookId: job.bookId } : {}), all: job.all ?? false, cycleDays, ...(limit ? { limit } : {}) };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import {
 import { splitBook } from '../../ingest/split.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
-import { type JobOf, bookFlow, splitBlockOf } from '../../pipeline/index.ts';
+import { type JobOf, queueSplitPages, splitBlockOf } from '../../pipeline/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 
@@ -44,7 +43,7 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
       for (const [block, pages] of [...held].sort((a, b) => a[0] - b[0])) {
         if (block >= before) continue;
         // Deterministic job ids: a re-run of this job while the flow is pending adds nothing.
-        await deps.queue.addFlow(bookFlow(book.id, pages, 'initial', `b${block}`));
+        await queueSplitPages(deps.queue, book.id, pages, block);
         held.delete(block);
       }
     };
@@ -90,7 +89,7 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
     });
     if (held.size > 0) await queueBlocks(Infinity);
     // Nothing left to process (every page failed, or all were done before a re-run): completion alone.
-    else if (!queuedAny) await deps.queue.addFlow(bookFlow(book.id, [], 'initial'));
+    else if (!queuedAny) await queueSplitPages(deps.queue, book.id, []);
     return 'done';
   } catch (e) {
     const permanent = e instanceof PermanentError || (e instanceof AppError && e.status < 500);
@@ -104,9 +103,4 @@ export async function splitBookJob(deps: Deps, job: JobOf<'book.split'>, ctx: Jo
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
-}
-
-/** A fresh run id for retries (so job ids do not collide with the first pass's kept jobs). */
-export function newRunId(): string {
-  return randomUUID().slice(0, 8);
 }

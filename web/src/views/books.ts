@@ -5,11 +5,9 @@ import { go, type ViewContext } from '../router.ts';
 import { bookTitle, type Book, type Counts, type Page } from '../types.ts';
 import { apiImage, badge, bar, notice, typeLabel } from '../widgets.ts';
 import { completeness, printedPageNumber } from '../completeness.ts';
+import { BOOK_OCR_PROFILES, BOOK_STATUSES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES } from '../../../common/vocabulary.ts';
 
-const TERMINAL = ['complete', 'complete_with_failures', 'failed'];
-const STATUSES = ['received', 'splitting', 'processing', 'complete', 'complete_with_failures', 'failed'];
-const TYPES = ['birth', 'marriage', 'death', 'other'];
-const OCR_PROFILES = ['printed', 'typewriter', 'mixed'];
+const TERMINAL: readonly string[] = FINAL_BOOK_STATUSES;
 const STAGES = ['split', 'master', 'ocr', 'index'];
 
 function mb(n: number): string {
@@ -72,12 +70,12 @@ function uploadForm(ctx: ViewContext, onUploaded: (b: Book) => void): HTMLElemen
     drop.classList.remove('over');
     setFile(e.dataTransfer?.files[0]);
   });
-  const regType = select('registerType', TYPES.map((x) => [x, typeLabel(x)] as const), 'birth', { required: true });
+  const regType = select('registerType', REGISTER_TYPES.map((x) => [x, typeLabel(x)] as const), 'birth', { required: true });
   const muni = h('input', { name: 'municipality', required: true, maxlength: '200' });
   const year = h('input', { name: 'year', required: true, pattern: '\\s*\\d{4}\\s*(-\\s*\\d{4}\\s*)?', inputmode: 'numeric' });
   const volume = h('input', { name: 'volume', maxlength: '50' });
   const langs = h('input', { name: 'languages', value: 'sqi+srp+eng', pattern: '[a-z]{3}(_[a-z]{4})?(\\+[a-z]{3}(_[a-z]{4})?)*' });
-  const profile = select('ocrProfile', OCR_PROFILES.map((x) => [x, tx('op_', x)] as const), 'printed');
+  const profile = select('ocrProfile', BOOK_OCR_PROFILES.map((x) => [x, tx('op_', x)] as const), DEFAULT_OCR_PROFILE);
   const prog = h('progress', { max: '100', value: '0', 'aria-label': t('uploading'), hidden: true });
   const progText = h('span', { class: 'prog-text', 'data-testid': 'upload-progress' });
   const msg = notice();
@@ -136,7 +134,7 @@ export async function booksView(ctx: ViewContext): Promise<void> {
   const { el, query } = ctx;
   const live = h('div', { class: 'live-area' });
   const list = h('div', { class: 'book-list' });
-  const status = select('status', [['', t('allStatuses')], ...STATUSES.map((s) => [s, tx('s_', s)] as const)], query.get('status') ?? '', {
+  const status = select('status', [['', t('allStatuses')], ...BOOK_STATUSES.map((s) => [s, tx('s_', s)] as const)], query.get('status') ?? '', {
     onchange: (e: Event) => go(`/books${(e.target as HTMLSelectElement).value ? `?status=${(e.target as HTMLSelectElement).value}` : ''}`),
   });
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -5,8 +5,7 @@ import { t } from '../i18n.ts';
 import { go, type ViewContext } from '../router.ts';
 import type { Link, RegistryRecord } from '../types.ts';
 import { apiImage, notice } from '../widgets.ts';
-
-const LINK_TYPES = ['original-entry', 'amendment', 'marginal-note'] as const;
+import { LINK_TYPES } from '../../../common/vocabulary.ts';
 
 function recordLabel(r: { system: string; recordType: string; recordId: string; personNames: string[]; eventDate: string | null }): string {
   return `${r.system}/${r.recordType}/${r.recordId} · ${r.personNames.join(', ') || '–'}${r.eventDate ? ` · ${r.eventDate}` : ''}`;

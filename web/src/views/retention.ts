@@ -3,9 +3,10 @@ import { field, h, replace, select, when } from '../dom.ts';
 import { currentLang, t, tx, type Key } from '../i18n.ts';
 import { go, type ViewContext } from '../router.ts';
 import { badge, notice, typeLabel } from '../widgets.ts';
+import { DISPOSITION_ACTIONS, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS, type RuleKind } from '../../../common/vocabulary.ts';
 
 interface Rule {
-  id: string; ruleKey: string; version: number; kind: 'retention' | 'closure'; name: string; registerType: string;
+  id: string; ruleKey: string; version: number; kind: RuleKind; name: string; registerType: string;
   municipality: string | null; yearFrom: number | null; yearTo: number | null; periodYears: number; periodMonths: number;
   permanent: boolean; trigger: string; triggerEvent: string | null; action: string | null; changeReason: string; createdBy: string; createdAt: string; supersededAt: string | null;
 }
@@ -29,18 +30,18 @@ function ruleForm(rule: Rule | null, onSaved: (saved: Rule, message: string) => 
   const msg = notice();
   if (flash) msg.ok(flash);
   const key = h('input', { name: 'ruleKey', required: true, pattern: '[a-z0-9][a-z0-9._\\-]*', maxlength: '100', value: rule?.ruleKey ?? '', readonly: Boolean(rule) });
-  const kind = select('kind', [['retention', tx('k_', 'retention')], ['closure', tx('k_', 'closure')]], rule?.kind ?? 'retention');
+  const kind = select('kind', RULE_KINDS.map((x) => [x, tx('k_', x)] as const), rule?.kind ?? 'retention');
   const name = h('input', { name: 'name', required: true, maxlength: '200', value: rule?.name ?? '' });
-  const regType = select('registerType', ['birth', 'marriage', 'death', 'other'].map((x) => [x, typeLabel(x)] as const), rule?.registerType ?? 'birth');
+  const regType = select('registerType', REGISTER_TYPES.map((x) => [x, typeLabel(x)] as const), rule?.registerType ?? 'birth');
   const muni = h('input', { name: 'municipality', value: rule?.municipality ?? '' });
   const yFrom = h('input', { name: 'yearFrom', type: 'number', value: rule?.yearFrom ?? '' });
   const yTo = h('input', { name: 'yearTo', type: 'number', value: rule?.yearTo ?? '' });
   const years = h('input', { name: 'periodYears', type: 'number', min: '0', value: String(rule?.periodYears ?? 0) });
   const months = h('input', { name: 'periodMonths', type: 'number', min: '0', value: String(rule?.periodMonths ?? 0) });
   const permanent = h('input', { name: 'permanent', type: 'checkbox', id: 'rule-permanent', checked: rule?.permanent ?? false });
-  const trigger = select('trigger', ['creation', 'closing-year', 'registry-event'].map((x) => [x, tx('t_', x)] as const), rule?.trigger ?? 'closing-year');
+  const trigger = select('trigger', RETENTION_TRIGGERS.map((x) => [x, tx('t_', x)] as const), rule?.trigger ?? 'closing-year');
   const triggerEvent = h('input', { name: 'triggerEvent', value: rule?.triggerEvent ?? '' });
-  const action = select('action', [['', '–'], ...['review', 'transfer', 'destroy'].map((x) => [x, tx('a_', x)] as const)], rule?.action ?? 'review');
+  const action = select('action', [['', '–'], ...DISPOSITION_ACTIONS.map((x) => [x, tx('a_', x)] as const)], rule?.action ?? 'review');
   const reason = h('input', { name: 'reason', required: true, maxlength: '1000' });
   const history = h('div', { class: 'versions' });
   if (rule) {

@@ -4,6 +4,7 @@ import { t, tx } from '../i18n.ts';
 import { go, type ViewContext } from '../router.ts';
 import { bookTitle, type Hit } from '../types.ts';
 import { apiImage, typeLabel } from '../widgets.ts';
+import { REGISTER_TYPES } from '../../../common/vocabulary.ts';
 
 /** A snippet with its «matched» words as <mark>. */
 export function snippet(text: string): HTMLElement {
@@ -18,7 +19,7 @@ const FILTERS = ['q', 'mode', 'registerType', 'municipality', 'yearFrom', 'yearT
 export async function searchView({ el, query }: ViewContext): Promise<void> {
   const q = h('input', { name: 'q', type: 'search', required: true, maxlength: '200', value: query.get('q') ?? '' });
   const mode = select('mode', [['words', t('m_words')], ['phrase', t('m_phrase')], ['prefix', t('m_prefix')]], query.get('mode') ?? 'words');
-  const regType = select('registerType', [['', t('any')], ...['birth', 'marriage', 'death', 'other'].map((x) => [x, typeLabel(x)] as const)], query.get('registerType') ?? '');
+  const regType = select('registerType', [['', t('any')], ...REGISTER_TYPES.map((x) => [x, typeLabel(x)] as const)], query.get('registerType') ?? '');
   const muni = h('input', { name: 'municipality', value: query.get('municipality') ?? '' });
   const yFrom = h('input', { name: 'yearFrom', type: 'number', min: '1000', max: '9999', value: query.get('yearFrom') ?? '' });
   const yTo = h('input', { name: 'yearTo', type: 'number', min: '1000', max: '9999', value: query.get('yearTo') ?? '' });

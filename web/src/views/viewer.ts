@@ -5,6 +5,7 @@ import { go, type ViewContext } from '../router.ts';
 import type { Box, Entry, Hit, Link, Page } from '../types.ts';
 import { apiImage, notice } from '../widgets.ts';
 import { linkForm, linkList } from './records.ts';
+import { EVENT_TYPES } from '../../../common/vocabulary.ts';
 
 const MAX_IMAGE_WIDTH = 2000;
 
@@ -186,7 +187,7 @@ export async function pageView(ctx: ViewContext): Promise<void> {
     formArea.querySelector<HTMLInputElement>('input')?.focus();
   }
   function openEntryForm(b: Box) {
-    const eventType = select('eventType', ['birth', 'marriage', 'death', 'other'].map((x) => [x, tx('', x)] as const), 'birth');
+    const eventType = select('eventType', EVENT_TYPES.map((x) => [x, tx('', x)] as const), 'birth');
     const number = h('input', { name: 'entryNumber', maxlength: '50' });
     const date = h('input', { name: 'eventDate', pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?', placeholder: 'yyyy-mm-dd' });
     const place = h('input', { name: 'place', maxlength: '200' });

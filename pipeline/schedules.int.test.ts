@@ -7,6 +7,7 @@ import { JOBS, type Jobs } from '../pipeline/index.ts';
 import { startWorkers } from '../workers/index.ts';
 import type { JobHandlers } from '../queue/index.ts';
 import type { AppDeps } from '../app/deps.ts';
+import { appendAuditEvent, auditHead, latestAnchor } from '../audit/index.ts';
 import { installSchedules, periodicSchedules } from './schedules.ts';
 
 const enabled = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
@@ -33,6 +34,7 @@ describe.skipIf(!enabled)('periodic jobs on BullMQ job schedulers', () => {
     await installSchedules(deps); // a second worker process starting
     const listed = await deps.queue.schedules();
     expect(listed.map((s) => [s.id, s.name, s.everyMs])).toEqual([
+      ['audit-anchor', 'audit.anchor', 10 * 60_000],
       ['disposal-due', 'disposal.due', 1440 * 60_000],
       ['fixity-audit', 'fixity.audit', 30 * 60_000],
       ['retention-recompute', 'retention.recompute', 1440 * 60_000],
@@ -81,7 +83,33 @@ describe('periodic jobs on the in-process queue', () => {
   });
 
   it('takes every interval from the configuration', () => {
-    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4 } });
-    expect(s.map((x) => [x.id, x.schedule.everyMs])).toEqual([['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4]]);
+    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4, auditAnchorMs: 5 } });
+    expect(s.map((x) => [x.id, x.schedule.everyMs])).toEqual([['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4], ['audit-anchor', 5]]);
   });
+});
+
+describe.skipIf(!enabled)('the audit anchor as a periodic job', () => {
+  it('is installed with the other schedules and written by the workers of an embedded `arkiva serve` (in-process queue)', async () => {
+    // What `arkiva serve` does when the queue is in-process: start the workers, install the schedules.
+    const env = await openRealDeps(realServicesEnv({ REDIS_URL: '' }));
+    const { deps } = env;
+    try {
+      expect(deps.queue.kind).toBe('memory');
+      const workers = await startWorkers(deps);
+      try {
+        await installSchedules(deps);
+        expect((await deps.queue.schedules()).find((s) => s.id === 'audit-anchor')).toMatchObject({ name: 'audit.anchor', everyMs: 10 * 60_000 });
+        await appendAuditEvent(deps.db, { actor: 'ana', action: 'book.read', targetType: 'book', targetId: 'b1', outcome: 'ok' });
+        // The same job on a 1-second timer, so the test need not wait ten minutes.
+        await deps.queue.upsertSchedule('anchor-now', { name: 'audit.anchor', data: {}, everyMs: 1000 });
+        await until(async () => (await latestAnchor(deps)) !== undefined, 20_000);
+        const head = await auditHead(deps.db);
+        expect(await latestAnchor(deps)).toMatchObject({ seq: head!.seq, hash: head!.hash });
+      } finally {
+        await workers.close({ timeoutMs: 10_000 });
+      }
+    } finally {
+      await env.cleanup();
+    }
+  }, 60_000);
 });

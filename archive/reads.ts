@@ -1,11 +1,11 @@
 import type { Queryable } from '../db/index.ts';
-import { PAGE_STATUSES } from './schemas.ts';
+import type { PageStatus } from './types.ts';
 
-// Read-only aggregates that only the API's views need (archive/ has no equivalent yet). Each is
-// one parameterised query; nothing here writes.
+// Read-only aggregates over books, pages and their events, for views and progress displays. Each
+// is one parameterised query (or a few run side by side); nothing here writes.
 
 /** How many pages of a book are in each status. */
-export async function pageStatusCounts(db: Queryable, bookId: string): Promise<Record<(typeof PAGE_STATUSES)[number], number> & { total: number }> {
+export async function pageStatusCounts(db: Queryable, bookId: string): Promise<Record<PageStatus, number> & { total: number }> {
   const r = await db.query<{ status: string; n: number }>(
     'SELECT status, count(*)::int AS n FROM pages WHERE book_id = $1 GROUP BY status',
     [bookId],
@@ -16,6 +16,25 @@ export async function pageStatusCounts(db: Queryable, bookId: string): Promise<R
     counts.total += Number(row.n);
   }
   return counts;
+}
+
+/** How far a book's pages have got: pages done, failed and in all, and the furthest stage reached. */
+export interface PageProgress {
+  done: number;
+  failed: number;
+  total: number;
+  stage: string | null;
+}
+
+/** The progress of a book's pages, for a progress bar while waiting for it. */
+export async function pageProgress(db: Queryable, bookId: string): Promise<PageProgress> {
+  const r = await db.query<PageProgress>(
+    `SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            count(*)::int AS total, max(stage) AS stage
+       FROM pages WHERE book_id = $1`,
+    [bookId],
+  );
+  return r.rows[0]!;
 }
 
 /** Archive-wide counts for the metrics endpoint. */

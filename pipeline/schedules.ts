@@ -1,7 +1,7 @@
-import type { AppDeps } from '../app/deps.ts';
+import type { Logger } from '../common/index.ts';
 import type { Config } from '../config/env.ts';
-import type { JobSchedule } from '../queue/index.ts';
-import type { Jobs } from '../pipeline/index.ts';
+import type { JobQueue, JobSchedule } from '../queue/index.ts';
+import type { Jobs } from './catalogue.ts';
 
 /** The periodic jobs and their intervals, all taken from the configuration (config/env.ts). */
 export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: string; schedule: JobSchedule<Jobs> }[] {
@@ -11,6 +11,7 @@ export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: stri
     { id: 'retention-stale', schedule: { name: 'retention.stale', data: {}, everyMs: s.retentionStaleMs } },
     { id: 'fixity-audit', schedule: { name: 'fixity.audit', data: { scheduled: true }, everyMs: s.fixityAuditMs } },
     { id: 'disposal-due', schedule: { name: 'disposal.due', data: {}, everyMs: s.disposalDueMs } },
+    { id: 'audit-anchor', schedule: { name: 'audit.anchor', data: {}, everyMs: s.auditAnchorMs } },
   ];
 }
 
@@ -18,7 +19,7 @@ export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: stri
  * Installs (upserts) the periodic jobs on the queue. Every worker process does it at start;
  * the queue keeps one schedule per id, so many workers never multiply the runs.
  */
-export async function installSchedules(deps: Pick<AppDeps, 'queue' | 'config' | 'log'>): Promise<number> {
+export async function installSchedules(deps: { queue: Pick<JobQueue<Jobs>, 'upsertSchedule'>; config: Pick<Config, 'schedules'>; log: Logger }): Promise<number> {
   if (!deps.config.schedules.enabled) return 0;
   const all = periodicSchedules(deps.config);
   for (const { id, schedule } of all) await deps.queue.upsertSchedule(id, schedule);
