@@ -318,7 +318,7 @@ describe('TesseractOcrEngine: pool', () => {
       "net.Socket.prototype.connect = deny('connect');",
       "globalThis.fetch = deny('fetch');",
     ].join('');
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
     const args = ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(deny)}`, 'bench/ocr-pool.bench.ts'];
     args.push('--pages', '1', '--pools', '1', '--width', '900', '--height', '300', '--lines', '2', '--languages', 'sqi+srp+eng');
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -18,8 +18,12 @@ import { endOfDay, syncObjectLocks } from './object-lock.ts';
 import { placeHold, placeHoldOnSearch, releaseHold } from './holds.ts';
 import { canonicalJson, decideBatch, executeBatch, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
 import { getDisposalRecord } from './disposal.store.ts';
-import { auditFixity } from './fixity.ts';
+import { auditFixity, type FixityReport } from './fixity.ts';
 import { certificatePdf } from './certificate-pdf.ts';
+import { silentLogger } from '../common/index.ts';
+import type { Config } from '../config/index.ts';
+import type { CommandContext } from '../cli/main.ts';
+import { runFixity } from '../cli/retention.command.ts';
 
 const enabled = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 
@@ -47,13 +51,41 @@ async function smallBook(deps: AppDeps, registerType: 'birth' | 'death' = 'birth
   return { book, pageId: page.id, objects };
 }
 
+/** Every version and delete marker of exactly `key`, as the store lists them. */
+async function versionsOfKey(deps: AppDeps, key: string) {
+  const out = [];
+  for await (const v of deps.store.listVersions(key)) if (v.key === key) out.push(v);
+  return out;
+}
+
+/** The bytes of one version of a key (test objects are small). */
+async function bytesOf(deps: AppDeps, key: string, versionId: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of await deps.store.get(key, { versionId })) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Records a preservation package of the book whose tar holds `bytes` at `path`, as a BagIt tar does. */
+async function packageHolding(deps: AppDeps, bookId: string, path: string, bytes: Buffer): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const c of tarStream([{ path, size: bytes.length, body: bytes }])) parts.push(c);
+  const pkg = await deps.store.putContentAddressed('packages', Buffer.concat(parts), { contentType: 'application/x-tar' });
+  await recordObject(deps.db, { bookId, role: 'package', variant: 'bagit-tar', revision: 1 }, pkg, 'application/x-tar');
+}
+
 const rule = (months: number): RuleInput => ({ kind: 'retention', name: 'Births, test', registerType: 'birth', trigger: 'creation', periodMonths: months, action: 'destroy' });
 
 describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW with Object Lock', () => {
   let deps: AppDeps;
+  let config: Readonly<Config>;
   let cleanup: () => Promise<void>;
+  /** `arkiva <command>` run against the test's services, its output lines collected. */
+  const cli = (args: string[], lines: string[]): CommandContext => ({
+    args, json: args.includes('--json'), config, log: silentLogger(), as: 'records-manager',
+    open: async () => ({ ...deps, close: async () => undefined }), out: (l) => lines.push(l),
+  });
   beforeAll(async () => {
-    ({ deps, cleanup } = await openRetentionDeps());
+    ({ deps, config, cleanup } = await openRetentionDeps());
     expect(deps.store.capabilities().objectLock).toBe(true);
   });
   afterAll(async () => cleanup?.());
@@ -260,5 +292,87 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     expect(again.problems.map((p) => [p.objectId, p.outcome])).toEqual([[ocr!.id, 'missing']]);
     const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'recovery');
     expect(events.map((e) => [e.objectId, e.outcome]).sort()).toEqual([[master!.id, 'success'], [derivative!.id, 'success'], [ocr!.id, 'failure']].sort());
+  });
+  it('26 bytes written over a master\'s key: arkiva fixity --repair verifies the recorded version and reports the foreign version as an intrusion, not damage, and leaves it in place', async () => {
+    const { book, objects } = await smallBook(deps);
+    const master = objects.find((o) => o.role === 'master')!;
+    const before = Date.now();
+    const foreign = await deps.store.put(master.key, randomBytes(26));
+    const json: string[] = [];
+    expect(await runFixity(cli(['--book', book.id, '--repair', '--json'], json))).toBe(1);
+    const report = JSON.parse(json[0]!) as FixityReport;
+    expect(report).toMatchObject({ checked: 4, ok: 3, damaged: 0, intruded: 1 });
+    expect(report.problems).toHaveLength(1);
+    const p = report.problems[0]!;
+    // The recorded version was read and hashes as recorded: nothing is damaged.
+    expect(p).toMatchObject({ objectId: master.id, outcome: 'intruded', versionId: master.versionId, actualSha256: p.expectedSha256, actualSize: 2048 });
+    expect(p.intrusions).toEqual([{ versionId: foreign.versionId, deleteMarker: false, size: 26, appearedAt: expect.any(String), foundAt: expect.any(String) }]);
+    const appeared = Date.parse(String(p.intrusions[0]!.appearedAt));
+    expect(appeared).toBeGreaterThanOrEqual(before - 5_000);
+    expect(appeared).toBeLessThanOrEqual(Date.now() + 5_000);
+    // Repair had nothing to restore, and wrote nothing over the foreign version: it stays as evidence.
+    expect(p.repair).toBeUndefined();
+    expect(p.detail).toMatch(/stays in the store as evidence/);
+    expect((await deps.store.head(master.key))?.versionId).toBe(foreign.versionId);
+    expect((await versionsOfKey(deps, master.key)).map((v) => v.versionId).sort()).toEqual([master.versionId, foreign.versionId].sort());
+    expect((await deps.db.query<{ outcome: string }>('SELECT outcome FROM fixity_state WHERE object_id = $1', [master.id])).rows[0]?.outcome).toBe('intruded');
+
+    // The text output names the foreign version, its size and when it was written; it blames no damage.
+    const text: string[] = [];
+    expect(await runFixity(cli(['--book', book.id], text))).toBe(1);
+    expect(text[0]).toMatch(/4 object\(s\) checked, 3 ok, 0 damaged, 1 intruded/);
+    expect(text.join('\n')).toContain(`intruded ${master.key}@${master.versionId}`);
+    expect(text.join('\n')).toContain(`foreign version ${foreign.versionId} (26 bytes) written ${String(p.intrusions[0]!.appearedAt)}`);
+    expect(text.join('\n')).not.toMatch(/mismatch|missing/);
+  });
+
+  it('a delete marker above a recorded version is an intrusion (delete marker), not missing, and repair writes nothing over it', async () => {
+    const { book, objects } = await smallBook(deps);
+    const master = objects.find((o) => o.role === 'master')!;
+    await deps.store.delete(master.key);
+    const marker = (await versionsOfKey(deps, master.key)).find((v) => v.deleteMarker)!;
+    const report = await auditFixity(deps, { bookId: book.id }, { repair: true });
+    expect(report).toMatchObject({ checked: 4, ok: 3, damaged: 0, intruded: 1 });
+    expect(report.problems.map((p) => [p.objectId, p.outcome])).toEqual([[master.id, 'intruded']]);
+    const p = report.problems[0]!;
+    expect(p.actualSha256).toBe(p.expectedSha256);
+    expect(p.intrusions).toEqual([{ versionId: marker.versionId, deleteMarker: true, size: 0, appearedAt: expect.any(Date), foundAt: expect.any(Date) }]);
+    expect(p.detail).toMatch(/delete marker/);
+    expect(p.repair).toBeUndefined();
+    // Still a delete marker on top, the recorded version under it, nothing written by the repair.
+    expect(await deps.store.head(master.key)).toBeUndefined();
+    expect((await versionsOfKey(deps, master.key)).map((v) => [v.versionId, v.deleteMarker]).sort()).toEqual([[master.versionId, false], [marker.versionId, true]].sort());
+    expect((await listEvents(deps.db, book.id)).filter((e) => e.type === 'recovery')).toEqual([]);
+  });
+
+  it('repair restores a deleted recorded version without hiding the foreign version above it: the next audit still reports the intrusion', async () => {
+    const { book, objects } = await smallBook(deps);
+    const master = objects.find((o) => o.role === 'master')!;
+    await packageHolding(deps, book.id, 'bag/data/pages/0001/master.bin', await bytesOf(deps, master.key, master.versionId!));
+    const foreign = await deps.store.put(master.key, randomBytes(26));
+    await deps.store.delete(master.key, { versionId: master.versionId!, bypassGovernance: true });
+
+    const first = await auditFixity(deps, { bookId: book.id }, { repair: true });
+    expect(first).toMatchObject({ damaged: 1, intruded: 1 });
+    const p = first.problems.find((x) => x.objectId === master.id)!;
+    expect(p.outcome).toBe('missing');
+    expect(p.intrusions.map((i) => [i.versionId, i.size])).toEqual([[foreign.versionId, 26]]);
+    expect(p.repair).toMatchObject({ outcome: 'restored', source: 'package generation 1 (bag/data/pages/0001/master.bin)' });
+    expect(p.repair!.detail).toContain(`foreign version ${foreign.versionId} stays in the store as evidence`);
+    expect((await deps.store.head(master.key, { versionId: foreign.versionId! }))?.size).toBe(26);
+
+    // The restored version is what the rows record now; the foreign version under it is still reported.
+    const again = await auditFixity(deps, { bookId: book.id });
+    expect(again.problems.map((x) => [x.objectId, x.outcome])).toEqual([[master.id, 'intruded']]);
+    expect(again.problems[0]!.intrusions.map((i) => i.versionId)).toEqual([foreign.versionId]);
+    expect((await deps.db.query<{ outcome: string }>('SELECT outcome FROM fixity_state WHERE object_id = $1', [master.id])).rows[0]?.outcome).toBe('intruded');
+  });
+
+  it('a second version with the recorded bytes (a stage re-run writing the same content-addressed key) is no intrusion', async () => {
+    const { book, objects } = await smallBook(deps);
+    const master = objects.find((o) => o.role === 'master')!;
+    await deps.store.put(master.key, await bytesOf(deps, master.key, master.versionId!));
+    expect(await versionsOfKey(deps, master.key)).toHaveLength(2);
+    expect(await auditFixity(deps, { bookId: book.id })).toMatchObject({ checked: 4, ok: 4, problems: [] });
   });
 });

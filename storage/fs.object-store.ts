@@ -13,6 +13,7 @@ import {
   type LockMode,
   type ObjectHead,
   type ObjectStore,
+  type ObjectVersion,
   type PutOptions,
   type PutResult,
   type StoreCapabilities,
@@ -179,6 +180,21 @@ export class FsObjectStore implements ObjectStore {
   /** The current objects: a folder has no versions. */
   async *listVersions(prefix: string): AsyncIterable<{ key: string; versionId?: string; size: number; deleteMarker: boolean }> {
     for await (const o of this.list(prefix)) yield { key: o.key, size: o.size, deleteMarker: false };
+  }
+
+  /** The current object alone (a folder keeps no versions), written when its file was. */
+  async keyHistory(key: string): Promise<ObjectVersion[]> {
+    const head = await this.head(key);
+    if (!head) return [];
+    let st;
+    try {
+      st = await stat(this.pathOf(key));
+    } catch (e) {
+      // Deleted between the two reads: nothing is stored under the key now.
+      if (isMissing(e)) return [];
+      throw this.fail('stat', key, e);
+    }
+    return [{ key, size: head.size, deleteMarker: false, lastModified: st.mtime, isLatest: true }];
   }
 
   /** A no-op: a folder has no Object Lock (capabilities().objectLock is false). */

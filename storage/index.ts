@@ -41,3 +41,4 @@ export async function openObjectStore(config: ServiceConfig['store'], log: Logge
     throw e;
   }
 }
+export type { ObjectVersion } from './object-store.ts';

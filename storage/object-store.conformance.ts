@@ -236,6 +236,26 @@ export function describeObjectStoreConformance(
         const versions = await collect(store.listVersions(key));
         expect(versions.map((v) => v.versionId).sort()).toEqual([v1.versionId, v2.versionId].sort());
       });
+
+      it('keyHistory() gives one key\'s versions and delete markers newest first, interleaved as written, and nothing of longer keys', async () => {
+        const key = `${newPrefix()}/history`;
+        const v1 = await store.put(key, Buffer.from('first'));
+        await store.delete(key);
+        const v2 = await store.put(key, Buffer.from('second!'));
+        await store.delete(key);
+        await store.put(`${key}-longer`, Buffer.from('x'));
+        const history = await store.keyHistory(key);
+        const name = (id: string | undefined) => (id === v1.versionId ? 'v1' : id === v2.versionId ? 'v2' : 'marker');
+        expect(history.map((v) => [name(v.versionId), v.size, v.deleteMarker, v.isLatest])).toEqual([
+          ['marker', 0, true, true], ['v2', 7, false, false], ['marker', 0, true, false], ['v1', 5, false, false],
+        ]);
+        for (const [i, v] of history.entries()) {
+          expect(v.key).toBe(key);
+          expect(v.versionId).toBeDefined();
+          if (i > 0) expect(v.lastModified.getTime()).toBeLessThanOrEqual(history[i - 1]!.lastModified.getTime());
+        }
+        expect(await store.keyHistory(`${key}-never`)).toEqual([]);
+      });
     });
 
     if (!expected.versioning) describe('without versioning', () => {
@@ -247,6 +267,20 @@ export function describeObjectStoreConformance(
         expect(await readAll(await store.get(key))).toEqual(Buffer.from('second'));
         expect(await store.head(key)).toMatchObject({ size: 6, sha256: digestsOf(Buffer.from('second')).sha256, contentType: 'text/plain' });
         expect(await collect(store.listVersions(key))).toEqual([{ key, size: 6, deleteMarker: false }]);
+      });
+
+      it('keyHistory() gives the current object alone, and nothing once it is deleted', async () => {
+        const key = `${newPrefix()}/history`;
+        const before = Date.now();
+        await store.put(key, Buffer.from('first'));
+        await store.put(key, Buffer.from('second'));
+        await store.put(`${key}-longer`, Buffer.from('x'));
+        const history = await store.keyHistory(key);
+        expect(history).toEqual([{ key, size: 6, deleteMarker: false, lastModified: expect.any(Date), isLatest: true }]);
+        // The store's clock may differ a little from the test's (S3 lists whole seconds).
+        expect(Math.abs(history[0]!.lastModified.getTime() - before)).toBeLessThan(60_000);
+        await store.delete(key);
+        expect(await store.keyHistory(key)).toEqual([]);
       });
     });
 

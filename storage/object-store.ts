@@ -41,6 +41,23 @@ export interface ObjectHead {
   legalHold?: boolean;
 }
 
+/**
+ * One entry of a key's history in the store: a version, or a delete marker that hides the versions
+ * under it (a GET without `versionId` then finds nothing).
+ */
+export interface ObjectVersion {
+  key: string;
+  /** Undefined on stores without versioning; delete markers have one too. */
+  versionId?: string;
+  /** 0 for a delete marker. */
+  size: number;
+  deleteMarker: boolean;
+  /** When the store wrote it. */
+  lastModified: Date;
+  /** Whether it is what the key shows now. */
+  isLatest: boolean;
+}
+
 /** A byte range, inclusive, as in HTTP. */
 export interface ByteRange {
   start: number;
@@ -71,6 +88,12 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<{ key: string; size: number }>;
   /** Lists every version of the keys under `prefix` (versioned stores; otherwise the current objects). */
   listVersions(prefix: string): AsyncIterable<{ key: string; versionId?: string; size: number; deleteMarker: boolean }>;
+  /**
+   * The history of exactly `key` (not of longer keys it is a prefix of), newest first, versions and
+   * delete markers in the order they were written: what sits above a recorded version. Without
+   * versioning, the current object alone. Empty when nothing is stored under the key.
+   */
+  keyHistory(key: string): Promise<ObjectVersion[]>;
   setRetention(key: string, retention: { mode: LockMode; retainUntil: Date }, opts?: { versionId?: string; bypassGovernance?: boolean }): Promise<void>;
   setLegalHold(key: string, on: boolean, opts?: { versionId?: string }): Promise<void>;
   close(): Promise<void>;

@@ -36,6 +36,7 @@ import {
   type LockMode,
   type ObjectHead,
   type ObjectStore,
+  type ObjectVersion,
   type PutOptions,
   type PutResult,
   type StoreCapabilities,
@@ -259,6 +260,50 @@ export class S3ObjectStore implements ObjectStore {
       keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
       versionIdMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
     } while (keyMarker !== undefined);
+  }
+
+  /**
+   * One key's versions and delete markers, newest first. S3 returns them in two lists, each newest
+   * first; they are merged by write time (RGW gives milliseconds), the current entry first on a tie.
+   * Without versioning, the current object from a one-key listing.
+   */
+  async keyHistory(key: string): Promise<ObjectVersion[]> {
+    assertValidKey(key);
+    if (!this.capabilities().versioning) {
+      let r;
+      try {
+        // The key itself sorts before every longer key it prefixes.
+        r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }));
+      } catch (e) {
+        throw this.fail('ListObjectsV2', key, e);
+      }
+      const o = r.Contents?.[0];
+      return o?.Key === key ? [{ key, size: o.Size ?? 0, deleteMarker: false, lastModified: o.LastModified ?? new Date(0), isLatest: true }] : [];
+    }
+    const history: ObjectVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      let r;
+      try {
+        r = await this.client.send(
+          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: this.listPageSize }),
+        );
+      } catch (e) {
+        throw this.fail('ListObjectVersions', key, e);
+      }
+      const entry = (v: { Key?: string; VersionId?: string; LastModified?: Date; IsLatest?: boolean }, size: number, deleteMarker: boolean): ObjectVersion => ({
+        key, versionId: v.VersionId, size, deleteMarker, lastModified: v.LastModified ?? new Date(0), isLatest: v.IsLatest ?? false,
+      });
+      for (const v of r.Versions ?? []) if (v.Key === key) history.push(entry(v, v.Size ?? 0, false));
+      for (const m of r.DeleteMarkers ?? []) if (m.Key === key) history.push(entry(m, 0, true));
+      // Pages go on while the listing is still inside this key's versions; longer keys come after.
+      const more = r.IsTruncated && r.NextKeyMarker === key;
+      keyMarker = more ? r.NextKeyMarker : undefined;
+      versionIdMarker = more ? r.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    // A stable sort keeps each list's own newest-first order among entries written in the same millisecond.
+    return history.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest));
   }
 
   /** Sets retention; a no-op when the bucket has no Object Lock (capabilities() says so). */
