@@ -10,16 +10,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBook, recordObject, setPageImageInfo, upsertPage } from '../archive/index.ts';
 import { insertPageWords } from '../test-support/seed-words.ts';
+import { createEntry } from '../entries/index.ts';
 import { ROLES, createApiToken, createUser, type Policy, type Role } from '../auth/index.ts';
 import { listAuditEvents, verifyChain } from '../audit/index.ts';
 import { silentLogger } from '../common/index.ts';
 import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './errors.ts';
-import { userHeaders, type TestApp } from './test-kit.ts';
+import { METADATA, multipart, userHeaders, type TestApp } from './test-kit.ts';
 import type { BuildAppOptions } from './index.ts';
 
 /** The app options the suite needs: low login limits. */
-export const ACCESS_SUITE_OPTIONS: BuildAppOptions = { loginLimits: { perUser: { max: 3, windowMs: 60_000 }, perIp: { max: 6, windowMs: 60_000 } } };
+export const ACCESS_SUITE_OPTIONS: BuildAppOptions = { loginLimits: { perUserAddress: { max: 3, windowMs: 60_000 }, perIp: { max: 6, windowMs: 60_000 } } };
 
 const SAMPLE: Record<string, string> = { sequence: '1', variant: 'thumb-jpeg', generation: '1', username: 'nobody', ruleKey: 'rule-x' };
 /** A concrete URL for a route pattern: every param filled with a value of the right shape. */
@@ -129,12 +130,12 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
       expect(events.map((e) => `${e.action} ${e.outcome}`)).toEqual(['auth.login ok', 'audit.anchor denied', 'audit.anchor denied', 'audit.anchor ok', 'auth.logout ok']);
     });
 
-    it('throttles sign-in per username and per address (429), and refuses wrong passwords alike for unknown users', async () => {
+    it('throttles sign-in per username and address and per address (429), and refuses wrong passwords alike for unknown users', async () => {
       await createUser(t.deps.db, { username: 'guessed', password: 'the real password 1', roles: ['clerk'] });
       const attempt = (username: string, password: string, remoteAddress: string) => t.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password }, remoteAddress });
       for (let i = 0; i < 3; i++) expect((await attempt('guessed', `wrong ${i}`, '10.0.0.1')).statusCode).toBe(401);
-      // Locked out even with the right password, from another address too.
-      const locked = await attempt('guessed', 'the real password 1', '10.0.0.2');
+      // Locked out from that address, even with the right password.
+      const locked = await attempt('guessed', 'the real password 1', '10.0.0.1');
       expect(locked.statusCode).toBe(429);
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
       const unknown = await attempt('nobody-here', 'whatever', '10.0.0.3');
@@ -146,6 +147,17 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
       const limited = await listAuditEvents(t.deps.db, { action: 'auth.login', limit: 1000 });
       expect(limited.filter((e) => e.outcome === 'rate_limited').length).toBe(2);
       expect(limited.filter((e) => e.outcome === 'denied' && e.targetId === 'guessed').length).toBe(3);
+    });
+
+    it("lets a user sign in from her own address while an attacker's wrong passwords for her name are throttled at his", async () => {
+      await createUser(t.deps.db, { username: 'clerk-targeted', password: 'her own password 22', roles: ['clerk'] });
+      const attempt = (password: string, remoteAddress: string) => t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'clerk-targeted', password }, remoteAddress });
+      // The suite allows 3 failures per username and address.
+      for (let i = 0; i < 5; i++) expect((await attempt(`guess ${i}`, '203.0.113.66')).statusCode, `guess ${i}`).toBe(i < 3 ? 401 : 429);
+      expect((await attempt('her own password 22', '203.0.113.66')).statusCode).toBe(429);
+      const own = await attempt('her own password 22', '198.51.100.7');
+      expect(own.statusCode, own.body).toBe(200);
+      expect(own.json().user.username).toBe('clerk-targeted');
     });
 
     it('refuses a revoked token at once, an expired token, and the token of a disabled user', async () => {
@@ -240,6 +252,213 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
         const events = (await listAuditEvents(t.deps.db, { action: 'search.results', limit: 1000 })).slice(-2);
         expect(events[0]!.detail).toMatchObject({ withheld: 1, hits: [`${open}/1`] });
         expect(events[1]).toMatchObject({ purpose: 'family history request 9' });
+      });
+    });
+
+    describe('NUL bytes and malformed forms at the edge', () => {
+      interface Operation { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }
+      const operations = async () => {
+        const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, Operation>> };
+        return Object.entries(doc.paths).flatMap(([path, ms]) => Object.entries(ms).filter(([m]) => m !== 'head').map(([m, op]) => ({ method: m.toUpperCase() as 'GET', path, op })));
+      };
+      const withParams = (path: string, nul?: string) =>
+        path.replace(/\{([A-Za-z]+)\}/g, (_, p: string) => (p === nul ? 'Pri%00zren' : SAMPLE[p] ?? randomUUID()));
+
+      it('refuses a NUL byte in any query or path parameter of any documented route with 400 naming the parameter', async () => {
+        let checked = 0;
+        for (const { method, path, op } of await operations()) {
+          for (const param of op.parameters ?? []) {
+            if (param.in !== 'query' && param.in !== 'path') continue;
+            const url = param.in === 'path' ? withParams(path, param.name) : `${withParams(path)}?${param.name}=Pri%00zren`;
+            const res = await t.app.inject({ method, url, headers: t.auth, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }) });
+            expect(res.statusCode, `${method} ${path} ${param.in} ${param.name}: ${res.body.slice(0, 200)}`).toBe(400);
+            expect(res.json().error, `${method} ${path} ${param.name}`).toMatchObject({ code: 'ERR_VALIDATION', field: param.name });
+            checked++;
+          }
+        }
+        expect(checked).toBeGreaterThan(60);
+      }, 120_000);
+
+      it('refuses a NUL byte in a JSON body field of any documented route, a CSV body and a multipart form field with 400 naming the field', async () => {
+        let checked = 0;
+        for (const { method, path, op } of await operations()) {
+          for (const field of Object.keys(op.requestBody?.content?.['application/json']?.schema?.properties ?? {})) {
+            const res = await t.app.inject({ method, url: withParams(path), headers: t.auth, payload: { [field]: 'Pri\u0000zren' } });
+            expect(res.statusCode, `${method} ${path} body ${field}: ${res.body.slice(0, 200)}`).toBe(400);
+            expect(res.json().error, `${method} ${path} ${field}`).toMatchObject({ code: 'ERR_VALIDATION', field });
+            checked++;
+          }
+        }
+        expect(checked).toBeGreaterThan(20);
+        const csv = await t.app.inject({ method: 'POST', url: '/links/import', headers: { ...t.auth, 'content-type': 'text/csv' }, payload: 'action,system,record_type,record_id\nlink,civil,birth,Pri\u0000zren\n' });
+        expect(csv.statusCode, csv.body).toBe(400);
+        expect(csv.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'body' });
+        const form = multipart([...METADATA.map(([k, v]) => [k, k === 'municipality' ? 'Pri\u0000zren' : v] as const), { data: Buffer.from('II*\u0000') }]);
+        const upload = await t.app.inject({ method: 'POST', url: '/books', headers: { ...t.auth, ...form.headers }, payload: form.payload });
+        expect(upload.statusCode, upload.body).toBe(400);
+        expect(upload.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'municipality' });
+      }, 120_000);
+
+      it('refuses a multipart upload without a boundary with 400 naming content-type', async () => {
+        const res = await t.app.inject({ method: 'POST', url: '/books', headers: { ...t.auth, 'content-type': 'multipart/form-data' }, payload: 'registerType=birth' });
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'content-type' });
+        const empty = await t.app.inject({ method: 'POST', url: '/books', headers: { ...t.auth, 'content-type': 'multipart/form-data; boundary=' }, payload: 'x' });
+        expect(empty.statusCode, empty.body).toBe(400);
+        expect(empty.json().error).toMatchObject({ code: 'ERR_VALIDATION', field: 'content-type' });
+      });
+    });
+
+    describe('closed books in search cursors, in writes and in caches', () => {
+      const purpose = { 'x-access-purpose': 'registry correction 7/2026' };
+      let closed: string;
+      let open: string;
+      let closedPages: string[];
+      let closedEntry: string;
+      const search = (query: string, headers: Record<string, string> = {}) =>
+        t.app.inject({ method: 'GET', url: `/search?${query}`, headers: { ...asRole.clerk, ...headers } });
+      beforeAll(async () => {
+        const db = t.deps.db;
+        const png = await sharp({ create: { width: 300, height: 120, channels: 3, background: '#f4f4f4' } }).png().toBuffer();
+        const put = await t.deps.store.putContentAddressed('masters', png, { contentType: 'image/png' });
+        const book = async (pages: { name: string; confidence: number }[], closedUntil: string) => {
+          const { book: b } = await createBook(db, { registerType: 'birth', municipality: 'Prizren', yearFrom: 2022, yearTo: 2022, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 });
+          const ids: string[] = [];
+          for (const [i, p] of pages.entries()) {
+            const page = await upsertPage(db, b.id, i + 1);
+            await recordObject(db, { bookId: b.id, pageId: page.id, role: 'master', revision: 1 }, put, 'image/png');
+            await setPageImageInfo(db, page.id, { width: 300, height: 120, dpiX: null, dpiY: null, orientation: 0 });
+            const word = (text: string, k: number) => ({ text, confidence: p.confidence, line: 0, block: 0, box: { x0: 10 + k * 120, y0: 30, x1: 110 + k * 120, y1: 80 } });
+            await insertPageWords(db, { bookId: b.id, pageId: page.id, revision: 1 }, [word('Nr', 0), word(p.name, 1)]);
+            ids.push(page.id);
+          }
+          await db.query(
+            `INSERT INTO item_retention (book_id, explanation, closed_until, closure_explanation, computed_reason) VALUES ($1, 'test', $2, 'test closure', 'test')
+             ON CONFLICT (book_id) DO UPDATE SET closed_until = EXCLUDED.closed_until`,
+            [b.id, closedUntil],
+          );
+          return { id: b.id, pages: ids };
+        };
+        // The closed book's pages are read with higher confidence, so they rank first: a page of
+        // results cut before closed hits were taken out held nothing but them.
+        const c = await book([{ name: 'Shehu', confidence: 99 }, { name: 'Shehu', confidence: 98 }, { name: 'Gjonbalaj', confidence: 97 }], '2999-12-31');
+        const o = await book([{ name: 'Shehu', confidence: 90 }, { name: 'Shehu', confidence: 89 }, { name: 'Shehu', confidence: 88 }], '2000-01-01');
+        [closed, open, closedPages] = [c.id, o.id, c.pages];
+        closedEntry = (await createEntry(db, c.pages[0]!, { box: { x0: 10, y0: 30, x1: 250, y1: 80 }, eventType: 'birth' }, { user: 'seed' })).id;
+      });
+
+      it('pages search results over what the caller may see: closed hits become a withheld count, the cursor is sealed and names nothing', async () => {
+        const sequences: number[] = [];
+        const cursors: string[] = [];
+        let withheld = 0;
+        let cursor: string | null = null;
+        for (let round = 0; round < 10; round++) {
+          const res = await search(`q=Shehu&fuzzy=false&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+          expect(res.statusCode, res.body).toBe(200);
+          const body = res.json() as { hits: { bookId: string; sequence: number }[]; nextCursor: string | null; withheld: number };
+          expect(body.hits.every((h) => h.bookId === open)).toBe(true);
+          // Every page of results but the last is full of hits the clerk may see.
+          if (body.nextCursor) expect(body.hits, `round ${round}`).toHaveLength(1);
+          sequences.push(...body.hits.map((h) => h.sequence));
+          withheld += body.withheld;
+          cursor = body.nextCursor;
+          if (!cursor) break;
+          cursors.push(cursor);
+        }
+        expect(sequences).toEqual([1, 2, 3]);
+        // Each closed hit counted once over the whole walk.
+        expect(withheld).toBe(2);
+        for (const c of cursors) {
+          const bytes = Buffer.from(c, 'base64url');
+          expect(() => JSON.parse(bytes.toString('utf8'))).toThrow();
+          for (const id of [closed, ...closedPages]) {
+            expect(c).not.toContain(id);
+            expect(bytes.toString('latin1')).not.toContain(id);
+          }
+        }
+        // A name only the closed book holds answers as a name no book holds, but for the count.
+        expect((await search('q=Gjonbalaj&fuzzy=false&limit=1')).json()).toEqual({ hits: [], nextCursor: null, withheld: 1, terms: ['gjonbalaj'] });
+        expect((await search('q=Qwertzuiop&fuzzy=false&limit=1')).json()).toEqual({ hits: [], nextCursor: null, withheld: 0, terms: ['qwertzuiop'] });
+        // With a purpose the closed pages are there, ranked first, and nothing is withheld.
+        const stated = (await search('q=Shehu&fuzzy=false&limit=2', purpose)).json() as { hits: { pageId: string }[]; withheld: number };
+        expect(stated.hits.map((h) => h.pageId)).toEqual(closedPages.slice(0, 2));
+        expect(stated.withheld).toBe(0);
+      });
+
+      it('refuses a search cursor that was tampered with, forged, foreign or made for another search (400 naming cursor)', async () => {
+        const issued = (await search('q=Shehu&fuzzy=false&limit=1')).json().nextCursor as string;
+        expect(issued).toEqual(expect.any(String));
+        const flipped = Buffer.from(issued, 'base64url');
+        flipped[flipped.length - 20]! ^= 1;
+        const cases: [what: string, q: string, cursor: string][] = [
+          ['tampered', 'Shehu', flipped.toString('base64url')],
+          // The cursor format before cursors were sealed: plain JSON naming a page of the closed book.
+          ['forged', 'Shehu', Buffer.from(JSON.stringify({ s: '0.9990', p: closedPages[0] })).toString('base64url')],
+          ['foreign', 'Shehu', randomBytes(flipped.length).toString('base64url')],
+          ['another search', 'Nr', issued],
+        ];
+        for (const [what, q, cursor] of cases) {
+          const res = await search(`q=${q}&fuzzy=false&limit=1&cursor=${encodeURIComponent(cursor)}`);
+          expect(res.statusCode, what).toBe(400);
+          expect(res.json().error, what).toMatchObject({ code: 'ERR_VALIDATION', field: 'cursor' });
+        }
+      });
+
+      it('refuses writes to a closed book without a stated purpose, route by route, for every role the route allows', async () => {
+        // A digitiser's retry and rescan touch the scan, not what it says; they stay open to digitisers.
+        const exempt = new Set(['POST /books/:bookId/retry', 'PUT /books/:bookId/pages/:sequence/image']);
+        const writes = t.app.arkivaRoutes.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && /:(bookId|entryId)\b/.test(r.url) && !exempt.has(`${r.method} ${r.url}`));
+        expect(writes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining([
+          'DELETE /entries/:entryId', 'POST /books/:bookId/pages/:sequence/review/accept', 'POST /books/:bookId/reocr', 'PUT /books/:bookId/pages/:sequence/page-type',
+        ]));
+        let checked = 0;
+        for (const r of writes) {
+          const name = `${r.method} ${r.url}`;
+          expect(r.policy?.restricted, `${name} is marked restricted`).toBe(true);
+          expect(Array.isArray(r.policy?.roles), name).toBe(true);
+          const url = r.url.replace(':bookId', closed).replace(':entryId', closedEntry).replace(':sequence', '1');
+          for (const role of r.policy!.roles as readonly Role[]) {
+            const res = await t.app.inject({ method: r.method as 'POST', url, headers: asRole[role], payload: {} });
+            expect(res.statusCode, `${name} as ${role}`).toBe(403);
+            expect(res.json().error.message, `${name} as ${role}`).toMatch(/closed for privacy/);
+            checked++;
+          }
+        }
+        expect(checked).toBeGreaterThan(10);
+        // With a purpose a clerk may, and the audit event records it.
+        const headers = { ...asRole.clerk, ...purpose };
+        const accept = await t.app.inject({ method: 'POST', url: `/books/${closed}/pages/1/review/accept`, headers, payload: {} });
+        expect(accept.statusCode, accept.body).toBe(204);
+        const del = await t.app.inject({ method: 'DELETE', url: `/entries/${closedEntry}`, headers });
+        expect(del.statusCode, del.body).toBe(204);
+        const [event] = (await listAuditEvents(t.deps.db, { action: 'entry.delete', targetId: closedEntry, limit: 100 })).filter((e) => e.outcome === 'ok');
+        expect(event).toMatchObject({ actor: 'only-clerk', purpose: purpose['x-access-purpose'], detail: expect.objectContaining({ restricted: true }) });
+      });
+
+      it('marks every answer to a signed-in caller Cache-Control: no-store, images, downloads and search included', async () => {
+        let checked = 0;
+        for (const r of t.app.arkivaRoutes) {
+          if (r.method !== 'GET' || r.policy?.roles === 'public') continue;
+          const res = await t.app.inject({ method: 'GET', url: fill(r.url), headers: t.auth });
+          expect(res.headers['cache-control'], `GET ${r.url} (${res.statusCode})`).toBe('no-store');
+          checked++;
+        }
+        expect(checked).toBeGreaterThan(30);
+        const reads = [
+          '/books', `/books/${open}/pages`, `/books/${open}/pages/1/image?width=200`, `/books/${open}/pages/1/image?width=200&revision=1`,
+          `/books/${open}/pages/1/master`, `/books/${open}/pages/1/master?revision=1`, `/books/${open}/pages/1/review`, `/books/${open}/pages/1/entries`,
+          '/search?q=Shehu', '/records', `/entries?bookId=${open}`,
+        ];
+        for (const url of reads) {
+          const res = await t.app.inject({ method: 'GET', url, headers: asRole.clerk });
+          expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(200);
+          expect(res.headers['cache-control'], url).toBe('no-store');
+        }
+        // The sign-in answer carries the session's CSRF token.
+        await createUser(t.deps.db, { username: 'cachecheck', password: 'a password for caching', roles: ['clerk'] });
+        const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'cachecheck', password: 'a password for caching' }, remoteAddress: '10.9.9.9' });
+        expect(login.statusCode).toBe(200);
+        expect(login.headers['cache-control']).toBe('no-store');
       });
     });
 

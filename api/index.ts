@@ -19,6 +19,7 @@ import { imagesRoutes } from './routes/images.route.ts';
 import { packageRoutes } from './routes/package.route.ts';
 import { retentionRoutes } from './routes/retention.route.ts';
 import { installAccessControl } from './access.ts';
+import { installRequestChecks } from './request-checks.ts';
 import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
 import { usersRoutes } from './routes/users.route.ts';
 import { auditRoutes } from './routes/audit.route.ts';
@@ -30,7 +31,7 @@ export interface BuildAppOptions {
   logRequests?: boolean;
   /** Trust X-Forwarded-* headers from this proxy setting (Fastify's `trustProxy`). Default false. */
   trustProxy?: boolean | string | string[];
-  /** Login throttles (tests lower them). Default 5 failures per username per 15 min, 30 attempts per address per 5 min. */
+  /** Login throttles (tests lower them). Default 5 failures per username and address per 15 min, 30 attempts per address per 5 min. */
   loginLimits?: LoginLimits;
 }
 
@@ -69,9 +70,13 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   // the access hook comes before any route, so it records every route's policy as it is registered.
   await app.register(cookie);
   installAccessControl(app, deps);
+  installRequestChecks(app);
   // CSP is set per answer below (API, docs and UI each need their own); helmet sets the rest (HSTS, COOP, ...).
   await app.register(helmet, { global: true, contentSecurityPolicy: false });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
+    // Whatever a signed-in caller is answered may be personal data (OCR text, words, entries,
+    // records, search results, images, downloads): no cache, private or shared, may keep it.
+    if (req.auth) reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');

@@ -67,7 +67,8 @@ describe('API over the pipeline', () => {
     expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
     expect(etag).toBe(`"${sha256(res.rawPayload)}"`);
     expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
-    expect(res.headers['cache-control']).toBe('private, no-cache');
+    // Personal data: no cache may keep it (issue 18), pinned revision or not; the ETag still answers 304.
+    expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['content-disposition']).toBe(`attachment; filename="book-${bookId}-page-0001-r1-master.tif"`);
 
     const again = await t.api.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
@@ -76,7 +77,7 @@ describe('API over the pipeline', () => {
     expect(again.headers.etag).toBe(etag);
 
     const pinned = await t.api.inject({ method: 'GET', url: `${url}?revision=1` });
-    expect(pinned.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    expect(pinned.headers['cache-control']).toBe('no-store');
     expect((await t.api.inject({ method: 'GET', url: `${url}?revision=2` })).statusCode).toBe(404);
 
     const head = await t.api.inject({ method: 'HEAD', url });
@@ -109,7 +110,7 @@ describe('API over the pipeline', () => {
     const original = await t.api.inject({ method: 'GET', url: `/books/${bookId}/original` });
     expect(original.statusCode).toBe(200);
     expect(original.rawPayload.equals(tiff)).toBe(true);
-    expect(original.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    expect(original.headers['cache-control']).toBe('no-store');
     expect(original.headers['accept-ranges']).toBe('bytes');
     expect(original.headers['content-disposition']).toBe(`attachment; filename="book-${bookId}-original.tif"`);
 

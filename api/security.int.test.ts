@@ -2,6 +2,7 @@
  * Upload abuse on real services (PostgreSQL, Ceph RGW, Redis): each case is refused with a clear
  * error and leaves nothing behind: no object in the bucket, no row, no queued job.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { PDFDocument, PDFName, PDFString, rgb } from 'pdf-lib';
@@ -11,9 +12,11 @@ import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { buildApp } from './index.ts';
 import { METADATA, asUser, multiPageTiff, multipart, userHeaders, type Injector } from './test-kit.ts';
+import { disguisedJavaScriptPdf, tiffBomb } from '../fixtures/bad-inputs.ts';
 
 const enabled = requireService('databaseUrl') && requireService('s3') && requireService('redisUrl');
-const UPLOAD_MAX = 400_000;
+// Above 1 MiB, for the TIFF whose directory follows 1 MiB of padding.
+const UPLOAD_MAX = 1_500_000;
 const RAW = '/books?registerType=birth&municipality=Prizren&year=1958';
 
 /** A PDF of one page; `active` adds JavaScript run on open, `objectStreams` hides it in a compressed object stream. */
@@ -51,25 +54,6 @@ function pngBomb(w: number, h: number): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1])), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** A little-endian TIFF whose one IFD declares `w`×`h` and holds 8 bytes of strip data. */
-function tiffBomb(w: number, h: number): Buffer {
-  const b = Buffer.alloc(8 + 2 + 5 * 12 + 4 + 8);
-  b.write('II', 0, 'latin1');
-  b.writeUInt16LE(42, 2);
-  b.writeUInt32LE(8, 4);
-  b.writeUInt16LE(5, 8);
-  const entries: [number, number, number][] = [[256, 4, w], [257, 4, h], [258, 3, 8], [273, 4, 8 + 2 + 60 + 4], [279, 4, 8]];
-  entries.forEach(([tag, type, value], k) => {
-    const e = 10 + k * 12;
-    b.writeUInt16LE(tag, e);
-    b.writeUInt16LE(type, e + 2);
-    b.writeUInt32LE(1, e + 4);
-    if (type === 3) b.writeUInt16LE(value, e + 8);
-    else b.writeUInt32LE(value, e + 8);
-  });
-  return b;
 }
 
 describe.skipIf(!enabled)('upload abuse is refused and stores nothing (PostgreSQL, RGW, Redis)', () => {
@@ -166,6 +150,33 @@ describe.skipIf(!enabled)('upload abuse is refused and stores nothing (PostgreSQ
     expect(clean.statusCode, clean.body).toBe(201);
   });
 
+  it('a PDF with JavaScript after one newline before %PDF-, or between "% stream" and "% endstream" comment lines', async () => {
+    for (const disguise of ['leading-newline', 'comment-lines'] as const) {
+      const body = disguisedJavaScriptPdf(disguise);
+      await refused(() => digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'application/pdf' }, payload: body }), 422, /active content \(\/(OpenAction|JavaScript|JS)\)/);
+      await refused(() => digitiser.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: body, filename: 'book.pdf', contentType: 'application/pdf' }]) }), 422, /active content/);
+    }
+  });
+
+  it('a TIFF declaring 100,000 × 100,000 pixels in a directory after 1 MiB of padding, sent in 64 KiB chunks as over HTTP', async () => {
+    const tif = tiffBomb({ width: 100_000, height: 100_000, padding: 1024 * 1024 });
+    // One body of 1 MiB would reach the inspection whole; a network delivers it piece by piece.
+    const inChunks = (b: Buffer) => Readable.from(Array.from({ length: Math.ceil(b.length / 65_536) }, (_, i) => b.subarray(i * 65_536, (i + 1) * 65_536)), { objectMode: false });
+    await refused(() => digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'image/tiff' }, payload: inChunks(tif) }), 422, /declares 100000×100000 pixels/);
+    const form = multipart([...METADATA, { data: tif, filename: 'book.tif', contentType: 'image/tiff' }]);
+    await refused(() => digitiser.inject({ method: 'POST', url: '/books', headers: form.headers, payload: inChunks(form.payload) }), 422, /declares 100000×100000 pixels/);
+  });
+
+  it('an original is downloaded as an attachment whose type the browser may not sniff', async () => {
+    const up = await digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'application/pdf' }, payload: await pdf(false, false) });
+    expect(up.statusCode, up.body).toBe(201);
+    const res = await digitiser.inject({ method: 'GET', url: `/books/${up.json<{ book: { id: string } }>().book.id}/original`, headers: { 'x-access-purpose': 'security test of downloads' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/pdf');
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="book-[0-9a-f-]+-original\.pdf"$/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('decompression bombs: a tiny PNG and a tiny TIFF declaring 100,000 × 100,000 pixels', async () => {
     const png = pngBomb(100_000, 100_000);
     expect(png.length).toBeLessThan(200);
@@ -173,7 +184,7 @@ describe.skipIf(!enabled)('upload abuse is refused and stores nothing (PostgreSQ
     expect(meta.width! * meta.height!).toBe(1e10);
     await refused(() => digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'image/png' }, payload: png }), 422, /declares 100000×100000 pixels/);
     await refused(() => digitiser.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: png, filename: 'page.png', contentType: 'image/png' }]) }), 422, /declares/);
-    const tif = tiffBomb(100_000, 100_000);
+    const tif = tiffBomb({ width: 100_000, height: 100_000 });
     await refused(() => digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'image/tiff' }, payload: tif }), 422, /declares 100000×100000 pixels/);
   });
 });

@@ -2,6 +2,7 @@ import { Readable, Transform, pipeline, type TransformCallback } from 'node:stre
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile, type Multipart } from '@fastify/multipart';
 import { AppError } from '../common/index.ts';
+import { nulFieldError } from './request-checks.ts';
 
 /** An upload being received: the form fields sent before the file, and the file's bytes. */
 export interface Upload {
@@ -81,7 +82,18 @@ export async function openUpload(req: FastifyRequest, opts: UploadOptions): Prom
   throw new AppError('ERR_UNSUPPORTED_MEDIA', `send the upload as ${opts.hint}`);
 }
 
+/** The `boundary` parameter of a multipart Content-Type; undefined when missing or empty. */
+function multipartBoundary(contentType: string | undefined): string | undefined {
+  const m = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;"]+))/i.exec(contentType ?? '');
+  return m?.[1] ?? m?.[2];
+}
+
 async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<Upload> {
+  // Without a boundary the form cannot be read at all (busboy throws, which used to answer 500).
+  if (multipartBoundary(req.headers['content-type']) === undefined) {
+    req.raw.resume();
+    throw new AppError('ERR_VALIDATION', 'the multipart/form-data Content-Type has no boundary parameter; nothing was archived', { field: 'content-type' });
+  }
   const parts = req.parts({ limits: { fileSize: opts.maxBytes }, throwFileSizeLimit: true } as Parameters<FastifyRequest['parts']>[0]);
   const fields: Record<string, string> = {};
   let file: MultipartFile | undefined;
@@ -99,10 +111,17 @@ async function openMultipart(req: FastifyRequest, opts: UploadOptions): Promise<
       }
       if (part.valueTruncated) throw new AppError('ERR_VALIDATION', `form field ${part.fieldname} is too long`, { field: part.fieldname });
       if (part.fieldname in fields) throw new AppError('ERR_VALIDATION', `form field ${part.fieldname} is given twice`, { field: part.fieldname });
-      fields[part.fieldname] = String(part.value);
+      const value = String(part.value);
+      // Form fields are streamed past the edge's check of parsed bodies (api/request-checks.ts): checked here.
+      if (value.includes('\u0000')) throw nulFieldError(part.fieldname);
+      fields[part.fieldname] = value;
     }
   } catch (e) {
     await parts.return?.(undefined).catch(() => undefined);
+    // busboy's own errors (a malformed part header, a body cut short) carry no status: the client's form is at fault.
+    if (!(e instanceof AppError) && typeof (e as { statusCode?: unknown }).statusCode !== 'number') {
+      throw new AppError('ERR_VALIDATION', 'the multipart form is malformed; nothing was archived', undefined, { cause: e });
+    }
     throw e;
   }
   if (!file) throw new AppError('ERR_VALIDATION', 'the form has no file part (send the fields first, then the file)', { field: 'file' });

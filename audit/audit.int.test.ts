@@ -6,12 +6,15 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
 import { createUser } from '../auth/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { appendAuditEvent, eventHash, latestAnchor, listAuditEvents, verifyChain, writeAnchor, ANCHOR_PREFIX } from './index.ts';
+import { appendAuditEvent, eventHash, latestAnchor, listAuditEvents, verifyChain, verifyWithAnchors, writeAnchor, ANCHOR_PREFIX } from './index.ts';
+import { readObject } from '../storage/index.ts';
+import { buildApp } from '../api/index.ts';
+import { asUser, userHeaders } from '../api/test-kit.ts';
 
 const run = promisify(execFile);
 const enabled = requireService('databaseUrl') && requireService('s3') && requireService('redisUrl');
@@ -24,6 +27,25 @@ async function cli(env: Record<string, string>, args: string[]): Promise<{ code:
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/**
+ * What a database owner can do: with the trigger disabled, change columns of event `seq` (`set`:
+ * SQL assignments), then recompute every hash from there to the head, so that the chain is
+ * self-consistent again.
+ */
+async function rewriteBehindTrigger(deps: AppDeps, seq: number, set: string, params: unknown[] = []): Promise<void> {
+  await deps.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
+  await deps.db.query(`UPDATE audit_events SET ${set} WHERE seq = ${seq}`, params);
+  const rows = await listAuditEvents(deps.db, { afterSeq: seq - 1, limit: 1000 });
+  let prev = rows[0]!.prevHash;
+  for (const e of rows) {
+    const { hash: _old, ...rest } = e;
+    const hash = eventHash({ ...rest, prevHash: prev });
+    await deps.db.query('UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1', [e.seq, prev, hash]);
+    prev = hash;
+  }
+  await deps.db.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
 }
 
 describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
@@ -124,20 +146,10 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     const head = await deps.store.head(anchor.key);
     if (deps.store.capabilities().objectLock) expect(head?.retention?.retainUntil.getTime()).toBeGreaterThan(Date.now() + 365 * 86_400_000);
     for (let i = 10; i < 14; i++) await append(deps, i);
-    expect((await verifyChain(deps.db, anchor)).ok).toBe(true);
+    expect((await verifyChain(deps.db, [anchor])).ok).toBe(true);
 
     // Rewrite event 3 and recompute every hash after it: the chain is self-consistent again...
-    await deps.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
-    await deps.db.query("UPDATE audit_events SET target_id = 'other-book' WHERE seq = 3");
-    const rows = await listAuditEvents(deps.db, { limit: 1000 });
-    let prev = rows[1]!.hash;
-    for (const e of rows.slice(2)) {
-      const { hash: _old, ...rest } = e;
-      const hash = eventHash({ ...rest, prevHash: prev });
-      await deps.db.query('UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE seq = $1', [e.seq, prev, hash]);
-      prev = hash;
-    }
-    await deps.db.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
+    await rewriteBehindTrigger(deps, 3, "target_id = 'other-book'");
     expect((await verifyChain(deps.db)).ok).toBe(true);
     // ...but not with the anchor written before.
     const r = await cli(env, ['audit', 'verify', '--as', 'aud']);
@@ -152,8 +164,80 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     await deps.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
     await deps.db.query('DELETE FROM audit_events WHERE seq >= 4');
     await deps.db.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
-    const r = await verifyChain(deps.db, await latestAnchor(deps));
+    const r = await verifyChain(deps.db, [(await latestAnchor(deps))!]);
     expect(r.broken).toMatchObject({ seq: 5 });
     expect(r.broken!.reason).toMatch(/cut short/);
+  });
+
+  it('verify fails naming the older anchor when an old event is rewritten, hashes recomputed to the head and a fresh anchor written beside the old one', async () => {
+    const { deps, env } = await open();
+    await createUser(deps.db, { username: 'aud', roles: ['auditor'] });
+    for (let i = 0; i < 10; i++) await append(deps, i);
+    const older = (await writeAnchor(deps))!;
+    for (let i = 10; i < 15; i++) await append(deps, i);
+    // A database owner rewrites who read what, and why, in event 3, recomputes the hashes to the
+    // head and anchors the forged head: the newest anchor agrees with the table.
+    await rewriteBehindTrigger(deps, 3, "actor = 'someone-else', purpose = 'routine check', detail = $1", [JSON.stringify({ route: '/books/other/pages/1/ocr' })]);
+    const newer = (await writeAnchor(deps))!;
+    expect(newer.seq).toBeGreaterThan(older.seq);
+    expect(newer.key).not.toBe(older.key);
+    const found = (await listAuditEvents(deps.db, { afterSeq: older.seq - 1, limit: 1 }))[0]!.hash;
+    expect(found).not.toBe(older.hash);
+    const expected = { seq: older.seq, anchor: { key: older.key, seq: older.seq }, expected: older.hash, found };
+
+    const cliRun = await cli(env, ['audit', 'verify', '--as', 'aud', '--json']);
+    expect(cliRun.code, cliRun.stderr).toBe(1);
+    const report = JSON.parse(cliRun.stdout.trim().split('\n').pop()!);
+    expect(report.ok).toBe(false);
+    expect(report.broken).toMatchObject(expected);
+    const text = await cli(env, ['audit', 'verify', '--as', 'aud']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`BROKEN at event ${older.seq}: event ${older.seq} differs from the anchor ${older.key}`);
+
+    const app = await buildApp(deps, { logRequests: false });
+    cleanups.unshift(() => app.close());
+    const auditor = asUser(app, await userHeaders(deps.db, ['auditor']));
+    const api = await auditor.inject({ method: 'GET', url: '/audit/verify' });
+    expect(api.statusCode).toBe(200);
+    expect(api.json()).toMatchObject({ ok: false, broken: expected });
+  }, 120_000);
+
+  it('never writes an anchor over an existing one, even for the same event in the same millisecond', async () => {
+    const { deps } = await open();
+    for (let i = 0; i < 3; i++) await append(deps, i);
+    // Only Date is frozen, so both writes get the same key; timers, and so the S3 client, run as usual.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const first = (await writeAnchor(deps))!;
+      await rewriteBehindTrigger(deps, first.seq, "actor = 'someone-else'");
+      await expect(writeAnchor(deps)).rejects.toThrow(`anchor ${first.key} already exists`);
+      expect((await deps.store.keyHistory(first.key)).length).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('verify reports an anchor written a second time under its key (a second version) as tampering, even with the same bytes', async () => {
+    const { deps } = await open();
+    expect(deps.store.capabilities()).toEqual({ versioning: true, objectLock: true });
+    for (let i = 0; i < 5; i++) await append(deps, i);
+    const anchor = (await writeAnchor(deps))!;
+    await deps.store.put(anchor.key, await readObject(deps.store, anchor.key), { contentType: 'application/json' });
+    const r = await verifyWithAnchors(deps);
+    expect(r.ok).toBe(false);
+    expect(r.broken).toMatchObject({ seq: anchor.seq, anchor: { key: anchor.key, seq: anchor.seq } });
+    expect(r.broken!.reason).toBe(`anchor ${anchor.key} has 2 versions: anchors are written once, so it was overwritten or deleted in object storage`);
+  });
+
+  it('verify reports an anchor hidden under a delete marker as tampering', async () => {
+    const { deps } = await open();
+    for (let i = 0; i < 5; i++) await append(deps, i);
+    const anchor = (await writeAnchor(deps))!;
+    await deps.store.delete(anchor.key);
+    expect(await latestAnchor(deps)).toBeUndefined();
+    const r = await verifyWithAnchors(deps);
+    expect(r.ok).toBe(false);
+    expect(r.broken).toMatchObject({ seq: anchor.seq, anchor: { key: anchor.key, seq: anchor.seq } });
+    expect(r.broken!.reason).toMatch(/has 1 version and 1 delete marker: anchors are written once/);
   });
 });

@@ -101,10 +101,27 @@ export async function listAuditEvents(db: Queryable, q: AuditQuery = {}): Promis
   return selectAuditEvents(db, q, Math.min(Math.max(q.limit ?? 100, 1), 1000));
 }
 
+/** One version of one anchor object: a chain head (`seq`, `hash`) as written to object storage at `at`. */
+export interface AnchorClaim {
+  seq: number;
+  hash: string;
+  at: string;
+  key: string;
+  /** The version read, on a versioned store. */
+  versionId?: string;
+}
+
 /** The first problem `verifyChain` found. */
 export interface ChainBreak {
+  /** The event at fault; 0 for an object under the anchor prefix that names no event. */
   seq: number;
   reason: string;
+  /** The anchor object the problem was found against (or in). */
+  anchor?: { key: string; versionId?: string; seq: number };
+  /** The hash the anchor holds for `seq`... */
+  expected?: string;
+  /** ...and the chain's hash there (null: the event is gone). */
+  found?: string | null;
 }
 
 /** What `verifyChain` found. */
@@ -113,22 +130,34 @@ export interface ChainReport {
   checked: number;
   head: { seq: number; hash: string } | null;
   broken: ChainBreak | null;
-  anchor: { seq: number; hash: string; at: string; key: string } | null;
+  /** The newest anchor the chain was checked against. */
+  anchor: AnchorClaim | null;
+  /** How many anchors (every version of every anchor object) the chain was checked against. */
+  anchors: number;
 }
 
+const anchorRef = (a: AnchorClaim): NonNullable<ChainBreak['anchor']> => ({ key: a.key, ...(a.versionId ? { versionId: a.versionId } : {}), seq: a.seq });
+const anchorName = (a: AnchorClaim) => `${a.key}${a.versionId ? ` (version ${a.versionId})` : ''}`;
+
 /**
- * Walks the whole chain from seq 1: sequence without gaps, each `prev_hash` the hash before it,
- * each `hash` recomputed. With an anchor (a head written to object storage earlier) it also checks
- * that the event at the anchor's seq still has the anchored hash, so a table rewritten with
- * recomputed hashes, or cut short, is detected.
+ * Walks the whole chain once from seq 1: sequence without gaps, each `prev_hash` the hash before
+ * it, each `hash` recomputed. Every anchor (a head written to object storage earlier) must find
+ * the event at its seq with the anchored hash: checking only the newest would let a database owner
+ * rewrite an old event, recompute the hashes to the head and anchor the forged head beside the
+ * honest anchors. Reports the first problem in chain order.
  */
-export async function verifyChain(db: Queryable, anchor?: { seq: number; hash: string; at: string; key: string }): Promise<ChainReport> {
+export async function verifyChain(db: Queryable, anchors: readonly AnchorClaim[] = []): Promise<ChainReport> {
+  const bySeq = new Map<number, AnchorClaim[]>();
+  for (const a of [...anchors].sort((x, y) => x.seq - y.seq || x.key.localeCompare(y.key) || (x.versionId ?? '').localeCompare(y.versionId ?? ''))) {
+    bySeq.set(a.seq, [...(bySeq.get(a.seq) ?? []), a]);
+  }
+  const newest = anchors.reduce<AnchorClaim | null>((n, a) => (!n || a.seq > n.seq || (a.seq === n.seq && a.at > n.at) ? a : n), null);
   let prevHash = GENESIS_HASH;
   let expected = 1;
   let checked = 0;
   let head: { seq: number; hash: string } | null = null;
-  let anchorSeen = false;
-  const fail = (seq: number, reason: string): ChainReport => ({ ok: false, checked, head, broken: { seq, reason }, anchor: anchor ?? null });
+  const report = (broken: ChainBreak | null): ChainReport => ({ ok: broken === null, checked, head, broken, anchor: newest, anchors: anchors.length });
+  const fail = (seq: number, reason: string) => report({ seq, reason });
   for (;;) {
     const batch = await auditEventsFrom(db, expected);
     if (batch.length === 0) break;
@@ -137,9 +166,13 @@ export async function verifyChain(db: Queryable, anchor?: { seq: number; hash: s
       if (e.prevHash !== prevHash) return fail(e.seq, `event ${e.seq} does not link to the event before it (prev_hash differs)`);
       const { hash, ...rest } = e;
       if (eventHash(rest) !== hash) return fail(e.seq, `event ${e.seq} was altered (its hash does not match its contents)`);
-      if (anchor && e.seq === anchor.seq) {
-        anchorSeen = true;
-        if (e.hash !== anchor.hash) return fail(e.seq, `event ${e.seq} differs from the anchor written to object storage at ${anchor.at}: the table was rewritten`);
+      for (const a of bySeq.get(e.seq) ?? []) {
+        if (a.hash !== e.hash) {
+          return report({
+            seq: e.seq, anchor: anchorRef(a), expected: a.hash, found: e.hash,
+            reason: `event ${e.seq} differs from the anchor ${anchorName(a)} written to object storage at ${a.at} (anchored ${a.hash}, the chain has ${e.hash}): the table was rewritten`,
+          });
+        }
       }
       prevHash = e.hash;
       head = { seq: e.seq, hash: e.hash };
@@ -147,6 +180,13 @@ export async function verifyChain(db: Queryable, anchor?: { seq: number; hash: s
       checked++;
     }
   }
-  if (anchor && !anchorSeen) return fail(anchor.seq, `event ${anchor.seq} is missing but was anchored to object storage at ${anchor.at}: the trail was cut short`);
-  return { ok: true, checked, head, broken: null, anchor: anchor ?? null };
+  // Map keys are in insertion order, sorted by seq above: the first anchor past the head.
+  const beyond = [...bySeq.values()].flat().find((a) => a.seq > (head?.seq ?? 0));
+  if (beyond) {
+    return report({
+      seq: beyond.seq, anchor: anchorRef(beyond), expected: beyond.hash, found: null,
+      reason: `event ${beyond.seq} is missing but was anchored to object storage at ${beyond.at} (${anchorName(beyond)}): the trail was cut short`,
+    });
+  }
+  return report(null);
 }

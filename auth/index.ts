@@ -10,3 +10,4 @@ export { SlidingWindowLimiter } from './rate-limit.ts';
 export { activeUserById, listUsers, countAdmins, type UserInfo } from './users.store.ts';
 export { type ApiTokenInfo } from './tokens.store.ts';
 export { isRestricted, restrictedBooks } from './policy.store.ts';
+export { bootstrapFirstAdmin, BOOTSTRAP_ACTOR } from './users.ts';

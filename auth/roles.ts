@@ -9,8 +9,9 @@ export const RESTRICTED_READERS: readonly Role[] = ['clerk', 'records_manager'];
 /**
  * Who may use a route or command: `'public'` (health, docs, login), `'authenticated'` (any user), or
  * a list of roles (holding any one is enough). `audit` names the audit event written for every call;
- * `restricted` marks reads of a book's content (pages, images, OCR, entries), which closed books
- * refuse unless the caller states a purpose (header `x-access-purpose`).
+ * `restricted` marks reads of a book's content (pages, images, OCR, entries) and changes to it
+ * (entries, corrections, review, page types, re-OCR), which closed books refuse unless the caller
+ * states a purpose (header `x-access-purpose`) and holds a role in `RESTRICTED_READERS`.
  */
 export interface Policy {
   roles: 'public' | 'authenticated' | readonly Role[];

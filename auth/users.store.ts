@@ -95,3 +95,11 @@ export async function countAdmins(db: Queryable): Promise<number> {
   );
   return r.rows[0]?.n ?? 0;
 }
+
+/**
+ * Serialises first-admin bootstraps of this schema until the caller's transaction ends: without it
+ * several `arkiva user add … --role admin` on an empty archive each saw no admin and each made one.
+ */
+export async function lockFirstAdminBootstrap(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('arkiva.first-admin:' || current_schema()))`);
+}

@@ -1,9 +1,10 @@
 import { AppError } from '../common/index.ts';
-import type { Queryable } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords.ts';
 import { ROLES, isRole, type AuthUser, type Role } from './roles.ts';
 import {
-  activeUserByName, deleteUserRoles, disableUserById, grantUserRole, insertUser, insertUserRole, userCredentials, userIdByName, userRoles,
+  activeUserByName, countAdmins, deleteUserRoles, disableUserById, grantUserRole, insertUser, insertUserRole, lockFirstAdminBootstrap, userCredentials,
+  userIdByName, userRoles,
 } from './users.store.ts';
 
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -29,14 +30,53 @@ function checkPassword(password: string): void {
 
 /** Creates a user with roles. Without a password the user can only use API tokens. */
 export async function createUser(db: Queryable, input: { username: string; password?: string; roles: readonly string[]; createdBy?: string }): Promise<AuthUser> {
-  const username = checkUsername(input.username);
-  const roles = checkRoles(input.roles);
+  checkUsername(input.username);
+  checkRoles(input.roles);
   if (input.password !== undefined) checkPassword(input.password);
   const hash = input.password !== undefined ? await hashPassword(input.password) : null;
-  const by = input.createdBy ?? 'system';
-  const id = await insertUser(db, { username, passwordHash: hash, createdBy: by });
+  return insertWithRoles(db, { username: input.username, roles: input.roles, passwordHash: hash, createdBy: input.createdBy ?? 'system' });
+}
+
+/** Who created a user through the first-admin bootstrap (no one could act: there was no admin yet). */
+export const BOOTSTRAP_ACTOR = 'bootstrap';
+
+/**
+ * Creates the first admin of an archive that has none: the one user made with no one to act as.
+ * The check that no admin exists and the creation run in one transaction under a lock, so several
+ * bootstraps at once make one admin and the others are refused (ERR_CONFLICT) rather than each
+ * seeing an empty archive. `recordIn` runs in that transaction (the caller's audit event), so a
+ * refused bootstrap records no success.
+ */
+export async function bootstrapFirstAdmin(
+  db: Db,
+  input: { username: string; password?: string; roles: readonly string[] },
+  recordIn?: (tx: Queryable, user: AuthUser) => Promise<void>,
+): Promise<AuthUser> {
+  checkUsername(input.username);
+  if (input.password !== undefined) checkPassword(input.password);
+  // Hashing (scrypt, ~32 MiB) is done before the lock is taken, so concurrent callers wait only for the insert.
+  const hash = input.password !== undefined ? await hashPassword(input.password) : null;
+  return db.transaction(async (tx) => {
+    await lockFirstAdminBootstrap(tx);
+    if ((await countAdmins(tx)) > 0) {
+      throw new AppError('ERR_CONFLICT', 'an admin already exists: the first-admin bootstrap only creates the first one; add users as an admin (--as NAME)');
+    }
+    if (!checkRoles(input.roles).includes('admin')) {
+      throw new AppError('ERR_VALIDATION', 'no admin exists yet: the first user added must hold the admin role (--role admin)', { field: 'roles' });
+    }
+    const user = await insertWithRoles(tx, { username: input.username, roles: input.roles, passwordHash: hash, createdBy: BOOTSTRAP_ACTOR });
+    await recordIn?.(tx, user);
+    return user;
+  });
+}
+
+/** Checks name and roles and inserts the user with them; ERR_CONFLICT when the name is taken. */
+async function insertWithRoles(db: Queryable, input: { username: string; roles: readonly string[]; passwordHash: string | null; createdBy: string }): Promise<AuthUser> {
+  const username = checkUsername(input.username);
+  const roles = checkRoles(input.roles);
+  const id = await insertUser(db, { username, passwordHash: input.passwordHash, createdBy: input.createdBy });
   if (!id) throw new AppError('ERR_CONFLICT', `user ${username} already exists`);
-  for (const role of roles) await insertUserRole(db, id, role, by);
+  for (const role of roles) await insertUserRole(db, id, role, input.createdBy);
   return { id, username, roles };
 }
 

@@ -1,7 +1,7 @@
 import { AppError } from '../common/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { authorize, countAdmins, findActiveUser, type Policy, type Role } from '../auth/index.ts';
-import { appendAuditEvent } from '../audit/index.ts';
+import { authorize, BOOTSTRAP_ACTOR, countAdmins, findActiveUser, type Policy, type Role } from '../auth/index.ts';
+import { appendAuditEvent, type AuditInput } from '../audit/index.ts';
 
 const BOOK_STAFF: readonly Role[] = ['digitiser', 'clerk', 'records_manager'];
 const PERSONAL_READERS: readonly Role[] = ['clerk', 'records_manager'];
@@ -47,6 +47,23 @@ export function takeAsOption(args: string[]): { as: string | undefined; rest: st
 
 type Opened = AppDeps & { close(): Promise<void> };
 
+/** What a command opens: the deps, and whether it runs as the first-admin bootstrap. */
+export type AttributedDeps = Opened & {
+  /**
+   * True when no admin existed and the command was allowed to bootstrap the first one: it runs as
+   * no user, and must create that admin through `bootstrapFirstAdmin` (which checks again under a
+   * lock and records the audit event).
+   */
+  bootstrap?: boolean;
+};
+
+/** The audit event of a first-admin bootstrap: `ok` for the one that made the admin, `denied` for one refused because an admin exists by then. */
+export function bootstrapAuditEvent(command: string, policy: Policy, outcome: 'ok' | 'denied'): AuditInput {
+  return outcome === 'ok'
+    ? { actor: BOOTSTRAP_ACTOR, action: policy.audit ?? `cli.${command}`, from: 'cli', outcome, detail: { command, bootstrap: true } }
+    : { actor: BOOTSTRAP_ACTOR, action: 'access.denied', from: 'cli', outcome, detail: { command, bootstrap: true, reason: 'an admin already exists' } };
+}
+
 /**
  * Opens the deps, then, for a command with a policy, finds the acting user, checks the policy and
  * appends a `cli` audit event before the command sees any data. The arguments are not recorded
@@ -55,14 +72,12 @@ type Opened = AppDeps & { close(): Promise<void> };
 export async function attributedOpen(
   open: () => Promise<Opened>,
   opts: { command: string; policy: Policy | undefined; as: string | undefined; allowBootstrap: boolean },
-): Promise<Opened> {
+): Promise<AttributedDeps> {
   const deps = await open();
   if (!opts.policy) return deps;
   try {
-    if (opts.allowBootstrap && (await countAdmins(deps.db)) === 0) {
-      await appendAuditEvent(deps.db, { actor: 'bootstrap', action: opts.policy.audit ?? `cli.${opts.command}`, from: 'cli', outcome: 'ok', detail: { command: opts.command, bootstrap: true } });
-      return deps;
-    }
+    // Only a hint: the bootstrap itself checks again under a lock, and records its audit event then.
+    if (opts.allowBootstrap && (await countAdmins(deps.db)) === 0) return Object.assign(deps, { bootstrap: true });
     if (!opts.as) throw new AppError('ERR_UNAUTHENTICATED', `arkiva ${opts.command} runs as a user: give --as NAME or set ARKIVA_USER`);
     const user = await findActiveUser(deps.db, opts.as);
     if (!user) throw new AppError('ERR_UNAUTHENTICATED', `no enabled user ${opts.as}`);

@@ -1,7 +1,7 @@
-import { listAuditEvents, verifyWithAnchor, writeAnchor } from '../audit/index.ts';
+import { listAuditEvents, verifyWithAnchors, writeAnchor } from '../audit/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
-/** `arkiva audit verify|anchor|list`: verify exits 1 naming the first broken event. */
+/** `arkiva audit verify|anchor|list`: verify checks the chain against every anchor and exits 1 naming the first broken event. */
 export async function runAuditCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, { after: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, limit: { type: 'string' } });
   const sub = positionals[0];
@@ -13,9 +13,9 @@ export async function runAuditCommand(ctx: CommandContext): Promise<number> {
   const deps = await ctx.open();
   try {
     if (sub === 'verify') {
-      const r = await verifyWithAnchor(deps);
+      const r = await verifyWithAnchors(deps);
       if (ctx.json) ctx.out(JSON.stringify(r));
-      else if (r.ok) ctx.out(`audit chain intact: ${r.checked} events, head ${r.head?.seq ?? 0}${r.anchor ? `; matches the anchor of event ${r.anchor.seq} (${r.anchor.at})` : '; no anchor in object storage yet'}`);
+      else if (r.ok) ctx.out(`audit chain intact: ${r.checked} events, head ${r.head?.seq ?? 0}${r.anchor ? `; matches every anchor in object storage (${r.anchors}), the newest of event ${r.anchor.seq} (${r.anchor.at})` : '; no anchor in object storage yet'}`);
       else ctx.out(`audit chain BROKEN at event ${r.broken!.seq}: ${r.broken!.reason}`);
       return r.ok ? 0 : 1;
     }

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, ConfigError, type Config } from '../config/index.ts';
 import { AppError, createLogger, type Logger } from '../common/index.ts';
-import { openAppDeps, type AppDeps } from '../app/deps.ts';
+import { openAppDeps } from '../app/deps.ts';
 import { runDemo } from './demo.ts';
 import { runSearchCommand } from './search.command.ts';
 import { runLinkCommand } from './link.command.ts';
@@ -12,7 +12,7 @@ import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runCheck } from './check.command.ts';
-import { attributedOpen, CLI_POLICIES, takeAsOption } from './attribution.ts';
+import { attributedOpen, CLI_POLICIES, takeAsOption, type AttributedDeps } from './attribution.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -25,7 +25,7 @@ export interface CommandContext {
    * first checks the acting user's roles (`--as NAME` or ARKIVA_USER) and records the command in the
    * audit trail; `allowBootstrap` lets `user add` create the first admin when there is none.
    */
-  open: (opts?: { allowBootstrap?: boolean }) => Promise<AppDeps & { close(): Promise<void> }>;
+  open: (opts?: { allowBootstrap?: boolean }) => Promise<AttributedDeps>;
   /** The acting user's name (`--as` or ARKIVA_USER), if given. */
   as: string | undefined;
   out: (line: string) => void;
@@ -56,11 +56,11 @@ const COMMANDS: Record<string, Command> = {
   export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--json]', run: runExport },
   'verify-package': { summary: 'check a BagIt package (folder or stored package of a book); exit 1 when invalid', usage: 'arkiva verify-package <dir|book-id> [--generation N] [--json]', run: runVerifyPackage },
   retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|stale|due|rules|holds [--all] | reconcile [--repair] | rule <key> --file RULE.json --reason R --by NAME | hold --name N --reason R --authority A --by NAME (--book ID [--page ID]... | --search Q [--scope pages|books]) | release <hold-id> --by NAME --reason R [--json]', run: runRetention },
-  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> | certificate <book-id> [--pdf FILE] [--json]', run: runDisposal },
-  fixity: { summary: 're-read stored objects and check their SHA-256; exit 1 on damage', usage: 'arkiva fixity [--book id] [--all] [--repair] [--json]', run: runFixity },
+  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> [--bypass-governance --reason R (admins)] | certificate <book-id> [--pdf FILE] [--json]', run: runDisposal },
+  fixity: { summary: 're-read stored objects at their recorded versions and check their SHA-256; exit 1 on damage or an intrusion', usage: 'arkiva fixity [--book id] [--all] [--repair] [--json]', run: runFixity },
   user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
   token: { summary: 'API tokens (admins): shown once, stored hashed', usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
-  audit: { summary: 'the audit trail (auditors): verify the hash chain against the latest anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
+  audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
 };
 
 function usage(): string {

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import {
-  auditFixity, certificatePdf, decideBatch, executeBatch, getDisposalRecord, listDue, listHolds, listRules, placeHold, placeHoldOnSearch,
+  auditFixity, certificatePdf, decideBatch, describeIntrusion, executeBatch, executeBatchBypassingGovernance, getDisposalRecord, listDue, listHolds, listRules, placeHold, placeHoldOnSearch,
   proposeBatch, recomputeAll, recomputeStale, releaseHold, saveRuleAndRecompute, syncObjectLocks, verifyCertificate, type LegalHold, type RuleInput,
 } from '../retention/index.ts';
+import { findActiveUser, type AuthUser } from '../auth/index.ts';
+import { AppError } from '../common/index.ts';
+import type { AppDeps } from '../app/deps.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -128,10 +131,20 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** `arkiva disposal propose|approve|reject|execute|certificate`. Exit 1 when a certificate does not verify. */
+/** The acting user with roles (ctx.open has checked it exists and may run the command). */
+async function actingUser(deps: Pick<AppDeps, 'db'>, as: string | undefined): Promise<AuthUser> {
+  const user = as ? await findActiveUser(deps.db, as) : undefined;
+  if (!user) throw new AppError('ERR_UNAUTHENTICATED', 'this runs as a named user: give --as NAME or set ARKIVA_USER');
+  return user;
+}
+
+/** `arkiva disposal propose|approve|reject|execute [--bypass-governance --reason R]|certificate`. Exit 1 when a certificate does not verify. */
 export async function runDisposal(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.args, { by: { type: 'string' }, note: { type: 'string' }, pdf: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(ctx.args, {
+    by: { type: 'string' }, note: { type: 'string' }, pdf: { type: 'string' }, 'bypass-governance': { type: 'boolean' }, reason: { type: 'string' },
+  });
   const [sub, ...rest] = positionals;
+  if (values['bypass-governance'] && (sub !== 'execute' || !values.reason)) throw new UsageError('--bypass-governance goes with execute, and needs --reason R');
   const deps = await ctx.open();
   try {
     const print = (v: unknown) => ctx.out(JSON.stringify(v, null, ctx.json ? undefined : 2));
@@ -146,7 +159,8 @@ export async function runDisposal(ctx: CommandContext): Promise<number> {
         print(await decideBatch(deps, uuidArg(rest[0], 'the batch id'), sub, { user: values.by, ...(values.note ? { note: values.note } : {}) }));
         return 0;
       case 'execute': {
-        const r = await executeBatch(deps, uuidArg(rest[0], 'the batch id'));
+        const batchId = uuidArg(rest[0], 'the batch id');
+        const r = values['bypass-governance'] ? await executeBatchBypassingGovernance(deps, batchId, await actingUser(deps, ctx.as), { reason: values.reason! }) : await executeBatch(deps, batchId);
         print(r);
         return r.failed.length ? 1 : 0;
       }
@@ -165,7 +179,10 @@ export async function runDisposal(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** `arkiva fixity [--book id] [--all] [--repair]`: audits now (restoring from good copies with --repair); exit 1 when an object stays damaged or missing. */
+/**
+ * `arkiva fixity [--book id] [--all] [--repair]`: audits now (restoring damage from good copies with
+ * --repair); exit 1 when an object stays damaged or missing, or has an intrusion above it.
+ */
 export async function runFixity(ctx: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(ctx.args, { book: { type: 'string' }, all: { type: 'boolean' }, repair: { type: 'boolean' } });
   const bookId = values.book !== undefined ? uuidArg(values.book, '--book') : undefined;
@@ -174,14 +191,15 @@ export async function runFixity(ctx: CommandContext): Promise<number> {
     const r = await auditFixity(deps, { ...(bookId ? { bookId } : {}), all: values.all ?? false }, { repair: values.repair ?? false });
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
-      ctx.out(`fixity run ${r.runId}: ${r.checked} object(s) checked, ${r.ok} ok, ${r.problems.length} problem(s)`);
+      ctx.out(`fixity run ${r.runId}: ${r.checked} object(s) checked, ${r.ok} ok, ${r.damaged} damaged, ${r.intruded} intruded`);
       for (const p of r.problems) {
         ctx.out(`  ${p.outcome.padEnd(8)} ${p.key}${p.versionId ? `@${p.versionId}` : ''} (book ${p.bookId}): ${p.detail}`);
+        for (const i of p.intrusions) ctx.out(`           INTRUSION: ${describeIntrusion(i)}`);
         if (p.repair) ctx.out(`           ${p.repair.outcome.toUpperCase()}: ${p.repair.detail}`);
       }
     }
-    // Exit 0 only when every object is whole now (restored ones included).
-    return r.problems.some((p) => p.repair?.outcome !== 'restored') ? 1 : 0;
+    // Exit 0 only when every object is whole now (restored ones included) and nobody wrote above one.
+    return r.problems.some((p) => p.intrusions.length > 0 || p.repair?.outcome !== 'restored') ? 1 : 0;
   } finally {
     await deps.close();
   }

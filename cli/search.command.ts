@@ -19,7 +19,9 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('--limit must be 1..100');
   const deps = await ctx.open();
   try {
-    const found = await searchPages(deps.db, {
+    // Books under privacy closure are never shown here: a read with a stated purpose goes through
+    // the API, where the purpose is checked against the reader's role and recorded.
+    const r = await searchPages(deps.db, {
       q, fuzzy: !values.exact, limit,
       ...(values.mode ? { mode: values.mode as SearchMode } : {}),
       ...(values.type ? { registerType: values.type as RegisterType } : {}),
@@ -27,13 +29,9 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
       ...(years ? { yearFrom: Number(years[1]), yearTo: Number(years[2] ?? years[1]) } : {}),
       ...(values.book ? { bookId: values.book } : {}),
       ...(values.cursor ? { cursor: values.cursor } : {}),
-    });
-    // Books under privacy closure are never shown here: a read with a stated purpose goes through
-    // the API, where the purpose is checked against the reader's role and recorded.
-    const closed = await restrictedBooks(deps.db, found.hits.map((h) => h.bookId));
-    const r = { ...found, hits: found.hits.filter((h) => !closed.has(h.bookId)) };
-    const withheld = found.hits.length - r.hits.length;
-    if (ctx.json) ctx.out(JSON.stringify({ ...r, withheld }));
+    }, { withhold: (ids) => restrictedBooks(deps.db, ids) });
+    const { withheld } = r;
+    if (ctx.json) ctx.out(JSON.stringify(r));
     else if (r.hits.length === 0) ctx.out('no pages found');
     else {
       for (const h of r.hits) {

@@ -1,4 +1,7 @@
-import { ROLES, createApiToken, createUser, disableUser, grantRoles, listApiTokens, listUsers, revokeApiToken, revokeRoles, isRole } from '../auth/index.ts';
+import { ROLES, bootstrapFirstAdmin, countAdmins, createApiToken, createUser, disableUser, grantRoles, listApiTokens, listUsers, revokeApiToken, revokeRoles, isRole } from '../auth/index.ts';
+import { appendAuditEvent, appendInTransaction } from '../audit/index.ts';
+import { isAppError } from '../common/index.ts';
+import { bootstrapAuditEvent, CLI_POLICIES, type AttributedDeps } from './attribution.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 
 function rolesArg(v: string[] | undefined, required: boolean): string[] {
@@ -19,6 +22,20 @@ async function readPassword(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }
 
+/**
+ * `user add` on an archive that had no admin when the command opened: the first-admin bootstrap,
+ * audited in its own transaction; when another bootstrap won meanwhile, the refusal is audited.
+ */
+async function bootstrapAdmin(deps: AttributedDeps, input: { username: string; password?: string; roles: string[] }) {
+  const policy = CLI_POLICIES.user!;
+  try {
+    return await bootstrapFirstAdmin(deps.db, input, async (tx) => void (await appendInTransaction(tx, bootstrapAuditEvent('user', policy, 'ok'))));
+  } catch (e) {
+    if (isAppError(e, 'ERR_CONFLICT') && (await countAdmins(deps.db)) > 0) await appendAuditEvent(deps.db, bootstrapAuditEvent('user', policy, 'denied'));
+    throw e;
+  }
+}
+
 /** `arkiva user add|list|disable|grant|revoke` */
 export async function runUserCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, { role: { type: 'string', multiple: true }, 'no-password': { type: 'boolean' } });
@@ -35,7 +52,8 @@ export async function runUserCommand(ctx: CommandContext): Promise<number> {
     // The very first admin can be created with no one to act as.
     const deps = await ctx.open({ allowBootstrap: true });
     try {
-      const user = await createUser(deps.db, { username: name, roles, ...(password !== undefined ? { password } : {}), createdBy: ctx.as ?? 'bootstrap' });
+      const input = { username: name, roles, ...(password !== undefined ? { password } : {}) };
+      const user = deps.bootstrap ? await bootstrapAdmin(deps, input) : await createUser(deps.db, { ...input, createdBy: ctx.as ?? 'cli' });
       ctx.out(ctx.json ? JSON.stringify({ user }) : `user ${user.username} created with roles ${user.roles.join(', ')}`);
       return 0;
     } finally {

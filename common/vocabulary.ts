@@ -114,8 +114,11 @@ export const TOMBSTONE_STATUSES = ['deleting', 'disposed'] as const;
 /** The state of a disposed book's tombstone. */
 export type TombstoneStatus = (typeof TOMBSTONE_STATUSES)[number];
 
-/** Outcomes of a fixity check of one stored object (fixity_state.outcome). */
-export const FIXITY_OUTCOMES = ['ok', 'mismatch', 'missing', 'error'] as const;
+/**
+ * Outcomes of a fixity check of one stored object (fixity_state.outcome): `intruded` is a recorded
+ * version found whole under a version or delete marker the archive did not write.
+ */
+export const FIXITY_OUTCOMES = ['ok', 'mismatch', 'missing', 'error', 'intruded'] as const;
 /** The outcome of a fixity check of one stored object. */
 export type FixityOutcome = (typeof FIXITY_OUTCOMES)[number];
 

@@ -19,6 +19,7 @@ export const ENV_DOC = {
   S3_REGION: 'S3 region. Default us-east-1 (any value works for MinIO and RGW)',
   S3_FORCE_PATH_STYLE: 'Path-style addressing (needed for MinIO and RGW). Default true',
   S3_OBJECT_LOCK: 'Create the bucket with Object Lock and versioning when it does not exist. Default true',
+  S3_DEFAULT_RETENTION_DAYS: "Days of the GOVERNANCE default retention Arkiva gives an Object Lock bucket at start when it has none or a shorter one, so every object version is locked from its first byte until the retention sync gives it its book's date; a bucket's longer or COMPLIANCE default is kept. 0 sets none. Default 1",
   S3_PART_SIZE_MB: 'Multipart upload part size in MiB. Default 16',
   S3_TIMEOUT_SECONDS: 'Longest wait for an S3 response to start, and longest silence on its connection; the call then fails and is retried. Default 60',
   S3_CONNECT_TIMEOUT_SECONDS: 'Longest wait for a connection to the S3 endpoint. Default 5',
@@ -70,6 +71,7 @@ const schema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.default(true),
   S3_OBJECT_LOCK: bool.default(true),
+  S3_DEFAULT_RETENTION_DAYS: int(0).default(1),
   S3_PART_SIZE_MB: int(5).default(16),
   S3_TIMEOUT_SECONDS: int(1).default(60),
   S3_CONNECT_TIMEOUT_SECONDS: int(1).default(5),
@@ -115,6 +117,8 @@ export interface ServiceConfig {
         region: string;
         forcePathStyle: boolean;
         objectLock: boolean;
+        /** GOVERNANCE default retention (days) init() gives an Object Lock bucket that has none or a shorter one; absent or 0: none. */
+        defaultRetentionDays?: number;
         partSizeBytes: number;
         /** Bounds of every S3 call; defaults as in ENV_DOC when absent. */
         timeouts?: { requestMs: number; connectMs: number; maxAttempts: number };
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           region: e.S3_REGION,
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
           objectLock: e.S3_OBJECT_LOCK,
+          defaultRetentionDays: e.S3_DEFAULT_RETENTION_DAYS,
           partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
           timeouts: { requestMs: e.S3_TIMEOUT_SECONDS * 1000, connectMs: e.S3_CONNECT_TIMEOUT_SECONDS * 1000, maxAttempts: e.S3_MAX_ATTEMPTS },
         }

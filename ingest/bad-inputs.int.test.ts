@@ -43,11 +43,14 @@ async function snapshot(deps: AppDeps, bookId: string) {
   return { rows: rows.rows, hashes, pages, book: await getBook(deps.db, bookId) };
 }
 
-/** Books, stored objects and originals in the store: what a refused ingest must leave as it was. */
+/**
+ * Books, stored objects and every version under originals/ in the store (staging leftovers of an
+ * aborted write included): what a refused ingest must leave as it was.
+ */
 async function footprint(deps: AppDeps) {
   const rows = await deps.db.query<{ books: number; objects: number }>('SELECT (SELECT count(*)::int FROM books) AS books, (SELECT count(*)::int FROM stored_objects) AS objects');
   const originals: string[] = [];
-  for await (const o of deps.store.list('originals/')) originals.push(o.key);
+  for await (const o of deps.store.listVersions('originals/')) originals.push(`${o.key} ${o.versionId ?? ''}`);
   return { ...rows.rows[0]!, originals: originals.sort() };
 }
 
@@ -72,6 +75,15 @@ describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
     before = await snapshot(env.deps, goodBook.id);
   }, 300_000);
 
+  /** `arkiva ingest` of `file` fails with ERR_BAD_INPUT_FILE saying `message`, and books, objects and the store are as before. */
+  async function refusedLeavingNothing(file: string, message: RegExp): Promise<void> {
+    const before = await footprint(env.deps);
+    const err = await ingestBook(env.deps, { kind: 'file', path: file }, meta).catch((e: unknown) => e);
+    expect(isAppError(err, 'ERR_BAD_INPUT_FILE'), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(message);
+    expect(await footprint(env.deps)).toEqual(before);
+  }
+
   afterAll(async () => {
     await workers?.close({ timeoutMs: 10_000 });
     await env?.cleanup();
@@ -88,21 +100,16 @@ describe.skipIf(!ready)('bad inputs leave the archive untouched', () => {
 
   // `arkiva ingest` passes the same inspection as an API upload (ingest/inspect.ts): what the API
   // refuses is refused here too, at the door, with nothing archived.
-  it('refuses a PDF with JavaScript at the door, as the API does, saying so', async () => {
-    const before = await footprint(env.deps);
-    const err = await ingestBook(env.deps, { kind: 'file', path: bad.pdfWithJavaScript }, meta).catch((e: unknown) => e);
-    expect(isAppError(err, 'ERR_BAD_INPUT_FILE')).toBe(true);
-    expect((err as Error).message).toMatch(/active content \(\/(OpenAction|JavaScript|JS)\)/);
-    expect(await footprint(env.deps)).toEqual(before);
-  });
+  it('refuses a PDF with JavaScript at the door, as the API does, saying so', () => refusedLeavingNothing(bad.pdfWithJavaScript, /active content \(\/(OpenAction|JavaScript|JS)\)/));
 
-  it('refuses a 30000x30000 PNG at the door before decoding it, as the API does, with the pixel count', async () => {
-    const before = await footprint(env.deps);
-    const err = await ingestBook(env.deps, { kind: 'file', path: bad.hugePng }, meta).catch((e: unknown) => e);
-    expect(isAppError(err, 'ERR_BAD_INPUT_FILE')).toBe(true);
-    expect((err as Error).message).toMatch(/900[,.\s]?000[,.\s]?000|30000\s*[x×]\s*30000/);
-    expect(await footprint(env.deps)).toEqual(before);
-  });
+  // A reader finds `%PDF-` anywhere in the first 1024 bytes, and so do detection and inspection.
+  it('refuses a PDF with JavaScript after one newline before %PDF-, storing nothing', () => refusedLeavingNothing(bad.pdfWithJavaScriptAfterNewline, /active content \(\/(OpenAction|JavaScript|JS)\)/));
+
+  it('refuses a PDF whose JavaScript sits between "% stream" and "% endstream" comment lines, storing nothing', () => refusedLeavingNothing(bad.pdfWithJavaScriptBetweenCommentLines, /active content \(\/(OpenAction|JavaScript|JS)\)/));
+
+  it('refuses a 100000x100000 TIFF whose directory follows 1 MiB of padding, storing nothing', () => refusedLeavingNothing(bad.tiffBombAfterPadding, /declares 100000×100000 pixels/));
+
+  it('refuses a 30000x30000 PNG at the door before decoding it, as the API does, with the pixel count', () => refusedLeavingNothing(bad.hugePng, /900[,.\s]?000[,.\s]?000|30000\s*[x×]\s*30000/));
 
   it('archives the readable frames of a truncated TIFF and records why the rest failed', async () => {
     const { book } = await ingestBook(env.deps, { kind: 'file', path: bad.truncatedTiff }, meta);

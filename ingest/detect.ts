@@ -47,6 +47,17 @@ const KNOWN_OTHERS: ReadonlyArray<readonly [string, (h: Uint8Array) => boolean]>
  * Throws ERR_UNSUPPORTED_MEDIA naming the leading bytes when the format is not accepted.
  */
 export function sniffFormat(head: Uint8Array): BookFormat {
+  const format = formatOf(head);
+  if (format === undefined) throw unsupported(head);
+  return format;
+}
+
+/**
+ * The one rule for what a file is, from its first `SNIFF_BYTES`: detection (`sniffFormat`) and the
+ * upload inspection (inspect.ts) both use it, so a file is inspected as what it is archived as.
+ * Undefined when the format is not accepted.
+ */
+export function formatOf(head: Uint8Array): BookFormat | undefined {
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
   // BigTIFF: version 43, offsets of 8 bytes.
   if (startsWith(head, [0x49, 0x49, 0x2b, 0x00, 0x08, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2b, 0x00, 0x08])) return 'tiff';
@@ -56,7 +67,7 @@ export function sniffFormat(head: Uint8Array): BookFormat {
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return 'zip';
   // Some generators put a header before %PDF-; readers accept it within the first 1024 bytes.
   if (Buffer.from(head.buffer, head.byteOffset, Math.min(head.length, SNIFF_BYTES)).indexOf(PDF_MARKER) !== -1) return 'pdf';
-  throw unsupported(head);
+  return undefined;
 }
 
 function unsupported(head: Uint8Array): AppError {

@@ -81,7 +81,7 @@ export async function ingestBook(deps: Deps, source: BookSource, metadata: BookM
   const installed = await ocrLanguages();
   const unknown = meta.languages.split('+').filter((l) => !installed.includes(l));
   if (unknown.length) throw new AppError('ERR_VALIDATION', `invalid book metadata: no OCR data installed for ${unknown.join(', ')} (installed: ${installed.join(', ')})`);
-  const { stream, format } = await openSource(source, deps.config.ingest.maxPixels);
+  const { stream, format } = await openSource(source, deps.config.ingest);
   const put = await deps.store.putContentAddressed('originals', stream, { contentType: mediaTypeOf(format) });
   const { book, created } = await createBook(deps.db, { ...meta, sourceFormat: format, sourceSha256: put.sha256, sourceSize: put.size, createdBy: opts.createdBy });
   const { object, created: objectCreated } = await recordObject(deps.db, { bookId: book.id, role: 'original' }, put, mediaTypeOf(format));
@@ -101,13 +101,13 @@ export async function bookOriginal(deps: Pick<AppDeps, 'db'>, bookId: string) {
   return findObject(deps.db, { bookId, role: 'original' });
 }
 
-async function openSource(source: BookSource, maxPixels: number): Promise<{ stream: Readable; format: SourceFormat }> {
+async function openSource(source: BookSource, limits: { maxPixels: number; maxPages: number }): Promise<{ stream: Readable; format: SourceFormat }> {
   if (source.kind === 'folder') {
     const stat = await fs.promises.stat(source.path).catch(() => undefined);
     if (!stat?.isDirectory()) throw new AppError('ERR_VALIDATION', 'the given folder does not exist');
-    return { stream: inspectStream(await zipFolder(source.path), maxPixels), format: 'images' };
+    return { stream: inspectStream(await zipFolder(source.path), limits.maxPixels, limits.maxPages), format: 'images' };
   }
-  const input = inspectStream(source.kind === 'file' ? await openFile(source.path) : source.stream, maxPixels);
+  const input = inspectStream(source.kind === 'file' ? await openFile(source.path) : source.stream, limits.maxPixels, limits.maxPages);
   const { head, stream } = await peek(input, 1024);
   let detected: BookFormat;
   try {

@@ -1,9 +1,15 @@
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { UploadInspector, imageDimensions, inspectBytes, inspectStream, refuseRawJavaScript } from './inspect.ts';
+import { sniffFormat } from './detect.ts';
+import { disguisedJavaScriptPdf, tiffBomb } from '../fixtures/bad-inputs.ts';
 
 /** Streams `data` through an inspector in chunks of `chunk` bytes; resolves with the refusal message, if any. */
 async function inspect(data: Buffer, maxPixels = 1_000_000, chunk = 7): Promise<string | undefined> {
@@ -67,6 +73,69 @@ describe('upload inspector', () => {
     await expect((async () => { for await (const _ of inspected) { /* read */ } })()).rejects.toMatchObject({ code: 'ERR_BAD_INPUT_FILE' });
     await new Promise((r) => setImmediate(r));
     expect(source.destroyed).toBe(true);
+  });
+
+  it('treats a file as a PDF where detection does: JavaScript after one newline before %PDF- is refused', async () => {
+    const pdf = disguisedJavaScriptPdf('leading-newline');
+    expect(sniffFormat(pdf)).toBe('pdf');
+    expect(await inspect(pdf)).toMatch(/active content \(\/(OpenAction|JavaScript|JS)\)/);
+    expect(() => inspectBytes(pdf, 1_000_000)).toThrow(/active content/);
+    // Anywhere in the first 1024 bytes, as detection reads it.
+    const far = Buffer.concat([Buffer.alloc(1000, 0x20), pdfWith('1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj')]);
+    expect(sniffFormat(far)).toBe('pdf');
+    expect(await inspect(far, 1_000_000, 4096)).toMatch(/\/OpenAction/);
+  });
+
+  it('refuses active names between "% stream" and "% endstream" comment lines, or after "stream" inside a string', async () => {
+    expect(await inspect(disguisedJavaScriptPdf('comment-lines'))).toMatch(/active content/);
+    // No /JavaScript at all: only reading comments as comments finds the /OpenAction.
+    const commented = pdfWith('% stream\n1 0 obj << /Type /Catalog /OpenAction 2 0 R >> endobj\n% endstream');
+    for (const chunk of [1, 7, 1000]) expect(await inspect(commented, 1_000_000, chunk), `chunk ${chunk}`).toMatch(/\/OpenAction/);
+    const inString = pdfWith('1 0 obj << /Title (a >>stream\n) /Type /Catalog /AA << /O 3 0 R >> >> endobj\n(endstream)');
+    expect(await inspect(inString)).toMatch(/\/AA/);
+    const percentInString = pdfWith('1 0 obj << /Title (100% >>stream) /OpenAction 2 0 R >> endobj');
+    expect(await inspect(percentInString)).toMatch(/\/OpenAction/);
+  });
+
+  it('walks every TIFF directory as the stream comes in: a 100000×100000 frame after 1 MiB of padding is refused', async () => {
+    const bomb = tiffBomb({ padding: 1024 * 1024 });
+    expect(await inspect(bomb, 50_000_000, 64 * 1024)).toMatch(/declares 100000×100000 pixels/);
+    expect(() => inspectBytes(bomb, 50_000_000)).toThrow(/declares 100000×100000 pixels/);
+    // A frame the chain points back to (a rewritten first directory appended at the end, as libtiff does).
+    const ifd = bomb.readUInt32LE(4);
+    const back = Buffer.alloc(2 + bomb.readUInt16LE(ifd) * 12 + 4);
+    bomb.copy(back, 0, ifd, ifd + back.length);
+    back.writeUInt32LE(10, 2 + 8);
+    back.writeUInt32LE(10, 2 + 12 + 8);
+    back.writeUInt32LE(ifd, back.length - 4);
+    const chained = Buffer.concat([bomb, back]);
+    chained.writeUInt32LE(bomb.length, 4);
+    expect(await inspect(chained, 50_000_000, 64 * 1024)).toMatch(/declares 100000×100000 pixels/);
+    // A frame within the limit, however far its directory, passes.
+    expect(await inspect(tiffBomb({ width: 5000, height: 5000, padding: 1024 * 1024 }), 50_000_000, 64 * 1024)).toBeUndefined();
+  });
+
+  it('leaves no scratch copy of a TIFF behind, whether it passes, is refused, or its upload breaks off', async () => {
+    const saved = process.env.TMPDIR;
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'arkiva-inspect-test-'));
+    process.env.TMPDIR = scratch; // os.tmpdir() reads it on every call
+    try {
+      const tiff = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } }).tiff().toBuffer();
+      expect(await inspect(tiff, 1_000_000, 4096)).toBeUndefined();
+      expect(await inspect(tiffBomb({ padding: 300 * 1024 }), 50_000_000, 64 * 1024)).toMatch(/declares/);
+      const broken = new Readable({ read() {} });
+      const inspected = inspectStream(broken, 50_000_000);
+      const consumed = (async () => { for await (const _ of inspected) { /* read */ } })();
+      broken.push(tiffBomb({ padding: 600 * 1024 }).subarray(0, 400 * 1024));
+      await new Promise((r) => setImmediate(r));
+      broken.destroy(new Error('client went away'));
+      await expect(consumed).rejects.toThrow(/client went away/);
+      if (!inspected.closed) await once(inspected, 'close');
+      expect(await fs.readdir(scratch)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = saved;
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it('gives the PDF splitter its byte-level backstop: /JavaScript named anywhere, stream data included', () => {

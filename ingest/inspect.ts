@@ -1,128 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
-import { inflateSync } from 'node:zlib';
-import { AppError } from '../common/index.ts';
+import { AppError, isAppError } from '../common/index.ts';
+import { formatOf, SNIFF_BYTES, type BookFormat } from './detect.ts';
+import { PdfActiveContentScan } from './inspect-pdf.ts';
 import { pixelLimitReason } from './limits.ts';
+import { readTiffLayout } from './split-tiff.ts';
 
 /** Bytes of the upload's start kept to read image headers from. */
 const HEAD_BYTES = 256 * 1024;
 
-// Names of PDF objects that run code or act on open: JavaScript, auto-run actions, launching files.
-const ACTIVE_PDF_NAMES = new Set(['JavaScript', 'JS', 'OpenAction', 'AA', 'Launch']);
-const STREAM_RE = /(?<!end)stream(?:\r\n|\n|\r)/g;
-const PDF_NAME_RE = /\/([^\s/<>[\]()%{}]{1,40})/g;
-// A name cut at a chunk end is caught in the next chunk with this much overlap.
-const OVERLAP = 64;
-// PDFs up to this size are also kept whole while streaming, so their compressed object streams
-// (where PDF 1.5+ writers put the catalog and actions) can be inflated and scanned at the end.
-const PDF_DEEP_SCAN_BYTES = 64 * 1024 * 1024;
+/** How many frames of a streamed TIFF are walked when the caller names no page limit. */
+const DEFAULT_TIFF_FRAMES = 10_000;
 
 /**
  * The one inspection every incoming file passes before anything is archived: a book's original
- * (`ingestBook`, for the API and `arkiva ingest` alike) and a replacement page image. It refuses
+ * (`ingestBook`, for the API and `arkiva ingest` alike) and a replacement page image. What the
+ * file is comes from `formatOf`, the rule detection uses (`%PDF-` anywhere in the first 1024
+ * bytes makes a PDF), so a file is inspected as what it is archived as. It refuses
  * (ERR_BAD_INPUT_FILE) a file that is
  * - an image whose header declares more than `maxPixels` (a decompression bomb: a small PNG, JPEG
- *   or TIFF that would decode to gigabytes), read from the first 256 KiB before decoding anything; or
+ *   or TIFF that would decode to gigabytes), read from the first 256 KiB before decoding anything;
+ *   a streamed TIFF's every directory is walked too, at its end (`UploadInspector`); or
  * - a PDF with active content (JavaScript, OpenAction, additional actions, Launch): refused rather
- *   than neutralised, because the original is archived byte for byte. Names are looked for in the
- *   raw bytes (with #hh escapes decoded) and, for PDFs up to 64 MiB, in their inflated object
- *   streams too. In a larger PDF a name inside a compressed object stream is not seen; Arkiva never
- *   runs PDF code (pdf.js without eval renders page images only), so that is a residual risk only
- *   for whoever downloads the original.
+ *   than neutralised, because the original is archived byte for byte (inspect-pdf.ts says how it
+ *   is looked for and what a PDF over 64 MiB can still hide).
  * Fed chunk by chunk as the bytes arrive; `push` and `end` throw the refusal.
  */
 class Inspection {
+  /** What the file is, by detection's rule; set once the head is read, undefined for a format not accepted. */
+  format: BookFormat | undefined;
   private head: Buffer[] = [];
   private headSize = 0;
   private checkedHead = false;
-  private pdf = false;
-  private tail = '';
-  private inStream = false;
-  private whole: Buffer[] | null = [];
-  private wholeSize = 0;
+  private pdf: PdfActiveContentScan | undefined;
 
   constructor(private readonly maxPixels: number) {}
+
+  /** True once the head has been read and `format` is known. */
+  get decided(): boolean {
+    return this.checkedHead;
+  }
 
   push(chunk: Buffer): void {
     if (!this.checkedHead) {
       this.head.push(chunk);
       this.headSize += chunk.length;
       if (this.headSize >= HEAD_BYTES) this.checkHead();
-    } else if (this.pdf) {
-      this.scanPdf(chunk);
-      this.keep(chunk);
+    } else {
+      this.pdf?.push(chunk);
     }
   }
 
   end(): void {
     if (!this.checkedHead) this.checkHead();
-    if (this.pdf && this.whole) scanObjectStreams(Buffer.concat(this.whole));
+    this.pdf?.end();
   }
 
   private checkHead(): void {
     this.checkedHead = true;
     const head = Buffer.concat(this.head);
     this.head = [];
-    if (head.subarray(0, 5).toString('latin1') === '%PDF-') {
-      this.pdf = true;
-      this.scanPdf(head);
-      this.keep(head);
+    this.format = formatOf(head.subarray(0, SNIFF_BYTES));
+    if (this.format === 'pdf') {
+      this.pdf = new PdfActiveContentScan();
+      this.pdf.push(head);
       return;
     }
-    for (const [w, h] of imageDimensions(head)) {
-      if (pixelLimitReason(w, h, this.maxPixels)) {
-        throw new AppError('ERR_BAD_INPUT_FILE', `the image declares ${w}×${h} pixels, more than the limit of ${this.maxPixels}; nothing was archived`);
-      }
-    }
-  }
-
-  private keep(chunk: Buffer): void {
-    if (!this.whole) return;
-    this.wholeSize += chunk.length;
-    if (this.wholeSize > PDF_DEEP_SCAN_BYTES) this.whole = null;
-    else this.whole.push(chunk);
-  }
-
-  /**
-   * Looks for active names in the PDF's syntax, skipping stream data (binary image data would
-   * contain short names like /JS by chance). A keyword or name cut at a chunk end is caught with
-   * the carried-over end of the previous chunk.
-   */
-  private scanPdf(chunk: Buffer): void {
-    const text = this.tail + chunk.toString('latin1');
-    const outside: string[] = [];
-    let i = 0;
-    let outsideFrom = 0;
-    while (i < text.length) {
-      if (this.inStream) {
-        const e = text.indexOf('endstream', i);
-        if (e < 0) break;
-        this.inStream = false;
-        i = e + 9;
-        outsideFrom = i;
-        continue;
-      }
-      outsideFrom = i;
-      STREAM_RE.lastIndex = i;
-      const m = STREAM_RE.exec(text);
-      if (!m) {
-        outside.push(text.slice(i));
-        break;
-      }
-      outside.push(text.slice(i, m.index));
-      this.inStream = true;
-      i = m.index + m[0].length;
-    }
-    refuseActiveNames(outside.join(' '));
-    // Only syntax is carried over, never stream bytes (which could fake a name).
-    this.tail = this.inStream ? text.slice(-9) : text.slice(Math.max(outsideFrom, text.length - OVERLAP));
+    for (const [w, h] of imageDimensions(head)) refuseOverPixelLimit(w, h, this.maxPixels);
   }
 }
 
-/** The inspection as a stream stage: bytes pass through unchanged, and the stream fails with the refusal. */
+function refuseOverPixelLimit(width: number, height: number, maxPixels: number): void {
+  if (pixelLimitReason(width, height, maxPixels)) {
+    throw new AppError('ERR_BAD_INPUT_FILE', `the image declares ${width}×${height} pixels, more than the limit of ${maxPixels}; nothing was archived`);
+  }
+}
+
+/**
+ * A scratch copy of an incoming TIFF, in the system's temporary folder (mode 0600: scans are
+ * personal data), removed after the walk or when the upload fails.
+ */
+class TiffScratchCopy {
+  private constructor(
+    readonly path: string,
+    private handle: fs.FileHandle | undefined,
+  ) {}
+
+  static async create(): Promise<TiffScratchCopy> {
+    const file = path.join(os.tmpdir(), `arkiva-inspect-${randomUUID()}.tif`);
+    return new TiffScratchCopy(file, await fs.open(file, 'wx', 0o600));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    if (!this.handle) throw new Error('the scratch copy of the TIFF is already closed');
+    for (let at = 0; at < bytes.length; ) at += (await this.handle.write(bytes, at, bytes.length - at)).bytesWritten;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+
+  async remove(): Promise<void> {
+    await this.close().catch(() => undefined);
+    await fs.rm(this.path, { force: true });
+  }
+}
+
+/**
+ * The inspection as a stream stage: bytes pass through unchanged, and the stream fails with the
+ * refusal. A TIFF's directories may lie anywhere, before or after the bytes that point to them
+ * (libtiff appends a rewritten directory at the end and links back), so a TIFF is copied to a
+ * scratch file as it passes and its every directory walked at the end with the splitter's own
+ * walker (`readTiffLayout`, never decoding pixels): the frames checked are the frames the split
+ * will read. The refusal then fails the stream before its end, so the store's write is aborted.
+ * Memory stays bounded (the head only); disk use is the upload's size, for the upload's duration.
+ */
 export class UploadInspector extends Transform {
   private readonly inspection: Inspection;
+  /** Bytes that passed before the format was known: the start of a TIFF's scratch copy. */
+  private early: Buffer[] | null = [];
+  private copy: TiffScratchCopy | undefined;
+  /** The copying of the last chunk: a destroyed stream waits for it before removing the copy. */
+  private copying: Promise<void> = Promise.resolve();
 
-  constructor(maxPixels: number) {
+  /** `maxFrames`: how many of a TIFF's frames to walk; the splitter refuses a book with more pages than its limit anyway. */
+  constructor(
+    private readonly maxPixels: number,
+    private readonly maxFrames = DEFAULT_TIFF_FRAMES,
+  ) {
     super();
     this.inspection = new Inspection(maxPixels);
   }
@@ -130,25 +140,79 @@ export class UploadInspector extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     try {
       this.inspection.push(chunk);
-      cb(null, chunk);
     } catch (e) {
       cb(e as Error);
+      return;
     }
+    this.copying = this.keepTiff(chunk);
+    this.copying.then(() => cb(null, chunk), (e: unknown) => cb(e as Error));
   }
 
   override _flush(cb: TransformCallback): void {
     try {
       this.inspection.end();
-      cb();
     } catch (e) {
       cb(e as Error);
+      return;
+    }
+    this.copying = this.keepTiff(undefined);
+    this.copying.then(() => this.walkTiff()).then(() => cb(), (e: unknown) => cb(e as Error));
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.early = null;
+    this.copying
+      .catch(() => undefined)
+      .then(async () => {
+        const copy = this.copy;
+        this.copy = undefined;
+        await copy?.remove();
+      })
+      .then(() => cb(err), () => cb(err));
+  }
+
+  /** Copies a TIFF's bytes to its scratch file as they pass (`chunk` undefined: the upload ended). */
+  private async keepTiff(chunk: Buffer | undefined): Promise<void> {
+    if (this.early) {
+      if (chunk) this.early.push(chunk);
+      if (!this.inspection.decided) return;
+      const early = this.early;
+      this.early = null;
+      if (this.inspection.format !== 'tiff') return;
+      this.copy = await TiffScratchCopy.create();
+      for (const b of early) if (!this.destroyed) await this.copy.write(b);
+      return;
+    }
+    if (chunk && this.copy) await this.copy.write(chunk);
+  }
+
+  /** Walks every directory of the TIFF copied so far and refuses a frame over the pixel limit. */
+  private async walkTiff(): Promise<void> {
+    const copy = this.copy;
+    if (!copy) return;
+    this.copy = undefined;
+    try {
+      await copy.close();
+      const layout = await readTiffLayout(copy.path, this.maxFrames).catch((e: unknown) => {
+        // Not even a first directory: the splitter fails the book, saying so.
+        if (isAppError(e, 'ERR_BAD_INPUT_FILE')) return undefined;
+        throw e;
+      });
+      for (const frame of layout?.frames ?? []) {
+        if (frame.width && frame.height) refuseOverPixelLimit(frame.width, frame.height, this.maxPixels);
+      }
+    } finally {
+      await copy.remove();
     }
   }
 }
 
-/** `source` read through an inspector: what the caller archives from instead of `source`. */
-export function inspectStream(source: Readable, maxPixels: number): UploadInspector {
-  const inspector = new UploadInspector(maxPixels);
+/**
+ * `source` read through an inspector: what the caller archives from instead of `source`.
+ * `maxFrames`: the page limit, the frames of a TIFF worth walking.
+ */
+export function inspectStream(source: Readable, maxPixels: number, maxFrames?: number): UploadInspector {
+  const inspector = new UploadInspector(maxPixels, maxFrames);
   // The consumer (the store's write) sees the error through its own listener; this one keeps an
   // error after the consumer gave up from becoming an uncaught exception.
   inspector.on('error', () => undefined);
@@ -164,38 +228,6 @@ export function inspectBytes(bytes: Buffer, maxPixels: number): Buffer {
   inspection.push(bytes);
   inspection.end();
   return bytes;
-}
-
-function refuseActiveNames(text: string): void {
-  for (const m of text.matchAll(PDF_NAME_RE)) {
-    const name = m[1]!.replace(/#([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    if (ACTIVE_PDF_NAMES.has(name)) {
-      throw new AppError('ERR_BAD_INPUT_FILE', `the PDF contains active content (/${name}); send a PDF of scans without JavaScript or actions; nothing was archived`);
-    }
-  }
-}
-
-/** Inflates every Flate-compressed object stream (/Type /ObjStm) of a PDF and looks for active names in it. */
-function scanObjectStreams(pdf: Buffer): void {
-  const text = pdf.toString('latin1');
-  const re = /\/Type\s*\/ObjStm/g;
-  for (const m of text.matchAll(re)) {
-    const start = text.indexOf('stream', m.index);
-    if (start < 0) continue;
-    let from = start + 6;
-    if (text[from] === '\r') from++;
-    if (text[from] === '\n') from++;
-    const end = text.indexOf('endstream', from);
-    if (end < 0) continue;
-    let inflated: Buffer;
-    try {
-      inflated = inflateSync(pdf.subarray(from, end), { maxOutputLength: 64 * 1024 * 1024 });
-    } catch {
-      // Not Flate, damaged, or a bomb: the splitter decides about such a PDF; no names can be read here.
-      continue;
-    }
-    refuseActiveNames(inflated.toString('latin1'));
-  }
 }
 
 const DELIMITERS = new Set([0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x28, 0x29, 0x3c, 0x3e, 0x5b, 0x5d, 0x7b, 0x7d, 0x2f, 0x25]);
@@ -215,8 +247,8 @@ function rawJavaScriptName(bytes: Buffer): boolean {
 }
 
 /**
- * The PDF splitter's byte-level backstop over a whole PDF, stream data included (which the
- * streaming inspection skips): refuses one that names /JavaScript anywhere.
+ * The PDF splitter's byte-level backstop over a whole PDF, stream data included: refuses one
+ * that names /JavaScript anywhere (for originals archived before the inspection did the same).
  */
 export function refuseRawJavaScript(pdf: Buffer): void {
   if (rawJavaScriptName(pdf)) throw new AppError('ERR_BAD_INPUT_FILE', 'PDF contains JavaScript (a /JavaScript action); documents with scripts are refused');

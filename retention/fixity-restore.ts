@@ -38,8 +38,9 @@ async function sha256Of(stream: AsyncIterable<Buffer | Uint8Array | string>): Pr
 
 /**
  * Restores one damaged or missing object from a good copy, in this order: the recorded store
- * version (when bytes were written over the key, the version the archive recorded may be intact),
- * any other version of the key, another key holding the same bytes, and the book's preservation
+ * version (read again: the audit's read may have failed in transit), any other version of the key
+ * that hashes as recorded (one with other bytes is skipped and left where it is: a restore only
+ * adds a version, it never deletes one), another key holding the same bytes, and the book's preservation
  * packages (every generation, newest first), whose tar holds a copy of each payload file. A copy
  * counts only when its SHA-256 and size equal the recorded ones; the store write is checked
  * against the same hash, so wrong bytes are never written. The rows then point at the restored

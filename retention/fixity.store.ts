@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/index.ts';
-import type { FixityReport, FixityResult } from './fixity.ts';
+import type { FixityReport, FixityResult, Intrusion } from './fixity.ts';
 import type { FixityRun } from './fixity-report.store.ts';
 
 /** A stored object as the fixity audit checks it: where it is and what it must hash to. */
@@ -11,6 +11,8 @@ export interface AuditedObject {
   versionId: string | null;
   expectedSha256: string;
   expectedSize: number;
+  /** When the row was recorded (just after the store write): what "above" means once the recorded version is gone. */
+  recordedAt: Date;
 }
 
 /**
@@ -18,8 +20,8 @@ export interface AuditedObject {
  * within `cycleDays`, never-checked and oldest checks first, at most `limit`.
  */
 export async function objectsToAudit(db: Queryable, q: { bookId: string | null; all: boolean; cycleDays: number; limit: number }): Promise<AuditedObject[]> {
-  const r = await db.query<{ id: string; book_id: string; page_id: string | null; store_key: string; version_id: string | null; sha256: string; size: number | string }>(
-    `SELECT o.id, o.book_id, o.page_id, o.store_key, o.version_id, o.sha256, o.size
+  const r = await db.query<{ id: string; book_id: string; page_id: string | null; store_key: string; version_id: string | null; sha256: string; size: number | string; created_at: Date }>(
+    `SELECT o.id, o.book_id, o.page_id, o.store_key, o.version_id, o.sha256, o.size, o.created_at
        FROM stored_objects o LEFT JOIN fixity_state f ON f.object_id = o.id
       WHERE ($1::uuid IS NULL OR o.book_id = $1)
         AND ($2 OR $1::uuid IS NOT NULL OR f.checked_at IS NULL OR f.checked_at < now() - make_interval(days => $3))
@@ -27,7 +29,7 @@ export async function objectsToAudit(db: Queryable, q: { bookId: string | null; 
       LIMIT $4`,
     [q.bookId, q.all, q.cycleDays, q.limit],
   );
-  return r.rows.map((o) => ({ objectId: o.id, bookId: o.book_id, pageId: o.page_id, key: o.store_key, versionId: o.version_id, expectedSha256: o.sha256, expectedSize: Number(o.size) }));
+  return r.rows.map((o) => ({ objectId: o.id, bookId: o.book_id, pageId: o.page_id, key: o.store_key, versionId: o.version_id, expectedSha256: o.sha256, expectedSize: Number(o.size), recordedAt: o.created_at }));
 }
 
 /** How many stored object rows there are (what a full fixity cycle covers). */
@@ -91,4 +93,31 @@ export async function packagesOfBook(db: Queryable, bookId: string, exceptKey: s
     [bookId, exceptKey],
   );
   return pkgs.rows.map((p) => ({ id: p.id, key: p.store_key, versionId: p.version_id, revision: p.revision }));
+}
+
+/** The store versions of a key that rows record: versions the archive wrote, never intrusions. */
+export async function recordedVersionsOfKey(db: Queryable, key: string): Promise<Set<string>> {
+  const r = await db.query<{ version_id: string }>('SELECT DISTINCT version_id FROM stored_objects WHERE store_key = $1 AND version_id IS NOT NULL', [key]);
+  return new Set(r.rows.map((x) => x.version_id));
+}
+
+/** Keeps intrusions found on a key by a run; one found before keeps its first finding. */
+export async function recordIntrusions(db: Queryable, runId: string, key: string, found: readonly Omit<Intrusion, 'foundAt'>[]): Promise<void> {
+  if (found.length === 0) return;
+  await db.query(
+    `INSERT INTO fixity_intrusions (store_key, version_id, delete_marker, size, appeared_at, found_by_run)
+     SELECT $1, f.version_id, f.delete_marker, f.size, f.appeared_at, $2
+       FROM unnest($3::text[], $4::boolean[], $5::bigint[], $6::timestamptz[]) AS f (version_id, delete_marker, size, appeared_at)
+     ON CONFLICT (store_key, version_id) DO NOTHING`,
+    [key, runId, found.map((i) => i.versionId), found.map((i) => i.deleteMarker), found.map((i) => i.size), found.map((i) => i.appearedAt.toISOString())],
+  );
+}
+
+/** Every intrusion ever found on a key, newest write first. */
+export async function intrusionsOfKey(db: Queryable, key: string): Promise<Intrusion[]> {
+  const r = await db.query<{ version_id: string; delete_marker: boolean; size: number | string; appeared_at: Date; found_at: Date }>(
+    'SELECT version_id, delete_marker, size, appeared_at, found_at FROM fixity_intrusions WHERE store_key = $1 ORDER BY appeared_at DESC, version_id',
+    [key],
+  );
+  return r.rows.map((x) => ({ versionId: x.version_id, deleteMarker: x.delete_marker, size: Number(x.size), appearedAt: x.appeared_at, foundAt: x.found_at }));
 }

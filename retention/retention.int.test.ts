@@ -16,8 +16,10 @@ import { recomputeStale, saveRuleAndRecompute, type RuleInput } from './rules.ts
 import { getItemRetention, retentionHistory } from './rules.store.ts';
 import { endOfDay, syncObjectLocks } from './object-lock.ts';
 import { placeHold, placeHoldOnSearch, releaseHold } from './holds.ts';
-import { canonicalJson, decideBatch, executeBatch, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
-import { getDisposalRecord } from './disposal.store.ts';
+import { canonicalJson, decideBatch, executeBatch, executeBatchBypassingGovernance, GOVERNANCE_BYPASS_ACTION, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
+import { createUser } from '../auth/index.ts';
+import { listAuditEvents } from '../audit/index.ts';
+import { getDisposalRecord, tombstoneStatus } from './disposal.store.ts';
 import { auditFixity, type FixityReport } from './fixity.ts';
 import { certificatePdf } from './certificate-pdf.ts';
 import { silentLogger } from '../common/index.ts';
@@ -103,9 +105,10 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     const r1 = (await getItemRetention(deps.db, book.id))!;
     expect(r1.explanation).toMatch(/^rule 'Births, test' \(births-test v1\): retained until \d{4}-\d{2}-\d{2}, 1 month after the item's creation/);
 
-    // Object Lock: GOVERNANCE retain-until on every object.
+    // Object Lock: GOVERNANCE retain-until on every object. Each was locked from its first byte by the
+    // bucket's default retention (a day, issue 17 point 4), which the book's date extends.
     const first = await syncObjectLocks(deps, { bookIds: [book.id], repair: true });
-    expect(first.drift.filter((d) => d.kind === 'retention-missing')).toHaveLength(4);
+    expect(first.drift.map((d) => d.kind)).toEqual(Array(4).fill('retention-short'));
     for (const o of objects) {
       const h = await deps.store.head(o.key, { versionId: o.versionId! });
       expect(h?.retention).toEqual({ mode: 'GOVERNANCE', retainUntil: endOfDay(r1.retainUntil!) });
@@ -131,18 +134,26 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     expect(shorter.drift.map((d) => d.kind)).toEqual(Array(4).fill('retention-later'));
     expect((await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! }))?.retention?.retainUntil).toEqual(endOfDay(r2.retainUntil!));
 
+    // Due far in the future: proposed, and approved by another records manager (four eyes), before any hold.
+    const later = '2099-01-01';
+    const batch = await proposeBatch(deps, { bookIds: [book.id], by: 'ana', today: later });
+    await expect(decideBatch(deps, batch.id, 'approve', { user: ' ANA ' })).rejects.toThrow(/four eyes/);
+    await decideBatch(deps, batch.id, 'approve', { user: 'besa' });
+
     // A legal hold on the page reaches the page's objects and the book-level original.
     const { hold } = await placeHold(deps, { name: 'Case 2025/17', reason: 'inheritance dispute', authority: 'Basic Court Prizren', by: 'ana', items: [{ bookId: book.id, pageId }] });
     for (const o of objects) expect((await deps.store.head(o.key, { versionId: o.versionId! }))?.legalHold).toBe(true);
     await expect(deps.store.delete(objects[1]!.key, { versionId: objects[1]!.versionId!, bypassGovernance: true })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
 
-    // Due far in the future; proposal, four eyes, and a held item survives the run.
-    const later = '2099-01-01';
+    // Held: listed as blocked, refused at proposal (issue 17, point 5: it used to be proposed and only
+    // skipped at execution), and skipped by the batch approved before the hold came.
     const due = await listDue(deps.db, later);
     expect(due.find((d) => d.bookId === book.id)?.blockedBy).toEqual(['hold']);
-    const batch = await proposeBatch(deps, { bookIds: [book.id], by: 'ana', today: later });
-    await expect(decideBatch(deps, batch.id, 'approve', { user: ' ANA ' })).rejects.toThrow(/four eyes/);
-    await decideBatch(deps, batch.id, 'approve', { user: 'besa' });
+    await expect(proposeBatch(deps, { bookIds: [book.id], by: 'ana', today: later })).rejects.toMatchObject({
+      code: 'ERR_CONFLICT',
+      message: `book ${book.id} is under legal hold 'Case 2025/17' (hold ${hold.id}, Basic Court Prizren: inheritance dispute): a held book cannot be proposed for disposal until the hold is released`,
+      details: { bookId: book.id, holds: [{ id: hold.id, name: 'Case 2025/17' }] },
+    });
     const held = await executeBatch(deps, batch.id, { today: later });
     expect(held.skipped).toEqual([{ bookId: book.id, reason: 'under legal hold: Case 2025/17' }]);
     expect(held.disposed).toEqual([]);
@@ -159,8 +170,24 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     expect((await deps.store.head(objects[0]!.key, { versionId: objects[0]!.versionId! }))?.legalHold).toBe(false);
     const b2 = await proposeBatch(deps, { bookIds: [book.id], by: 'besa', today: later });
     await decideBatch(deps, b2.id, 'approve', { user: 'ana' });
-    const done = await executeBatch(deps, b2.id, { today: later });
+    // The store still locks the objects (the three months of rule v2, for real): the disposal never
+    // bypasses that by itself, fails naming the lock, and deletes nothing (issue 17, point 4).
+    const locked = await executeBatch(deps, b2.id, { today: later });
+    expect(locked).toMatchObject({ disposed: [], skipped: [] });
+    expect(locked.failed).toEqual([{ bookId: book.id, reason: expect.stringMatching(new RegExp(
+      `^book ${book.id}: 4 of its 4 stored object version\\(s\\) are still under Object Lock \\(retention until ${endOfDay(r2.retainUntil!).toISOString()}\\), past its retention .*nothing was deleted.*arkiva disposal execute ${b2.id} --bypass-governance`,
+    )) }]);
+    for (const o of objects) expect(await deps.store.head(o.key, { versionId: o.versionId! })).toBeDefined();
+    expect(await tombstoneStatus(deps.db, book.id)).toBeUndefined();
+    // Only an admin may have it bypass GOVERNANCE retention, with a reason, and that is audited.
+    const rm = await createUser(deps.db, { username: 'besa', roles: ['records_manager'] });
+    await expect(executeBatchBypassingGovernance(deps, b2.id, rm, { reason: 'rule shortened', today: later })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    const admin = await createUser(deps.db, { username: 'root', roles: ['admin', 'records_manager'] });
+    await expect(executeBatchBypassingGovernance(deps, b2.id, admin, { reason: ' ', today: later })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    const done = await executeBatchBypassingGovernance(deps, b2.id, admin, { reason: 'rule births-test went back to one month', today: later });
     expect(done).toMatchObject({ disposed: [book.id], skipped: [], failed: [] });
+    const bypassEvents = await listAuditEvents(deps.db, { action: GOVERNANCE_BYPASS_ACTION });
+    expect(bypassEvents.map((e) => [e.actor, e.targetId, e.detail])).toEqual([['root', b2.id, { reason: 'rule births-test went back to one month' }]]);
     for (const o of objects) {
       const left = [];
       for await (const v of deps.store.listVersions(o.key)) left.push(v);
@@ -175,7 +202,10 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     expect(rec.status).toBe('disposed');
     expect(rec.certificate).not.toBeNull();
     expect(verifyCertificate(rec.certificate!)).toBe(true);
-    expect(rec.certificate!.content).toMatchObject({ bookId: book.id, approvals: { proposedBy: 'besa', approvedBy: 'ana' }, storeVersionsDeleted: 4 });
+    expect(rec.certificate!.content).toMatchObject({
+      bookId: book.id, approvals: { proposedBy: 'besa', approvedBy: 'ana' }, storeVersionsDeleted: 4,
+      governanceBypass: { by: 'root', reason: 'rule births-test went back to one month' },
+    });
     expect((rec.tombstone.objects as { sha256: string }[]).map((o) => o.sha256).sort()).toHaveLength(4);
 
     // The link row stays with its item side tombstoned: the record's history still names the page.
@@ -245,7 +275,7 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     await releaseHold(deps, hold.id, { user: 'besa', reason: 'done' });
   });
 
-  it('fixity audit reports exactly the object overwritten and the one whose version was deleted behind the archive', async () => {
+  it('fixity audit reports exactly the object written over (an intrusion above its intact recorded version) and the one whose version was deleted behind the archive', async () => {
     const { book, objects } = await smallBook(deps);
     const clean = await auditFixity(deps, { bookId: book.id });
     expect(clean).toMatchObject({ checked: 4, ok: 4, problems: [] });
@@ -255,25 +285,18 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     await deps.store.delete(gone!.key, { versionId: gone!.versionId!, bypassGovernance: true });
     const report = await auditFixity(deps, { bookId: book.id });
     expect(report.checked).toBe(4);
-    expect(report.problems.map((p) => [p.objectId, p.outcome]).sort()).toEqual([[altered!.id, 'mismatch'], [gone!.id, 'missing']].sort());
+    // Issue 17: bytes written over a key leave the recorded version whole; that is an intrusion, no longer a mismatch.
+    expect(report.problems.map((p) => [p.objectId, p.outcome]).sort()).toEqual([[altered!.id, 'intruded'], [gone!.id, 'missing']].sort());
     const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'fixity check');
     expect(events).toHaveLength(8);
     expect(events.filter((e) => e.outcome === 'failure').map((e) => e.objectId).sort()).toEqual([altered!.id, gone!.id].sort());
   });
 
-  it('restores damaged objects from the recorded version or the package, and says so when no good copy exists', async () => {
+  it('restores damaged objects from the package, says so when no good copy exists, and restores nothing over an intact recorded version', async () => {
     const { book, objects } = await smallBook(deps);
     const [original, master, derivative, ocr] = objects;
-    const bytesOf = async (key: string, versionId: string) => {
-      const parts: Buffer[] = [];
-      for await (const c of await deps.store.get(key, { versionId })) parts.push(c as Buffer);
-      return Buffer.concat(parts);
-    };
     // A package of the book holding the derivative's bytes (as a BagIt tar does).
-    const derivBytes = await bytesOf(derivative!.key, derivative!.versionId!);
-    const tar = Buffer.concat(await (async () => { const a: Buffer[] = []; for await (const c of tarStream([{ path: 'bag/data/pages/0001/derivative.bin', size: derivBytes.length, body: derivBytes }])) a.push(c); return a; })());
-    const pkg = await deps.store.putContentAddressed('packages', tar, { contentType: 'application/x-tar' });
-    await recordObject(deps.db, { bookId: book.id, role: 'package', variant: 'bagit-tar', revision: 1 }, pkg, 'application/x-tar');
+    await packageHolding(deps, book.id, 'bag/data/pages/0001/derivative.bin', await bytesOf(deps, derivative!.key, derivative!.versionId!));
 
     await deps.store.put(master!.key, randomBytes(2048)); // written over: the recorded version is intact
     await deps.store.delete(derivative!.key, { versionId: derivative!.versionId!, bypassGovernance: true }); // gone: only the package has it
@@ -281,17 +304,19 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
     const report = await auditFixity(deps, { bookId: book.id }, { repair: true });
     const byId = new Map(report.problems.map((p) => [p.objectId, p]));
     expect([...byId.keys()].sort()).toEqual([master!.id, derivative!.id, ocr!.id].sort());
-    expect(byId.get(master!.id)!.repair).toMatchObject({ outcome: 'restored', source: `recorded version ${master!.versionId}` });
+    // Issue 17: the recorded version is whole, so there is nothing to restore; the foreign version is an intrusion.
+    expect(byId.get(master!.id)!.outcome).toBe('intruded');
+    expect(byId.get(master!.id)!.repair).toBeUndefined();
     expect(byId.get(derivative!.id)!.repair).toMatchObject({ outcome: 'restored', source: 'package generation 1 (bag/data/pages/0001/derivative.bin)' });
     expect(byId.get(ocr!.id)!.repair!.outcome).toBe('no-good-copy');
     expect(byId.get(ocr!.id)!.repair!.detail).toMatch(/^no good copy of the object exists: looked at .*package generation 1: no entry with the recorded SHA-256/);
     expect(byId.has(original!.id)).toBe(false);
 
-    // The next audit finds the restored objects whole, and reads them where downloads do.
+    // The next audit finds the restored objects whole, and reads them where downloads do; the intrusion is still reported.
     const again = await auditFixity(deps, { bookId: book.id });
-    expect(again.problems.map((p) => [p.objectId, p.outcome])).toEqual([[ocr!.id, 'missing']]);
+    expect(again.problems.map((p) => [p.objectId, p.outcome]).sort()).toEqual([[master!.id, 'intruded'], [ocr!.id, 'missing']].sort());
     const events = (await listEvents(deps.db, book.id)).filter((e) => e.type === 'recovery');
-    expect(events.map((e) => [e.objectId, e.outcome]).sort()).toEqual([[master!.id, 'success'], [derivative!.id, 'success'], [ocr!.id, 'failure']].sort());
+    expect(events.map((e) => [e.objectId, e.outcome]).sort()).toEqual([[derivative!.id, 'success'], [ocr!.id, 'failure']].sort());
   });
   it('26 bytes written over a master\'s key: arkiva fixity --repair verifies the recorded version and reports the foreign version as an intrusion, not damage, and leaves it in place', async () => {
     const { book, objects } = await smallBook(deps);

@@ -5,3 +5,4 @@ export {
   type SearchMode, type PageSearchQuery, type PageSearchHit, type PageSearchResult, type MatchedWord,
 } from './search-pages.ts';
 export { pruneSearchTerms } from './search.store.ts';
+export type { PageSearchScope } from './search-pages.ts';

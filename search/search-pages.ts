@@ -2,7 +2,8 @@ import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import type { RegisterType } from '../archive/index.ts';
 import { normaliseTokens } from './normalise.ts';
-import { applySearchSettings, rankPages, wordsOfPages, type CandidateForm, type HitWord } from './search.store.ts';
+import { cursorKey, openCursor, sealCursor, type CursorPosition } from './cursor.ts';
+import { applySearchSettings, rankPages, wordsOfPages, type CandidateForm, type HitWord, type RankedPage } from './search.store.ts';
 
 /** How the words of a query must appear on a page. */
 export type SearchMode =
@@ -63,9 +64,24 @@ export interface PageSearchHit {
 /** One page of search results; `nextCursor` is null on the last one. */
 export interface PageSearchResult {
   hits: PageSearchHit[];
+  /** Sealed (opaque to the caller); null when no further hit the caller may see was found. */
   nextCursor: string | null;
+  /** How many hits this page of results left out because the caller may not see them (`PageSearchScope.withhold`); nothing else is told of them. */
+  withheld: number;
   /** The query's words in search form, as compared. */
   terms: string[];
+}
+
+/** Who is asking, as far as the search needs to know: which books' hits they may not see. */
+export interface PageSearchScope {
+  /**
+   * Of the given books, those whose hits are withheld from the caller (closed books, no purpose
+   * stated). Their hits are left out before the page of results and its cursor are made: pages stay
+   * full of hits the caller may see, and only their number is told.
+   */
+  withhold?: (bookIds: readonly string[]) => Promise<ReadonlySet<string>>;
+  /** Most ranked pages one request walks through looking for hits to show. Default `MAX_SCANNED`. */
+  maxScanned?: number;
 }
 
 /**
@@ -76,24 +92,14 @@ export const FUZZY_THRESHOLD = 0.25;
 
 const MAX_TERMS = 8;
 
-interface Cursor {
-  s: string;
-  p: string;
-}
-
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof c.s === 'string' && /^\d+(\.\d+)?$/.test(c.s) && typeof c.p === 'string' && /^[0-9a-f-]{36}$/.test(c.p)) return { s: c.s, p: c.p };
-  } catch {
-    // Falls through to the error below.
-  }
-  throw new AppError('ERR_VALIDATION', 'cursor is not one this server issued', { field: 'cursor' });
-}
+/**
+ * Most ranked pages one request walks past withheld hits looking for visible ones; the answer then
+ * carries what it found and a cursor to go on from, so a name common in closed books costs each
+ * request a bounded amount of work.
+ */
+export const MAX_SCANNED = 1000;
+/** Largest batch of ranked pages read at once while walking past withheld hits. */
+const MAX_BATCH = 200;
 
 /** The smallest string greater than every string starting with `prefix` (for a btree range scan). */
 export function prefixUpperBound(prefix: string): string {
@@ -104,35 +110,85 @@ export function prefixUpperBound(prefix: string): string {
 /**
  * Finds pages by the words read on them: accent-insensitive, Cyrillic and Latin alike, surviving
  * OCR errors, as words, a phrase or prefixes, within filters; ranked, with boxes and a snippet, and
- * paged by an opaque keyset cursor (score, page id). How the ranking stays fast: `rankPages`.
+ * paged by a sealed keyset cursor (score, page id). How the ranking stays fast: `rankPages`.
+ * Hits of books `scope.withhold` names are left out before the page is cut and its cursor made, so
+ * neither the hits nor the cursor say anything of them but their number (`withheld`).
  */
-export async function searchPages(db: Db, query: PageSearchQuery): Promise<PageSearchResult> {
+export async function searchPages(db: Db, query: PageSearchQuery, scope: PageSearchScope = {}): Promise<PageSearchResult> {
   const mode = query.mode ?? 'words';
   const fuzzy = query.fuzzy ?? true;
   const terms = normaliseTokens(query.q).slice(0, MAX_TERMS);
   if (terms.length === 0) throw new AppError('ERR_VALIDATION', 'the query has no words to search for', { field: 'q' });
   const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
-  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const filters = { bookId: query.bookId, registerType: query.registerType, municipality: query.municipality, yearFrom: query.yearFrom, yearTo: query.yearTo };
+  // A cursor continues a search for the same words, matched the same way (its score is on their
+  // scale); filters may change between pages, as they always could.
+  const binding = JSON.stringify([terms, mode, fuzzy]);
+  const key = await cursorKey(db);
+  const start = query.cursor ? openCursor(key, query.cursor, binding) : undefined;
 
-  const found = await db.transaction(async (tx) => {
-    await applySearchSettings(tx, FUZZY_THRESHOLD);
-    return rankPages(tx, {
-      terms, uppers: terms.map(prefixUpperBound), mode, fuzzy, threshold: FUZZY_THRESHOLD,
-      filters: { bookId: query.bookId, registerType: query.registerType, municipality: query.municipality, yearFrom: query.yearFrom, yearTo: query.yearTo },
-      after: cursor ? { score: cursor.s, pageId: cursor.p } : undefined, limit,
+  const rank = (after: CursorPosition | undefined, batch: number) =>
+    db.transaction(async (tx) => {
+      await applySearchSettings(tx, FUZZY_THRESHOLD);
+      return rankPages(tx, { terms, uppers: terms.map(prefixUpperBound), mode, fuzzy, threshold: FUZZY_THRESHOLD, filters, after, limit: batch });
     });
-  });
 
-  const rows = found.pages.slice(0, limit);
-  const cands = found.candidates;
-  const hits: PageSearchHit[] = rows.map((x) => ({
+  // Walk the ranking in batches until limit + 1 visible hits (the one more says there are more),
+  // the end, or the scan budget. Withheld hits after the last hit shown are not counted: the next
+  // page starts after that hit and meets them again.
+  const shown: RankedPage[] = [];
+  let cands: CandidateForm[] = [];
+  let withheld = 0;
+  let pendingWithheld = 0;
+  let after = start;
+  let batch = limit;
+  let scanned = 0;
+  let next: CursorPosition | undefined;
+  for (;;) {
+    const found = await rank(after, batch);
+    if (found.pages.length && !cands.length) cands = found.candidates;
+    // Outside the ranking's transaction: an embedded database serves one transaction at a time.
+    const hidden = scope.withhold && found.pages.length ? await scope.withhold(found.pages.map((x) => x.bookId)) : undefined;
+    let more = false;
+    for (const x of found.pages) {
+      if (hidden?.has(x.bookId)) {
+        pendingWithheld++;
+      } else if (shown.length === limit) {
+        more = true;
+        break;
+      } else {
+        withheld += pendingWithheld;
+        pendingWithheld = 0;
+        shown.push(x);
+      }
+    }
+    if (more) {
+      const last = shown[shown.length - 1]!;
+      next = { score: last.score, pageId: last.pageId };
+      break;
+    }
+    scanned += found.pages.length;
+    // rankPages returns one more than asked while there are more.
+    const ended = found.pages.length <= batch;
+    const last = found.pages[found.pages.length - 1];
+    if (!ended && last) after = { score: last.score, pageId: last.pageId };
+    if (ended || scanned >= (scope.maxScanned ?? MAX_SCANNED)) {
+      // The answer goes to the end of what was walked, withheld hits at its end included. Sealed,
+      // the position it goes on from (possibly a withheld hit's) tells the caller nothing.
+      withheld += pendingWithheld;
+      if (!ended) next = after;
+      break;
+    }
+    batch = Math.min(MAX_BATCH, batch * 2);
+  }
+
+  const hits: PageSearchHit[] = shown.map((x) => ({
     pageId: x.pageId, bookId: x.bookId, sequence: x.sequence, revision: x.revision, score: Number(x.score), words: [], snippet: '',
     book: { registerType: x.registerType, municipality: x.municipality, yearFrom: x.yearFrom, yearTo: x.yearTo, volume: x.volume },
     page: { width: x.width, height: x.height },
   }));
-  await addWordsAndSnippets(db, hits, cands, mode === 'phrase' ? new Map(rows.map((x) => [x.pageId, x.starts ?? []])) : undefined);
-  const last = found.pages.length > limit ? rows[rows.length - 1] : undefined;
-  return { hits, nextCursor: last ? encodeCursor({ s: last.score, p: last.pageId }) : null, terms };
+  await addWordsAndSnippets(db, hits, cands, mode === 'phrase' ? new Map(shown.map((x) => [x.pageId, x.starts ?? []])) : undefined);
+  return { hits, nextCursor: next ? sealCursor(key, next, binding) : null, withheld, terms };
 }
 
 /**

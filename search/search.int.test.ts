@@ -160,4 +160,43 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     expect(seen).toEqual(all.hits.map((h) => h.pageId));
     await expect(searchPages(db, { q, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
   });
+
+  it('walks past withheld books in requests of bounded work: every visible hit once, in ranking order, each withheld hit counted once', async () => {
+    // Ten pages holding one name, ranked by their distinct confidences in this pattern (H: a closed
+    // book's page, V: an open one's): withheld runs at the start, inside and at batch ends.
+    const pattern = 'VHHHVVHVHH';
+    const book = async () => (await createBook(db, {
+      registerType: 'birth', municipality: 'Gjakovë', yearFrom: 2020, yearTo: 2020, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    })).book.id;
+    const closed = await book();
+    const open = await book();
+    const expected: string[] = [];
+    for (const [i, kind] of [...pattern].entries()) {
+      const bookId = kind === 'H' ? closed : open;
+      const page = await upsertPage(db, bookId, i + 1);
+      await insertPageWords(db, { bookId, pageId: page.id, revision: 1 }, [{ text: 'Dushkaj', confidence: 99 - i, line: 0, block: 0, box: { x0: 10, y0: 10, x1: 90, y1: 30 } }]);
+      if (kind === 'V') expected.push(page.id);
+    }
+    const withhold = async (ids: readonly string[]) => new Set(ids.filter((id) => id === closed));
+    for (const [limit, maxScanned] of [[1, undefined], [1, 1], [2, 3], [3, undefined]] as const) {
+      const seen: string[] = [];
+      let withheld = 0;
+      let emptyButGoingOn = 0;
+      let cursor: string | undefined;
+      for (let i = 0; i < 50; i++) {
+        const r = await searchPages(db, { q: 'Dushkaj', fuzzy: false, limit, ...(cursor ? { cursor } : {}) }, { withhold, ...(maxScanned ? { maxScanned } : {}) });
+        expect(r.hits.every((h) => h.bookId === open)).toBe(true);
+        seen.push(...r.hits.map((h) => h.pageId));
+        withheld += r.withheld;
+        if (!r.nextCursor) break;
+        if (r.hits.length === 0) emptyButGoingOn++;
+        cursor = r.nextCursor;
+      }
+      const walk = `limit ${limit}, at most ${maxScanned ?? 'the default'} scanned`;
+      expect(seen, walk).toEqual(expected);
+      expect(withheld, walk).toBe([...pattern].filter((k) => k === 'H').length);
+      // With one ranked page of work a request, answers that hold nothing go on past the closed pages.
+      if (maxScanned === 1) expect(emptyButGoingOn, walk).toBeGreaterThan(0);
+    }
+  });
 });

@@ -1,10 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetObjectLockConfigurationCommand,
+  PutBucketPolicyCommand,
+  PutObjectLockConfigurationCommand,
   DeleteObjectCommand,
   GetObjectRetentionCommand,
   ListMultipartUploadsCommand,
@@ -18,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/logger.ts';
 import { requireService, testServices } from '../test-support/services.ts';
 import { FsObjectStore } from './fs.object-store.ts';
-import { describeObjectStoreConformance, failingStream, hashOf, MULTI_PART_BYTES, pseudoRandom, type StoreUnderTest } from './object-store.conformance.ts';
+import { collect, describeObjectStoreConformance, failingStream, hashOf, MULTI_PART_BYTES, pseudoRandom, type StoreUnderTest } from './object-store.conformance.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions, type S3StoreConfig } from './s3.object-store.ts';
 import { openObjectStore } from './index.ts';
 
@@ -283,6 +287,112 @@ describe.skipIf(!s3)('S3 object store on RGW', () => {
       const store = new S3ObjectStore(s3Config(newBucketName(), true), silentLogger());
       expect(() => store.capabilities()).toThrow(/init\(\)/);
       await store.close();
+    });
+
+    describe('a default retention locks every version from its first byte (issue 17, point 4)', () => {
+      const DAY = 86_400_000;
+
+      /** A bucket of this test's own, and a store on it initialised with `defaultRetentionDays`. */
+      async function storeWithDefault(defaultRetentionDays: number, options: S3ObjectStoreOptions = {}, bucket = newBucketName()) {
+        if (!buckets.includes(bucket)) buckets.push(bucket);
+        const store = new S3ObjectStore({ ...s3Config(bucket, true), defaultRetentionDays }, silentLogger(), options);
+        await store.init();
+        return { store, bucket };
+      }
+      const defaultRetentionOf = async (bucket: string) =>
+        (await client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))).ObjectLockConfiguration?.Rule?.DefaultRetention;
+      const setDefault = (bucket: string, Mode: 'GOVERNANCE' | 'COMPLIANCE', Days: number) =>
+        client.send(new PutObjectLockConfigurationCommand({ Bucket: bucket, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode, Days } } } }));
+
+      it('init() gives an Object Lock bucket without one a GOVERNANCE default retention, raises a shorter one, and keeps a longer or COMPLIANCE one', async () => {
+        const { store, bucket } = await storeWithDefault(2);
+        expect(await defaultRetentionOf(bucket)).toEqual({ Mode: 'GOVERNANCE', Days: 2 });
+        await store.close();
+        await setDefault(bucket, 'GOVERNANCE', 1);
+        await (await storeWithDefault(2, {}, bucket)).store.close();
+        expect(await defaultRetentionOf(bucket)).toEqual({ Mode: 'GOVERNANCE', Days: 2 });
+        await setDefault(bucket, 'GOVERNANCE', 30);
+        await (await storeWithDefault(2, {}, bucket)).store.close();
+        expect(await defaultRetentionOf(bucket)).toEqual({ Mode: 'GOVERNANCE', Days: 30 });
+        // The bucket's own rule is never weakened: a COMPLIANCE default, even shorter, stays as it is.
+        await setDefault(bucket, 'COMPLIANCE', 1);
+        await (await storeWithDefault(2, {}, bucket)).store.close();
+        expect(await defaultRetentionOf(bucket)).toEqual({ Mode: 'COMPLIANCE', Days: 1 });
+        await setDefault(bucket, 'GOVERNANCE', 1);
+      });
+
+      it('every write path (one PutObject, multipart, announced multipart, content-addressed staged then copied whole or part by part) is locked from its first byte with no lock asked for', async () => {
+        const { store, bucket } = await storeWithDefault(1);
+        const { store: partCopier } = await storeWithDefault(1, { maxCopyObjectBytes: 5 * MiB }, bucket);
+        const seed = randomBytes(16);
+        const announcedSha = (await hashOf(pseudoRandom(MULTI_PART_BYTES, seed).stream)).sha256;
+        const announced = pseudoRandom(MULTI_PART_BYTES, seed);
+        const before = Date.now();
+        const writes = [
+          await store.put('p/one-part', randomBytes(1000)),
+          await store.put('p/multipart', pseudoRandom(MULTI_PART_BYTES).stream),
+          await store.put('p/announced', announced.stream, { expectedSha256: announcedSha }),
+          await store.putContentAddressed('p', randomBytes(1000)),
+          await store.putContentAddressed('p', pseudoRandom(MULTI_PART_BYTES).stream),
+          await partCopier.putContentAddressed('p', pseudoRandom(MULTI_PART_BYTES).stream),
+        ];
+        const after = Date.now();
+        for (const w of writes) {
+          const r = (await client.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: w.key, VersionId: w.versionId }))).Retention;
+          expect(r?.Mode, w.key).toBe('GOVERNANCE');
+          expect(r!.RetainUntilDate!.getTime(), w.key).toBeGreaterThanOrEqual(before + DAY - 60_000);
+          expect(r!.RetainUntilDate!.getTime(), w.key).toBeLessThanOrEqual(after + DAY + 60_000);
+          expect((await store.head(w.key, { versionId: w.versionId }))?.retention?.mode, w.key).toBe('GOVERNANCE');
+          await expect(store.delete(w.key, { versionId: w.versionId })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+        }
+        // The staging objects of the staged writes are locked too: hidden from list(), kept until the default lapses.
+        expect((await collect(store.list('p/'))).map((o) => o.key).sort()).toEqual([...new Set(writes.map((w) => w.key))].sort());
+        await store.close();
+        await partCopier.close();
+      });
+
+      it('staging leftovers older than an hour are swept by the next staged write under their prefix; younger or still-locked ones stay', async () => {
+        const { store, bucket } = await storeWithDefault(0);
+        const body = Buffer.from('leftover of a cut write');
+        const leftover = async (key: string, lock?: Date) =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentMD5: md5Base64(body), ...(lock ? { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: lock } : {}) }));
+        await leftover('p/.staging/crashed');
+        await leftover('p/.staging/locked', new Date(Date.now() + 3600_000));
+        await leftover('q/.staging/elsewhere');
+        const stagingKeys = async () => (await collect(store.listVersions(''))).filter((v) => v.key.includes('/.staging/')).map((v) => v.key).sort();
+
+        // Now: the leftovers may be writes still in flight, so they stay.
+        await store.putContentAddressed('p', pseudoRandom(MULTI_PART_BYTES).stream);
+        expect(await stagingKeys()).toEqual(['p/.staging/crashed', 'p/.staging/locked', 'q/.staging/elsewhere']);
+        // Two hours later: the unlocked one under the written prefix goes; the locked one and the other prefix's stay.
+        const { store: later } = await storeWithDefault(0, { now: () => Date.now() + 2 * 3600_000 }, bucket);
+        await later.putContentAddressed('p', pseudoRandom(MULTI_PART_BYTES).stream);
+        expect(await stagingKeys()).toEqual(['p/.staging/locked', 'q/.staging/elsewhere']);
+        await store.close();
+        await later.close();
+      });
+
+      it("the README's bucket policy makes RGW refuse the governance bypass to the app's key, while writes and lock extensions go on", async () => {
+        const { store, bucket } = await storeWithDefault(0);
+        const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+        const block = /<!-- deny-governance-bypass-policy -->\s*```json\n([\s\S]*?)```/.exec(readme);
+        expect(block, 'README: the policy denying s3:BypassGovernanceRetention, marked <!-- deny-governance-bypass-policy -->').not.toBeNull();
+        // The test's key is the bucket owner; the README names the app's user, the test denies everyone.
+        const policy = JSON.parse(block![1]!.replaceAll('arkiva-archive', bucket)) as { Statement: { Principal: unknown }[] };
+        for (const st of policy.Statement) st.Principal = '*';
+        const put = await store.put('kept', Buffer.from('kept'), { retention: { mode: 'GOVERNANCE', retainUntil: new Date(Date.now() + 3600_000) } });
+        await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+        try {
+          await expect(store.delete('kept', { versionId: put.versionId, bypassGovernance: true })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+          await expect(store.setRetention('kept', { mode: 'GOVERNANCE', retainUntil: new Date(Date.now() + 60_000) }, { versionId: put.versionId, bypassGovernance: true })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+          await store.setRetention('kept', { mode: 'GOVERNANCE', retainUntil: new Date(Date.now() + 7200_000) }, { versionId: put.versionId });
+          await store.put('other', Buffer.from('still writable'));
+          expect(await store.head('kept', { versionId: put.versionId })).toBeDefined();
+        } finally {
+          await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+          await store.close();
+        }
+      });
     });
   });
 });

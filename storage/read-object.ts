@@ -5,11 +5,11 @@ import type { ObjectStore } from './object-store.ts';
 /**
  * Reads a whole (page-sized) object into memory and checks its SHA-256 against what the archive
  * recorded, so a stage never works from silently corrupted bytes. Not for originals of any size:
- * stream those.
+ * stream those. `versionId` reads one version of the key (versioned stores).
  */
-export async function readObject(store: ObjectStore, key: string, opts: { expectedSha256?: string; maxBytes?: number } = {}): Promise<Buffer> {
+export async function readObject(store: ObjectStore, key: string, opts: { expectedSha256?: string; maxBytes?: number; versionId?: string } = {}): Promise<Buffer> {
   const max = opts.maxBytes ?? 512 * 1024 * 1024;
-  const stream = await store.get(key);
+  const stream = await store.get(key, opts.versionId ? { versionId: opts.versionId } : {});
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let size = 0;

@@ -18,12 +18,14 @@ import {
   ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
   S3Client,
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
   type CreateMultipartUploadCommandInput,
+  type DefaultRetention,
 } from '@aws-sdk/client-s3';
 import type { ServiceConfig } from '../config/env.ts';
 import { AppError } from '../common/errors.ts';
@@ -53,6 +55,8 @@ export interface S3ObjectStoreOptions {
   listPageSize?: number;
   /** Called once with the SDK client the store built, so a test can observe or tamper with requests. */
   instrumentClient?: (client: S3Client) => void;
+  /** The time (ms since the epoch) the staging sweep measures ages against; the system clock by default. */
+  now?: () => number;
 }
 
 type Retention = { mode: LockMode; retainUntil: Date };
@@ -63,6 +67,11 @@ const MIN_PART_BYTES = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
 const COPY_CONCURRENCY = 4;
+/**
+ * Age after which a staging object is swept. A younger one may belong to a write still in flight
+ * (its copy to the final key not yet done); a write's staged copy takes seconds, not an hour.
+ */
+const STAGING_SWEEP_AGE_MS = 3600_000;
 /** Bounds of every S3 call when the configuration names none (the defaults of config/env.ts). */
 export const S3_DEFAULT_TIMEOUTS = Object.freeze({ requestMs: 60_000, connectMs: 5_000, maxAttempts: 4 });
 
@@ -79,6 +88,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
   private readonly maxCopyObjectBytes: number;
   private readonly listPageSize: number;
+  private readonly now: () => number;
   private caps: StoreCapabilities | undefined;
 
   constructor(
@@ -91,6 +101,7 @@ export class S3ObjectStore implements ObjectStore {
     this.partSize = config.partSizeBytes;
     this.maxCopyObjectBytes = Math.min(options.maxCopyObjectBytes ?? MAX_COPY_OBJECT_BYTES, MAX_COPY_OBJECT_BYTES);
     this.listPageSize = options.listPageSize ?? 1000;
+    this.now = options.now ?? Date.now;
     const timeouts = config.timeouts ?? S3_DEFAULT_TIMEOUTS;
     this.client = new S3Client({
       endpoint: config.endpoint,
@@ -139,9 +150,11 @@ export class S3ObjectStore implements ObjectStore {
       throw this.fail('GetBucketVersioning', Bucket, e);
     }
     let objectLock = false;
+    let defaultRetention: DefaultRetention | undefined;
     try {
       const r = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket }));
       objectLock = r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+      defaultRetention = r.ObjectLockConfiguration?.Rule?.DefaultRetention;
     } catch (e) {
       // "Not configured" comes back as 404 (AWS, RGW) or, from stores without the feature, 400/501.
       const status = statusOf(e);
@@ -150,8 +163,44 @@ export class S3ObjectStore implements ObjectStore {
     if (this.config.objectLock && !objectLock) {
       this.log.warn({ bucket: Bucket }, 'S3_OBJECT_LOCK is on but the existing bucket has no Object Lock: retention and legal holds will not be applied');
     }
+    if (objectLock && this.config.defaultRetentionDays) await this.ensureDefaultRetention(defaultRetention, this.config.defaultRetentionDays);
     this.caps = Object.freeze({ versioning: versioning || objectLock, objectLock });
     return this.caps;
+  }
+
+  /**
+   * Gives the bucket a GOVERNANCE default retention of `days` when it has none or a shorter one.
+   * The store then locks every new version from its first byte, multipart uploads and server-side
+   * copies included (RGW ignores the Object Lock headers of both, measured; it applies the bucket's
+   * default to them), before the retention sync gives the object its book's date. A COMPLIANCE or
+   * longer default the bucket already has is the operator's and is kept. A bucket that cannot be
+   * given one does not start the archive: objects would lie unlocked until the first sync.
+   */
+  private async ensureDefaultRetention(existing: DefaultRetention | undefined, days: number): Promise<void> {
+    const Bucket = this.bucket;
+    const existingDays = (existing?.Days ?? 0) + (existing?.Years ?? 0) * 365;
+    if (existing?.Mode === 'COMPLIANCE' || (existing?.Mode && existingDays >= days)) {
+      this.log.debug({ bucket: Bucket, mode: existing.Mode, days: existingDays }, 'the bucket keeps its own default retention');
+      return;
+    }
+    try {
+      await this.client.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket,
+          ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: days } } },
+        }),
+      );
+      this.log.info({ bucket: Bucket, days, before: existing ? existingDays : null }, 'set the bucket default retention: every new version is locked from its first byte');
+    } catch (e) {
+      if (nameOf(e) !== 'AccessDenied') throw this.fail('PutObjectLockConfiguration', Bucket, e);
+      throw new AppError(
+        'ERR_CONFIG',
+        `S3 bucket ${Bucket} has ${existing ? `a default retention of ${existingDays} day(s)` : 'no default retention'} and setting GOVERNANCE ${days} day(s) was refused: ` +
+          'allow the key s3:PutBucketObjectLockConfiguration, or give the bucket that default yourself (or set S3_DEFAULT_RETENTION_DAYS=0 to archive without it knowingly)',
+        { bucket: Bucket, storeCode: 'AccessDenied' },
+        { cause: e },
+      );
+    }
   }
 
   capabilities(): StoreCapabilities {
@@ -225,10 +274,11 @@ export class S3ObjectStore implements ObjectStore {
   /** Every version and delete marker under `prefix`, staging leftovers included so that cleanup finds them. */
   async *listVersions(prefix: string): AsyncIterable<{ key: string; versionId?: string; size: number; deleteMarker: boolean }> {
     assertValidPrefix(prefix);
-    yield* this.versionsUnder(prefix);
+    for await (const v of this.versionsUnder(prefix)) yield { key: v.key, versionId: v.versionId, size: v.size, deleteMarker: v.deleteMarker };
   }
 
-  private async *versionsUnder(prefix: string): AsyncIterable<{ key: string; versionId?: string; size: number; deleteMarker: boolean }> {
+  /** listVersions(), with each entry's write time and whether it is current, where the store gives them (the staging sweep and keyHistory need them). */
+  private async *versionsUnder(prefix: string): AsyncIterable<{ key: string; versionId?: string; size: number; deleteMarker: boolean; lastModified?: Date; isLatest?: boolean }> {
     if (!this.capabilities().versioning) {
       for await (const o of this.list(prefix)) yield { key: o.key, size: o.size, deleteMarker: false };
       return;
@@ -251,8 +301,8 @@ export class S3ObjectStore implements ObjectStore {
         throw this.fail('ListObjectVersions', prefix, e);
       }
       const page = [
-        ...(r.Versions ?? []).map((v) => ({ key: v.Key ?? '', versionId: v.VersionId, size: v.Size ?? 0, deleteMarker: false })),
-        ...(r.DeleteMarkers ?? []).map((m) => ({ key: m.Key ?? '', versionId: m.VersionId, size: 0, deleteMarker: true })),
+        ...(r.Versions ?? []).map((v) => ({ key: v.Key ?? '', versionId: v.VersionId, size: v.Size ?? 0, deleteMarker: false, lastModified: v.LastModified, isLatest: v.IsLatest })),
+        ...(r.DeleteMarkers ?? []).map((m) => ({ key: m.Key ?? '', versionId: m.VersionId, size: 0, deleteMarker: true, lastModified: m.LastModified, isLatest: m.IsLatest })),
       ];
       // S3 returns versions and delete markers in two lists; merge them back into key order.
       page.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
@@ -281,27 +331,10 @@ export class S3ObjectStore implements ObjectStore {
       return o?.Key === key ? [{ key, size: o.Size ?? 0, deleteMarker: false, lastModified: o.LastModified ?? new Date(0), isLatest: true }] : [];
     }
     const history: ObjectVersion[] = [];
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      let r;
-      try {
-        r = await this.client.send(
-          new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: this.listPageSize }),
-        );
-      } catch (e) {
-        throw this.fail('ListObjectVersions', key, e);
-      }
-      const entry = (v: { Key?: string; VersionId?: string; LastModified?: Date; IsLatest?: boolean }, size: number, deleteMarker: boolean): ObjectVersion => ({
-        key, versionId: v.VersionId, size, deleteMarker, lastModified: v.LastModified ?? new Date(0), isLatest: v.IsLatest ?? false,
-      });
-      for (const v of r.Versions ?? []) if (v.Key === key) history.push(entry(v, v.Size ?? 0, false));
-      for (const m of r.DeleteMarkers ?? []) if (m.Key === key) history.push(entry(m, 0, true));
-      // Pages go on while the listing is still inside this key's versions; longer keys come after.
-      const more = r.IsTruncated && r.NextKeyMarker === key;
-      keyMarker = more ? r.NextKeyMarker : undefined;
-      versionIdMarker = more ? r.NextVersionIdMarker : undefined;
-    } while (keyMarker !== undefined);
+    for await (const v of this.versionsUnder(key)) {
+      // Longer keys the key is a prefix of are listed too; content-addressed keys have none.
+      if (v.key === key) history.push({ key, versionId: v.versionId, size: v.size, deleteMarker: v.deleteMarker, lastModified: v.lastModified ?? new Date(0), isLatest: v.isLatest ?? false });
+    }
     // A stable sort keeps each list's own newest-first order among entries written in the same millisecond.
     return history.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest));
   }
@@ -427,7 +460,8 @@ export class S3ObjectStore implements ObjectStore {
     const parent = 'key' in target ? target.key.slice(0, Math.max(0, target.key.lastIndexOf('/'))) : target.prefix;
     const stagingKey = `${parent ? `${parent}/` : ''}${STAGING_SEGMENT}/${randomUUID()}`;
     let d: Digests | undefined;
-    // No Object Lock on the staging object: it must stay deletable.
+    // No Object Lock asked for on the staging object, so that it can be removed at once; under a
+    // bucket default retention the store locks it anyway, and the sweep removes it once that lapses.
     const stagingVersionId = await this.multipart(
       stagingKey,
       { ContentType: opts.contentType },
@@ -452,6 +486,7 @@ export class S3ObjectStore implements ObjectStore {
       return { key, size: done.size, sha256: done.sha256, md5: done.md5, versionId };
     } finally {
       await this.removeStaging(stagingKey);
+      await this.sweepStaging(parent);
     }
   }
 
@@ -598,8 +633,39 @@ export class S3ObjectStore implements ObjectStore {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       }
     } catch (err) {
-      this.log.warn({ err, key }, 'could not remove a staging object; it is garbage to clean up');
+      // A bucket default retention locks staging objects too: expected, and the sweep's to remove later.
+      if (this.isLockRefusal(err)) this.log.debug({ key }, 'staging object kept under the bucket default retention until it lapses');
+      else this.log.warn({ err, key }, 'could not remove a staging object; the staging sweep removes it later');
     }
+  }
+
+  /**
+   * Removes the staging objects under `parent` written more than an hour ago: leftovers of writes
+   * cut short by a crash, and staged copies a bucket default retention kept. A younger one may be
+   * a write in flight, and one still locked is refused by the store: both stay for a later sweep.
+   * Runs after each staged write under that prefix (one listing), so nothing else has to schedule it.
+   */
+  private async sweepStaging(parent: string): Promise<void> {
+    if (!this.capabilities().versioning) return;
+    const prefix = `${parent ? `${parent}/` : ''}${STAGING_SEGMENT}/`;
+    const before = this.now() - STAGING_SWEEP_AGE_MS;
+    try {
+      for await (const v of this.versionsUnder(prefix)) {
+        if (!v.lastModified || v.lastModified.getTime() > before || !isStagingKey(v.key)) continue;
+        try {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: v.key, VersionId: v.versionId }));
+        } catch (e) {
+          if (!this.isLockRefusal(e)) throw e;
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err, prefix }, 'could not sweep staging leftovers; the next staged write under this prefix tries again');
+    }
+  }
+
+  /** True when the store refused a change because Object Lock (retention or legal hold) protects the version. */
+  private isLockRefusal(e: unknown): boolean {
+    return nameOf(e) === 'AccessDenied' && this.caps?.objectLock === true;
   }
 
   /** Reads back what was written: a store that lost or truncated a part must not be reported as success. */
@@ -696,7 +762,7 @@ export class S3ObjectStore implements ObjectStore {
 
   /** Like fail(), but an AccessDenied on a locked bucket is the lock refusing, which retrying cannot change. */
   private failLocked(operation: string, key: string, e: unknown): unknown {
-    if (nameOf(e) === 'AccessDenied' && this.caps?.objectLock) {
+    if (this.isLockRefusal(e)) {
       return new AppError('ERR_CONFLICT', `S3 ${operation} of ${key} refused by Object Lock (retention or legal hold)`, { operation, key, storeCode: 'AccessDenied' }, { cause: e });
     }
     return this.fail(operation, key, e);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../../app/deps.ts';
-import { listAuditEvents, verifyWithAnchor, writeAnchor, type AuditQuery } from '../../audit/index.ts';
+import { listAuditEvents, verifyWithAnchors, writeAnchor, type AuditQuery } from '../../audit/index.ts';
 import { errorResponses } from '../schemas.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
@@ -28,9 +28,9 @@ export async function auditRoutes(app: FastifyInstance, opts: { deps: Deps }): P
   }, async (req) => ({ events: await listAuditEvents(deps.db, req.query) }));
 
   app.get('/audit/verify', {
-    schema: { tags, summary: 'Walk the whole chain and compare it with the newest anchor in object storage', response: { 200: anyObject, ...errorResponses } },
+    schema: { tags, summary: 'Walk the whole chain and compare it with every anchor in object storage (ok: false naming the first break)', response: { 200: anyObject, ...errorResponses } },
     config: { policy: { roles: ['auditor'], audit: 'audit.verify' } },
-  }, async () => verifyWithAnchor(deps));
+  }, async () => verifyWithAnchors(deps));
 
   app.post('/audit/anchor', {
     schema: { tags, summary: 'Write the chain head to object storage now', response: { 200: anyObject, ...errorResponses } },

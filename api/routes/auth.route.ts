@@ -7,14 +7,17 @@ import { errorResponses } from '../schemas.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'config'>;
 
-/** Login throttles: failures per username, attempts per client address. */
+/**
+ * Login throttles: failures per username from one client address, and attempts per address. Never
+ * per username alone: then anyone could lock a clerk out by failing with her name from anywhere.
+ */
 export interface LoginLimits {
-  perUser: { max: number; windowMs: number };
+  perUserAddress: { max: number; windowMs: number };
   perIp: { max: number; windowMs: number };
 }
 
-/** Default login throttles: 5 failures per username in 15 minutes; 30 attempts per address in 5 minutes. */
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUser: { max: 5, windowMs: 15 * 60_000 }, perIp: { max: 30, windowMs: 5 * 60_000 } };
+/** Default login throttles: 5 failures per username and address in 15 minutes; 30 attempts per address in 5 minutes. */
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUserAddress: { max: 5, windowMs: 15 * 60_000 }, perIp: { max: 30, windowMs: 5 * 60_000 } };
 
 const userSchema = { type: 'object', properties: { id: { type: 'string' }, username: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } } } } as const;
 const sessionSchema = { type: 'object', properties: { user: userSchema, csrfToken: { type: ['string', 'null'] } } } as const;
@@ -23,7 +26,7 @@ const sessionSchema = { type: 'object', properties: { user: userSchema, csrfToke
 export async function authRoutes(app: FastifyInstance, opts: { deps: Deps; limits?: LoginLimits }): Promise<void> {
   const { deps } = opts;
   const limits = opts.limits ?? DEFAULT_LOGIN_LIMITS;
-  const perUser = new SlidingWindowLimiter(limits.perUser.max, limits.perUser.windowMs);
+  const perUserAddress = new SlidingWindowLimiter(limits.perUserAddress.max, limits.perUserAddress.windowMs);
   const perIp = new SlidingWindowLimiter(limits.perIp.max, limits.perIp.windowMs);
   const tags = ['auth'];
 
@@ -41,19 +44,22 @@ export async function authRoutes(app: FastifyInstance, opts: { deps: Deps; limit
   }, async (req, reply) => {
     const username = req.body.username.trim().toLowerCase();
     noteAudit(req, { targetType: 'user', targetId: username });
+    // The answer carries the session's CSRF token.
+    reply.header('cache-control', 'no-store');
     const ipKey = req.ip;
-    if (perIp.blocked(ipKey) || perUser.blocked(username)) {
-      const wait = Math.max(perIp.retryAfterMs(ipKey), perUser.blocked(username) ? perUser.retryAfterMs(username) : 0);
+    const userKey = JSON.stringify([username, ipKey]);
+    if (perIp.blocked(ipKey) || perUserAddress.blocked(userKey)) {
+      const wait = Math.max(perIp.retryAfterMs(ipKey), perUserAddress.blocked(userKey) ? perUserAddress.retryAfterMs(userKey) : 0);
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new AppError('ERR_RATE_LIMITED', 'too many sign-in attempts; wait and try again');
     }
     perIp.hit(ipKey);
     const user = await checkCredentials(deps.db, username, req.body.password);
     if (!user) {
-      perUser.hit(username);
+      perUserAddress.hit(userKey);
       throw new AppError('ERR_UNAUTHENTICATED', 'wrong username or password');
     }
-    perUser.reset(username);
+    perUserAddress.reset(userKey);
     const session = await createSession(deps.db, user, { ip: req.ip, ttlMs: SESSION_TTL_MS });
     noteAudit(req, { actor: user });
     reply.setCookie(SESSION_COOKIE, session.id, {

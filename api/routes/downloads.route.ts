@@ -32,7 +32,7 @@ const revisionQuery = {
     revision: {
       type: 'integer',
       minimum: 1,
-      description: "Pin the page revision (as listed with the page's objects): the answer may then be cached for good. Without it the current revision is sent and must be revalidated.",
+      description: "Pin the page revision (as listed with the page's objects); without it the current revision is sent.",
     },
   },
 } as const;
@@ -65,7 +65,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     schema: {
       tags: ['downloads'],
       summary: 'The book as it was uploaded',
-      description: 'Supports single byte ranges (206). Cached for good: a book\'s original never changes.',
+      description: 'Supports single byte ranges (206). Never stored by caches (personal data); its ETag never changes.',
       params: bookIdParam,
       response: downloadResponses('The original, byte for byte'),
     },
@@ -74,7 +74,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
       const obj = await bookOriginal(deps, book.id);
       if (!obj) throw new AppError('ERR_OBJECT_NOT_FOUND', `book ${book.id} has no original recorded`);
       const ext = EXTENSIONS[obj.mediaType] ?? 'bin';
-      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-original.${ext}`, disposition: 'attachment', cache: 'immutable', ranges: true });
+      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-original.${ext}`, disposition: 'attachment', ranges: true });
     },
   });
 
@@ -150,6 +150,5 @@ async function sendPageObject(
   return sendObject(deps, req, reply, obj, {
     filename: `book-${page.bookId}-page-${seq}-r${page.revision}-${what.name}.${ext}`,
     disposition: what.disposition,
-    cache: pinned !== undefined ? 'immutable' : 'revalidate',
   });
 }

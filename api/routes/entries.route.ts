@@ -114,7 +114,7 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
   });
   app.delete<{ Params: { entryId: string } }>('/entries/:entryId', {
     schema: { tags: ['entries'], summary: 'Retire an entry (kept for links and history)', params: idParam, response: { 204: { type: 'null' }, ...errorResponses } },
-    config: policy(['clerk'], 'entry.delete'),
+    config: policy(['clerk'], 'entry.delete', { restricted: true }),
     handler: async (req, reply) => {
       await deleteEntry(deps.db, req.params.entryId, { user: actor(req) });
       return reply.code(204).send();

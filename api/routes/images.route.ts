@@ -12,12 +12,13 @@ import { PAGE_READERS, PERSONAL_READERS, policy } from '../policies.ts';
 type Deps = Pick<AppDeps, 'db' | 'store' | 'config'>;
 
 const widthProp = { type: 'integer', minimum: VIEW_WIDTH.min, maximum: VIEW_WIDTH.max, default: 1200 } as const;
-const revisionProp = { type: 'integer', minimum: 1, description: 'Pin the page revision: the answer is then cacheable for good' } as const;
+const revisionProp = { type: 'integer', minimum: 1, description: 'Pin the page revision: a page since replaced is then refused (404), not served as its rescan' } as const;
 const imageResponse = { 200: { description: 'JPEG image', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } }, 304: { description: 'Not modified', type: 'null' }, ...errorResponses };
 
-// A pinned revision names bytes that never change; otherwise a rescan may replace them, so revalidate.
-function send(req: FastifyRequest, reply: FastifyReply, img: ViewerImage, pinned: boolean) {
-  reply.header('etag', `"${img.sha256}"`).header('cache-control', pinned ? 'private, max-age=31536000, immutable' : 'private, no-cache');
+// No Cache-Control here: page images are personal data, `no-store` for every signed-in caller (api/index.ts);
+// the ETag still answers a client that kept the image itself.
+function send(req: FastifyRequest, reply: FastifyReply, img: ViewerImage) {
+  reply.header('etag', `"${img.sha256}"`);
   if (etagMatches(req.headers['if-none-match'], img.sha256)) return reply.code(304).send();
   return reply.code(200).type(img.mediaType).header('content-disposition', 'inline').send(img.body);
 }
@@ -31,7 +32,7 @@ export async function imagesRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     {
       schema: {
         tags: ['images'],
-        summary: 'The page as JPEG at a width, or a region of it (x0,y0,x1,y1 in master pixels); cached, with ETag',
+        summary: 'The page as JPEG at a width, or a region of it (x0,y0,x1,y1 in master pixels); with ETag, never stored by caches',
         params: pageParams,
         querystring: {
           type: 'object', additionalProperties: false,
@@ -47,7 +48,7 @@ export async function imagesRoutes(app: FastifyInstance, opts: { deps: Deps }): 
         const coords = [q.x0, q.y0, q.x1, q.y1];
         if (coords.some((c) => c !== undefined) && coords.some((c) => c === undefined)) throw new AppError('ERR_VALIDATION', 'a region needs all of x0, y0, x1, y1', { field: 'x0' });
         const box = q.x0 !== undefined ? { x0: q.x0, y0: q.y0!, x1: q.x1!, y1: q.y1! } : undefined;
-        return send(req, reply, await viewerImage(deps, page, { width: q.width, ...(box ? { box } : {}) }), q.revision !== undefined);
+        return send(req, reply, await viewerImage(deps, page, { width: q.width, ...(box ? { box } : {}) }));
       },
     },
   );
@@ -69,7 +70,7 @@ export async function imagesRoutes(app: FastifyInstance, opts: { deps: Deps }): 
       const w = page.width ?? entry.box.x1 + m;
       const h = page.height ?? entry.box.y1 + m;
       const box = { x0: Math.max(0, entry.box.x0 - m), y0: Math.max(0, entry.box.y0 - m), x1: Math.min(w, entry.box.x1 + m), y1: Math.min(h, entry.box.y1 + m) };
-      return send(req, reply, await viewerImage(deps, page, { width: req.query.width, box }), false);
+      return send(req, reply, await viewerImage(deps, page, { width: req.query.width, box }));
     },
   });
 }

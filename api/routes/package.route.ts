@@ -37,7 +37,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
     handler: async (req, reply) => {
       const book = await requireBook(deps, req.params.bookId);
       const obj = await findPackage(deps, book.id);
-      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-package-${obj.revision}.tar`, disposition: 'attachment', cache: 'revalidate', ranges: true });
+      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-package-${obj.revision}.tar`, disposition: 'attachment', ranges: true });
     },
   });
 
@@ -92,7 +92,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
     handler: async (req, reply) => {
       const book = await requireBook(deps, req.params.bookId);
       const obj = await findPackage(deps, book.id, req.params.generation);
-      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-package-${obj.revision}.tar`, disposition: 'attachment', cache: 'immutable', ranges: true });
+      return sendObject(deps, req, reply, obj, { filename: `book-${book.id}-package-${obj.revision}.tar`, disposition: 'attachment', ranges: true });
     },
   });
 
@@ -111,7 +111,7 @@ export async function packageRoutes(app: FastifyInstance, opts: { deps: Deps }):
       const book = await requireBook(deps, req.params.bookId);
       const current = (await listPackages(deps.db, book.id)).find((p) => p.current);
       if (!current?.pdf) throw new AppError('ERR_OBJECT_NOT_FOUND', `book ${book.id} has no PDF yet`);
-      return sendObject(deps, req, reply, current.pdf, { filename: `book-${book.id}-${current.generation}.pdf`, disposition: 'attachment', cache: 'revalidate', ranges: true });
+      return sendObject(deps, req, reply, current.pdf, { filename: `book-${book.id}-${current.generation}.pdf`, disposition: 'attachment', ranges: true });
     },
   });
 }

@@ -68,4 +68,16 @@ describe.skipIf(!enabled)('retention routes', () => {
     const pdf = await ana.inject({ method: 'GET', url: `/disposal/certificates/${bookId}/pdf` });
     expect(pdf.statusCode).toBe(404);
   });
+
+  it('refuses to propose the disposal of a held book with 409, naming the hold', async () => {
+    // The book is due (births v1 of the first test) and under the search hold of the second.
+    const holds = (await ana.inject({ method: 'GET', url: '/retention/holds' })).json().holds as { id: string; name: string }[];
+    const hold = holds.find((h) => h.name === 'Search hold')!;
+    const proposed = await ana.inject({ method: 'POST', url: '/disposal/batches', payload: { bookIds: [bookId], by: 'ana' } });
+    expect(proposed.statusCode).toBe(409);
+    expect(proposed.json().error).toMatchObject({
+      code: 'ERR_CONFLICT',
+      message: `book ${bookId} is under legal hold 'Search hold' (hold ${hold.id}, Basic Court Peja: court order): a held book cannot be proposed for disposal until the hold is released`,
+    });
+  });
 });

@@ -139,7 +139,11 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
 
   app.post<{ Body: { bookId?: string; all?: boolean; repair?: boolean } }>('/fixity/runs', {
     schema: {
-      tags, summary: 'Run a fixity audit now (one book, all objects, or those due in the cycle); with repair, damaged objects are restored from a good copy',
+      tags,
+      summary: 'Run a fixity audit now (one book, all objects, or those due in the cycle); with repair, damaged objects are restored from a good copy',
+      description: 'Each object is read at its recorded store version. `damaged` counts recorded versions found damaged, missing or unreadable; '
+        + '`intruded` counts objects with a version or delete marker above the recorded one that the archive did not write (each problem lists them in '
+        + '`intrusions`: version id, size, when written, when found). An intrusion is not damage: repair never deletes or writes over it, it stays as evidence.',
       body: { type: 'object', additionalProperties: false, properties: { bookId: uuid, all: { type: 'boolean' }, repair: { type: 'boolean' } } }, response: ok('The report'),
     },
     config: policy(RM, 'fixity.run'),

@@ -122,7 +122,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
   });
 
   app.post<{ Params: { bookId: string; sequence: number }; Body: { note?: string } | null }>('/books/:bookId/pages/:sequence/review/accept', {
-    config: { policy: { roles: ['clerk'], audit: 'ocr.review.accept' } },
+    config: { policy: { roles: ['clerk'], audit: 'ocr.review.accept', restricted: true } },
     schema: {
       tags: ['review'], summary: 'Accept the page text as it is: the page leaves the review queue until its text changes',
       params: pageParams, body: { type: ['object', 'null'], additionalProperties: false, properties: { note: { type: 'string', maxLength: 2000 } } },
@@ -136,7 +136,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
   });
 
   app.put<{ Params: { bookId: string; sequence: number }; Body: { pageType: PageType } }>('/books/:bookId/pages/:sequence/page-type', {
-    config: { policy: { roles: ['clerk', 'digitiser'], audit: 'page.type.set' } },
+    config: { policy: { roles: ['clerk', 'digitiser'], audit: 'page.type.set', restricted: true } },
     schema: {
       tags: ['review'], summary: 'Set what the page is (register, cover, index, blank, other); only register pages propose entries',
       params: pageParams, body: { type: 'object', required: ['pageType'], additionalProperties: false, properties: { pageType: { type: 'string', enum: PAGE_TYPES } } },
@@ -163,7 +163,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
   });
 
   app.post<{ Params: { bookId: string }; Body: { pages?: number[]; profile: BookOcrProfile; languages?: string[] } }>('/books/:bookId/reocr', {
-    config: { policy: { roles: ['digitiser', 'clerk'], audit: 'ocr.reocr' } },
+    config: { policy: { roles: ['digitiser', 'clerk'], audit: 'ocr.reocr', restricted: true } },
     schema: {
       tags: ['review'], summary: 'Read pages again (all, or the numbered ones) with another OCR profile or languages, as a new text revision; originals and masters untouched',
       params: bookParams,

@@ -102,17 +102,18 @@ describe('search, entries, records and images API', () => {
     expect((await t.api.inject({ method: 'GET', url: `/books/${bookId}/links` })).json().links).toHaveLength(1);
   });
 
-  it('serves the page at a width and a region, cached, with ETag and Cache-Control', async () => {
+  it('serves the page at a width and a region, with ETag and never stored by caches', async () => {
     const r = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/image?width=400` });
     expect(r.statusCode).toBe(200);
     expect((await sharp(r.rawPayload).metadata()).width).toBe(400);
-    expect(r.headers['cache-control']).toBe('private, no-cache');
+    // Personal data: no cache may keep it (issue 18), pinned revision or not; the ETag still answers 304.
+    expect(r.headers['cache-control']).toBe('no-store');
     const etag = r.headers.etag as string;
     expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
     const again = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/image?width=400`, headers: { 'if-none-match': etag } });
     expect(again.statusCode).toBe(304);
     const pinned = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/image?width=400&revision=1` });
-    expect(pinned.headers['cache-control']).toContain('immutable');
+    expect(pinned.headers['cache-control']).toBe('no-store');
     expect(pinned.headers.etag).toBe(etag);
     const crop = await t.api.inject({ method: 'GET', url: `/books/${bookId}/pages/1/image?width=100&x0=10&y0=10&x1=210&y1=110` });
     expect(await sharp(crop.rawPayload).metadata()).toMatchObject({ width: 100, height: 50 });

@@ -54,19 +54,25 @@ export async function searchRoutes(app: FastifyInstance, opts: { deps: Deps }): 
         },
       },
       response: {
-        200: { type: 'object', properties: { hits: { type: 'array', items: searchHitSchema }, nextCursor: { type: ['string', 'null'] }, terms: { type: 'array', items: { type: 'string' } } } },
+        200: {
+          type: 'object',
+          properties: {
+            hits: { type: 'array', items: searchHitSchema },
+            nextCursor: { type: ['string', 'null'], description: 'Opaque; send it back as cursor for the next page' },
+            withheld: { type: 'integer', description: 'Hits left out of this page because their books are closed and no x-access-purpose was given' },
+            terms: { type: 'array', items: { type: 'string' } },
+          },
+        },
         ...errorResponses,
       },
     },
     config: policy(PERSONAL_READERS, 'search.results', { rateLimit: 120 }),
     handler: async (req) => {
-      const r = await searchPages(deps.db, req.query);
-      // Closed books are left out of the results unless the caller stated a purpose (then the
-      // audit event carries it); a page of results may then hold fewer than `limit` hits.
-      const closed = req.auth?.purpose ? new Set<string>() : await restrictedBooks(deps.db, r.hits.map((h) => h.bookId));
-      const hits = r.hits.filter((h) => !closed.has(h.bookId));
-      noteAudit(req, { targetType: 'search', detail: { q: req.query.q, hits: hits.map((h) => `${h.bookId}/${h.sequence}`), withheld: r.hits.length - hits.length } });
-      return { ...r, hits };
+      // Closed books' hits are left out unless the caller stated a purpose (then the audit event
+      // carries it), inside the search, so the page is cut and its cursor made from what may be seen.
+      const r = await searchPages(deps.db, req.query, req.auth?.purpose ? {} : { withhold: (ids) => restrictedBooks(deps.db, ids) });
+      noteAudit(req, { targetType: 'search', detail: { q: req.query.q, hits: r.hits.map((h) => `${h.bookId}/${h.sequence}`), withheld: r.withheld } });
+      return r;
     },
   });
 }

@@ -1,5 +1,5 @@
 import {
-  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS,
+  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, FIXITY_OUTCOMES, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS,
 } from '../../common/vocabulary.ts';
 
 /** Languages of the interface. */
@@ -236,6 +236,18 @@ const L = {
   ok: ['OK', 'Në rregull'],
   problems: ['Problems', 'Probleme'],
   started: ['Started', 'Filluar'],
+  ...labelsOf('fx_', FIXITY_OUTCOMES, {
+    ok: ['intact', 'i paprekur'],
+    mismatch: ['damaged (checksum differs)', 'i dëmtuar (shuma e kontrollit ndryshon)'],
+    missing: ['missing', 'mungon'],
+    error: ['unreadable', 'i palexueshëm'],
+    intruded: ['intrusion: written above by someone else', 'ndërhyrje: shkruar sipër nga dikush tjetër'],
+  }),
+  foreignVersion: ['foreign version', 'version i huaj'],
+  deleteMarker: ['delete marker', 'shënues fshirjeje'],
+  bytes: ['bytes', 'bajte'],
+  writtenAt: ['written', 'shkruar më'],
+  keptAsEvidence: ['kept in the store as evidence', 'ruhet në depo si provë'],
   // audit
   auditUnavailable: ['The audit trail is not available on this server.', 'Gjurma e auditimit nuk është e disponueshme në këtë server.'],
   chain: ['Chain verification', 'Verifikimi i zinxhirit'],

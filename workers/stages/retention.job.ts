@@ -34,7 +34,7 @@ export async function fixityAuditJob(deps: Deps & Pick<AppDeps, 'config'>, job: 
   const scope = { ...(job.bookId ? { bookId: job.bookId } : {}), all: job.all ?? false, cycleDays, ...(limit ? { limit } : {}) };
   // Scheduled and on-demand job runs restore what they can from good copies (recorded as PREMIS recovery events).
   const r = await auditFixity(deps, scope, { signal: ctx.signal, agent: 'arkiva fixity job', repair: true });
-  ctx.log[r.problems.length ? 'error' : 'info']({ runId: r.runId, checked: r.checked, problems: r.problems.length }, 'fixity audit finished');
+  ctx.log[r.problems.length ? 'error' : 'info']({ runId: r.runId, checked: r.checked, damaged: r.damaged, intruded: r.intruded }, 'fixity audit finished');
   return 'done';
 }
 

@@ -13,7 +13,12 @@ interface Rule {
 interface Hold { id: string; name: string; reason: string; authority: string; createdBy: string; createdAt: string; items: { bookId: string; pageId: string | null }[] }
 interface Due { bookId: string; registerType: string; municipality: string; yearFrom: number; yearTo: number; retainUntil: string; action: string; explanation: string; holds: { id: string; name: string }[]; closedUntil: string | null; blockedBy: string[] }
 interface Batch { id: string; status: string; note: string | null; proposedBy: string; proposedAt: string; decidedBy: string | null; decidedAt: string | null; decisionNote: string | null; executedAt: string | null; items: { bookId: string; outcome: string; detail: string | null }[] }
-interface FixityRun { id: string; startedAt: string; finishedAt: string | null; checked: number; failed: number; report: { ok: number; problems: { key: string; outcome: string; detail: string; bookId: string }[] } | null }
+interface Intrusion { versionId: string; deleteMarker: boolean; size: number; appearedAt: string }
+interface FixityRun {
+  id: string; startedAt: string; finishedAt: string | null; checked: number; failed: number;
+  // Runs stored before intrusions were told apart from damage have no `intrusions`.
+  report: { ok: number; problems: { key: string; outcome: string; detail: string; bookId: string; intrusions?: Intrusion[] }[] } | null;
+}
 
 const TABS: [string, Key][] = [['rules', 'rules'], ['holds', 'holds'], ['due', 'due'], ['disposal', 'disposal'], ['fixity', 'fixity']];
 const me = () => session.user?.username ?? '';
@@ -189,6 +194,12 @@ async function disposalTab(el: HTMLElement): Promise<void> {
   await load();
 }
 
+/** A version or delete marker written above a recorded version by someone else, in words. */
+function intrusionLine(i: Intrusion): string {
+  const what = i.deleteMarker ? t('deleteMarker') : `${t('foreignVersion')} (${i.size} ${t('bytes')})`;
+  return `${what} ${i.versionId}, ${t('writtenAt')} ${when(i.appearedAt, currentLang())}; ${t('keptAsEvidence')}`;
+}
+
 async function fixityTab(el: HTMLElement): Promise<void> {
   const msg = notice();
   const list = h('div');
@@ -198,7 +209,8 @@ async function fixityTab(el: HTMLElement): Promise<void> {
     replace(list, runs.length === 0 ? h('p', null, t('none')) : h('table', { 'data-testid': 'fixity' },
       h('thead', null, h('tr', null, [t('started'), t('checked'), t('ok'), t('problems')].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, runs.map((r) => h('tr', null, h('th', { scope: 'row' }, when(r.startedAt, currentLang())), h('td', null, String(r.checked)), h('td', null, String(r.report?.ok ?? r.checked - r.failed)),
-        h('td', { class: r.failed ? 'fail' : '' }, r.failed === 0 ? '0' : h('ul', null, (r.report?.problems ?? []).map((p) => h('li', null, `${p.outcome}: ${p.key} – ${p.detail}`)))))))));
+        h('td', { class: r.failed ? 'fail' : '' }, r.failed === 0 ? '0' : h('ul', null, (r.report?.problems ?? []).map((p) => h('li', null, `${tx('fx_', p.outcome)}: ${p.key} – ${p.detail}`,
+          p.intrusions?.length ? h('ul', null, p.intrusions.map((i) => h('li', { 'data-testid': 'intrusion' }, intrusionLine(i)))) : null)))))))));
   };
   const run = async (body: Record<string, unknown>) => {
     msg.ok(t('loading'));
