@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app/deps.ts';
 import { AppError } from '../common/index.ts';
 import {
-  authorize, checkRestrictedRead, cleanPurpose, csrfMatches, findSession, isRestricted, userForToken, SESSION_COOKIE, SlidingWindowLimiter,
+  authorize, bookClosure, cleanPurpose, csrfMatches, delegationDetail, findSession, userForToken, SESSION_COOKIE, SlidingWindowLimiter,
   type AuthUser, type Policy,
 } from '../auth/index.ts';
 import { appendAuditEvent } from '../audit/index.ts';
@@ -127,9 +127,11 @@ export function installAccessControl(app: FastifyInstance, deps: Deps): void {
     if (purpose) req.auth.purpose = purpose;
     if (policy.restricted) {
       const bookId = await bookOfRequest(deps, req);
-      if (bookId && (await isRestricted(deps.db, bookId))) {
-        req.auth.restricted = true;
-        checkRestrictedRead(req.auth.user, purpose);
+      if (bookId) {
+        const closure = await bookClosure(deps.db, req.auth.user, bookId, purpose);
+        // Set before refusing, so that the refusal's audit event says the book was closed.
+        req.auth.restricted = closure.closed;
+        if (closure.refused) throw closure.refused;
       }
     }
   });
@@ -187,7 +189,9 @@ function auditInput(req: FastifyRequest, reply: FastifyReply, action: string) {
     targetId = params.id;
   }
   const user = req.auth?.user ?? note?.actor;
-  const detail: Record<string, unknown> = { method: req.method, route: req.routeOptions.url, status: reply.statusCode, ...note?.detail };
+  // Through a token an admin made for someone, both names go with every action (a token's own
+  // creation names the token's issuer and user in the route's note instead).
+  const detail: Record<string, unknown> = { method: req.method, route: req.routeOptions.url, status: reply.statusCode, ...delegationDetail(user), ...note?.detail };
   if (params.sequence !== undefined) detail.page = Number(params.sequence);
   if (typeof params.variant === 'string') detail.variant = params.variant;
   if (req.auth?.restricted) detail.restricted = true;

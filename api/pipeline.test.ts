@@ -30,7 +30,8 @@ describe('API over the pipeline', () => {
   });
 
   it('uploads a 3-page TIFF and reports every page done', async () => {
-    const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: tiff }]) });
+    // A register whose closure has ended (births 1900-1901: closed until 2001-12-31), so that its pages are read without a purpose (issue 18).
+    const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA.map(([k, v]) => [k, k === 'year' ? '1900-1901' : v] as const), { data: tiff }]) });
     expect(res.statusCode, res.body).toBe(201);
     bookId = res.json().book.id;
 

@@ -168,7 +168,8 @@ describe.skipIf(!enabled)('upload abuse is refused and stores nothing (PostgreSQ
   });
 
   it('an original is downloaded as an attachment whose type the browser may not sniff', async () => {
-    const up = await digitiser.inject({ method: 'POST', url: RAW, headers: { 'content-type': 'application/pdf' }, payload: await pdf(false, false) });
+    // A register whose closure has ended (deaths 1900: closed until 1950-12-31): a digitiser may read its original (issue 18).
+    const up = await digitiser.inject({ method: 'POST', url: '/books?registerType=death&municipality=Prizren&year=1900', headers: { 'content-type': 'application/pdf' }, payload: await pdf(false, false) });
     expect(up.statusCode, up.body).toBe(201);
     const res = await digitiser.inject({ method: 'GET', url: `/books/${up.json<{ book: { id: string } }>().book.id}/original`, headers: { 'x-access-purpose': 'security test of downloads' } });
     expect(res.statusCode, res.body).toBe(200);

@@ -27,7 +27,8 @@ export async function openAppDeps(config: Readonly<Config>, log: Logger): Promis
   try {
     const store = await openObjectStore(config.store, log);
     closers.push(() => store.close());
-    const queue = await openJobQueue(config.queue, JOBS, log);
+    const { lockMs, stalledCheckMs, maxStalls } = config.jobClaims;
+    const queue = await openJobQueue(config.queue, JOBS, log, { lockDurationMs: lockMs, stalledIntervalMs: stalledCheckMs, maxStalledCount: maxStalls });
     closers.push(() => queue.close());
     let ocr: OcrEngine | undefined;
     return {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
-import { createUser } from '../auth/index.ts';
+import { createApiToken, createUser } from '../auth/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { appendAuditEvent, eventHash, latestAnchor, listAuditEvents, verifyChain, verifyWithAnchors, writeAnchor, ANCHOR_PREFIX } from './index.ts';
 import { readObject } from '../storage/index.ts';
@@ -110,12 +110,15 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     const { deps, env } = await open();
     await createUser(deps.db, { username: 'aud', roles: ['auditor'] });
     await createUser(deps.db, { username: 'clerk', roles: ['clerk'] });
+    // Against PostgreSQL the CLI signs in with a token (issue 18: --as alone is refused there).
+    const asAud = { ...env, ARKIVA_TOKEN: (await createApiToken(deps.db, { username: 'aud' })).token };
+    const asClerk = { ...env, ARKIVA_TOKEN: (await createApiToken(deps.db, { username: 'clerk' })).token };
     for (let i = 0; i < 12; i++) await append(deps, i);
-    const good = await cli(env, ['audit', 'verify', '--as', 'aud']);
+    const good = await cli(asAud, ['audit', 'verify']);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/intact: 13 events/);
     // Roles are checked by the same policy code: a clerk may not read the trail.
-    const clerk = await cli(env, ['audit', 'verify', '--as', 'clerk']);
+    const clerk = await cli(asClerk, ['audit', 'verify']);
     expect(clerk.code).toBe(1);
     expect(clerk.stderr).toMatch(/needs one of the roles auditor, admin/);
     const nobody = await cli(env, ['audit', 'verify']);
@@ -126,18 +129,19 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     await deps.db.query('ALTER TABLE audit_events DISABLE TRIGGER USER');
     await deps.db.query("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 7");
     await deps.db.query('ALTER TABLE audit_events ENABLE TRIGGER USER');
-    const bad = await cli(env, ['audit', 'verify', '--as', 'aud', '--json']);
+    const bad = await cli(asAud, ['audit', 'verify', '--json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout.trim().split('\n').pop()!).broken).toEqual({ seq: 7, reason: 'event 7 was altered (its hash does not match its contents)' });
-    const text = await cli(env, ['audit', 'verify', '--as', 'aud']);
+    const text = await cli(asAud, ['audit', 'verify']);
     expect(text.stdout).toMatch(/BROKEN at event 7/);
   }, 120_000);
 
   it('detects a table rewritten with recomputed hashes, or cut short, against the anchor in object storage', async () => {
     const { deps, env } = await open();
     await createUser(deps.db, { username: 'aud', roles: ['auditor'] });
+    const asAud = { ...env, ARKIVA_TOKEN: (await createApiToken(deps.db, { username: 'aud' })).token };
     for (let i = 0; i < 10; i++) await append(deps, i);
-    const anchored = await cli(env, ['audit', 'anchor', '--as', 'aud', '--json']);
+    const anchored = await cli(asAud, ['audit', 'anchor', '--json']);
     expect(anchored.code, anchored.stderr).toBe(0);
     const anchor = (await latestAnchor(deps))!;
     expect(anchor.key.startsWith(ANCHOR_PREFIX)).toBe(true);
@@ -152,7 +156,7 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     await rewriteBehindTrigger(deps, 3, "target_id = 'other-book'");
     expect((await verifyChain(deps.db)).ok).toBe(true);
     // ...but not with the anchor written before.
-    const r = await cli(env, ['audit', 'verify', '--as', 'aud']);
+    const r = await cli(asAud, ['audit', 'verify']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/BROKEN at event 11: .*differs from the anchor/);
   }, 120_000);
@@ -172,6 +176,7 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
   it('verify fails naming the older anchor when an old event is rewritten, hashes recomputed to the head and a fresh anchor written beside the old one', async () => {
     const { deps, env } = await open();
     await createUser(deps.db, { username: 'aud', roles: ['auditor'] });
+    const asAud = { ...env, ARKIVA_TOKEN: (await createApiToken(deps.db, { username: 'aud' })).token };
     for (let i = 0; i < 10; i++) await append(deps, i);
     const older = (await writeAnchor(deps))!;
     for (let i = 10; i < 15; i++) await append(deps, i);
@@ -185,12 +190,12 @@ describe.skipIf(!enabled)('audit trail (PostgreSQL, RGW)', () => {
     expect(found).not.toBe(older.hash);
     const expected = { seq: older.seq, anchor: { key: older.key, seq: older.seq }, expected: older.hash, found };
 
-    const cliRun = await cli(env, ['audit', 'verify', '--as', 'aud', '--json']);
+    const cliRun = await cli(asAud, ['audit', 'verify', '--json']);
     expect(cliRun.code, cliRun.stderr).toBe(1);
     const report = JSON.parse(cliRun.stdout.trim().split('\n').pop()!);
     expect(report.ok).toBe(false);
     expect(report.broken).toMatchObject(expected);
-    const text = await cli(env, ['audit', 'verify', '--as', 'aud']);
+    const text = await cli(asAud, ['audit', 'verify']);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`BROKEN at event ${older.seq}: event ${older.seq} differs from the anchor ${older.key}`);
 

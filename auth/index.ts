@@ -11,3 +11,5 @@ export { activeUserById, listUsers, countAdmins, type UserInfo } from './users.s
 export { type ApiTokenInfo } from './tokens.store.ts';
 export { isRestricted, restrictedBooks } from './policy.store.ts';
 export { bootstrapFirstAdmin, BOOTSTRAP_ACTOR } from './users.ts';
+export { bookClosure, mayReadClosed, delegationDetail } from './policy.ts';
+export { booksWithheld, type ListingReader } from './policy.ts';

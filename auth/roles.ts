@@ -19,6 +19,12 @@ export interface Policy {
   restricted?: boolean;
   /** At most this many calls a minute per user (429 above). */
   rateLimit?: number;
+  /**
+   * Needs the user's own credentials (password, session, or a token the user made): refused
+   * through a token an admin made for them, so that an admin cannot approve or execute a disposal
+   * in another records manager's name (four eyes that are two people).
+   */
+  ownCredentials?: boolean;
 }
 
 /** The authenticated user of a request or command. */
@@ -26,6 +32,12 @@ export interface AuthUser {
   id: string;
   username: string;
   roles: Role[];
+  /**
+   * Set when the user acts through an API token someone else (an admin) made for them: who made
+   * it (`id` null for tokens made before issuers were recorded). Every action is audited with both
+   * names; approvals, disposals and reads of closed books are refused.
+   */
+  issuedBy?: { id: string | null; username: string };
 }
 
 /** True when `r` is a known role. */

@@ -19,19 +19,39 @@ export interface CreatedToken {
   name: string;
   username: string;
   expiresAt: string;
+  /** Set when someone else (an admin) made it on the user's behalf: who. */
+  issuedBy?: string;
 }
 
-/** Creates an API token for a user: 32 random bytes, stored as SHA-256, expiring. */
-export async function createApiToken(db: Queryable, input: { username: string; name?: string; days?: number; expiresAt?: Date }): Promise<CreatedToken> {
+/**
+ * Who a new token is issued by, in the database: the person behind `by`. A token made through a
+ * token an admin made for someone stays the admin's, so a second token cannot wash the first clean.
+ */
+function issuerOf(by: AuthUser): string | null {
+  return by.issuedBy ? by.issuedBy.id : by.id;
+}
+
+/**
+ * Creates an API token for a user: 32 random bytes, stored as SHA-256, expiring. `issuedBy` is who
+ * asks for it: the user themself, or an admin (then the token is the admin's on the user's behalf:
+ * every action through it is audited with both names, and it may not approve or execute disposals
+ * nor read closed books). Without `issuedBy` the token is the user's own: for operators' code
+ * (tests, benchmarks) that holds the database, never for a request or a command.
+ */
+export async function createApiToken(db: Queryable, input: { username: string; name?: string; days?: number; expiresAt?: Date; issuedBy?: AuthUser }): Promise<CreatedToken> {
   const user = await findActiveUser(db, input.username);
   if (!user) throw new AppError('ERR_NOT_FOUND', `no enabled user ${input.username}`);
+  const by = input.issuedBy;
+  if (by && by.id !== user.id && !by.roles.includes('admin')) throw new AppError('ERR_FORBIDDEN', `only ${user.username} or an admin may make a token for ${user.username}`);
   const days = input.days ?? DEFAULT_TOKEN_DAYS;
   if (!input.expiresAt && (!Number.isFinite(days) || days <= 0 || days > 3650)) throw new AppError('ERR_VALIDATION', 'a token lives 1 to 3650 days', { field: 'days' });
   const expiresAt = input.expiresAt ?? new Date(Date.now() + days * 86_400_000);
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const name = (input.name ?? 'token').slice(0, 100);
-  const id = await insertApiToken(db, { userId: user.id, name, tokenSha256: sha256Hex(token), expiresAt: expiresAt.toISOString() });
-  return { id, token, name, username: user.username, expiresAt: expiresAt.toISOString() };
+  const issuedBy = by ? issuerOf(by) : user.id;
+  const id = await insertApiToken(db, { userId: user.id, issuedBy, name, tokenSha256: sha256Hex(token), expiresAt: expiresAt.toISOString() });
+  const issuer = issuedBy === user.id ? undefined : (by?.issuedBy?.username ?? by?.username);
+  return { id, token, name, username: user.username, expiresAt: expiresAt.toISOString(), ...(issuer ? { issuedBy: issuer } : {}) };
 }
 
 /** Revokes a token by id; refused from the next request on. */
@@ -55,5 +75,6 @@ export async function userForToken(db: Queryable, token: string): Promise<AuthUs
   if (!row) return undefined;
   // Last use at minute resolution: enough to spot stale tokens without a write per request.
   if (!row.lastUsedAt || Date.now() - new Date(row.lastUsedAt).getTime() > 60_000) await touchApiToken(db, row.id);
-  return activeUserById(db, row.userId);
+  const user = await activeUserById(db, row.userId);
+  return user && row.issuedBy ? { ...user, issuedBy: row.issuedBy } : user;
 }

@@ -59,7 +59,7 @@ export async function bootstrapFirstAdmin(
   return db.transaction(async (tx) => {
     await lockFirstAdminBootstrap(tx);
     if ((await countAdmins(tx)) > 0) {
-      throw new AppError('ERR_CONFLICT', 'an admin already exists: the first-admin bootstrap only creates the first one; add users as an admin (--as NAME)');
+      throw new AppError('ERR_CONFLICT', 'an admin already exists: the first-admin bootstrap only creates the first one; add users signed in as an admin (ARKIVA_TOKEN, or --as NAME and its password)');
     }
     if (!checkRoles(input.roles).includes('admin')) {
       throw new AppError('ERR_VALIDATION', 'no admin exists yet: the first user added must hold the admin role (--role admin)', { field: 'roles' });
@@ -107,10 +107,17 @@ export async function disableUser(db: Queryable, username: string): Promise<void
   await disableUserById(db, await requireUserId(db, username));
 }
 
-/** Grants roles (already held ones are kept). */
-export async function grantRoles(db: Queryable, username: string, roles: readonly string[], by: string): Promise<Role[]> {
-  const id = await requireUserId(db, username);
-  for (const role of checkRoles(roles)) await grantUserRole(db, id, role, by);
+/**
+ * Grants roles (already held ones are kept). Nobody grants a role to themselves (nor through a
+ * token made for someone else): another admin must, so that no one widens their own rights alone.
+ */
+export async function grantRoles(db: Queryable, username: string, roles: readonly string[], by: AuthUser): Promise<Role[]> {
+  const target = checkUsername(username);
+  if (target === by.username || target === by.issuedBy?.username) {
+    throw new AppError('ERR_FORBIDDEN', `${target} may not grant roles to themselves: another admin must grant them`);
+  }
+  const id = await requireUserId(db, target);
+  for (const role of checkRoles(roles)) await grantUserRole(db, id, role, by.username);
   return userRoles(db, id);
 }
 

@@ -6,6 +6,7 @@ import { ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } fro
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { actorOf } from './attribution.ts';
 import { waitForBook } from './wait.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,7 +64,7 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
       deps,
       stat.isDirectory() ? { kind: 'folder', path: target } : { kind: 'file', path: target },
       { registerType: values.type as RegisterType, municipality: values.municipality, ...parseYears(values.year), volume: values.volume, languages: values.lang ?? DEFAULT_BOOK_LANGUAGES, ocrProfile },
-      { createdBy: 'cli' },
+      { createdBy: actorOf(deps).username },
     );
     if (!ctx.json) ctx.out(duplicate ? `${book.id} (already archived: the same bytes were uploaded before)` : book.id);
     let final = book;
@@ -81,7 +82,7 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
 export async function runStatus(ctx: CommandContext): Promise<number> {
   const { positionals } = parseCommandArgs(ctx.args, {});
   const id = bookIdArg(positionals[0]);
-  const deps = await ctx.open();
+  const deps = await ctx.open({ target: { type: 'book', id } });
   try {
     const book = await getBook(deps.db, id);
     if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${id}`);
@@ -104,7 +105,7 @@ export async function runRetry(ctx: CommandContext): Promise<number> {
   const id = bookIdArg(positionals[0]);
   const sequences = values.pages?.split(',').map((s) => Number(s.trim()));
   if (sequences?.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError('--pages must be page numbers separated by commas');
-  const deps = await ctx.open();
+  const deps = await ctx.open({ target: { type: 'book', id } });
   try {
     const embedded = await runEmbeddedWorkers(deps);
     const pages = await retryPages(deps, id, sequences);
@@ -127,10 +128,10 @@ export async function runReplace(ctx: CommandContext): Promise<number> {
   if (!Number.isInteger(sequence) || sequence < 1) throw new UsageError('a page number is required');
   const file = positionals[2];
   if (!file) throw new UsageError('the image of the rescanned page is required');
-  const deps = await ctx.open();
+  const deps = await ctx.open({ target: { type: 'book', id }, detail: { page: sequence } });
   try {
     const embedded = await runEmbeddedWorkers(deps);
-    const page = await replacePage(deps, id, sequence, fs.createReadStream(file), { replacedBy: 'cli' });
+    const page = await replacePage(deps, id, sequence, fs.createReadStream(file), { replacedBy: actorOf(deps).username });
     if (!ctx.json) ctx.out(`page ${page.sequence} replaced (revision ${page.revision})`);
     const book = values.wait || embedded ? await waitForBook(deps.db, id, { progress: !ctx.json }) : await getBook(deps.db, id);
     await embedded?.close();

@@ -30,7 +30,6 @@ function userCommand(db: Db, args: string[]): Promise<number> {
     json: false,
     config,
     log,
-    as: undefined,
     out: () => undefined,
     open: (opts) =>
       attributedOpen(async () => ({ db, close: async () => undefined }) as unknown as AppDeps & { close(): Promise<void> }, {
@@ -110,5 +109,21 @@ describe.skipIf(!pgUrl)('first-admin bootstrap on PostgreSQL', () => {
     await migrate(dbs[0]!, log);
     expectOneBootstrap(await threeConcurrentBootstraps([dbs[0]!, dbs[1]!, dbs[2]!]));
     await expectBootstrapAudit(dbs[0]!);
+  });
+
+  it("`user add … --role admin --first-admin` (compose's admin-init) needs no sign-in: it makes the first admin, and once one exists creates no one and exits 0", async () => {
+    const empty = await PgDb.open({ url: pgUrl!, schema: `${schema}_2`, poolSize: 2 }, log);
+    dbs.push(empty);
+    try {
+      await migrate(empty, log);
+      expect(await userCommand(empty, ['add', 'first', '--role', 'admin', '--no-password', '--first-admin'])).toBe(0);
+      expect((await listUsers(empty)).map((u) => `${u.username} ${u.createdBy}`)).toEqual(['first bootstrap']);
+      // A second start of the setup job: nothing to do, and no sign-in asked for.
+      expect(await userCommand(empty, ['add', 'first', '--role', 'admin', '--no-password', '--first-admin'])).toBe(0);
+      expect(await userCommand(empty, ['add', 'other', '--role', 'admin', '--no-password', '--first-admin'])).toBe(0);
+      expect((await listUsers(empty)).map((u) => u.username)).toEqual(['first']);
+    } finally {
+      await empty.query(`DROP SCHEMA IF EXISTS ${quoteIdent(`${schema}_2`)} CASCADE`).catch(() => undefined);
+    }
   });
 });

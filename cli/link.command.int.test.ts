@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../common/index.ts';
 import { createBook, upsertPage } from '../archive/index.ts';
@@ -12,16 +12,19 @@ import type { AppDeps } from '../app/deps.ts';
 import type { Config } from '../config/index.ts';
 import type { CommandContext } from './main.ts';
 import { runLinkCommand } from './link.command.ts';
+import { setClosure } from '../test-support/closure.ts';
 
 const run = requireService('databaseUrl');
+const CLERK_ID = randomUUID();
 
 describe.skipIf(!run)('arkiva link', () => {
   let real: Awaited<ReturnType<typeof openRealDeps>>;
   let dir: string;
   let bookId: string;
   const ctx = (args: string[], lines: string[]): CommandContext => ({
-    args, json: args.includes('--json'), config: real.config as Readonly<Config>, log: silentLogger(), as: 'clerk-cli',
-    open: async () => ({ ...(real.deps as AppDeps), close: async () => undefined }), out: (l) => lines.push(l),
+    args, json: args.includes('--json'), config: real.config as Readonly<Config>, log: silentLogger(),
+    // Signed in as the clerk the command acts as (the CLI's sign-in itself is tested in cli/attribution.int.test.ts).
+    open: async () => ({ ...(real.deps as AppDeps), actor: { id: CLERK_ID, username: 'clerk-cli', roles: ['clerk'] }, close: async () => undefined }), out: (l) => lines.push(l),
   });
   const file = (name: string, text: string) => {
     const f = path.join(dir, name);
@@ -33,6 +36,8 @@ describe.skipIf(!run)('arkiva link', () => {
     real = await openRealDeps(realServicesEnv());
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arkiva-link-'));
     ({ book: { id: bookId } } = await createBook(real.deps.db, { registerType: 'birth', municipality: 'Pejë', yearFrom: 1958, yearTo: 1958, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 }));
+    // Open: a book without a computed closure is closed, and its links are left out of the export (issue 18).
+    await setClosure(real.deps.db, bookId, '2000-12-31');
     await upsertPage(real.deps.db, bookId, 1);
     await upsertPage(real.deps.db, bookId, 2);
   });

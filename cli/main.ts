@@ -12,7 +12,8 @@ import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runCheck } from './check.command.ts';
-import { attributedOpen, CLI_POLICIES, takeAsOption, type AttributedDeps } from './attribution.ts';
+import { attributedOpen, cliPolicy, takeGlobalOptions, type AttributedDeps, type CommandNote } from './attribution.ts';
+import { askSignInPassword } from './prompt.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -22,12 +23,14 @@ export interface CommandContext {
   log: Logger;
   /**
    * Opens the ports the configuration names; the caller closes them. For commands with a policy it
-   * first checks the acting user's roles (`--as NAME` or ARKIVA_USER) and records the command in the
-   * audit trail; `allowBootstrap` lets `user add` create the first admin when there is none.
+   * first signs the user in (ARKIVA_TOKEN; or `--as NAME` / ARKIVA_USER, with its password unless
+   * the archive is embedded), checks the policy of the command (or of `subcommand`) and, for a
+   * restricted command on a `target` book, its closure and the stated purpose, and records the
+   * command in the audit trail with the target, the purpose and `detail`. The signed-in user is
+   * `actor` of what it returns. `allowBootstrap` lets `user add` create the first admin when there
+   * is none (`'only'`: the command is the bootstrap alone, and signs nobody in).
    */
-  open: (opts?: { allowBootstrap?: boolean }) => Promise<AttributedDeps>;
-  /** The acting user's name (`--as` or ARKIVA_USER), if given. */
-  as: string | undefined;
+  open: (opts?: CommandNote & { allowBootstrap?: boolean | 'only' }) => Promise<AttributedDeps>;
   out: (line: string) => void;
 }
 
@@ -43,30 +46,36 @@ const COMMANDS: Record<string, Command> = {
   status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },
   search: {
     summary: 'find pages by words read on them (accents, Cyrillic/Latin and OCR errors tolerated)',
-    usage: 'arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years YYYY[-YYYY]] [--book ID] [--limit N] [--cursor C] [--json]',
+    usage: 'arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years YYYY[-YYYY]] [--book ID] [--limit N] [--cursor C] [--purpose TEXT] [--json]',
     run: runSearchCommand,
   },
-  link: { summary: 'bulk links and registry records as CSV', usage: 'arkiva link import <links.csv> | export [--book ID] [--history] | records <records.csv> [--user NAME] [--json]', run: runLinkCommand },
+  link: { summary: 'bulk links and registry records as CSV', usage: 'arkiva link import <links.csv> | export [--book ID] [--history] | records <records.csv> [--json]', run: runLinkCommand },
   retry: { summary: "send a book's failed pages through the stages again", usage: 'arkiva retry <book-id> [--pages 3,7] [--wait] [--json]', run: runRetry },
   replace: { summary: "replace a page's image with a rescan", usage: 'arkiva replace <book-id> <page-number> <image> [--wait] [--json]', run: runReplace },
   worker: { summary: 'run the pipeline stage workers until SIGTERM', usage: 'arkiva worker', run: runWorker },
   serve: { summary: 'run the HTTP API (and, embedded, the workers)', usage: 'arkiva serve [--port N]', run: runServe },
   resume: { summary: 'queue again the work of unfinished books', usage: 'arkiva resume [--json]', run: runResume },
   check: { summary: 'exit 0 when the database, object store and queue answer (a worker\'s healthcheck)', usage: 'arkiva check [--json]', run: runCheck },
-  export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--json]', run: runExport },
+  export: { summary: "write a book's archival package (BagIt) unpacked to a folder", usage: 'arkiva export <book-id> <dir> [--generation N] [--purpose TEXT (closed books)] [--json]', run: runExport },
   'verify-package': { summary: 'check a BagIt package (folder or stored package of a book); exit 1 when invalid', usage: 'arkiva verify-package <dir|book-id> [--generation N] [--json]', run: runVerifyPackage },
-  retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|stale|due|rules|holds [--all] | reconcile [--repair] | rule <key> --file RULE.json --reason R --by NAME | hold --name N --reason R --authority A --by NAME (--book ID [--page ID]... | --search Q [--scope pages|books]) | release <hold-id> --by NAME --reason R [--json]', run: runRetention },
-  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... --by NAME | approve|reject <batch-id> --by NAME [--note T] | execute <batch-id> [--bypass-governance --reason R (admins)] | certificate <book-id> [--pdf FILE] [--json]', run: runDisposal },
+  retention: { summary: 'recompute retention and extend locks, list due items, or reconcile Object Lock drift', usage: 'arkiva retention run|stale|due|rules|holds [--all] | reconcile [--repair] | rule <key> --file RULE.json --reason R | hold --name N --reason R --authority A (--book ID [--page ID]... | --search Q [--scope pages|books]) | release <hold-id> --reason R [--json]', run: runRetention },
+  disposal: { summary: 'propose, approve (four eyes), reject or execute a disposal batch; show a certificate', usage: 'arkiva disposal propose <book-id>... [--note T] | approve|reject <batch-id> [--note T] | execute <batch-id> [--bypass-governance --reason R (admins)] | certificate <book-id> [--pdf FILE] [--json]', run: runDisposal },
   fixity: { summary: 're-read stored objects at their recorded versions and check their SHA-256; exit 1 on damage or an intrusion', usage: 'arkiva fixity [--book id] [--all] [--repair] [--json]', run: runFixity },
-  user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
-  token: { summary: 'API tokens (admins): shown once, stored hashed', usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
+  user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] [--first-admin] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
+  token: { summary: "API tokens: your own, or (admins) one made on a user's behalf; shown once, stored hashed", usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
   audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
 };
 
 function usage(): string {
   const lines = ['usage: arkiva <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`, `           ${c.usage}`);
-  lines.push('', 'Configuration comes from the environment: see the README.');
+  lines.push(
+    '',
+    'Every command but demo, worker, serve, resume and check signs in: ARKIVA_TOKEN (an API token), or --as NAME',
+    '(ARKIVA_USER) with its password typed on the terminal; embedded (no DATABASE_URL) the name alone is enough.',
+    'Reads of books under privacy closure state why: --purpose TEXT (ARKIVA_PURPOSE).',
+    'Configuration comes from the environment: see the README.',
+  );
   return lines.join('\n');
 }
 
@@ -83,9 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let as: string | undefined;
+  let purpose: string | undefined;
   let rest: string[];
   try {
-    ({ as, rest } = takeAsOption(args));
+    ({ as, purpose, rest } = takeGlobalOptions(args));
   } catch (e) {
     process.stderr.write(`arkiva ${name}: ${(e as Error).message}\nusage: ${command.usage}\n`);
     return 2;
@@ -99,14 +109,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const log = createLogger(json ? 'warn' : config.logLevel === 'info' ? 'warn' : config.logLevel, { cmd: name });
-  const actingAs = as ?? config.cli.user;
   const ctx: CommandContext = {
     args: rest,
     json,
     config,
     log,
-    as: actingAs,
-    open: (opts) => attributedOpen(() => openAppDeps(config, log), { command: name, policy: CLI_POLICIES[name], as: actingAs, allowBootstrap: opts?.allowBootstrap ?? false }),
+    open: ({ allowBootstrap = false, ...note } = {}) => attributedOpen(() => openAppDeps(config, log), {
+      command: name, policy: cliPolicy(name, note.subcommand), allowBootstrap, ...note,
+      token: config.cli.token, as: as ?? config.cli.user, askPassword: askSignInPassword, embedded: config.database.kind === 'pglite',
+      purpose: purpose ?? config.cli.purpose,
+    }),
     out: (line) => process.stdout.write(`${line}\n`),
   };
   try {

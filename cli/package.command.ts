@@ -17,7 +17,9 @@ export async function runExport(ctx: CommandContext): Promise<number> {
   const [bookId, dir] = positionals;
   if (!bookId || !UUID_RE.test(bookId) || !dir) throw new UsageError('a book id and a target folder are required');
   const generation = generationArg(values.generation);
-  const deps = await ctx.open();
+  // The book is checked for closure as GET /books/{id}/package checks it (a purpose, a role that may
+  // read it) and the export is audited with the book and the purpose, before anything is read.
+  const deps = await ctx.open({ target: { type: 'book', id: bookId.toLowerCase() }, ...(generation !== undefined ? { detail: { generation } } : {}) });
   try {
     // Builds the package here when no worker has yet (embedded mode, or a book finished moments ago).
     if (generation === undefined) await packageBook(deps, bookId.toLowerCase());
@@ -43,7 +45,7 @@ export async function runVerifyPackage(ctx: CommandContext): Promise<number> {
     what = target;
   } else if (UUID_RE.test(target)) {
     const generation = generationArg(values.generation);
-    const deps = await ctx.open();
+    const deps = await ctx.open({ target: { type: 'book', id: target.toLowerCase() } });
     try {
       const r = await verifyStoredPackage(deps, target.toLowerCase(), generation !== undefined ? { generation } : {});
       report = r;

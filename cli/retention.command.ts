@@ -3,10 +3,9 @@ import {
   auditFixity, certificatePdf, decideBatch, describeIntrusion, executeBatch, executeBatchBypassingGovernance, getDisposalRecord, listDue, listHolds, listRules, placeHold, placeHoldOnSearch,
   proposeBatch, recomputeAll, recomputeStale, releaseHold, saveRuleAndRecompute, syncObjectLocks, verifyCertificate, type LegalHold, type RuleInput,
 } from '../retention/index.ts';
-import { findActiveUser, type AuthUser } from '../auth/index.ts';
-import { AppError } from '../common/index.ts';
-import type { AppDeps } from '../app/deps.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { actorOf, listingReader } from './attribution.ts';
+import { booksWithheld } from '../auth/index.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,18 +27,18 @@ function describeHold(h: LegalHold): string {
  */
 export async function runRetention(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, {
-    repair: { type: 'boolean' }, name: { type: 'string' }, reason: { type: 'string' }, authority: { type: 'string' }, by: { type: 'string' },
+    repair: { type: 'boolean' }, name: { type: 'string' }, reason: { type: 'string' }, authority: { type: 'string' },
     book: { type: 'string', multiple: true }, page: { type: 'string', multiple: true }, search: { type: 'string' }, scope: { type: 'string' },
     municipality: { type: 'string' }, all: { type: 'boolean' }, file: { type: 'string' },
   });
   const sub = positionals[0];
-  // Who acts: --by, else the acting user of the command (--as / ARKIVA_USER).
-  const by = values.by ?? ctx.as;
-  const deps = await ctx.open();
+  const deps = await ctx.open({ subcommand: sub });
   try {
+    // Who acts is the signed-in user (there is no --by: nobody acts in another's name).
+    const by = actorOf(deps).username;
     if (sub === 'rule') {
       const key = positionals[1];
-      if (!key || !values.file || !values.reason || !by) throw new UsageError('a rule key, --file RULE.json, --reason and --by (or --as) are required');
+      if (!key || !values.file || !values.reason) throw new UsageError('a rule key, --file RULE.json and --reason are required');
       let input: RuleInput;
       try {
         input = JSON.parse(await fs.promises.readFile(values.file, 'utf8')) as RuleInput;
@@ -72,14 +71,20 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (sub === 'hold') {
-      if (!values.name || !values.reason || !values.authority || !by) throw new UsageError('--name, --reason, --authority and --by (or --as) are required');
+      if (!values.name || !values.reason || !values.authority) throw new UsageError('--name, --reason and --authority are required');
       const base = { name: values.name, reason: values.reason, authority: values.authority, by };
       let hold: LegalHold;
       if (values.search !== undefined) {
         const scope = values.scope ?? 'pages';
         if (scope !== 'pages' && scope !== 'books') throw new UsageError('--scope is pages or books');
-        const r = await placeHoldOnSearch(deps, { ...base, scope, search: { q: values.search, ...(values.municipality ? { municipality: values.municipality } : {}) } });
+        // As POST /retention/holds/search: closed books' pages only with a stated purpose (--purpose), kept with the hold.
+        const reader = listingReader(deps);
+        const r = await placeHoldOnSearch(deps, {
+          ...base, scope, search: { q: values.search, ...(values.municipality ? { municipality: values.municipality } : {}) },
+          purpose: deps.purpose, withhold: (ids) => booksWithheld(deps.db, reader, ids),
+        });
         hold = r.hold;
+        if (r.withheld > 0 && !ctx.json) ctx.out(`${r.withheld} page(s) of closed books left out of the hold (state why they must be held with --purpose TEXT)`);
       } else {
         const books = (values.book ?? []).map((b) => uuidArg(b, '--book'));
         const pages = values.page ?? [];
@@ -93,7 +98,7 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (sub === 'release') {
-      if (!by || !values.reason) throw new UsageError('--by (or --as) and --reason are required');
+      if (!values.reason) throw new UsageError('--reason is required');
       const r = await releaseHold(deps, uuidArg(positionals[1], 'the hold id'), { user: by, reason: values.reason });
       if (ctx.json) ctx.out(JSON.stringify(r));
       else ctx.out(`released ${describeHold(r.hold)}`);
@@ -131,36 +136,29 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** The acting user with roles (ctx.open has checked it exists and may run the command). */
-async function actingUser(deps: Pick<AppDeps, 'db'>, as: string | undefined): Promise<AuthUser> {
-  const user = as ? await findActiveUser(deps.db, as) : undefined;
-  if (!user) throw new AppError('ERR_UNAUTHENTICATED', 'this runs as a named user: give --as NAME or set ARKIVA_USER');
-  return user;
-}
-
 /** `arkiva disposal propose|approve|reject|execute [--bypass-governance --reason R]|certificate`. Exit 1 when a certificate does not verify. */
 export async function runDisposal(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(ctx.args, {
-    by: { type: 'string' }, note: { type: 'string' }, pdf: { type: 'string' }, 'bypass-governance': { type: 'boolean' }, reason: { type: 'string' },
+    note: { type: 'string' }, pdf: { type: 'string' }, 'bypass-governance': { type: 'boolean' }, reason: { type: 'string' },
   });
   const [sub, ...rest] = positionals;
   if (values['bypass-governance'] && (sub !== 'execute' || !values.reason)) throw new UsageError('--bypass-governance goes with execute, and needs --reason R');
-  const deps = await ctx.open();
+  const deps = await ctx.open({ subcommand: sub });
   try {
+    // The signed-in user proposes, decides and executes: four eyes are two sign-ins, never two names typed by one person.
+    const me = actorOf(deps);
     const print = (v: unknown) => ctx.out(JSON.stringify(v, null, ctx.json ? undefined : 2));
     switch (sub) {
       case 'propose':
-        if (!values.by) throw new UsageError('--by NAME is required');
-        print(await proposeBatch(deps, { bookIds: rest.map((r) => uuidArg(r, 'a book id')), by: values.by, ...(values.note ? { note: values.note } : {}) }));
+        print(await proposeBatch(deps, { bookIds: rest.map((r) => uuidArg(r, 'a book id')), by: me.username, ...(values.note ? { note: values.note } : {}) }));
         return 0;
       case 'approve':
       case 'reject':
-        if (!values.by) throw new UsageError('--by NAME is required');
-        print(await decideBatch(deps, uuidArg(rest[0], 'the batch id'), sub, { user: values.by, ...(values.note ? { note: values.note } : {}) }));
+        print(await decideBatch(deps, uuidArg(rest[0], 'the batch id'), sub, { user: me.username, ...(values.note ? { note: values.note } : {}) }));
         return 0;
       case 'execute': {
         const batchId = uuidArg(rest[0], 'the batch id');
-        const r = values['bypass-governance'] ? await executeBatchBypassingGovernance(deps, batchId, await actingUser(deps, ctx.as), { reason: values.reason! }) : await executeBatch(deps, batchId);
+        const r = values['bypass-governance'] ? await executeBatchBypassingGovernance(deps, batchId, me, { reason: values.reason! }) : await executeBatch(deps, batchId);
         print(r);
         return r.failed.length ? 1 : 0;
       }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/index.ts';
 import { createBook, upsertPage } from '../archive/index.ts';
@@ -9,21 +9,26 @@ import type { AppDeps } from '../app/deps.ts';
 import type { Config } from '../config/index.ts';
 import type { CommandContext } from './main.ts';
 import { runSearchCommand } from './search.command.ts';
+import { setClosure } from '../test-support/closure.ts';
 
 const run = requireService('databaseUrl');
+const CLERK_ID = randomUUID();
 
 describe.skipIf(!run)('arkiva search', () => {
   let real: Awaited<ReturnType<typeof openRealDeps>>;
   let bookId: string;
   const ctx = (args: string[], lines: string[]): CommandContext => ({
-    args, json: args.includes('--json'), config: real.config as Readonly<Config>, log: silentLogger(), as: 'clerk-cli',
-    open: async () => ({ ...(real.deps as AppDeps), close: async () => undefined }), out: (l) => lines.push(l),
+    args, json: args.includes('--json'), config: real.config as Readonly<Config>, log: silentLogger(),
+    // Signed in as the clerk the command acts as (the CLI's sign-in itself is tested in cli/attribution.int.test.ts).
+    open: async () => ({ ...(real.deps as AppDeps), actor: { id: CLERK_ID, username: 'clerk-cli', roles: ['clerk'] }, close: async () => undefined }), out: (l) => lines.push(l),
   });
 
   beforeAll(async () => {
     real = await openRealDeps(realServicesEnv());
     const db = real.deps.db;
     ({ book: { id: bookId } } = await createBook(db, { registerType: 'birth', municipality: 'Pejë', yearFrom: 1958, yearTo: 1958, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 }));
+    // Open: a book without a computed closure is closed (issue 18).
+    await setClosure(db, bookId, '2000-12-31');
     for (let s = 1; s <= 3; s++) {
       const page = await upsertPage(db, bookId, s);
       await insertPageWords(db, { bookId, pageId: page.id, revision: 1 }, [
@@ -72,10 +77,7 @@ describe.skipIf(!run)('arkiva search', () => {
   });
 
   it('withholds pages of books under privacy closure and says how many', async () => {
-    await real.deps.db.query(
-      `INSERT INTO item_retention (book_id, explanation, closed_until, computed_reason) VALUES ($1, 'test closure', current_date + 365, 'test')`,
-      [bookId],
-    );
+    await setClosure(real.deps.db, bookId, new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10));
     try {
       const json: string[] = [];
       await runSearchCommand(ctx(['krasniqi', '--json'], json));
@@ -84,9 +86,10 @@ describe.skipIf(!run)('arkiva search', () => {
       expect(r.withheld).toBe(3);
       const text: string[] = [];
       await runSearchCommand(ctx(['krasniqi'], text));
-      expect(text).toEqual(['no pages found', '3 result(s) withheld: their books are under privacy closure (read them through the API with a stated purpose)']);
+      // Issue 18 point 2: the CLI reads closed books with a stated purpose too, so it says how (no longer "through the API").
+      expect(text).toEqual(['no pages found', '3 result(s) withheld: their books are under privacy closure (state why you need them with --purpose TEXT; the read is recorded with it)']);
     } finally {
-      await real.deps.db.query('DELETE FROM item_retention WHERE book_id = $1', [bookId]);
+      await setClosure(real.deps.db, bookId, '2000-12-31');
     }
   });
 });

@@ -1,7 +1,8 @@
 import { REGISTER_TYPES, type RegisterType } from '../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../search/index.ts';
-import { restrictedBooks } from '../auth/index.ts';
+import { booksWithheld } from '../auth/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { listingReader } from './attribution.ts';
 
 /** `arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years Y[-Y]] [--book ID] [--limit N] [--cursor C]` */
 export async function runSearchCommand(ctx: CommandContext): Promise<number> {
@@ -17,10 +18,12 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
   if (values.years && !years) throw new UsageError('--years must be YYYY or YYYY-YYYY');
   const limit = values.limit ? Number(values.limit) : 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('--limit must be 1..100');
-  const deps = await ctx.open();
+  // Audited as the API's search is: the words searched for, and the purpose if one was stated.
+  const deps = await ctx.open({ target: { type: 'search' }, detail: { q } });
   try {
-    // Books under privacy closure are never shown here: a read with a stated purpose goes through
-    // the API, where the purpose is checked against the reader's role and recorded.
+    // Books under privacy closure are left out as the API leaves them out: unless a purpose was
+    // stated (--purpose, recorded above) by someone who may read closed books with their own credentials.
+    const reader = listingReader(deps);
     const r = await searchPages(deps.db, {
       q, fuzzy: !values.exact, limit,
       ...(values.mode ? { mode: values.mode as SearchMode } : {}),
@@ -29,7 +32,7 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
       ...(years ? { yearFrom: Number(years[1]), yearTo: Number(years[2] ?? years[1]) } : {}),
       ...(values.book ? { bookId: values.book } : {}),
       ...(values.cursor ? { cursor: values.cursor } : {}),
-    }, { withhold: (ids) => restrictedBooks(deps.db, ids) });
+    }, { withhold: (ids) => booksWithheld(deps.db, reader, ids) });
     const { withheld } = r;
     if (ctx.json) ctx.out(JSON.stringify(r));
     else if (r.hits.length === 0) ctx.out('no pages found');
@@ -42,7 +45,7 @@ export async function runSearchCommand(ctx: CommandContext): Promise<number> {
       if (r.nextCursor) ctx.out(`more: --cursor ${r.nextCursor}`);
     }
     if (withheld > 0 && !ctx.json) {
-      ctx.out(`${withheld} result(s) withheld: their books are under privacy closure (read them through the API with a stated purpose)`);
+      ctx.out(`${withheld} result(s) withheld: their books are under privacy closure (state why you need them with --purpose TEXT; the read is recorded with it)`);
     }
     return 0;
   } finally {

@@ -56,16 +56,20 @@ describe('arkiva user / token / --as', () => {
     const notMine = await arkiva(['user', 'list', '--as', 'ana']);
     expect(notMine.code).toBe(1);
 
-    const trail = await arkiva(['user', 'grant', 'boss', '--role', 'auditor', '--as', 'boss']);
+    // Nobody grants themselves a role (issue 18): a second admin grants boss the auditor role.
+    expect((await arkiva(['user', 'add', 'boss2', '--role', 'admin', '--no-password', '--as', 'boss'])).code).toBe(0);
+    const trail = await arkiva(['user', 'grant', 'boss', '--role', 'auditor', '--as', 'boss2']);
     expect(trail.code, trail.stderr).toBe(0);
     const list = await arkiva(['audit', 'list', '--as', 'boss', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const events = (JSON.parse(list.stdout.trim()) as { events: { actor: string; action: string; outcome: string }[] }).events.map((e) => `${e.actor} ${e.action} ${e.outcome}`);
     expect(events).toEqual([
-      'bootstrap user.cli ok', 'boss user.cli ok', 'boss token.cli ok', 'ana access.denied denied', 'ana access.denied denied', 'boss user.cli ok', 'boss audit.cli ok',
+      // token.create: the token's own event, naming who made it for whom (issue 18); boss2 added, then granting.
+      'bootstrap user.cli ok', 'boss user.cli ok', 'boss token.cli ok', 'boss token.create ok', 'ana access.denied denied', 'ana access.denied denied',
+      'boss user.cli ok', 'boss2 user.cli ok', 'boss audit.cli ok',
     ]);
     const verify = await arkiva(['audit', 'verify', '--as', 'boss']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-    expect(verify.stdout).toMatch(/intact: 8 events/);
+    expect(verify.stdout).toMatch(/intact: 10 events/);
   }, 240_000);
 });

@@ -37,6 +37,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ S3_BUCKET: 'arkiva', S3_ACCESS_KEY_ID: 'k' })).toThrow(/S3_SECRET_ACCESS_KEY/);
   });
 
+  it('reads how workers hold their jobs: claim 30 s, stalled check 15 s, a job survives 5 losses of its worker', () => {
+    expect(loadConfig({}).jobClaims).toEqual({ lockMs: 30_000, stalledCheckMs: 15_000, maxStalls: 5 });
+    expect(loadConfig({ QUEUE_LOCK_SECONDS: '10', QUEUE_STALLED_CHECK_SECONDS: '5', QUEUE_MAX_STALLS: '0' }).jobClaims).toEqual({ lockMs: 10_000, stalledCheckMs: 5000, maxStalls: 0 });
+    expect(() => loadConfig({ QUEUE_LOCK_SECONDS: '1' })).toThrow(/QUEUE_LOCK_SECONDS/);
+  });
+
   it('documents every variable it reads', () => {
     for (const [name, doc] of Object.entries(ENV_DOC)) expect(doc.length, name).toBeGreaterThan(10);
   });

@@ -12,6 +12,9 @@ export const ENV_DOC = {
   DATABASE_SCHEMA: 'PostgreSQL schema to use (created when missing). Default public',
   REDIS_URL: 'Redis URL for BullMQ. Unset: in-process queue (single process only)',
   QUEUE_PREFIX: 'Prefix of every BullMQ key, so several Arkiva installations can share one Redis. Default arkiva',
+  QUEUE_LOCK_SECONDS: "How long a worker's claim on a job lasts without renewal (renewed every quarter to half of it); a killed worker's jobs are taken over after at most this plus two stalled checks. Default 30",
+  QUEUE_STALLED_CHECK_SECONDS: 'How often workers look for jobs whose claim expired (their worker died or was cut off). Default 15',
+  QUEUE_MAX_STALLS: 'Times a job may be lost with its worker (killed, crashed, claim expired) and run again before it fails for good; a loss uses none of its attempts. Same value in every worker process. Default 5',
   S3_ENDPOINT: 'S3 endpoint (MinIO, Ceph RGW, AWS). Unset with S3_BUCKET unset: filesystem store under ARKIVA_DATA_DIR/objects',
   S3_BUCKET: 'Bucket holding every archived object; created at start when missing (with Object Lock when S3_OBJECT_LOCK=true)',
   S3_ACCESS_KEY_ID: 'S3 access key',
@@ -46,7 +49,9 @@ export const ENV_DOC = {
   PORT: 'Port the API listens on. Default 3000',
   LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent. Default info',
   COOKIE_SECURE: 'Mark the web session cookie Secure (sent over HTTPS only). Default true; false only for plain-HTTP local use',
-  ARKIVA_USER: 'The user CLI data commands run as (same as --as NAME); their roles are checked and the command is audited',
+  ARKIVA_TOKEN: "An API token the CLI signs in with (checked exactly as the API checks a Bearer token); how user commands authenticate against PostgreSQL without a terminal",
+  ARKIVA_USER: 'The user CLI data commands run as (same as --as NAME). Embedded (no DATABASE_URL) the name alone is enough (one local user); with DATABASE_URL set its password is asked on the terminal, or use ARKIVA_TOKEN',
+  ARKIVA_PURPOSE: 'Why a CLI command reads a book under privacy closure (same as --purpose TEXT); recorded with the read in the audit trail',
   ARKIVA_PASSWORD: 'Password for arkiva user add (otherwise read from stdin)',
 } as const;
 
@@ -64,6 +69,9 @@ const schema = z.object({
   DATABASE_SCHEMA: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public')),
   REDIS_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('arkiva'),
+  QUEUE_LOCK_SECONDS: int(2).default(30),
+  QUEUE_STALLED_CHECK_SECONDS: int(1).default(15),
+  QUEUE_MAX_STALLS: int(0).default(5),
   S3_ENDPOINT: z.preprocess(emptyToUndefined, z.string().url().optional()),
   S3_BUCKET: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional()),
   S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().optional()),
@@ -98,7 +106,9 @@ const schema = z.object({
   PORT: int(0).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   COOKIE_SECURE: bool.default(true),
+  ARKIVA_TOKEN: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
   ARKIVA_USER: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
+  ARKIVA_PURPOSE: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
   ARKIVA_PASSWORD: z.preprocess(emptyToUndefined, z.string().max(1024).optional()),
 });
 
@@ -135,12 +145,14 @@ export interface Config extends ServiceConfig {
   fixity: { cycleDays: number };
   /** How often workers reconcile the queue with the database, in ms; 0 is off (workers/reconcile.ts). */
   reconcile: { intervalMs: number };
+  /** How BullMQ workers hold their jobs: claim length, stalled-check interval (ms), and losses a job survives. */
+  jobClaims: { lockMs: number; stalledCheckMs: number; maxStalls: number };
   /** What every package's bag-info.txt says about who made it. */
   bag: { sourceOrganization: string; organizationAddress?: string | undefined; contactName?: string | undefined; contactEmail?: string | undefined };
   http: { host: string; port: number; cookieSecure: boolean };
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  /** Who CLI commands run as, and the password `arkiva user add` sets. */
-  cli: { user: string | undefined; password: string | undefined };
+  /** Who CLI commands run as (a token, or a name), why they read closed books, and the password `arkiva user add` sets. */
+  cli: { user: string | undefined; password: string | undefined; token: string | undefined; purpose: string | undefined };
 }
 
 /** Raised when the environment is invalid; names every offending variable. */
@@ -201,10 +213,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     fixity: { cycleDays: e.FIXITY_CYCLE_DAYS },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
+    jobClaims: { lockMs: e.QUEUE_LOCK_SECONDS * 1000, stalledCheckMs: e.QUEUE_STALLED_CHECK_SECONDS * 1000, maxStalls: e.QUEUE_MAX_STALLS },
     bag: { sourceOrganization: e.BAG_SOURCE_ORGANIZATION, organizationAddress: e.BAG_ORGANIZATION_ADDRESS, contactName: e.BAG_CONTACT_NAME, contactEmail: e.BAG_CONTACT_EMAIL },
     http: { host: e.HOST, port: e.PORT, cookieSecure: e.COOKIE_SECURE },
     logLevel: e.LOG_LEVEL,
-    cli: { user: e.ARKIVA_USER, password: e.ARKIVA_PASSWORD },
+    cli: { user: e.ARKIVA_USER, password: e.ARKIVA_PASSWORD, token: e.ARKIVA_TOKEN, purpose: e.ARKIVA_PURPOSE },
   };
   return deepFreeze(config);
 }

@@ -5,14 +5,18 @@
  *   redis     Redis killed and started again empty (no persistence: every job is lost)
  *   postgres  PostgreSQL stopped with `-m immediate` and started again (crash recovery)
  *   rgw       the S3 endpoint stopped for 60 s
+ *   kill-load while busy processes load every core, SIGKILL the worker running one of the book's
+ *             OCR jobs, then the worker that takes that job over (issue 17: a page whose OCR job
+ *             was lost twice, to a kill and then to a lost claim under load, used to be lost)
  * Each book must end with every page archived exactly once (rows and objects counted per page and
  * role, each object read back and hashed), with nobody running `arkiva resume`.
  *
  *   npm run test:fault            (needs `scripts/services.sh start`: the Ceph cluster, redis-server, PostgreSQL 15 binaries)
- *   npx tsx fault/run.ts [--pages 200] [--scale 0.4] [--only kill,rgw] [--rgw-outage 60] [--keep]
+ *   npx tsx fault/run.ts [--pages 200] [--load-pages 16] [--scale 0.4] [--only kill,rgw] [--rgw-outage 60] [--keep]
  *
- * Prints a table and one JSON line; exits 1 when a page is lost or duplicated, a hash differs, or
- * a book did not finish by itself.
+ * `--pages` is shared by the first four scenarios; kill-load has its own, smaller book (`--pages`
+ * when it runs alone). Prints a table, a line of pages lost and duplicated per scenario, and one
+ * JSON line; exits 1 when a page is lost or duplicated, a hash differs, or a book did not finish by itself.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,15 +30,22 @@ import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
 import { freePort, PrivatePostgres, PrivateRedis, PrivateRgw } from './services.ts';
 import { WorkerPool } from './workers.ts';
+import { loadCpu, runningOcrJobs } from './load.ts';
+import { Redis } from 'ioredis';
 import { checkBook, unrecordedObjects, type BookCheck } from './verify.ts';
 import { isFinalBookStatus } from '../archive/index.ts';
 
-const SCENARIOS = ['kill', 'redis', 'postgres', 'rgw'] as const;
+// kill-load first: with the queues still short, its lost job is taken over within seconds (a
+// lock plus a stalled check) and its busy processes load the machine for ~20 s, not minutes
+const SCENARIOS = ['kill-load', 'kill', 'redis', 'postgres', 'rgw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** Each scenario's book, the same whichever scenarios run and in whatever order. */
+const SEEDS: Record<Scenario, number> = { kill: 4100, redis: 4101, postgres: 4102, rgw: 4103, 'kill-load': 4104 };
 
 const { values } = parseArgs({
   options: {
     pages: { type: 'string', default: '200' },
+    'load-pages': { type: 'string', default: '16' },
     scale: { type: 'string', default: '0.4' },
     only: { type: 'string' },
     'rgw-outage': { type: 'string', default: '60' },
@@ -45,11 +56,20 @@ const { values } = parseArgs({
 const scenarios = (values.only ? values.only.split(',') : [...SCENARIOS]) as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
 const totalPages = Number(values.pages);
-const pagesPer = Math.max(4, Math.floor(totalPages / scenarios.length));
+const shared = scenarios.filter((s) => s !== 'kill-load');
+const pagesPer = Math.max(4, Math.floor(totalPages / Math.max(1, shared.length)));
+/** Pages of each scenario's book: kill-load's is kept small, the suite must stay well under 6 minutes on 2 cores. */
+const pagesOf = (s: Scenario): number => (s !== 'kill-load' ? pagesPer : shared.length === 0 ? Math.max(4, totalPages) : Math.max(4, Number(values['load-pages'])));
 const scale = Number(values.scale);
 const rgwOutageMs = Number(values['rgw-outage']) * 1000;
 const started = Date.now();
 const RECONCILE_SECONDS = 5;
+/** Claims on jobs shorter than the default 30 s / 15 s, so a killed worker's jobs come back within ~20 s. */
+const LOCK_SECONDS = 10;
+const STALLED_CHECK_SECONDS = 5;
+/** Busy processes per core during kill-load, and the longest they spin. */
+const LOAD_PER_CORE = 2;
+const LOAD_MAX_MS = 60_000;
 const BOOK_TIMEOUT_MS = 300_000;
 
 const say = (msg: string) => process.stderr.write(`[fault ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
@@ -89,13 +109,13 @@ async function main(): Promise<number> {
   await fs.promises.chmod(root, 0o755);
   const logs = path.join(root, 'logs');
   await fs.promises.mkdir(logs);
-  say(`working in ${root}; ${scenarios.length} scenarios x ${pagesPer} pages, scale ${scale}`);
+  say(`working in ${root}; ${scenarios.map((s) => `${s} ${pagesOf(s)} pages`).join(', ')}; scale ${scale}`);
 
   const redis = new PrivateRedis(await freePort(), path.join(root, 'redis'), false);
   const pg = new PrivatePostgres(await freePort(), path.join(root, 'pg', 'cluster'));
   const rgw = new PrivateRgw(await freePort(), path.join(root, 'rgw'), cephConf);
-  const books = Promise.all(scenarios.map((s, i) => generateFixtureFiles({
-    outDir: path.join(root, `book-${s}`), pages: pagesPer, seed: 4100 + i, formats: ['tiff'], scale, entriesPerPage: [3, 4],
+  const books = Promise.all(scenarios.map((s) => generateFixtureFiles({
+    outDir: path.join(root, `book-${s}`), pages: pagesOf(s), seed: SEEDS[s], formats: ['tiff'], scale, entriesPerPage: [3, 4],
   })));
   const stopServices = () => Promise.all([redis.stop(), pg.stop('fast'), rgw.stop()]);
   try {
@@ -115,6 +135,7 @@ async function main(): Promise<number> {
     S3_ENDPOINT: rgw.endpoint, S3_BUCKET: bucket, S3_ACCESS_KEY_ID: shared.accessKeyId, S3_SECRET_ACCESS_KEY: shared.secretAccessKey,
     S3_REGION: shared.region, S3_OBJECT_LOCK: 'true',
     OCR_POOL_SIZE: '1', RECONCILE_INTERVAL_SECONDS: String(RECONCILE_SECONDS), SCHEDULES: 'false', LOG_LEVEL: 'warn',
+    QUEUE_LOCK_SECONDS: String(LOCK_SECONDS), QUEUE_STALLED_CHECK_SECONDS: String(STALLED_CHECK_SECONDS),
     ARKIVA_DATA_DIR: path.join(root, 'data'),
   };
   // the harness's own connections (ingest, checks): migrations and the bucket are made here, before the workers start
@@ -158,7 +179,7 @@ async function main(): Promise<number> {
 
     // Each scenario has its own book; the next book goes in as soon as the fault before it is over,
     // so a book still running also lives through the faults after its own (listed per book).
-    const running: { scenario: Scenario; bookId: string; t0: number; faultStart: number; faultEnd: number; end?: number }[] = [];
+    const running: { scenario: Scenario; bookId: string; t0: number; faultStart: number; faultEnd: number; restarts: number; end?: number }[] = [];
     const poller = setInterval(() => {
       for (const b of running) {
         if (b.end !== undefined) continue;
@@ -174,9 +195,10 @@ async function main(): Promise<number> {
         const { book } = await ingestBook(deps, { kind: 'file', path: f.tiff!.path }, {
           registerType: 'birth', municipality: f.truth.book.municipality, yearFrom: f.truth.book.yearFrom, yearTo: f.truth.book.yearTo, languages: 'sqi',
         });
-        say(`${scenario}: book ingested (${pagesPer} pages), waiting for its pages to be under way`);
-        await waitFor('pages in progress', async () => ((await donePages(deps, book.id)) >= Math.min(3, pagesPer / 4) ? true : undefined), BOOK_TIMEOUT_MS);
+        say(`${scenario}: book ingested (${pagesOf(scenario)} pages), waiting for its pages to be under way`);
+        await waitFor('pages in progress', async () => ((await donePages(deps, book.id)) >= Math.min(3, pagesOf(scenario) / 4) ? true : undefined), BOOK_TIMEOUT_MS);
         const faultStart = Date.now();
+        const restartsBefore = pool.restarts;
         switch (scenario) {
           case 'kill':
             for (let k = 0; k < 6; k++) {
@@ -205,8 +227,11 @@ async function main(): Promise<number> {
             await sleep(rgwOutageMs);
             await rgw.start();
             break;
+          case 'kill-load':
+            await killUnderLoad(pool, redis.url, book.id, Number(values.workers));
+            break;
         }
-        running.push({ scenario, bookId: book.id, t0, faultStart, faultEnd: Date.now() });
+        running.push({ scenario, bookId: book.id, t0, faultStart, faultEnd: Date.now(), restarts: pool.restarts - restartsBefore });
         say(`${scenario}: fault over, ${await donePages(deps, book.id).catch(() => '?')} of its pages done`);
       }
       say('waiting for every book to finish by itself');
@@ -221,7 +246,7 @@ async function main(): Promise<number> {
     } finally {
       clearInterval(poller);
     }
-    const runPages = running.length * pagesPer;
+    const runPages = running.reduce((n, b) => n + pagesOf(b.scenario), 0);
     const topCommands = Object.entries(commandStats)
       .map(([k, v]) => [k.replace(/^cmdstat_/, ''), Number(/calls=(\d+)/.exec(v)?.[1] ?? 0)] as const)
       .sort((a, b) => b[1] - a[1]).slice(0, 6);
@@ -232,11 +257,11 @@ async function main(): Promise<number> {
       topRedisCommandsSinceRestart: Object.fromEntries(topCommands),
     };
     for (const b of running) {
-      const check = await checkBook(deps, b.bookId, pagesPer);
+      const check = await checkBook(deps, b.bookId, pagesOf(b.scenario));
       const seen = running.filter((o) => o.faultStart < b.end!).map((o) => o.scenario);
       results.push({
         scenario: b.scenario, ...check, faultsSeen: seen, seconds: Math.round((b.end! - b.t0) / 1000),
-        recoverSeconds: Math.max(0, Math.round((b.end! - b.faultEnd) / 1000)), workerRestarts: b.scenario === 'kill' ? pool.restarts : 0,
+        recoverSeconds: Math.max(0, Math.round((b.end! - b.faultEnd) / 1000)), workerRestarts: b.restarts,
       });
       say(`${b.scenario}: ${check.bookStatus}, lost ${check.lost.length}, duplicated ${check.duplicated.length}, ${check.hashesVerified} hashes verified`);
     }
@@ -248,6 +273,7 @@ async function main(): Promise<number> {
     for (const r of results) {
       console.log(`| ${r.scenario} | ${r.pages} | ${r.lost.length} | ${r.duplicated.length} | ${r.hashesVerified} | ${r.hashMismatches} | ${r.missingObjects} | ${r.faultsSeen.join(', ')} | ${r.workerRestarts} | ${r.seconds} | ${r.recoverSeconds} |`);
     }
+    console.log(`pages lost and duplicated per scenario: ${results.map((r) => `${r.scenario}: lost ${r.lost.length}, duplicated ${r.duplicated.length}`).join('; ')}`);
     console.log(`objects in the store no row names: ${unrecorded.length}; unexpected worker exits: ${pool.unexpectedExits}; total ${elapsed} s`);
     console.log(`throughput under faults ${measured.pagesPerMinute} pages/min; per page: ${measured.redisCommandsPerPage} Redis commands, ${measured.dbTransactionsPerPage} PostgreSQL transactions (retries after faults included)`);
     console.log(JSON.stringify({
@@ -261,7 +287,7 @@ async function main(): Promise<number> {
     }));
     for (const r of results) {
       const bad = r.lost.length + r.duplicated.length + r.hashMismatches + r.missingObjects + r.duplicateWordPages;
-      if (bad > 0 || r.bookStatus !== 'complete' || r.pages !== pagesPer) {
+      if (bad > 0 || r.bookStatus !== 'complete' || r.pages !== pagesOf(r.scenario)) {
         ok = false;
         console.error(`FAIL ${r.scenario}: status ${r.bookStatus}, lost pages ${JSON.stringify(r.lost)}, duplicated ${JSON.stringify(r.duplicated)}, hash mismatches ${r.hashMismatches}, missing objects ${r.missingObjects}, pages indexed twice ${r.duplicateWordPages}`);
       }
@@ -288,6 +314,47 @@ async function main(): Promise<number> {
   }
   say(ok ? 'PASS' : 'FAIL');
   return ok ? 0 : 1;
+}
+
+/**
+ * Issue 17's scenario: busy processes load every core; the worker running one of the book's OCR
+ * jobs is SIGKILLed, then the worker that takes that job over once its claim expired is killed
+ * too, so the same job is lost twice (in the report, the second loss was a claim the replacement
+ * could not renew under load). The job must still be run to its end, the page archived once.
+ */
+async function killUnderLoad(pool: WorkerPool, redisUrl: string, bookId: string, workers: number): Promise<void> {
+  const cores = os.availableParallelism();
+  const load = loadCpu(LOAD_PER_CORE * cores, LOAD_MAX_MS);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  say(`kill-load: ${LOAD_PER_CORE * cores} busy processes on ${cores} cores`);
+  const restartsBefore = pool.restarts;
+  try {
+    const held = await waitFor('one of its OCR jobs running', async () => {
+      const jobs = await runningOcrJobs(redis, 'fault', bookId);
+      const pid = jobs.values().next().value;
+      return pid === undefined ? undefined : { pid, jobs: [...jobs].filter(([, p]) => p === pid).map(([id]) => id) };
+    }, 120_000, 100);
+    if (!pool.killPid(held.pid)) throw new Error(`worker ${held.pid}, which runs an OCR job of the book, is not one of the pool's`);
+    say(`kill-load: SIGKILL worker ${held.pid}, which ran ${held.jobs.length} OCR job(s) of the book`);
+    // taken over once the claim expires and a stalled check sees it: at most a lock plus two checks
+    const lostAt = Date.now();
+    const takenOver = await waitFor('another worker to take the lost OCR job over', async () => {
+      const jobs = await runningOcrJobs(redis, 'fault', bookId);
+      for (const id of held.jobs) {
+        const pid = jobs.get(id);
+        if (pid !== undefined && pid !== held.pid) return { id, pid };
+      }
+      return undefined;
+    }, 120_000, 100);
+    if (!pool.killPid(takenOver.pid)) throw new Error(`worker ${takenOver.pid}, which took the lost job over, is not one of the pool's`);
+    say(`kill-load: SIGKILL worker ${takenOver.pid}, which had taken job ${takenOver.id} over ${((Date.now() - lostAt) / 1000).toFixed(0)} s after the first kill: the job is lost a second time`);
+    // both killed workers started again by their supervisor
+    await waitFor('every worker running again', async () => (pool.restarts >= restartsBefore + 2 && pool.alive === workers ? true : undefined), 30_000, 100);
+  } finally {
+    await load.stop();
+    redis.disconnect();
+  }
 }
 
 /**

@@ -58,6 +58,15 @@ export class WorkerPool {
     return victim.pid;
   }
 
+  /** SIGKILLs the worker with this pid, when it is one of the pool's and still running; its supervisor starts it again. */
+  killPid(pid: number): boolean {
+    const victim = this.slots.find((c) => c !== undefined && c.pid === pid && c.exitCode === null && c.signalCode === null);
+    if (!victim) return false;
+    this.killed.add(victim);
+    victim.kill('SIGKILL');
+    return true;
+  }
+
   /** How many workers are running now. */
   get alive(): number {
     return this.slots.filter((c) => c !== undefined && c.exitCode === null && c.signalCode === null).length;

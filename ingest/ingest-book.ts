@@ -4,11 +4,12 @@ import { PassThrough, Readable } from 'node:stream';
 import yazl from 'yazl';
 import { AppError } from '../common/index.ts';
 import {
-  BOOK_OCR_PROFILES, createBook, DEFAULT_OCR_PROFILE, findObject, getBook, recordEvent, recordObject, REGISTER_TYPES,
+  BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, findObject, getBook, recordEvent, recordObject, REGISTER_TYPES,
   type Book, type BookMetadata, type BookOcrProfile, type SourceFormat,
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { queueBookSplit } from '../pipeline/index.ts';
+import { createBookWithRetention } from '../retention/index.ts';
 import { detectFormat, type BookFormat } from './detect.ts';
 import { inspectStream } from './inspect.ts';
 import { ocrLanguages } from '../ocr/index.ts';
@@ -83,7 +84,8 @@ export async function ingestBook(deps: Deps, source: BookSource, metadata: BookM
   if (unknown.length) throw new AppError('ERR_VALIDATION', `invalid book metadata: no OCR data installed for ${unknown.join(', ')} (installed: ${installed.join(', ')})`);
   const { stream, format } = await openSource(source, deps.config.ingest);
   const put = await deps.store.putContentAddressed('originals', stream, { contentType: mediaTypeOf(format) });
-  const { book, created } = await createBook(deps.db, { ...meta, sourceFormat: format, sourceSha256: put.sha256, sourceSize: put.size, createdBy: opts.createdBy });
+  // Its retention and privacy closure are computed with it: a book is never readable before its closure is known.
+  const { book, created } = await createBookWithRetention(deps.db, { ...meta, sourceFormat: format, sourceSha256: put.sha256, sourceSize: put.size, createdBy: opts.createdBy });
   const { object, created: objectCreated } = await recordObject(deps.db, { bookId: book.id, role: 'original' }, put, mediaTypeOf(format));
   if (created || objectCreated) {
     await recordEvent(deps.db, { bookId: book.id, objectId: object.id, type: 'ingestion', agent: opts.createdBy ? `user ${opts.createdBy}` : 'arkiva ingest', outcome: 'success', detail: `${format} original, ${put.size} bytes` });

@@ -12,7 +12,11 @@ export const LOW_OCR_CONFIDENCE = 60;
 export interface TimeBoundOptions {
   /** Bound = factor × median page time of the book. Default 5. */
   factor?: number;
-  /** Floor of the bound: a fast book must not cut off pages slowed by worker start-up or a busy machine. Default 15 s. */
+  /**
+   * Floor of the bound: a fast book must not cut off a page that is merely harder than its median.
+   * Default 15 s. (A busy machine is not what the floor is for: the engine counts the OCR thread's
+   * CPU time, which other processes do not stretch; worker start-up does not count.)
+   */
   minMs?: number;
   /** Ceiling of the bound, and the bound used before the book has enough timed pages. Default 180 s. */
   maxMs?: number;

@@ -107,7 +107,11 @@ export interface OcrOptions {
   hocr?: boolean;
   /** Aborting stops the recognition (the call rejects with the signal's reason). */
   signal?: AbortSignal;
-  /** Bound on the time the page may hold an OCR worker (start-up included, queueing excluded). */
+  /**
+   * Bound on the reading, in CPU time of the thread that reads it where the engine can measure
+   * that (a machine loaded by other processes slows a page without failing it), else in wall time
+   * the page holds an OCR worker. Queueing for a worker never counts.
+   */
   timeoutMs?: number;
   /** Preparation and reading settings; without one the page is read as given. */
   profile?: OcrProfile;
@@ -135,11 +139,15 @@ export interface OcrEngine {
   close(): Promise<void>;
 }
 
-/** The page took longer than `timeoutMs`; the worker running it was stopped and will be replaced. */
+/** The page took longer than `timeoutMs` (of CPU or wall time); the worker running it was stopped and will be replaced. */
 export class OcrTimeoutError extends Error {
   override readonly name = 'OcrTimeoutError';
-  constructor(readonly timeoutMs: number) {
-    super(`OCR did not finish within ${timeoutMs} ms; its worker was stopped`);
+  constructor(
+    readonly timeoutMs: number,
+    /** Which time ran out: the reading thread's CPU time, or wall time. */
+    readonly clock: 'cpu' | 'wall' = 'wall',
+  ) {
+    super(clock === 'cpu' ? `OCR used ${timeoutMs} ms of CPU time without finishing; its worker was stopped` : `OCR did not finish within ${timeoutMs} ms; its worker was stopped`);
   }
 }
 

@@ -3,7 +3,9 @@
  * wrapped so its failures surface as a promise instead of process-level exceptions. Only the
  * files of this folder named tesseract* import tesseract.js.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 import { OcrWorkerError } from './ocr-engine.ts';
@@ -27,6 +29,12 @@ export interface TesseractWorkerHandle {
   recognize(png: Buffer, output: TesseractOutput, params?: TesseractPageParams): Promise<Tesseract.Page>;
   /** Resolves with the first worker-level failure (thread error or exit, job rejected); never rejects. */
   readonly failure: Promise<Error>;
+  /**
+   * CPU time the worker's thread has used so far, in ms; undefined where it cannot be read (not
+   * Linux). Lets the pool bound a page by the work it took rather than by the wall time a loaded
+   * machine stretches. Test doubles may leave it out.
+   */
+  cpuTimeMs?(): Promise<number | undefined>;
   /** Stops the thread; resolves once it has exited (bounded wait). */
   terminate(): Promise<void>;
 }
@@ -42,6 +50,25 @@ export const TESSERACT_JS_VERSIONS = {
 };
 
 const EXIT_WAIT_MS = 5_000;
+
+/** tesseract.js's worker script, wrapped to say which OS thread it runs on (see the file). */
+const THREAD_SCRIPT = fileURLToPath(new URL('./tesseract-thread.cjs', import.meta.url));
+
+/** Linux reports a thread's CPU time in clock ticks of USER_HZ, which is 100 on every architecture Node runs on. */
+const MS_PER_TICK = 10;
+
+/** CPU time (user + system) of the thread at `/proc/<task>`, in ms; undefined when unreadable (the thread has ended). */
+async function threadCpuTimeMs(task: string): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${task}/stat`, 'utf8');
+    // fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * MS_PER_TICK : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Starts a real tesseract.js worker: LSTM only, local data, nothing cached, fetched or logged.
@@ -61,6 +88,7 @@ export async function startTesseractWorker(
     // A local folder: tesseract.js reads it with fs. A URL (or no langPath at all, which means
     // jsDelivr) would make it fetch; 'none' stops it from reading or writing a traineddata cache.
     langPath,
+    workerPath: THREAD_SCRIPT,
     cacheMethod: 'none',
     gzip: true,
     logger: () => undefined,
@@ -74,7 +102,13 @@ export async function startTesseractWorker(
   // process). The thread object is on the worker, untyped; listen to it directly.
   const thread = (worker as unknown as { worker?: unknown }).worker;
   let exited: Promise<void> = Promise.resolve();
+  // where /proc lists the thread, learnt from the next message it sends (setParameters below)
+  let task: string | undefined;
   if (isNodeWorker(thread)) {
+    thread.on('message', (m: unknown) => {
+      const said = (m as { arkivaThreadTask?: unknown } | null)?.arkivaThreadTask;
+      if (task === undefined && typeof said === 'string' && /^\d+\/task\/\d+$/.test(said)) task = said;
+    });
     exited = new Promise((resolve) => thread.once('exit', () => resolve()));
     thread.on('error', (e) => fail(new OcrWorkerError(`OCR worker thread failed: ${describe(e)}`)));
     thread.once('exit', (code) => {
@@ -99,6 +133,7 @@ export async function startTesseractWorker(
   let thresholding = '0';
   return {
     failure,
+    cpuTimeMs: async () => (task === undefined ? undefined : threadCpuTimeMs(task)),
     async recognize(png, output, params = {}) {
       try {
         const method = String(params.thresholdingMethod ?? 0);

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker as NodeWorker } from 'node:worker_threads';
@@ -8,7 +9,7 @@ import { scanOcrData } from './lang-data.ts';
 import { OcrTimeoutError, OcrWorkerError, type OcrBox, type OcrResult } from './ocr-engine.ts';
 import { REGISTER_LINES, renderTextPage, type DrawnWord, type SyntheticPage } from '../test-support/synthetic-page.ts';
 import { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
-import { startTesseractWorker } from './tesseract-worker.ts';
+import { startTesseractWorker, type TesseractWorkerHandle } from './tesseract-worker.ts';
 
 const LANGS = ['sqi', 'srp', 'eng'];
 const CYRILLIC = REGISTER_LINES.filter((l) => /[\u0400-\u04ff]/.test(l));
@@ -338,5 +339,49 @@ describe('TesseractOcrEngine: pool', () => {
     expect(out).not.toContain('NETWORK ATTEMPT');
     expect(code, out).toBe(0);
     expect(out).toMatch(/pool 1: .* pages\/min/);
+  });
+});
+
+describe('TesseractOcrEngine: time bound on a loaded machine', () => {
+  it('bounds a page by its thread’s CPU time: other processes loading every core slow it past the budget in wall time without stopping it', async () => {
+    const handles: TesseractWorkerHandle[] = [];
+    const engine = new TesseractOcrEngine({
+      poolSize: 1,
+      recycleAfterPages: 1000,
+      recycleRssMb: 16384,
+      startWorker: async (langs, langPath) => {
+        const h = await startTesseractWorker(langs, langPath);
+        handles.push(h);
+        return h;
+      },
+    });
+    const loops: ChildProcess[] = [];
+    try {
+      await engine.recognize(small.png, { languages: ['sqi'] });
+      const cpu = async () => (await handles[0]!.cpuTimeMs!())!;
+      const before = await cpu();
+      await engine.recognize(mixed.png, { languages: ['sqi'] });
+      const pageCpuMs = (await cpu()) - before;
+      expect(pageCpuMs).toBeGreaterThan(0);
+
+      // three busy processes per core: the OCR thread gets at most about a third of one
+      const busy = 3 * os.availableParallelism();
+      for (let i = 0; i < busy; i++) loops.push(spawn(process.execPath, ['-e', 'const end = Date.now() + 60000; while (Date.now() < end);'], { stdio: 'ignore' }));
+      const budgetMs = Math.ceil(2 * pageCpuMs);
+      const t0 = performance.now();
+      const r = await engine.recognize(mixed.png, { languages: ['sqi'], timeoutMs: budgetMs });
+      const wallMs = performance.now() - t0;
+      // a wall-clock bound of the same size would have stopped this reading
+      expect(wallMs, `read in ${Math.round(wallMs)} ms of wall time, ${pageCpuMs} ms of CPU unloaded`).toBeGreaterThan(budgetMs);
+      expect(r.words.length).toBeGreaterThan(10);
+
+      // and a budget below the page's CPU time still stops it, in CPU terms
+      const e = await engine.recognize(mixed.png, { languages: ['sqi'], timeoutMs: Math.max(20, Math.floor(pageCpuMs / 3)) }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(OcrTimeoutError);
+      expect((e as OcrTimeoutError).clock).toBe('cpu');
+    } finally {
+      for (const l of loops) l.kill('SIGKILL');
+      await engine.close();
+    }
   });
 });

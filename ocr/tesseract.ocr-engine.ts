@@ -27,6 +27,7 @@ import {
 } from './prepare-image.ts';
 import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
 import { hocrFromPage, layoutFromPage } from './tesseract-page.ts';
+import { WALL_CEILING_FACTOR, watchTimeBound, type TimeBound } from './time-bound.ts';
 import {
   startTesseractWorker, TESSERACT_JS_VERSIONS, type StartTesseractWorker, type TesseractPageParams, type TesseractWorkerHandle,
 } from './tesseract-worker.ts';
@@ -342,12 +343,10 @@ export class TesseractOcrEngine implements OcrEngine {
 
   private async runOnSlot(slot: Slot, prepared: PreparedImage, opts: OcrOptions) {
     const { signal, timeoutMs } = opts;
-    let timer: NodeJS.Timeout | undefined;
+    let startTimer: NodeJS.Timeout | undefined;
+    let bound: TimeBound | undefined;
     let onAbort: (() => void) | undefined;
     const stops: Promise<never>[] = [slot.stopped];
-    if (timeoutMs !== undefined) {
-      stops.push(new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new OcrTimeoutError(timeoutMs)), timeoutMs))));
-    }
     if (signal) {
       stops.push(
         new Promise<never>((_, reject) => {
@@ -358,7 +357,19 @@ export class TesseractOcrEngine implements OcrEngine {
       );
     }
     try {
-      const handle = await Promise.race([slot.handle.catch(startFailed), ...stops]);
+      // A fresh worker's start-up (WASM, language data) is not the page's work: it is only bounded
+      // by the wall ceiling, past which a start is stuck rather than slow.
+      const starting: Promise<never>[] = [];
+      if (timeoutMs !== undefined) {
+        const ceilingMs = timeoutMs * WALL_CEILING_FACTOR;
+        starting.push(new Promise<never>((_, reject) => (startTimer = setTimeout(() => reject(new OcrTimeoutError(ceilingMs)), ceilingMs))));
+      }
+      const handle = await Promise.race([slot.handle.catch(startFailed), ...stops, ...starting]);
+      clearTimeout(startTimer);
+      if (timeoutMs !== undefined) {
+        bound = watchTimeBound(timeoutMs, handle.cpuTimeMs ? () => handle.cpuTimeMs!() : undefined);
+        stops.push(bound.exceeded);
+      }
       const failed = handle.failure.then((e): never => {
         throw e;
       });
@@ -368,10 +379,12 @@ export class TesseractOcrEngine implements OcrEngine {
       };
       return await Promise.race([handle.recognize(prepared.png, { pdf: opts.pdf === true }, params), failed, ...stops]);
     } finally {
-      clearTimeout(timer);
+      clearTimeout(startTimer);
+      bound?.stop();
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
+
 }
 
 function startFailed(e: unknown): never {

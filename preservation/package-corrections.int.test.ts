@@ -95,7 +95,8 @@ describe.skipIf(!ready)('corrections in the archival package (PostgreSQL + BullM
       expect(contents(oldAlto).filter((c) => c === old)).toHaveLength(1);
 
       // The clerk corrects it through the API; the route queues the package's rebuild.
-      const clerk = await userHeaders(deps.db, ['clerk']);
+      // The register is closed under the default schedule (issue 18): the clerk states why she corrects it.
+      const clerk = { ...(await userHeaders(deps.db, ['clerk'])), 'x-access-purpose': 'OCR correction of page 1' };
       const res = await app.inject({ method: 'POST', url: `/books/${book.id}/pages/1/corrections`, headers: clerk, payload: { textRevision: 0, corrections: [{ wordIndex: word.wordIndex, text: CORRECTED }] } });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().textRevision).toBe(1);

@@ -9,7 +9,7 @@ import type { ServiceConfig } from '../config/env.ts';
 import { AppError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type {
-  FailedJob, FlowJob, JobContext, JobHandler, JobHandlers, JobInput, JobOptions, JobOutcome, JobQueue, JobQueueOptions,
+  FailedChild, FailedJob, FlowJob, JobContext, JobHandler, JobHandlers, JobInput, JobOptions, JobOutcome, JobQueue, JobQueueOptions,
   JobSchemas, QueueCounts, WorkerHandle, WorkOptions,
 } from './job-queue.ts';
 import type { JobSchedule, LiveJob, ScheduleInfo } from './job-queue.ts';
@@ -29,14 +29,20 @@ export type BullMqConfig = Extract<ServiceConfig['queue'], { kind: 'bullmq' }>;
 /** Tuning of the BullMQ adapter; the defaults suit production, tests shorten them. */
 export interface BullMqJobQueueOptions<S extends JobSchemas> extends JobQueueOptions<S> {
   /**
-   * How long a worker's claim on a job lasts without renewal, in ms (renewed at half of it).
-   * Default 60 000: OCR runs in worker threads, so the event loop renews in time; a crashed
+   * How long a worker's claim on a job lasts without renewal, in ms (renewed every quarter to half
+   * of it). Default 30 000: OCR runs in worker threads, so the event loop renews in time; a crashed
    * worker's jobs are taken over after at most this plus two stalled intervals.
    */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose claim expired, in ms. Default 30 000. */
+  /** How often workers look for jobs whose claim expired, in ms. Default 15 000. */
   stalledIntervalMs?: number;
-  /** Times a job may be lost by crashed workers before it fails for good. Default 1 (BullMQ's). */
+  /**
+   * Times a job may be lost with its worker (killed, crashed, or its claim expired) and run again
+   * before it fails for good. A loss is not the job's fault and uses none of its attempts; the
+   * bound only stops a job that itself brings its workers down. Default 5 (BullMQ's own is 1,
+   * which failed pages whose worker was killed and whose next worker lost its claim under load).
+   * Every process sharing a prefix must use the same value: whichever runs the stalled check applies its own.
+   */
   maxStalledCount?: number;
   /** How long open() waits for Redis, in ms. Default 10 000. */
   connectTimeoutMs?: number;
@@ -45,6 +51,16 @@ export interface BullMqJobQueueOptions<S extends JobSchemas> extends JobQueueOpt
 }
 
 const STOP_AFTER_FORCE_MS = 5000;
+
+/** What BullMQ records for a job lost with its workers more than `maxStalledCount` times. */
+const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
+
+/** A job's failure reason in the archive's words (BullMQ's stall limit says neither what happened nor why it matters). */
+function reasonOf(raw: string, maxStalls: number): string {
+  if (raw !== BULLMQ_STALLED_REASON) return raw;
+  const times = maxStalls + 1;
+  return `lost with its worker ${times} time${times === 1 ? '' : 's'} (worker killed, crashed or cut off past its claim); a job that keeps stopping its workers is failed rather than run forever`;
+}
 
 function connect(url: string, name: string, log: Logger): Redis {
   // null: BullMQ's blocking commands must wait through reconnections instead of failing
@@ -161,14 +177,14 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
         prefix: this.prefix,
         name: workerName,
         concurrency: concurrency.get(name)!,
-        lockDuration: this.opts.lockDurationMs ?? 30_000,
-        stalledInterval: this.opts.stalledIntervalMs ?? 15_000,
-        maxStalledCount: this.opts.maxStalledCount ?? 1,
+        lockDuration: this.opts.lockDurationMs ?? QUEUE_DEFAULTS.lockMs,
+        stalledInterval: this.opts.stalledIntervalMs ?? QUEUE_DEFAULTS.stalledCheckMs,
+        maxStalledCount: this.maxStalls,
       });
       worker.on('error', (err) => opts.log.warn({ err, job: name }, 'job worker error'));
-      // the claim is gone: another worker may already run this job, so ours should stop
+      // the claim is gone: another worker may already run this job, so ours stops and records nothing
       worker.on('lockRenewalFailed', (ids) => {
-        for (const id of ids) byJobId.get(id)?.controller.abort(new Error('lost the claim on this job'));
+        for (const id of ids) byJobId.get(id)?.loseClaim();
       });
       handle.workers.push(worker);
     }
@@ -207,7 +223,7 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     schemaOf(this.schemas, name);
     if (limit <= 0) return [];
     const jobs = await this.queue(name).getFailed(0, limit - 1);
-    return jobs.map((j) => ({ jobId: j.id!, name: j.name, data: j.data, reason: j.failedReason ?? '', attempts: j.attemptsMade }));
+    return jobs.map((j) => ({ jobId: j.id!, name: j.name, data: j.data, reason: reasonOf(j.failedReason ?? '', this.maxStalls), attempts: j.attemptsMade }));
   }
 
   async drained(opts?: { timeoutMs?: number }): Promise<void> {
@@ -292,6 +308,20 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
     if (this.closing) throw new AppError('ERR_UNAVAILABLE', 'job queue is closed');
   }
 
+  private get maxStalls(): number {
+    return this.opts.maxStalledCount ?? QUEUE_DEFAULTS.maxStalls;
+  }
+
+  /** The children of `job` that failed for good, from the failures BullMQ keeps for a parent whose children may fail. */
+  private async failedChildrenOf(job: Job): Promise<FailedChild[]> {
+    const failures = await job.getIgnoredChildrenFailures();
+    // keys are `<prefix>:<queue>:<job id>`; neither a queue name nor a job id may contain ':'
+    return Object.entries(failures).map(([key, reason]) => {
+      const parts = key.split(':');
+      return { name: parts.at(-2) ?? '', jobId: parts.at(-1) ?? '', reason: reasonOf(reason, this.maxStalls) };
+    });
+  }
+
   private queue(name: string): Queue {
     schemaOf(this.schemas, name);
     return this.queues.get(name)!;
@@ -365,7 +395,7 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
       throw new UnrecoverableError(parsed.reason);
     }
     const running = new RunningJob();
-    const ctx: JobContext = { jobId, attempt, signal: running.controller.signal, log };
+    const ctx: JobContext = { jobId, attempt, signal: running.controller.signal, log, failedChildren: () => this.failedChildrenOf(job) };
     const verdictPromise = running.run(handler, parsed.data, ctx);
     byJobId.set(jobId, running);
     handle.jobs.track(running, verdictPromise);
@@ -391,6 +421,10 @@ export class BullMqJobQueue<S extends JobSchemas> implements JobQueue<S> {
       case 'requeue':
         // moves it back without counting an attempt; WaitingError tells BullMQ it was handled
         await job.moveToWait(token);
+        throw new WaitingError();
+      case 'lost':
+        // Not ours to move any more: WaitingError makes BullMQ leave the job as it is, for the
+        // stalled check to hand it out again (or for the worker that already took it over).
         throw new WaitingError();
     }
   }

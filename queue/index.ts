@@ -1,6 +1,7 @@
 import type { ServiceConfig } from '../config/env.ts';
 import type { Logger } from '../common/logger.ts';
-import type { JobQueue, JobQueueOptions, JobSchemas } from './job-queue.ts';
+import type { JobQueue, JobSchemas } from './job-queue.ts';
+import type { BullMqJobQueueOptions } from './bullmq.job-queue.ts';
 import { MemoryJobQueue } from './memory.job-queue.ts';
 
 export type {
@@ -19,10 +20,12 @@ export async function openJobQueue<S extends JobSchemas>(
   config: ServiceConfig['queue'],
   schemas: S,
   log: Logger,
-  opts?: JobQueueOptions<S>,
+  /** Retry settings for both adapters; the claim settings only matter to BullMQ. */
+  opts?: BullMqJobQueueOptions<S>,
 ): Promise<JobQueue<S>> {
   if (config.kind === 'memory') return new MemoryJobQueue(schemas, log, opts);
   // loaded on demand: embedded mode never pays for loading BullMQ
   const { BullMqJobQueue } = await import('./bullmq.job-queue.ts');
   return BullMqJobQueue.open(config, schemas, log, opts);
 }
+export type { FailedChild } from './job-queue.ts';

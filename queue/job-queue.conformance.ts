@@ -259,6 +259,31 @@ export function describeJobQueueConformance(label: string, target: () => JobQueu
       expect((await q.counts())['fan.book']).toMatchObject({ completed: 1, waitingChildren: 0 });
     });
 
+    it('tells a flow parent which of its children failed for good, and why', async () => {
+      const schemas = { 'why.index': z.object({ page: z.number() }), 'why.ocr': z.object({ page: z.number() }) };
+      const q = await open(schemas);
+      const seen = new Map<number, unknown>();
+      await work(q, {
+        'why.index': async ({ page }, ctx) => {
+          seen.set(page, await ctx.failedChildren());
+          return 'done';
+        },
+        'why.ocr': async ({ page }, ctx) => {
+          if (page === 2) throw new PermanentError('OCR did not finish within 26890 ms');
+          if (page === 3) throw new Error(`busy, attempt ${ctx.attempt}`);
+          return 'done';
+        },
+      });
+      for (const page of [1, 2, 3]) {
+        await q.addFlow({ name: 'why.index', data: { page }, children: [{ name: 'why.ocr', data: { page }, opts: { jobId: `ocr-${page}`, attempts: 2 } }] });
+      }
+      await q.drained(DRAIN);
+      expect(seen.get(1)).toEqual([]);
+      expect(seen.get(2)).toEqual([{ name: 'why.ocr', jobId: 'ocr-2', reason: 'OCR did not finish within 26890 ms' }]);
+      // the reason of the try that failed it for good
+      expect(seen.get(3)).toEqual([{ name: 'why.ocr', jobId: 'ocr-3', reason: 'busy, attempt 2' }]);
+    });
+
     it('runs nested flows stage by stage, a failed stage not blocking the next (the page pipeline)', async () => {
       const schemas = {
         'chain.master': z.object({ page: z.number() }),

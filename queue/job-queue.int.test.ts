@@ -88,6 +88,26 @@ describe('openJobQueue', () => {
   });
 });
 
+/**
+ * A worker process that takes the next job of `name` and dies with it: a bare BullMQ worker cut
+ * off mid-job (no completion, no lock renewal, connections dropped). It runs no stalled check of
+ * its own, as a dead process would not.
+ */
+async function killedWhileRunning(name: string, prefix: string, timings: { lockDurationMs: number; stalledIntervalMs: number }): Promise<void> {
+  const taken = deferred();
+  const killed = new Worker(
+    name,
+    async () => {
+      taken.resolve();
+      await new Promise(() => undefined);
+    },
+    { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix, lockDuration: timings.lockDurationMs, stalledInterval: timings.stalledIntervalMs, skipStalledCheck: true },
+  );
+  killed.on('error', () => undefined);
+  await taken.promise;
+  await killed.close(true);
+}
+
 describe.skipIf(!hasRedis)('BullMqJobQueue on Redis', () => {
   const cleanups: (() => Promise<void>)[] = [];
 
@@ -172,6 +192,84 @@ describe.skipIf(!hasRedis)('BullMqJobQueue on Redis', () => {
     expect(seen[0]!.at - t0).toBeLessThan(4000);
     expect((await producer.counts())['crash.job']).toMatchObject({ completed: 1, failed: 0, active: 0 });
   });
+
+  it('runs to completion a job lost twice with its workers (one killed, the next cut off from its claim), using none of its attempts', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'lost.job': z.object({ n: z.number() }) };
+    // the adapter's default maxStalledCount: what a deployment runs with
+    const fast = { lockDurationMs: 1000, stalledIntervalMs: 250 };
+    const producer = await openBullMq(schemas, fast, prefix);
+    cleanups.push(async () => {
+      await producer.obliterate();
+      await producer.close();
+    });
+    // one attempt: had either loss counted as a try, the job would fail for good
+    await producer.add('lost.job', { n: 1 }, { attempts: 1 });
+
+    // First loss: the worker that took the job is killed.
+    await killedWhileRunning('lost.job', prefix, fast);
+
+    // Second loss: the replacement takes the job over and then loses its claim (its lock gone, as
+    // when it could not renew it in time): it must stop, record nothing, and let the job run again.
+    sweeper ??= new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const survivor = await openBullMq(schemas, fast, prefix);
+    const runs: { attempt: number; outcome: string }[] = [];
+    const handle = await survivor.work({
+      'lost.job': async (_d, ctx) => {
+        if (runs.length > 0) {
+          runs.push({ attempt: ctx.attempt, outcome: 'done' });
+          return 'done';
+        }
+        const aborted = new Promise<unknown>((resolve) => ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason), { once: true }));
+        await sweeper!.del(`${prefix}:lost.job:${ctx.jobId}:lock`);
+        const reason = await aborted;
+        runs.push({ attempt: ctx.attempt, outcome: (reason as Error).message });
+        throw reason;
+      },
+    }, { log: silentLogger() });
+    cleanups.push(async () => {
+      await handle.close({ timeoutMs: 500 });
+      await survivor.close();
+    });
+    await producer.drained({ timeoutMs: 15_000 });
+    expect(runs).toEqual([
+      { attempt: 1, outcome: expect.stringMatching(/lost the claim/) },
+      { attempt: 1, outcome: 'done' },
+    ]);
+    expect((await producer.counts())['lost.job']).toMatchObject({ completed: 1, failed: 0, active: 0 });
+    expect(await producer.failed('lost.job')).toEqual([]);
+  }, 30_000);
+
+  it('tells a flow parent why a child failed for good after being lost with its workers too often', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const schemas = { 'loss.parent': z.object({}), 'loss.child': z.object({}) };
+    // no loss tolerated here, so one killed worker is "too often"
+    const fast = { lockDurationMs: 1000, stalledIntervalMs: 250, maxStalledCount: 0 };
+    const producer = await openBullMq(schemas, fast, prefix);
+    cleanups.push(async () => {
+      await producer.obliterate();
+      await producer.close();
+    });
+    await producer.addFlow({ name: 'loss.parent', data: {}, opts: { jobId: 'parent-1' }, children: [{ name: 'loss.child', data: {}, opts: { jobId: 'child-1' } }] });
+    await killedWhileRunning('loss.child', prefix, fast);
+
+    const survivor = await openBullMq(schemas, fast, prefix);
+    const parentSaw: unknown[] = [];
+    const handle = await survivor.work({
+      'loss.parent': async (_d, ctx) => {
+        parentSaw.push(await ctx.failedChildren());
+        return 'done';
+      },
+      'loss.child': async () => 'done',
+    }, { log: silentLogger() });
+    cleanups.push(async () => {
+      await handle.close({ timeoutMs: 500 });
+      await survivor.close();
+    });
+    await producer.drained({ timeoutMs: 15_000 });
+    expect(parentSaw).toEqual([[{ name: 'loss.child', jobId: 'child-1', reason: expect.stringMatching(/^lost with its worker 1 time \(/) }]]);
+    expect((await producer.failed('loss.child'))[0]?.reason).toMatch(/^lost with its worker 1 time \(/);
+  }, 30_000);
 
   it('shares the work of one prefix between two processes without running any job twice', async () => {
     const prefix = `test-${randomUUID()}`;

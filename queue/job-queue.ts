@@ -15,9 +15,26 @@ export interface JobContext {
   jobId: string;
   /** 1 on the first try. */
   attempt: number;
-  /** Aborted when the worker is shutting down; long handlers should stop early. */
+  /**
+   * Aborted when the worker is shutting down, or when it lost its claim on the job (another worker
+   * may run it now); long handlers should stop early, and record nothing as the job's outcome.
+   */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * The children of this flow job that failed for good, with their reasons (a parent runs even
+   * when a child failed: see `FlowJob`), so a stage can say why its input is missing. Empty for a
+   * job without children.
+   */
+  failedChildren(): Promise<FailedChild[]>;
+}
+
+/** A child of a flow job that failed for good, as its parent sees it. */
+export interface FailedChild {
+  name: string;
+  jobId: string;
+  /** The child's failure, as `FailedJob.reason`. */
+  reason: string;
 }
 
 /** 'skipped' means the work was already done (idempotent re-run). */

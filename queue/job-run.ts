@@ -7,6 +7,11 @@ export type Verdict =
   | { kind: 'completed'; outcome: JobOutcome }
   /** The worker is shutting down: back to the queue without using up the attempt. */
   | { kind: 'requeue'; why: 'aborted' | 'deadline' }
+  /**
+   * The worker lost its claim on the job (its lock expired or was taken): the job is no longer this
+   * worker's to record; the queue's stalled check hands it to a worker again, without using up an attempt.
+   */
+  | { kind: 'lost' }
   | { kind: 'permanent'; error: Error }
   | { kind: 'retryable'; error: Error };
 
@@ -29,6 +34,7 @@ const RELEASED = Symbol('released');
 export class RunningJob {
   readonly controller = new AbortController();
   private shuttingDown = false;
+  private claimLost = false;
   private releaseFn: () => void = () => undefined;
   private readonly released = new Promise<typeof RELEASED>((resolve) => {
     this.releaseFn = () => resolve(RELEASED);
@@ -38,6 +44,12 @@ export class RunningJob {
   abortForShutdown(): void {
     this.shuttingDown = true;
     this.controller.abort(new Error('worker shutting down'));
+  }
+
+  /** Asks the handler to stop because another worker may run the job now; whatever it ends with is not recorded. */
+  loseClaim(): void {
+    this.claimLost = true;
+    this.controller.abort(new Error('lost the claim on this job: another worker may run it'));
   }
 
   /** Stops waiting for the handler (close deadline reached). */
@@ -56,6 +68,8 @@ export class RunningJob {
     // Promise.race subscribes to `settled`, so a late rejection after release is never unhandled
     const result = await Promise.race([settled, this.released]);
     if (result === RELEASED) return { kind: 'requeue', why: 'deadline' };
+    // Even a success cannot be recorded without the claim; the next run finds the work done (idempotent).
+    if (this.claimLost) return { kind: 'lost' };
     if (result.ok) return { kind: 'completed', outcome: result.outcome };
     if (isPermanent(result.error)) return { kind: 'permanent', error: result.error };
     if (this.shuttingDown) return { kind: 'requeue', why: 'aborted' };
@@ -125,6 +139,9 @@ export function logVerdict(log: Logger, verdict: Verdict, attempt: number, attem
       return;
     case 'requeue':
       log.info({ why: verdict.why }, 'job handed back to the queue at shutdown');
+      return;
+    case 'lost':
+      log.warn('lost the claim on this job (lock expired or taken): left to the stalled check, attempt not used');
       return;
     case 'permanent':
       log.error({ err: verdict.error }, 'job failed for good (permanent error)');

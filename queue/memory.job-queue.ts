@@ -27,6 +27,8 @@ interface MemJob {
   token: number;
   parent: MemJob | undefined;
   readonly pendingChildren: Set<MemJob>;
+  /** Children that failed for good, for `JobContext.failedChildren`. */
+  readonly failedChildren: MemJob[];
   reason: string | undefined;
   finishedOn: number;
   timer: NodeJS.Timeout | undefined;
@@ -233,6 +235,7 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
       token: 0,
       parent,
       pendingChildren: new Set(),
+      failedChildren: [],
       reason: undefined,
       finishedOn: 0,
       timer: undefined,
@@ -304,7 +307,13 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
     if (!parsed.ok) {
       verdict = { kind: 'permanent', error: new Error(parsed.reason) };
     } else {
-      const ctx: JobContext = { jobId: job.id, attempt, signal: running.controller.signal, log };
+      const ctx: JobContext = {
+        jobId: job.id,
+        attempt,
+        signal: running.controller.signal,
+        log,
+        failedChildren: async () => job.failedChildren.map((c) => ({ jobId: c.id, name: c.name, reason: c.reason ?? '' })),
+      };
       verdict = await running.run(worker.handlers[job.name]!, parsed.data, ctx);
     }
     // taken back at the close deadline, or obliterated meanwhile
@@ -316,6 +325,8 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
         this.finish(job, 'completed', undefined);
         return;
       case 'requeue':
+      // 'lost' does not happen here (one process holds every claim); handing the job back would be its reading
+      case 'lost':
         job.token++;
         this.toWaiting(job, 'front');
         return;
@@ -348,6 +359,7 @@ export class MemoryJobQueue<S extends JobSchemas> implements JobQueue<S> {
       if (this.find(gone.name, gone.id) === gone) this.jobs.get(gone.name)!.delete(gone.id);
     }
     const parent = job.parent;
+    if (parent && state === 'failed') parent.failedChildren.push(job);
     if (parent && parent.pendingChildren.delete(job) && parent.pendingChildren.size === 0 && parent.state === 'waiting-children') {
       if (parent.opts.delayMs > 0) this.delay(parent, parent.opts.delayMs);
       else this.toWaiting(parent, 'back');

@@ -6,6 +6,7 @@ import { findRecordByKey } from './records.store.ts';
 import { allLinks, bookExists, bookOfPage, getLink, insertLink, linksOfRecord, markUnlinked, pageIdAt, placeOfLiveEntry } from './links.store.ts';
 
 import { LINK_TYPES, type LinkTargetKind, type LinkType } from '../common/vocabulary.ts';
+import { restrictedBooks } from '../auth/index.ts';
 
 // Link types are the vocabulary's (the schema's CHECK, the API and the web interface share them).
 export { LINK_TYPES, type LinkType } from '../common/vocabulary.ts';
@@ -141,10 +142,26 @@ async function csvTarget(db: Queryable, v: Record<string, string>): Promise<Link
   return { kind: 'page', pageId };
 }
 
-/** Every link (with `history`, unlinked ones too), optionally of one book, as CSV with audit columns. */
-export async function exportLinksCsv(db: Queryable, opts: { bookId?: string; history?: boolean } = {}): Promise<string> {
-  const links = await allLinks(db, opts);
-  return toCsv(
+/** Of the books a listing would show, those to leave out for its reader (auth's `booksWithheld`, bound to the reader). */
+export type BookFilter = (bookIds: readonly string[]) => Promise<ReadonlySet<string>>;
+
+/**
+ * The closure filter on a listing of links: the links whose book the reader may see, and how many
+ * were left out (a number, nothing more). A link names the closed book's page, entry and box.
+ */
+export async function withholdLinks(links: RecordLink[], withhold: BookFilter): Promise<{ links: RecordLink[]; withheld: number }> {
+  const hidden = links.length ? await withhold(links.map((l) => l.item.bookId)) : new Set<string>();
+  const shown = links.filter((l) => !hidden.has(l.item.bookId));
+  return { links: shown, withheld: links.length - shown.length };
+}
+
+/**
+ * Every link (with `history`, unlinked ones too), optionally of one book, as CSV with audit
+ * columns; links of books `withhold` names are left out (by default every closed book).
+ */
+export async function exportLinks(db: Queryable, opts: { bookId?: string; history?: boolean; withhold?: BookFilter } = {}): Promise<{ csv: string; withheld: number }> {
+  const { links, withheld } = await withholdLinks(await allLinks(db, opts), opts.withhold ?? ((ids) => restrictedBooks(db, ids)));
+  const csv = toCsv(
     [...LINKS_CSV_COLUMNS, 'link_id', 'created_by', 'created_at', 'unlinked_by', 'unlinked_at', 'unlink_reason'],
     links.map((l) => [
       l.unlinkedAt ? 'unlink' : 'link', l.record.system, l.record.recordType, l.record.recordId, l.item.bookId,
@@ -152,6 +169,12 @@ export async function exportLinksCsv(db: Queryable, opts: { bookId?: string; his
       l.id, l.createdBy, l.createdAt.toISOString(), l.unlinkedBy ?? '', l.unlinkedAt?.toISOString() ?? '', l.unlinkReason ?? '',
     ]),
   );
+  return { csv, withheld };
+}
+
+/** `exportLinks`' CSV alone, links of closed books left out. */
+export async function exportLinksCsv(db: Queryable, opts: { bookId?: string; history?: boolean; withhold?: BookFilter } = {}): Promise<string> {
+  return (await exportLinks(db, opts)).csv;
 }
 
 /** Re-exported for callers that hold a record. */

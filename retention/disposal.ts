@@ -368,7 +368,7 @@ async function refuseLockedVersions(deps: Deps, tx: Queryable, batch: DisposalBa
   throw new AppError(
     'ERR_CONFLICT',
     `book ${tomb.bookId}: ${locked} of its ${versions.length} stored object version(s) are still under Object Lock (${what}), past its retention (ended ${tomb.retention.retainUntil}); nothing was deleted. ` +
-      `Run the batch again once the lock has lapsed, or have an admin execute it with the governance bypass: arkiva disposal execute ${batch.id} --bypass-governance --reason R --as ADMIN`,
+      `Run the batch again once the lock has lapsed, or have an admin execute it with the governance bypass: arkiva disposal execute ${batch.id} --bypass-governance --reason R, signed in as that admin`,
     { bookId: tomb.bookId, lockedVersions: locked, lockedUntil: latest?.toISOString() ?? null, legalHolds: held },
   );
 }

@@ -1,7 +1,8 @@
 import { AppError } from '../common/index.ts';
 import { isUniqueViolation } from '../db/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { searchPages, type PageSearchQuery } from '../search/index.ts';
+import { searchPages, type PageSearchQuery, type PageSearchScope } from '../search/index.ts';
+import { restrictedBooks } from '../auth/index.ts';
 import { syncObjectLocks, type LockReport } from './object-lock.ts';
 import { addHoldItem, getHold, holdExists, insertHold, isPageOfBook, markHoldReleased } from './holds.store.ts';
 import { lockBook } from './rules.store.ts';
@@ -36,6 +37,10 @@ export interface HoldQuery {
   scope: 'pages' | 'books';
   matchedPages: number;
   runAt: string;
+  /** The purpose the records manager stated, with which pages of closed books were held too. */
+  purpose?: string;
+  /** Pages of closed books the search found and the hold left out (no purpose stated). */
+  withheldPages?: number;
 }
 
 /**
@@ -86,28 +91,43 @@ export const HOLD_SEARCH_MAX_PAGES = 5000;
 /**
  * Places a hold on the results of a page search: every page the query finds (scope 'pages'), or
  * every book with such a page ('books'). All result pages are read, so the hold covers exactly
- * what the search shows; a query matching more than `maxPages` is refused rather than held in part.
- * The query is kept with the hold.
+ * what the search shows its reader; a query matching more than `maxPages` is refused rather than
+ * held in part. The search applies the closure filter of every listing: pages of the books
+ * `withhold` names (by default every closed book) are left out and only counted, so a hold cannot
+ * show which closed pages hold a name; a records manager who needs them held states a purpose,
+ * kept with the hold's query (with `withhold` then letting closed books through). The query is
+ * kept with the hold.
  */
 export async function placeHoldOnSearch(
   deps: Deps,
-  input: { name: string; reason: string; authority: string; by: string; search: Omit<PageSearchQuery, 'cursor' | 'limit'>; scope?: 'pages' | 'books'; maxPages?: number },
-): Promise<{ hold: LegalHold; lock: LockReport; matchedPages: number }> {
+  input: {
+    name: string; reason: string; authority: string; by: string; search: Omit<PageSearchQuery, 'cursor' | 'limit'>; scope?: 'pages' | 'books'; maxPages?: number;
+    purpose?: string | undefined; withhold?: PageSearchScope['withhold'];
+  },
+): Promise<{ hold: LegalHold; lock: LockReport; matchedPages: number; withheld: number }> {
   const max = input.maxPages ?? HOLD_SEARCH_MAX_PAGES;
   const scope = input.scope ?? 'pages';
+  const withhold = input.withhold ?? ((ids: readonly string[]) => restrictedBooks(deps.db, ids));
   const pages = new Map<string, string>();
+  let withheld = 0;
   let cursor: string | undefined;
   do {
-    const r = await searchPages(deps.db, { ...input.search, limit: 100, ...(cursor ? { cursor } : {}) });
+    const r = await searchPages(deps.db, { ...input.search, limit: 100, ...(cursor ? { cursor } : {}) }, { withhold });
     for (const h of r.hits) pages.set(h.pageId, h.bookId);
+    withheld += r.withheld;
     if (pages.size > max) throw new AppError('ERR_VALIDATION', `the search matches more than ${max} pages: narrow it before placing a hold`, { field: 'search' });
     cursor = r.nextCursor ?? undefined;
   } while (cursor);
-  if (pages.size === 0) throw new AppError('ERR_VALIDATION', 'the search matches no page: nothing to hold', { field: 'search' });
+  if (pages.size === 0) {
+    const closed = withheld ? `; ${withheld} page(s) of closed books were left out: state a purpose (x-access-purpose) to hold them` : '';
+    throw new AppError('ERR_VALIDATION', `the search matches no page: nothing to hold${closed}`, { field: 'search' });
+  }
   const items: HoldTarget[] = scope === 'books'
     ? [...new Set(pages.values())].map((bookId) => ({ bookId }))
     : [...pages].map(([pageId, bookId]) => ({ bookId, pageId }));
-  const query: HoldQuery = { search: input.search, scope, matchedPages: pages.size, runAt: new Date().toISOString() };
+  const query: HoldQuery = {
+    search: input.search, scope, matchedPages: pages.size, runAt: new Date().toISOString(), withheldPages: withheld, ...(input.purpose ? { purpose: input.purpose } : {}),
+  };
   const r = await placeHold(deps, { name: input.name, reason: input.reason, authority: input.authority, by: input.by, items, query });
-  return { ...r, matchedPages: pages.size };
+  return { ...r, matchedPages: pages.size, withheld };
 }

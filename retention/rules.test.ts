@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addPeriod, partialDateEnd } from './dates.ts';
-import { computePeriod, nextVersion, selectRule, validateRule, type ItemFacts, type RetentionRule } from './rules.ts';
+import { computePeriod, decideRetention, nextVersion, selectRule, validateRule, type ItemFacts, type RetentionRule } from './rules.ts';
 import { assertFourEyes, canonicalJson, certificateHash, verifyCertificate } from './disposal.ts';
 import { endOfDay, lockUntilFor } from './object-lock.ts';
 
@@ -65,6 +65,26 @@ describe('retention dates', () => {
     expect(selectRule([general, ranged], book, 'retention')?.id).toBe('y');
     expect(selectRule([general, ranged], { ...book, yearTo: 1960 }, 'retention')?.id).toBe('g');
     expect(selectRule([general], book, 'closure')).toBeUndefined();
+  });
+
+  it("prefers a records manager's rule to a default-schedule rule of the same class, whatever their keys (issue 18)", () => {
+    // As migration 013 writes them: general rules by the default schedule.
+    const shipped = rule({ id: 'd', ruleKey: 'default-birth-closure', kind: 'closure', action: null, periodYears: 100, createdBy: 'arkiva default schedule' });
+    const own = rule({ id: 'o', ruleKey: 'z-births-closure', kind: 'closure', action: null, periodYears: 70, createdBy: 'rita' });
+    expect(selectRule([shipped, own], book, 'closure')?.id).toBe('o');
+    expect(selectRule([own, shipped], book, 'closure')?.id).toBe('o');
+    expect(selectRule([shipped], book, 'closure')?.id).toBe('d');
+    // A default's next version, written by a records manager, is theirs: then the key decides.
+    expect(selectRule([{ ...shipped, createdBy: 'rita' }, own], book, 'closure')?.id).toBe('d');
+  });
+
+  it('closes a book whose closure waits for a registry event no linked record has yet, and leaves open one no closure rule covers (issue 18)', () => {
+    const afterDeath = rule({ id: 'c', kind: 'closure', action: null, trigger: 'registry-event', triggerEvent: 'death', periodYears: 50 });
+    const waiting = decideRetention([afterDeath], book);
+    expect(waiting.closedUntil).toBe('9999-12-31');
+    expect(waiting.closureExplanation).toBe("rule 'Births' (births v1): 50 years after a 'death' registry event, but no linked record has one yet; closed until the trigger is known");
+    expect(decideRetention([afterDeath], { ...book, registryEvents: { death: ['1970-05'] } }).closedUntil).toBe('2020-05-31');
+    expect(decideRetention([], book).closedUntil).toBeNull();
   });
 
   it('versions rules and refuses rules that cannot be applied', () => {

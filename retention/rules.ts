@@ -1,6 +1,6 @@
 import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import type { RegisterType } from '../archive/index.ts';
+import { createBook, type Book, type RegisterType } from '../archive/index.ts';
 import type { DispositionAction, RetentionTrigger, RuleKind } from '../common/vocabulary.ts';
 import { addPeriod, partialDateEnd, toIsoDate, type IsoDate } from './dates.ts';
 import {
@@ -99,14 +99,24 @@ export function ruleApplies(rule: Pick<RetentionRule, 'registerType' | 'municipa
 }
 
 /**
+ * Who the rules of the default disclosure schedule (migration 013: births closed 100 years, marriages
+ * 75, deaths 50 after the register's last year) are recorded as written by. A records manager who
+ * writes a rule's next version makes it theirs.
+ */
+export const DEFAULT_SCHEDULE_AUTHOR = 'arkiva default schedule';
+
+/**
  * The one rule of a kind that governs an item: the most specific (municipality, then a year range,
- * then the narrower range), ties broken by rule key so the choice never depends on row order.
+ * then the narrower range); among equally specific ones a records manager's rule before a default
+ * one, then by rule key, so the choice never depends on row order.
  */
 export function selectRule<R extends RetentionRule>(rules: readonly R[], item: ItemFacts, kind: RuleInput['kind']): R | undefined {
   const score = (r: R) => (r.municipality ? 1_000_000 : 0) + (r.yearFrom != null || r.yearTo != null ? 100_000 - ((r.yearTo ?? 9999) - (r.yearFrom ?? 1000)) : 0);
+  // A rule of the default schedule, as shipped, gives way to a records manager's rule for the same class.
+  const shipped = (r: R) => (r.createdBy === DEFAULT_SCHEDULE_AUTHOR ? 1 : 0);
   return rules
     .filter((r) => r.kind === kind && r.supersededAt === null && ruleApplies(r, item))
-    .sort((a, b) => score(b) - score(a) || a.ruleKey.localeCompare(b.ruleKey))[0];
+    .sort((a, b) => score(b) - score(a) || shipped(a) - shipped(b) || a.ruleKey.localeCompare(b.ruleKey))[0];
 }
 
 function describePeriod(r: Pick<RetentionRule, 'permanent' | 'periodYears' | 'periodMonths'>): string {
@@ -150,7 +160,7 @@ export function computePeriod(rule: RetentionRule, item: ItemFacts): ComputedPer
   }
   const t = triggerDate(rule, item);
   if (!t.date) {
-    return { ruleId: rule.id, permanent: false, triggerDate: null, until: null, explanation: `${head}: ${period} after ${t.text}; kept until the trigger is known` };
+    return { ruleId: rule.id, permanent: false, triggerDate: null, until: null, explanation: `${head}: ${period} after ${t.text}; ${rule.kind === 'closure' ? 'closed' : 'kept'} until the trigger is known` };
   }
   const until = addPeriod(t.date, rule.periodYears, rule.periodMonths);
   const verb = rule.kind === 'closure' ? 'closed until' : 'retained until';
@@ -181,6 +191,9 @@ export async function saveRule(db: Db, ruleKey: string, input: RuleInput, by: { 
 
 const NO_RULE = 'no retention rule covers this record class: kept until a rule does';
 
+/** The closed-until date of a closure whose trigger has not happened yet: the last day a date column holds. */
+export const CLOSED_UNTIL_TRIGGER_KNOWN: IsoDate = '9999-12-31';
+
 /** What the rules decide for a book: the governing retention and closure rules' periods, or none. */
 export function decideRetention(rules: readonly RetentionRule[], facts: ItemFacts): ComputedRetention {
   const ret = selectRule(rules, facts, 'retention');
@@ -190,7 +203,9 @@ export function decideRetention(rules: readonly RetentionRule[], facts: ItemFact
   return {
     ruleId: rp?.ruleId ?? null, permanent: rp?.permanent ?? false, triggerDate: rp?.triggerDate ?? null, until: rp?.until ?? null,
     action: rp && ret ? ret.action : null, explanation: rp?.explanation ?? NO_RULE,
-    closureRuleId: cp?.ruleId ?? null, closedUntil: cp?.until ?? null, closureExplanation: cp?.explanation ?? null,
+    // A closure whose trigger has not happened (no linked record has the event yet) holds until it
+    // has: the book is closed, not open for want of a date.
+    closureRuleId: cp?.ruleId ?? null, closedUntil: cp ? cp.until ?? CLOSED_UNTIL_TRIGGER_KNOWN : null, closureExplanation: cp?.explanation ?? null,
   };
 }
 
@@ -205,15 +220,35 @@ export function retentionChanged(old: ItemRetention | undefined, next: ComputedR
  */
 export async function recomputeItem(db: Db, bookId: string, reason: string, rules?: RetentionRule[]): Promise<ItemRetention> {
   const all = rules ?? (await listRules(db));
+  return db.transaction((tx) => computeItemIn(tx, bookId, reason, all));
+}
+
+/** `recomputeItem` inside the caller's transaction. */
+async function computeItemIn(tx: Queryable, bookId: string, reason: string, rules: readonly RetentionRule[]): Promise<ItemRetention> {
+  // Serialises against disposal and hold placement of the same book.
+  if (!(await lockBook(tx, bookId))) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${bookId} not found`);
+  const facts = (await readItemFacts(tx, bookId))!;
+  const next = decideRetention(rules, facts);
+  const old = await getItemRetention(tx, bookId);
+  const stored = await upsertItemRetention(tx, bookId, next, reason);
+  if (retentionChanged(old, next)) await recordRetentionChange(tx, bookId, old, next, reason);
+  return stored;
+}
+
+/** Why a book's retention was first computed: it was archived. */
+export const RETENTION_AT_ARCHIVING = 'book archived: retention and closure computed from the rules in force';
+
+/**
+ * Creates a book (archive/books.ts `createBook`) and computes its retention and closure in the same
+ * transaction, so no book is ever readable before its closure is known. A duplicate upload returns
+ * the existing book, and computes them only if that book has none yet (archived before they were
+ * computed at creation).
+ */
+export async function createBookWithRetention(db: Db, input: Parameters<typeof createBook>[1]): Promise<{ book: Book; created: boolean }> {
   return db.transaction(async (tx) => {
-    // Serialises against disposal and hold placement of the same book.
-    if (!(await lockBook(tx, bookId))) throw new AppError('ERR_BOOK_NOT_FOUND', `book ${bookId} not found`);
-    const facts = (await readItemFacts(tx, bookId))!;
-    const next = decideRetention(all, facts);
-    const old = await getItemRetention(tx, bookId);
-    const stored = await upsertItemRetention(tx, bookId, next, reason);
-    if (retentionChanged(old, next)) await recordRetentionChange(tx, bookId, old, next, reason);
-    return stored;
+    const r = await createBook(tx, input);
+    if (r.created || !(await getItemRetention(tx, r.book.id))) await computeItemIn(tx, r.book.id, RETENTION_AT_ARCHIVING, await listRules(tx));
+    return r;
   });
 }
 
@@ -264,7 +299,9 @@ export async function recomputeStale(db: Db, opts: { limit?: number } = {}): Pro
   const done: string[] = [];
   for (const s of stale) {
     if (await bookExists(db, s.bookId)) {
-      await recomputeItem(db, s.bookId, `registry-event trigger re-read: ${s.reason}`, rules);
+      // Marks of registry links and records (migration 007) say what moved; the others (a book's
+      // record class changed, the default schedule installed: migration 013) say why in full.
+      await recomputeItem(db, s.bookId, s.reason.startsWith('registry ') ? `registry-event trigger re-read: ${s.reason}` : s.reason, rules);
       done.push(s.bookId);
     }
     await clearStaleMark(db, s);

@@ -62,7 +62,7 @@ describe.skipIf(!run)('re-OCR as a new text revision', () => {
     const engine = scriptedEngine(['1', 'Arbën', 'Krasniqi']);
     const deps = { ...real.deps, ocr: () => engine };
     const job = { bookId, pageId, revision: 1, fromTextRevision: 1, profile: 'typewriter' as const, languages: ['sqi', 'srp'], requestedBy: 'digi-bo' };
-    const ctx = { jobId: 'j1', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
+    const ctx = { jobId: 'j1', attempt: 1, signal: new AbortController().signal, log: silentLogger(), failedChildren: async () => [] };
     expect(await reocrPageJob(deps, job, ctx)).toBe('done');
     expect(engine.calls[0]).toMatchObject({ languages: ['sqi', 'srp'], profile: { name: 'typewriter' } });
 
@@ -88,7 +88,7 @@ describe.skipIf(!run)('re-OCR as a new text revision', () => {
     await db.query(`UPDATE books SET status = 'complete' WHERE id = $1`, [bookId]);
     const current = (await db.query<{ text_revision: number }>('SELECT text_revision FROM pages WHERE id = $1', [pageId])).rows[0]!.text_revision;
     const deps = { ...real.deps, ocr: () => scriptedEngine(['1', 'Arbën', 'Krasniqi', 'Pejë']) };
-    const ctx = { jobId: 'j2', attempt: 1, signal: new AbortController().signal, log: silentLogger() };
+    const ctx = { jobId: 'j2', attempt: 1, signal: new AbortController().signal, log: silentLogger(), failedChildren: async () => [] };
     expect(await reocrPageJob(deps, { bookId, pageId, revision: 1, fromTextRevision: current, profile: 'printed', requestedBy: 'digi-bo' }, ctx)).toBe('done');
     expect(await packageJobs()).toHaveLength(1);
   });

@@ -1,13 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  LINK_TYPES, createLink, exportLinksCsv, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
-  type LinkTarget, type LinkType, type RegistryRecordInput,
+  LINK_TYPES, createLink, exportLinks, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
+  withholdLinks, type BookFilter, type LinkTarget, type LinkType, type RegistryRecordInput,
 } from '../../records/index.ts';
+import { booksWithheld } from '../../auth/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { LINK_TARGET_KINDS } from '../../common/vocabulary.ts';
 import { errorResponses } from '../schemas.ts';
 import { actor } from './entries.route.ts';
-import { noteAudit } from '../access.ts';
+import { caller, noteAudit } from '../access.ts';
 import { PERSONAL_READERS, policy } from '../policies.ts';
 
 // CSV and JSON imports are the only large bodies besides uploads.
@@ -24,12 +25,21 @@ const recordProps = {
 const recordSchema = { type: 'object', additionalProperties: true, properties: { id: uuid, ...recordProps, importedBy: { type: 'string' }, importedAt: { type: 'string', format: 'date-time' } } } as const;
 const linkSchema = { type: 'object', additionalProperties: true, properties: { id: uuid, linkType: { type: 'string' }, reason: { type: ['string', 'null'] }, createdBy: { type: 'string' }, unlinkedAt: { type: ['string', 'null'] }, record: { type: 'object', additionalProperties: true }, item: { type: 'object', additionalProperties: true } } } as const;
 const reportSchema = { type: 'object', additionalProperties: true, properties: { created: { type: 'integer' }, updated: { type: 'integer' }, unlinked: { type: 'integer' }, errors: { type: 'array', items: { type: 'object', properties: { row: { type: 'integer' }, error: { type: 'string' } } } } } } as const;
-const links = { 200: { type: 'object', properties: { links: { type: 'array', items: linkSchema } } }, ...errorResponses } as const;
+const withheld = { type: 'integer', description: 'Links left out because their book is closed and no x-access-purpose was given' } as const;
+const links = { 200: { type: 'object', properties: { links: { type: 'array', items: linkSchema }, withheld } }, ...errorResponses } as const;
 const history = { type: 'object', additionalProperties: false, properties: { history: { type: 'boolean', default: false, description: 'include unlinked links' } } } as const;
 
 /** Registry records, and links between them and books, pages and entries. */
 export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }): Promise<void> {
   const { deps } = opts;
+  // Every listing of links leaves out those of closed books unless the caller stated a purpose and
+  // may read closed books: a link names the closed book's page and entry, with its box.
+  const withholdFor = (req: FastifyRequest): BookFilter => (ids) => booksWithheld(deps.db, { user: caller(req), purpose: req.auth?.purpose }, ids);
+  const shownLinks = async (req: FastifyRequest, all: Parameters<typeof withholdLinks>[0]) => {
+    const r = await withholdLinks(all, withholdFor(req));
+    noteAudit(req, { detail: { withheld: r.withheld } });
+    return r;
+  };
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post<{ Body: { records: RegistryRecordInput[] } | string }>('/records/import', {
@@ -60,10 +70,10 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
     },
   });
   app.get<{ Params: { recordId: string }; Querystring: { history: boolean } }>('/records/:recordId', {
-    schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema }, removedLinks: { type: 'array', description: 'with history: links whose item was disposed of (tombstones)', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses } },
+    schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema }, withheld, removedLinks: { type: 'array', description: 'with history: links whose item was disposed of (tombstones)', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses } },
     config: policy(PERSONAL_READERS, 'record.read'),
     handler: async (req) => ({
-      record: await requireRecord(deps.db, req.params.recordId), links: await linksOfRecord(deps.db, req.params.recordId, { history: req.query.history }),
+      record: await requireRecord(deps.db, req.params.recordId), ...(await shownLinks(req, await linksOfRecord(deps.db, req.params.recordId, { history: req.query.history }))),
       ...(req.query.history ? { removedLinks: await removedLinksOfRecord(deps.db, req.params.recordId) } : {}),
     }),
   });
@@ -92,7 +102,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
       config: policy(PERSONAL_READERS, 'link.read'),
       handler: async (req) => {
         const t: LinkTarget = kind === 'book' ? { kind, bookId: req.params.id } : kind === 'page' ? { kind, pageId: req.params.id } : { kind, entryId: req.params.id };
-        return { links: await linksOfItem(deps.db, t, { history: req.query.history }) };
+        return shownLinks(req, await linksOfItem(deps.db, t, { history: req.query.history }));
       },
     });
   }
@@ -103,8 +113,12 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
     handler: async (req) => importLinksCsv(deps.db, String(req.body ?? ''), { user: actor(req) }),
   });
   app.get<{ Querystring: { bookId?: string; history: boolean } }>('/links/export', {
-    schema: { tags: ['records'], summary: 'Links as CSV (the import format plus audit columns)', querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid, history: { type: 'boolean', default: false } } }, response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses } },
+    schema: { tags: ['records'], summary: 'Links as CSV (the import format plus audit columns); without x-access-purpose links of closed books are left out, their number in the x-withheld header', querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid, history: { type: 'boolean', default: false } } }, response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses } },
     config: policy(PERSONAL_READERS, 'link.export'),
-    handler: async (req, reply) => reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="links.csv"').send(await exportLinksCsv(deps.db, { ...(req.query.bookId ? { bookId: req.query.bookId } : {}), history: req.query.history })),
+    handler: async (req, reply) => {
+      const { csv, withheld: left } = await exportLinks(deps.db, { ...(req.query.bookId ? { bookId: req.query.bookId } : {}), history: req.query.history, withhold: withholdFor(req) });
+      noteAudit(req, { detail: { withheld: left } });
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="links.csv"').header('x-withheld', String(left)).send(csv);
+    },
   });
 }

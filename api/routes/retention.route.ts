@@ -9,7 +9,8 @@ import {
 } from '../../retention/index.ts';
 import { SEARCH_MODES, type PageSearchQuery } from '../../search/index.ts';
 import { bookIdParam, errorResponses } from '../schemas.ts';
-import { caller } from '../access.ts';
+import { caller, noteAudit } from '../access.ts';
+import { booksWithheld } from '../../auth/index.ts';
 import { policy } from '../policies.ts';
 import type { FastifyRequest } from 'fastify';
 
@@ -29,6 +30,9 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
   const { deps } = opts;
   const tags = ['retention'];
   const RM = ['records_manager'] as const;
+  // Disposal decisions need the records manager's own credentials: through a token an admin made
+  // for them, the four eyes of a disposal would be the admin's two.
+  const OWN = { ownCredentials: true } as const;
   // The acting user: the authenticated caller. A `by` naming someone else is refused, so nobody acts in another's name.
   const actingUser = (req: FastifyRequest, claimed: string | undefined): string => {
     const me = caller(req).username;
@@ -108,7 +112,7 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
       body: { type: 'object', additionalProperties: false, required: ['bookIds'], properties: { bookIds: { type: 'array', minItems: 1, maxItems: 1000, items: uuid }, by, note: { type: 'string', maxLength: 2000 } } },
       response: { 201: { description: 'The batch', ...anyObject }, ...errorResponses },
     },
-    config: policy(RM, 'disposal.propose'),
+    config: policy(RM, 'disposal.propose', OWN),
   }, async (req, reply) => reply.code(201).send(await proposeBatch(deps, { ...req.body, by: actingUser(req, req.body.by) })));
 
   app.get<{ Params: { id: string } }>('/disposal/batches/:id', { schema: { tags, summary: 'A disposal batch', params: idParam, response: ok('The batch') }, config: policy(RM) },
@@ -120,13 +124,13 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
         tags, summary: `${decision === 'approve' ? 'Approve' : 'Reject'} a proposed batch (by a different records manager than the proposer)`, params: idParam,
         body: { type: ['object', 'null'], additionalProperties: false, properties: { by, note: { type: 'string', maxLength: 2000 } } }, response: ok('The batch'),
       },
-      config: policy(RM, `disposal.${decision}`),
+      config: policy(RM, `disposal.${decision}`, OWN),
     }, async (req) => decideBatch(deps, req.params.id, decision, { user: actingUser(req, req.body?.by), ...(req.body?.note ? { note: req.body.note } : {}) }));
   }
 
   app.post<{ Params: { id: string } }>('/disposal/batches/:id/execute', {
     schema: { tags, summary: 'Execute an approved batch now (held or closed items are skipped and reported)', params: idParam, response: ok('What was disposed of and skipped') },
-    config: policy(RM, 'disposal.execute'),
+    config: policy(RM, 'disposal.execute', OWN),
   }, async (req) => executeBatch(deps, req.params.id));
 
   app.get<{ Params: { bookId: string } }>('/disposal/certificates/:bookId', {
@@ -168,9 +172,17 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
         },
       },
       response: { 201: { description: 'The hold, its query and the number of pages matched', ...anyObject }, ...errorResponses },
+      description: 'Pages of closed books are held only when the records manager states a purpose (x-access-purpose, kept with the hold\'s query); '
+        + 'without one they are left out and only counted (`withheld`), as in every listing.',
     },
     config: policy(RM, 'hold.place'),
-  }, async (req, reply) => reply.code(201).send(await placeHoldOnSearch(deps, { ...req.body, by: actingUser(req, req.body.by) })));
+  }, async (req, reply) => {
+    const purpose = req.auth?.purpose;
+    const withhold = (ids: readonly string[]) => booksWithheld(deps.db, { user: caller(req), purpose }, ids);
+    const r = await placeHoldOnSearch(deps, { ...req.body, by: actingUser(req, req.body.by), purpose, withhold });
+    noteAudit(req, { detail: { withheld: r.withheld } });
+    return reply.code(201).send(r);
+  });
 
   app.get<{ Params: { bookId: string } }>('/disposal/certificates/:bookId/pdf', {
     schema: {

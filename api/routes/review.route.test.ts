@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBook, recordEvent, upsertPage } from '../../archive/index.ts';
+import { recordEvent, upsertPage } from '../../archive/index.ts';
+import { createBookWithRetention } from '../../retention/index.ts';
 import { insertPageWords } from '../../test-support/seed-words.ts';
 import { asUser, openTestApp, userHeaders, type Injector, type TestApp } from '../test-kit.ts';
 
@@ -18,7 +19,8 @@ describe('review and corrections API', () => {
     clerk = asUser(t.app, await userHeaders(t.deps.db, ['clerk'], 'clerk-ana'));
     auditor = asUser(t.app, await userHeaders(t.deps.db, ['auditor'], 'auditor-bo'));
     const db = t.deps.db;
-    ({ book: { id: bookId } } = await createBook(db, { registerType: 'birth', municipality: 'Shkodër', yearFrom: 1958, yearTo: 1958, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 }));
+    // A register whose closure has ended (births 1900: closed until 2000-12-31), archived as the API does (issue 18).
+    ({ book: { id: bookId } } = await createBookWithRetention(db, { registerType: 'birth', municipality: 'Shkodër', yearFrom: 1900, yearTo: 1900, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 }));
     const page = await upsertPage(db, bookId, 1);
     pageId = page.id;
     await insertPageWords(db, { bookId, pageId, revision: 1 }, [

@@ -3,8 +3,8 @@ import { REGISTER_TYPES, type RegisterType } from '../../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../../search/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses } from '../schemas.ts';
-import { restrictedBooks } from '../../auth/index.ts';
-import { noteAudit } from '../access.ts';
+import { mayReadClosed, restrictedBooks } from '../../auth/index.ts';
+import { caller, noteAudit } from '../access.ts';
 import { PERSONAL_READERS, policy } from '../policies.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
@@ -69,8 +69,8 @@ export async function searchRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     config: policy(PERSONAL_READERS, 'search.results', { rateLimit: 120 }),
     handler: async (req) => {
       // Closed books' hits are left out unless the caller stated a purpose (then the audit event
-      // carries it), inside the search, so the page is cut and its cursor made from what may be seen.
-      const r = await searchPages(deps.db, req.query, req.auth?.purpose ? {} : { withhold: (ids) => restrictedBooks(deps.db, ids) });
+      // carries it) with their own credentials, inside the search, so the page is cut and its cursor made from what may be seen.
+      const r = await searchPages(deps.db, req.query, mayReadClosed(caller(req), req.auth?.purpose) ? {} : { withhold: (ids) => restrictedBooks(deps.db, ids) });
       noteAudit(req, { targetType: 'search', detail: { q: req.query.q, hits: r.hits.map((h) => `${h.bookId}/${h.sequence}`), withheld: r.withheld } });
       return r;
     },

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app/deps.ts';
 import { ROLES, createApiToken, createUser, disableUser, grantRoles, listApiTokens, listUsers, revokeApiToken, revokeRoles } from '../../auth/index.ts';
 import { caller, noteAudit } from '../access.ts';
@@ -49,10 +49,11 @@ export async function usersRoutes(app: FastifyInstance, opts: { deps: Deps }): P
   for (const op of ['grant', 'revoke'] as const) {
     app.post<{ Params: { username: string }; Body: { roles: string[] } }>(`/users/:username/roles/${op}`, {
       schema: { tags, summary: `${op === 'grant' ? 'Grant' : 'Revoke'} roles`, params: usernameParam, body: rolesBody, response: { 200: { type: 'object', properties: { roles: { type: 'array', items: { type: 'string' } } } }, ...errorResponses } },
-      config: { policy: { roles: ADMIN, audit: `user.role.${op}` } },
+      // Who grants a role must be one person: not through a token made for someone else.
+      config: { policy: { roles: ADMIN, audit: `user.role.${op}`, ...(op === 'grant' ? { ownCredentials: true } : {}) } },
     }, async (req) => {
       noteAudit(req, { detail: { roles: req.body.roles } });
-      const roles = op === 'grant' ? await grantRoles(deps.db, req.params.username, req.body.roles, caller(req).username) : await revokeRoles(deps.db, req.params.username, req.body.roles);
+      const roles = op === 'grant' ? await grantRoles(deps.db, req.params.username, req.body.roles, caller(req)) : await revokeRoles(deps.db, req.params.username, req.body.roles);
       return { roles };
     });
   }
@@ -62,19 +63,27 @@ export async function usersRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     config: { policy: { roles: ADMIN } },
   }, async (req) => ({ tokens: await listApiTokens(deps.db, req.params.username) }));
 
-  app.post<{ Params: { username: string }; Body: { name?: string; days?: number } | null }>('/users/:username/tokens', {
+  type TokenBody = { name?: string; days?: number } | null;
+  const tokenBody = { type: ['object', 'null'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 100 }, days: { type: 'integer', minimum: 1, maximum: 3650 } } } as const;
+  /** Makes a token for `username` as the caller asked; its audit event names the issuer and the user when they differ. */
+  const issueToken = async (req: FastifyRequest<{ Body: TokenBody }>, reply: FastifyReply, username: string) => {
+    const t = await createApiToken(deps.db, { username, issuedBy: caller(req), ...(req.body?.name ? { name: req.body.name } : {}), ...(req.body?.days ? { days: req.body.days } : {}) });
+    noteAudit(req, { targetType: 'user', targetId: t.username, detail: { tokenId: t.id, expiresAt: t.expiresAt, ...(t.issuedBy ? { issuedBy: t.issuedBy, onBehalfOf: t.username } : {}) } });
+    return reply.code(201).header('cache-control', 'no-store').send(t);
+  };
+
+  app.post<{ Body: TokenBody }>('/tokens', {
+    schema: { tags, summary: 'Create an API token for yourself (it acts with your own rights); the token is in this answer only', body: tokenBody, response: { 201: anyObject, ...errorResponses } },
+    config: { policy: { roles: 'authenticated', audit: 'token.create' } },
+  }, async (req, reply) => issueToken(req, reply, caller(req).username));
+
+  app.post<{ Params: { username: string }; Body: TokenBody }>('/users/:username/tokens', {
     schema: {
-      tags, summary: 'Create an API token; the token is in this answer only',
-      params: usernameParam,
-      body: { type: ['object', 'null'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 100 }, days: { type: 'integer', minimum: 1, maximum: 3650 } } },
-      response: { 201: anyObject, ...errorResponses },
+      tags, summary: "Create an API token for a user (admins). Made for someone else, it is the admin's on their behalf: every action through it is recorded with both names, and it may not approve or execute disposals nor read closed books. The token is in this answer only",
+      params: usernameParam, body: tokenBody, response: { 201: anyObject, ...errorResponses },
     },
     config: { policy: { roles: ADMIN, audit: 'token.create' } },
-  }, async (req, reply) => {
-    const t = await createApiToken(deps.db, { username: req.params.username, ...(req.body?.name ? { name: req.body.name } : {}), ...(req.body?.days ? { days: req.body.days } : {}) });
-    noteAudit(req, { detail: { tokenId: t.id, expiresAt: t.expiresAt } });
-    return reply.code(201).header('cache-control', 'no-store').send(t);
-  });
+  }, async (req, reply) => issueToken(req, reply, req.params.username));
 
   app.delete<{ Params: { tokenId: string } }>('/tokens/:tokenId', {
     schema: { tags, summary: 'Revoke an API token (refused from the next request on)', params: { type: 'object', required: ['tokenId'], properties: { tokenId: { type: 'string', format: 'uuid' } } }, response: { 204: { type: 'null' }, ...errorResponses } },

@@ -5,7 +5,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { isIndexedWord, type ArchivedOcr } from '../../archive/archived-ocr.ts';
-import { runPageStage } from './page-stage.ts';
+import { EarlierStageFailed, runPageStage } from './page-stage.ts';
 import { normaliseWord } from '../../search/normalise.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
@@ -19,7 +19,12 @@ export async function indexPage(deps: Deps, job: JobOf<'page.index'>, ctx: JobCo
     if (page.indexedRevision === job.revision && page.status === 'done') return 'skipped';
     const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
     const ocr = await findObject(deps.db, { ...place, role: 'ocr', variant: 'ocr-json' });
-    if (!ocr) throw new Error(`page ${page.sequence} has no OCR result yet`);
+    if (!ocr) {
+      // This job runs once its OCR child has ended, so the result will not come by waiting: say
+      // why it is missing (the OCR's own failure, e.g. lost with its workers too often) and stop.
+      const ocrFailure = (await ctx.failedChildren()).find((c) => c.name === 'page.ocr');
+      throw new EarlierStageFailed('page.ocr', ocrFailure?.reason ?? `ended without an OCR result for page ${page.sequence}`);
+    }
     const started = Date.now();
     let archived: ArchivedOcr;
     // Outside the try: a store that does not answer is retried (and waited for), not a broken OCR result.
