@@ -204,7 +204,15 @@ wait_healthy() {
   log "Ceph did not become healthy in 300 s; see $CEPH_DIR/log"; return 1
 }
 
+# The cluster this checkout uses: its own, or the one whose RGW it found on the port at start.
+use_running_cluster() {
+  [ -f "$CEPH_CONF" ] && return 0
+  local owner; owner="$(cat "$PORT_OWNER_FILE" 2>/dev/null || true)"
+  if [ -n "$owner" ] && [ -f "$owner/ceph.conf" ]; then CEPH_DIR="$owner"; CEPH_CONF="$CEPH_DIR/ceph.conf"; fi
+}
+
 check_ceph() {
+  use_running_cluster
   [ -f "$CEPH_CONF" ] || { log "no cluster in $CEPH_DIR"; return 1; }
   osd_up || { log "osd.0 is not up"; return 1; }
   rados_answers || { log "RADOS does not answer (placement groups not readable)"; return 1; }
@@ -264,6 +272,6 @@ case "${1:-start}" in
     ;;
   stop) stop_ceph ;;
   check) check_ceph ;;
-  env) print_env ;;
+  env) use_running_cluster; print_env ;;
   *) echo "usage: $0 start|check|stop|env" >&2; exit 2 ;;
 esac
