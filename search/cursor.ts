@@ -10,6 +10,7 @@ export interface CursorPosition {
 }
 
 const VERSION = 1;
+const PREFIX = `c${VERSION}.`;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_NAME = 'search-cursor';
@@ -41,13 +42,16 @@ export function sealCursor(key: Buffer, position: CursorPosition, binding: strin
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad(binding));
   const body = Buffer.concat([cipher.update(JSON.stringify([position.score, position.pageId]), 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+  // base64url may begin with '-', which a command line takes for an option (`--cursor -x…`): the
+  // prefix keeps every cursor a plain word there.
+  return `${PREFIX}${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
 }
 
 /** Opens a sealed cursor; 400 naming `cursor` for anything this server did not issue for this search. */
 export function openCursor(key: Buffer, raw: string, binding: string): CursorPosition {
   const refused = () => new AppError('ERR_VALIDATION', 'cursor is not one this server issued for this search; start the search again without it', { field: 'cursor' });
-  const bytes = /^[A-Za-z0-9_-]+$/.test(raw) ? Buffer.from(raw, 'base64url') : Buffer.alloc(0);
+  const sealed = raw.startsWith(PREFIX) ? raw.slice(PREFIX.length) : '';
+  const bytes = /^[A-Za-z0-9_-]+$/.test(sealed) ? Buffer.from(sealed, 'base64url') : Buffer.alloc(0);
   if (bytes.length <= IV_BYTES + TAG_BYTES) throw refused();
   let plain: string;
   try {
