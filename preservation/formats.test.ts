@@ -237,6 +237,18 @@ describe('PDF/A-2b structure (what can be asserted without veraPDF), qpdf and pd
     expect(r.fonts.every((f) => f.embedded)).toBe(true);
   });
 
+  it('writes the same bytes for the same book and time (a repeated packaging run stores the same object), other bytes for another time', async () => {
+    const png = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const page = { sequence: 1, ...(await pageJpeg(png)), dpi: 150, ocr: OCR };
+    const a = Buffer.from(await buildPdfA(info, [page]));
+    const b = Buffer.from(await buildPdfA(info, [page]));
+    expect(b.equals(a)).toBe(true);
+    const later = Buffer.from(await buildPdfA({ ...info, createdAt: new Date(info.createdAt.getTime() + 60_000) }, [page]));
+    expect(later.equals(a)).toBe(false);
+    // the trailer still carries a file identifier, as PDF/A requires
+    expect(a.toString('latin1')).toMatch(/\/ID \[<[0-9a-f]{32}> <[0-9a-f]{32}>\]/);
+  });
+
   it('reports what a plain PDF lacks', async () => {
     const plain = await PDFDocument.create();
     const page = plain.addPage();

@@ -136,7 +136,7 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
   const found = await gatherBasis(deps.db, bookId);
   if (!found) return { outcome: 'skipped' };
   const started = Date.now();
-  const run: PackageRun = { ...found, bookId, now: opts.now ?? new Date(), signal: opts.signal };
+  const run: PackageRun = { ...found, bookId, now: opts.now ?? basisTime(found.book, found.pages), signal: opts.signal };
   const ocrByPage = await writeAltos(deps, run);
   const current = await currentObjects(deps.db, run);
   const pdf = await writePdf(deps, run, current, ocrByPage);
@@ -149,6 +149,17 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
     outcome: 'done', package: recorded.package, pdf: recorded.pdf, generation: recorded.generation,
     payloadFiles: bag.payloadFiles, pdfBytes: pdf.put.size, pageImageBytes: pdf.pageImageBytes,
   };
+}
+
+/**
+ * The package's date: when its basis last changed (the book's completion, or the latest change to
+ * one of its pages, e.g. a correction). A run repeated for the same basis (after a crash, or a lost
+ * claim) writes the same bytes, so its content-addressed PDF and bag are the same objects.
+ */
+function basisTime(book: Book, pages: readonly Page[]): Date {
+  let t = book.completedAt?.getTime() ?? book.updatedAt.getTime();
+  for (const p of pages) t = Math.max(t, p.updatedAt.getTime());
+  return new Date(t);
 }
 
 /** What one packaging run builds from, and when and under which signal it runs. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { ArchivedOcr } from '../archive/archived-ocr.ts';
@@ -109,8 +109,13 @@ export async function* writePdfA(info: PdfBookInfo, pages: Iterable<PdfPageInput
   const offsets = new Map<number, number>();
   let pos = 0;
   let next = FIRST_FREE;
+  // The file identifier is a digest of the bytes before it, so the same book and time give the
+  // same file: a packaging run repeated after a crash stores the same content-addressed PDF
+  // instead of leaving the first one behind with no row.
+  const digest = createHash('md5');
   const out = (b: Buffer): Buffer => {
     pos += b.length;
+    digest.update(b);
     return b;
   };
   const obj = (n: number, body: string): Buffer => {
@@ -178,8 +183,8 @@ export async function* writePdfA(info: PdfBookInfo, pages: Iterable<PdfPageInput
     lines.push(`${String(at).padStart(10, '0')} 00000 n\r`);
   }
   // PDF/A requires a file identifier in the trailer.
-  const id = randomBytes(16).toString('hex');
-  yield out(Buffer.from(`${lines.join('\n')}\ntrailer\n<< /Size ${size} /Root ${OBJ.catalog} 0 R /Info ${OBJ.info} 0 R /ID [<${id}> <${id}>] >>\nstartxref\n${xrefAt}\n%%EOF\n`, 'latin1'));
+  const id = digest.digest('hex');
+  yield Buffer.from(`${lines.join('\n')}\ntrailer\n<< /Size ${size} /Root ${OBJ.catalog} 0 R /Info ${OBJ.info} 0 R /ID [<${id}> <${id}>] >>\nstartxref\n${xrefAt}\n%%EOF\n`, 'latin1');
 }
 
 /** Number of colour components of a baseline or progressive JPEG (from its SOF marker). */
