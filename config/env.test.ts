@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError, ENV_DOC } from './env.ts';
 
@@ -45,5 +46,11 @@ describe('loadConfig', () => {
 
   it('documents every variable it reads', () => {
     for (const [name, doc] of Object.entries(ENV_DOC)) expect(doc.length, name).toBeGreaterThan(10);
+  });
+
+  it("names every variable in the README's configuration table", () => {
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    expect(Object.keys(ENV_DOC).filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
   });
 });
