@@ -23,15 +23,18 @@ import {
 export type FsStoreConfig = Extract<ServiceConfig['store'], { kind: 'fs' }>;
 
 /**
- * What the sidecar `<file>.meta.json` records. `size` and `mtimeMs` fingerprint the data file it
- * describes: rename keeps a file's mtime, so a sidecar that does not match its file (a crash between
- * the two renames of a write) is detected and repaired instead of believed.
+ * What the sidecar `<file>.meta.json` records. `size`, `mtimeMs` and `ino` fingerprint the data
+ * file it describes: rename keeps a file's mtime and inode, so a sidecar that does not match its file
+ * (a crash between the two renames of a write, or two writers of one key whose renames interleaved
+ * within the same millisecond) is detected and repaired instead of believed.
  */
 interface Sidecar {
   sha256: string;
   md5: string;
   size: number;
   mtimeMs: number;
+  /** Absent in sidecars written before it was recorded. */
+  ino?: number;
   contentType?: string;
 }
 
@@ -41,6 +44,7 @@ interface TempFile {
   md5: string;
   size: number;
   mtimeMs: number;
+  ino: number;
 }
 
 const CAPABILITIES: StoreCapabilities = Object.freeze({ versioning: false, objectLock: false });
@@ -152,7 +156,7 @@ export class FsObjectStore implements ObjectStore {
     }
     if (!st.isFile()) return undefined;
     let meta = await this.readSidecar(file);
-    if (!meta || meta.size !== st.size || meta.mtimeMs !== st.mtimeMs) meta = await this.repairSidecar(file, key, meta);
+    if (!meta || meta.size !== st.size || meta.mtimeMs !== st.mtimeMs || (meta.ino !== undefined && meta.ino !== st.ino)) meta = await this.repairSidecar(file, key, meta);
     if (!meta) return undefined;
     return { key, size: meta.size, contentType: meta.contentType, sha256: meta.sha256 };
   }
@@ -232,7 +236,7 @@ export class FsObjectStore implements ObjectStore {
       const st = await fh.stat();
       await fh.close();
       fh = undefined;
-      return { path: tmpPath, ...digest.result(), mtimeMs: st.mtimeMs };
+      return { path: tmpPath, ...digest.result(), mtimeMs: st.mtimeMs, ino: st.ino };
     } catch (e) {
       await fh?.close().catch(() => undefined);
       await removeQuietly(tmpPath);
@@ -249,7 +253,7 @@ export class FsObjectStore implements ObjectStore {
       if (there?.isDirectory()) {
         throw new AppError('ERR_CONFLICT', `object key ${key} names a folder of other objects in the filesystem store`, { key });
       }
-      await this.writeSidecar(file, { sha256: tmp.sha256, md5: tmp.md5, size: tmp.size, mtimeMs: tmp.mtimeMs, contentType });
+      await this.writeSidecar(file, { sha256: tmp.sha256, md5: tmp.md5, size: tmp.size, mtimeMs: tmp.mtimeMs, ino: tmp.ino, contentType });
       await rename(tmp.path, file);
       await fsyncFolder(path.dirname(file));
     } catch (e) {
@@ -278,7 +282,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       const m = JSON.parse(await readFile(file + SIDECAR_SUFFIX, 'utf8')) as Partial<Sidecar>;
       if (typeof m.sha256 !== 'string' || typeof m.md5 !== 'string' || typeof m.size !== 'number' || typeof m.mtimeMs !== 'number') return undefined;
-      return { sha256: m.sha256, md5: m.md5, size: m.size, mtimeMs: m.mtimeMs, contentType: typeof m.contentType === 'string' ? m.contentType : undefined };
+      return { sha256: m.sha256, md5: m.md5, size: m.size, mtimeMs: m.mtimeMs, ino: typeof m.ino === 'number' ? m.ino : undefined, contentType: typeof m.contentType === 'string' ? m.contentType : undefined };
     } catch {
       return undefined;
     }
@@ -302,7 +306,7 @@ export class FsObjectStore implements ObjectStore {
       const st = await fh.stat();
       const digest = new Digest();
       for await (const chunk of fh.createReadStream({ autoClose: false })) digest.update(chunk as Buffer);
-      const meta: Sidecar = { ...digest.result(), mtimeMs: st.mtimeMs, contentType: stale?.contentType };
+      const meta: Sidecar = { ...digest.result(), mtimeMs: st.mtimeMs, ino: st.ino, contentType: stale?.contentType };
       this.log.warn({ key }, 'object sidecar was missing or stale; recomputed it');
       // Recording the repair only saves the next reader the work; a read-only store still answers.
       await this.writeSidecar(file, meta).catch((err: unknown) => this.log.warn({ err, key }, 'could not record the recomputed sidecar'));
