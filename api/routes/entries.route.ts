@@ -7,7 +7,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import { ENTRY_STATUSES } from '../../common/vocabulary.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
 import { requirePage } from './pages.route.ts';
-import { mayReadClosed, restrictedBooks } from '../../auth/index.ts';
+import { booksWithheld } from '../../auth/index.ts';
 import { caller, noteAudit } from '../access.ts';
 import { PERSONAL_READERS, policy } from '../policies.ts';
 
@@ -91,7 +91,7 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
     handler: async (req) => {
       const found = await searchEntries(deps.db, req.query);
       // As with page search: entries of closed books only with a stated purpose.
-      const closed = mayReadClosed(caller(req), req.auth?.purpose) ? new Set<string>() : await restrictedBooks(deps.db, found.map((e) => e.bookId));
+      const closed = await booksWithheld(deps.db, { user: caller(req), purpose: req.auth?.purpose }, found.map((e) => e.bookId));
       const entries = found.filter((e) => !closed.has(e.bookId));
       noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, entries: entries.map((e) => e.id), withheld: found.length - entries.length } });
       return { entries };

@@ -3,7 +3,7 @@ import { REGISTER_TYPES, type RegisterType } from '../../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../../search/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { errorResponses } from '../schemas.ts';
-import { mayReadClosed, restrictedBooks } from '../../auth/index.ts';
+import { booksWithheld } from '../../auth/index.ts';
 import { caller, noteAudit } from '../access.ts';
 import { PERSONAL_READERS, policy } from '../policies.ts';
 
@@ -70,7 +70,7 @@ export async function searchRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     handler: async (req) => {
       // Closed books' hits are left out unless the caller stated a purpose (then the audit event
       // carries it) with their own credentials, inside the search, so the page is cut and its cursor made from what may be seen.
-      const r = await searchPages(deps.db, req.query, mayReadClosed(caller(req), req.auth?.purpose) ? {} : { withhold: (ids) => restrictedBooks(deps.db, ids) });
+      const r = await searchPages(deps.db, req.query, { withhold: (ids) => booksWithheld(deps.db, { user: caller(req), purpose: req.auth?.purpose }, ids) });
       noteAudit(req, { targetType: 'search', detail: { q: req.query.q, hits: r.hits.map((h) => `${h.bookId}/${h.sequence}`), withheld: r.withheld } });
       return r;
     },
