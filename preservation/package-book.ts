@@ -152,14 +152,15 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
 }
 
 /**
- * The package's date: when its basis last changed (the book's completion, or the latest change to
- * one of its pages, e.g. a correction). A run repeated for the same basis (after a crash, or a lost
- * claim) writes the same bytes, so its content-addressed PDF and bag are the same objects.
+ * The package's date: when its basis last changed, i.e. the latest change to one of its pages (the
+ * last stage to end, a replacement, a correction). A run repeated for the same basis (after a
+ * crash, or a lost claim) writes the same bytes, so its content-addressed PDF and bag are the same
+ * objects. Not the book's completion time: every fan-in of the book's page blocks sets that again.
  */
 function basisTime(book: Book, pages: readonly Page[]): Date {
-  let t = book.completedAt?.getTime() ?? book.updatedAt.getTime();
+  let t = 0;
   for (const p of pages) t = Math.max(t, p.updatedAt.getTime());
-  return new Date(t);
+  return new Date(t || book.createdAt.getTime());
 }
 
 /** What one packaging run builds from, and when and under which signal it runs. */
