@@ -17,8 +17,8 @@ import { buildMets, type MetsEvent, type MetsFile } from './mets.ts';
 import { pageJpeg, writePdfA, type PdfPageInput } from './pdfa.ts';
 import { tarStream, type TarEntry } from './tar.ts';
 import {
-  correctedWords, creationDetail, currentPackageHasBasis, listPackageRows, lockBook, lockPageRevisions, nextPackageGeneration, objectsById,
-  supersedeCurrentPackage, supersedeOtherAltos,
+  correctedWords, creationDetail, currentPackageHasBasis, forgetPackageParts, listPackageRows, lockBook, lockPageRevisions, nextPackageGeneration,
+  notePackagePart, objectsById, packageParts, supersedeCurrentPackage, supersedeOtherAltos,
 } from './package.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'config'>;
@@ -136,14 +136,17 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
   const found = await gatherBasis(deps.db, bookId);
   if (!found) return { outcome: 'skipped' };
   const started = Date.now();
-  const run: PackageRun = { ...found, bookId, now: opts.now ?? basisTime(found.book, found.pages), signal: opts.signal };
-  const ocrByPage = await writeAltos(deps, run);
-  const current = await currentObjects(deps.db, run);
+  const basis = { ...found, bookId, signal: opts.signal };
+  const ocrByPage = await writeAltos(deps, basis);
+  const current = await currentObjects(deps.db, basis);
+  const run: PackageRun = { ...basis, now: opts.now ?? packageDate(found.book, current) };
   const pdf = await writePdf(deps, run, current, ocrByPage);
+  await notePackagePart(deps.db, bookId, run.basis, pdf.put);
   const items = payloadItems(run, current, pdf.put);
   const mets = await writeMets(deps.db, run, items);
   const bag = await streamBag(deps, run, items, mets);
-  const recorded = await recordPackage(deps.db, run, { pdf: pdf.put, tar: bag.put, payloadFiles: bag.payloadFiles, started });
+  await notePackagePart(deps.db, bookId, run.basis, bag.put);
+  const recorded = await recordPackage(deps, run, { pdf: pdf.put, tar: bag.put, payloadFiles: bag.payloadFiles, started });
   if (!recorded) return { outcome: 'skipped' };
   return {
     outcome: 'done', package: recorded.package, pdf: recorded.pdf, generation: recorded.generation,
@@ -152,14 +155,17 @@ export async function packageBook(deps: Deps, bookId: string, opts: { signal?: A
 }
 
 /**
- * The package's date: when its basis last changed, i.e. the latest change to one of its pages (the
- * last stage to end, a replacement, a correction). A run repeated for the same basis (after a
- * crash, or a lost claim) writes the same bytes, so its content-addressed PDF and bag are the same
- * objects. Not the book's completion time: every fan-in of the book's page blocks sets that again.
+ * The package's date: the creation of the newest object it holds (a page's ALTO for its text, a
+ * rescan's master, the OCR of a replaced page). Those rows are written once per place and never
+ * changed, and every one is recorded before this is read (ALTO just before), so a run repeated for
+ * the same basis, after a crash or a lost claim, dates the package the same and writes the same
+ * bytes: the same content-addressed PDF and bag. Neither the book's completion time (every fan-in
+ * of its page blocks sets it again) nor the pages' updated_at (a late duplicate OCR run, an
+ * orientation, a clerk's page type touch a page without changing the basis) would be.
  */
-function basisTime(book: Book, pages: readonly Page[]): Date {
+function packageDate(book: Book, current: readonly StoredObject[]): Date {
   let t = 0;
-  for (const p of pages) t = Math.max(t, p.updatedAt.getTime());
+  for (const o of current) t = Math.max(t, o.createdAt.getTime());
   return new Date(t || book.createdAt.getTime());
 }
 
@@ -171,7 +177,7 @@ interface PackageRun {
   pages: Page[];
   pageOf: Map<string, Page>;
   basis: string;
-  /** The run's time: the PDF's and METS's creation, the bag's date. */
+  /** The package's date (packageDate): the PDF's and METS's creation, the bag's date. */
   now: Date;
   signal?: AbortSignal | undefined;
 }
@@ -195,7 +201,7 @@ async function gatherBasis(db: Queryable, bookId: string): Promise<Pick<PackageR
  * page revision and text revision; the ALTO of an earlier text stays, superseded. Returns each
  * page's text, for the PDF's text layer.
  */
-async function writeAltos(deps: Deps, run: PackageRun): Promise<Map<string, ArchivedOcr>> {
+async function writeAltos(deps: Deps, run: Omit<PackageRun, 'now'>): Promise<Map<string, ArchivedOcr>> {
   const ocrByPage = new Map<string, ArchivedOcr>();
   for (const p of run.pages) {
     run.signal?.throwIfAborted();
@@ -232,7 +238,7 @@ async function writePageAlto(deps: Deps, bookId: string, p: Page, text: PageText
 }
 
 /** The book's objects at its pages' current revisions, and its own; earlier packages and PDFs left out. */
-async function currentObjects(db: Queryable, run: PackageRun): Promise<StoredObject[]> {
+async function currentObjects(db: Queryable, run: Omit<PackageRun, 'now'>): Promise<StoredObject[]> {
   const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package');
   return objects.filter((o) => o.pageId === null || o.revision === run.pageOf.get(o.pageId)?.revision);
 }
@@ -296,7 +302,10 @@ async function writeMets(db: Queryable, run: PackageRun, items: PayloadItem[]): 
       ...(it.page !== undefined ? { page: it.page } : {}), ...(it.created ? { created: it.created } : {}), ...(it.objectId ? { objectId: it.objectId } : {}),
     };
   });
-  const events: MetsEvent[] = (await listEvents(db, run.bookId)).map((e) => ({
+  // The history up to the package's date: events recorded since (a late fan-in's accession, a
+  // duplicate OCR run's) would make a re-run's METS, and so its bag, differ from the first run's.
+  const history = (await listEvents(db, run.bookId)).filter((e) => new Date(e.occurredAt).getTime() <= run.now.getTime());
+  const events: MetsEvent[] = history.map((e) => ({
     id: `EVENT_${e.id}`, type: e.type, at: new Date(e.occurredAt), agent: e.agent, outcome: e.outcome, detail: e.detail,
     fileIds: e.objectId && fileIds.has(e.objectId) ? [fileIds.get(e.objectId)!] : [],
   }));
@@ -347,18 +356,21 @@ async function streamBag(deps: Deps, run: PackageRun, items: PayloadItem[], mets
 
 /**
  * Records the PDF and the package as the book's next generation and supersedes the previous one,
- * with their PREMIS creation events (the package's names its basis). Undefined when another run
- * recorded the same basis first.
+ * with their PREMIS creation events (the package's names its basis), and sweeps what other runs of
+ * the basis left. Undefined when another run recorded the same basis first.
  */
 async function recordPackage(
-  db: Deps['db'], run: PackageRun, built: { pdf: PutResult; tar: PutResult; payloadFiles: number; started: number },
+  deps: Deps, run: PackageRun, built: { pdf: PutResult; tar: PutResult; payloadFiles: number; started: number },
 ): Promise<{ generation: number; pdf: StoredObject; package: StoredObject } | undefined> {
   const { bookId, basis } = run;
   const { pdf, tar } = built;
-  return db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
     await lockBook(tx, bookId);
     // Another run may have finished the same basis while this one was streaming.
-    if (await currentPackageHasBasis(tx, bookId, basis)) return undefined;
+    if (await currentPackageHasBasis(tx, bookId, basis)) {
+      await sweepPackageParts(deps, tx, run);
+      return undefined;
+    }
     // A page replaced or corrected while this one was streaming: this package is already out of
     // date, and must not become current over a newer one. The retry builds the book as it is now.
     if (packageBasis(await listPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
@@ -371,8 +383,35 @@ async function recordPackage(
       bookId, objectId: pkgObj.id, type: 'creation', agent: AGENT, outcome: 'success', durationMs: Date.now() - built.started,
       detail: `package basis ${basis}; generation ${generation}; BagIt tar of ${built.payloadFiles} payload files, ${tar.size} bytes, sha256 ${tar.sha256}`,
     });
+    await sweepPackageParts(deps, tx, run);
     return { generation, pdf: pdfObj, package: pkgObj };
   });
+}
+
+/**
+ * Once a basis's package is recorded: removes from the store what runs of the basis stored under
+ * keys no row names. A re-run writes the same bytes (packageDate), so this finds nothing unless a
+ * run differed anyway; then its PDF or bag would stay in the store, unrecorded, for good. Runs of
+ * the basis still streaming store the recorded bytes or skip, so none of them needs what is removed.
+ * Parts of other bases stay: one of them may yet be recorded. Called holding the book row, which
+ * every recording takes first.
+ */
+async function sweepPackageParts(deps: Deps, tx: Queryable, run: PackageRun): Promise<void> {
+  const done: string[] = [];
+  for (const part of await packageParts(tx, run.bookId, run.basis)) {
+    if (!part.recorded) {
+      try {
+        await deps.store.delete(part.storeKey);
+        deps.log.warn({ bookId: run.bookId, basis: run.basis, key: part.storeKey }, 'removed a package part an interrupted run stored with other bytes');
+      } catch (e) {
+        // Left noted: the object is not lost track of, though no row names it.
+        deps.log.warn({ err: e, bookId: run.bookId, key: part.storeKey }, 'could not remove an unrecorded package part');
+        continue;
+      }
+    }
+    done.push(part.storeKey);
+  }
+  await forgetPackageParts(tx, run.bookId, run.basis, done);
 }
 
 /** The book changed while its package was being built; retried (not permanent), the job builds it again. */

@@ -106,3 +106,24 @@ export async function correctedWords(db: Queryable, pageId: string, revision: nu
   );
   return r.rows.map((w) => ({ wordIndex: w.word_index, lineIndex: w.line_index, text: w.text, ocrText: w.ocr_text }));
 }
+
+/** Notes a PDF or bag a packaging run of `basis` stored, before the run records its package. */
+export async function notePackagePart(db: Queryable, bookId: string, basis: string, put: { key: string; sha256: string }): Promise<void> {
+  await db.query('INSERT INTO package_parts (book_id, basis, store_key, sha256) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [bookId, basis, put.key, put.sha256]);
+}
+
+/** The parts runs of `basis` stored, each with whether a stored_objects row names its key. */
+export async function packageParts(tx: Queryable, bookId: string, basis: string): Promise<{ storeKey: string; recorded: boolean }[]> {
+  const r = await tx.query<{ store_key: string; recorded: boolean }>(
+    `SELECT p.store_key, EXISTS (SELECT 1 FROM stored_objects o WHERE o.sha256 = p.sha256 AND o.store_key = p.store_key) AS recorded
+       FROM package_parts p WHERE p.book_id = $1 AND p.basis = $2 ORDER BY p.store_key`,
+    [bookId, basis],
+  );
+  return r.rows.map((x) => ({ storeKey: x.store_key, recorded: x.recorded }));
+}
+
+/** Forgets parts of `basis` that are recorded, or removed from the store. */
+export async function forgetPackageParts(tx: Queryable, bookId: string, basis: string, storeKeys: string[]): Promise<void> {
+  if (!storeKeys.length) return;
+  await tx.query('DELETE FROM package_parts WHERE book_id = $1 AND basis = $2 AND store_key = ANY($3::text[])', [bookId, basis, storeKeys]);
+}
