@@ -221,7 +221,7 @@ describe('API (embedded, no workers)', () => {
   });
 
   it('reports health, readiness, metrics and the dashboard', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok', ocr: 'wasm' });
     const ready = await t.api.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' } });

@@ -4,7 +4,7 @@ import { openDb, type Db } from '../db/index.ts';
 import { openObjectStore, type ObjectStore } from '../storage/index.ts';
 import { openJobQueue, type JobQueue } from '../queue/index.ts';
 import { JOBS, type Jobs } from '../pipeline/index.ts';
-import { TesseractOcrEngine, type OcrEngine } from '../ocr/index.ts';
+import { chooseOcrEngine, ocrEngineFor, type OcrEngine, type OcrEngineChoice } from '../ocr/index.ts';
 
 /**
  * Everything a service or job may depend on. Each one declares what it uses with
@@ -17,11 +17,15 @@ export interface AppDeps {
   queue: JobQueue<Jobs>;
   /** Created lazily: only worker processes run OCR. */
   ocr: () => OcrEngine;
+  /** Which OCR engine `ocr()` gives (OCR_ENGINE, and what `auto` found), for status output. */
+  ocrChoice: OcrEngineChoice;
   log: Logger;
 }
 
 /** Opens every port the configuration names; `close()` releases them in reverse order. */
 export async function openAppDeps(config: Readonly<Config>, log: Logger): Promise<AppDeps & { close(): Promise<void> }> {
+  // Before anything is opened: OCR_ENGINE=native without tesseract fails the start, naming the problem.
+  const ocrChoice = await chooseOcrEngine(config.ocr);
   const db = await openDb(config.database, log);
   const closers: (() => Promise<void>)[] = [() => db.close()];
   try {
@@ -37,7 +41,8 @@ export async function openAppDeps(config: Readonly<Config>, log: Logger): Promis
       store,
       queue,
       log,
-      ocr: () => (ocr ??= new TesseractOcrEngine(config.ocr, log)),
+      ocrChoice,
+      ocr: () => (ocr ??= ocrEngineFor(ocrChoice, config.ocr, log)),
       async close() {
         if (ocr) await ocr.close();
         for (const c of closers.reverse()) await c().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));

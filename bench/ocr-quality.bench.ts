@@ -5,17 +5,19 @@
  * workers each fed one page at a time.
  *
  *   npm run bench:ocr-quality                 # the issue-10 fixture types, before and after
- *   npx tsx bench/ocr-quality.bench.ts [--set types|grid] [--pages 2] [--scale 0.5] [--seed 11]
- *        [--candidates pipeline,pipeline:before,none,sauvola,...] [--ocr-languages sqi+srp+eng]
+ *   npx tsx bench/ocr-quality.bench.ts [--set types|grey|grid] [--pages 2] [--scale 0.5] [--seed 11]
+ *        [--candidates pipeline,pipeline:before,pipeline:typewriter,none,rescue:flatten,...] [--ocr-languages sqi+srp+eng]
  *   grid only: [--styles printed,typewriter] [--noise 0,2,3] [--rotate 0,90,180]
  *        [--languages sq,sr-Latn,sr-Cyrl,mixed]
  *
  * `--set types` (default) reads the fixture types the OCR issue names (clean printed, noisy
- * typewriter, rotated, Cyrillic) and the others clerks meet (noisy printed, low contrast, Serbian
- * in Latin script), with `pipeline` (what the OCR stage does: the printed profile chain with
- * second passes) and `pipeline:before` (the same chain without the vertical-rule removal), and
- * prints a table per fixture type with the targets. `--set grid` crosses styles, noise levels,
- * rotations and content languages, and adds a table per language and noise.
+ * typewriter, rotated, Cyrillic), the others clerks meet (noisy printed, low contrast, Serbian
+ * in Latin script) and grey grainy carbon copies in monospace and serif faces (issue 19), with
+ * `pipeline` (what the OCR stage does: the printed profile chain with second passes and rescues),
+ * `pipeline:typewriter` (the same for a book marked typewriter) and `pipeline:before` (the printed
+ * chain without the flattening rescue), and prints a table per fixture type with the targets and
+ * the pages read with no words. `--set grey` reads only the grey grainy types. `--set grid`
+ * crosses styles, noise levels, rotations and content languages, and adds a table per language and noise.
  *
  * Prints one table row per candidate and fixture, the summaries, then one JSON line with every figure.
  */
@@ -26,7 +28,10 @@ import type { FixtureStyle, PageTruth, Rotation } from '../fixtures/truth.ts';
 import type { BookLanguage } from '../fixtures/content.ts';
 import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
 import type { NoiseLevel } from '../fixtures/degrade.ts';
-import { TesseractOcrEngine, type OcrProfile, OCR_PROFILES, profilesFor, recognizeBounded } from '../ocr/index.ts';
+import type { PaperKind } from '../fixtures/degrade.ts';
+import {
+  TesseractOcrEngine, type OcrProfile, FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, profilesFor, readsAsEmpty, recognizeBounded,
+} from '../ocr/index.ts';
 
 /** Preparations measured; the named page-type profiles are measured alongside under their own names. */
 const CANDIDATES: Record<string, OcrProfile> = {
@@ -41,6 +46,14 @@ const CANDIDATES: Record<string, OcrProfile> = {
   rules: { name: 'rules', removeRules: true },
   'blur+rules': { name: 'blur+rules', normalise: true, blurSigma: 0.7, removeRules: true },
   'osd+norm+sauvola': { name: 'osd+norm+sauvola', detectOrientation: true, normalise: true, binarisation: 'sauvola' },
+  // The rescue steps measured on grey grainy carbon copies (issue 19), each alone and together.
+  'rescue:sauvola': RESCUE_PROFILE,
+  'rescue:flatten': FLATTEN_RESCUE_PROFILE,
+  'flatten': { name: 'flatten', flattenBackground: true, removeRules: true },
+  'flatten+norm': { name: 'flatten+norm', flattenBackground: true, normalise: true, removeRules: true },
+  'flatten+norm+sauvola': { name: 'flatten+norm+sauvola', flattenBackground: true, normalise: true, blurSigma: 1, binarisation: 'sauvola', removeRules: true },
+  'flatten+norm+blur+300dpi': { name: 'flatten+norm+blur+300dpi', flattenBackground: true, normalise: true, blurSigma: 1, minDpi: 300, removeRules: true },
+  'norm+blur1': { name: 'norm+blur1', normalise: true, blurSigma: 1, removeRules: true },
   ...Object.fromEntries(Object.entries(OCR_PROFILES).map(([k, p]) => [`profile:${k}`, p])),
 };
 
@@ -67,6 +80,9 @@ interface Fixture {
   noise: NoiseLevel;
   rotate: Rotation;
   lowContrast: boolean;
+  /** 'grey-grainy': carbon copies on yellowed paper, 12 entries a page (fixtures/degrade.ts greyGrainyProfile). */
+  paper: PaperKind;
+  font?: 'sans' | 'serif' | 'mono';
   pages: { png: Buffer; truth: PageTruth }[];
 }
 
@@ -77,7 +93,7 @@ let seed = Number(values.seed);
 type Look = Omit<Fixture, 'pages'>;
 const looks: Look[] = [];
 if (values.set === 'types') {
-  const look = (style: FixtureStyle, noise: NoiseLevel, more: Partial<Look> = {}): Look => ({ style, language: 'default', noise, rotate: 0, lowContrast: false, ...more });
+  const look = (style: FixtureStyle, noise: NoiseLevel, more: Partial<Look> = {}): Look => ({ style, language: 'default', noise, rotate: 0, lowContrast: false, paper: 'white', ...more });
   looks.push(
     look('printed', 0), look('printed', 2), look('printed', 3),
     look('typewriter', 0), look('typewriter', 2), look('typewriter', 3),
@@ -85,28 +101,36 @@ if (values.set === 'types') {
     look('cyrillic', 0), look('cyrillic', 2),
     look('printed', 0, { language: 'sr-Latn' }),
     look('printed', 0, { lowContrast: true }), look('typewriter', 0, { lowContrast: true }),
+    // Issue 19: what tesseract.js read as nothing. Monospace and serif typewriter faces, faint ribbon.
+    look('typewriter', 0, { paper: 'grey-grainy', font: 'mono' }), look('typewriter', 0, { paper: 'grey-grainy', font: 'serif' }),
   );
+} else if (values.set === 'grey') {
+  // Only the grey grainy carbon copies: for measuring rescue steps quickly.
+  for (const font of ['mono', 'serif'] as const) looks.push({ style: 'typewriter', language: 'default', noise: 0, rotate: 0, lowContrast: false, paper: 'grey-grainy', font });
 } else if (values.set === 'grid') {
   const contentLanguages: (BookLanguage | 'default')[] = values.languages ? (values.languages.split(',') as BookLanguage[]) : ['default'];
   for (const style of values.styles.split(',') as FixtureStyle[]) for (const language of contentLanguages) {
     // Cyrillic is a script, not a style of type: with explicit languages the printed and typewriter styles carry them.
     if (language !== 'default' && (style === 'cyrillic' || style === 'mixed')) continue;
     for (const noise of values.noise.split(',').map(Number) as NoiseLevel[]) {
-      for (const rotate of values.rotate.split(',').map(Number) as Rotation[]) looks.push({ style, language, noise, rotate, lowContrast: false });
-      if (noise < 3) looks.push({ style, language, noise, rotate: 0, lowContrast: true });
+      for (const rotate of values.rotate.split(',').map(Number) as Rotation[]) looks.push({ style, language, noise, rotate, lowContrast: false, paper: 'white' });
+      if (noise < 3) looks.push({ style, language, noise, rotate: 0, lowContrast: true, paper: 'white' });
     }
   }
-} else throw new Error(`--set must be types or grid, not ${values.set}`);
+} else throw new Error(`--set must be types, grey or grid, not ${values.set}`);
 for (const look of looks) {
-  const book = planBook({ seed: seed++, pages: pageCount, style: look.style, noise: look.noise, scale, rotate: look.rotate, lowContrast: look.lowContrast, ...(look.language !== 'default' ? { language: look.language } : {}) });
+  const grey = look.paper === 'grey-grainy' ? { paper: look.paper, entriesPerPage: [12, 12] as const } : {};
+  const book = planBook({
+    seed: seed++, pages: pageCount, style: look.style, noise: look.noise, scale, rotate: look.rotate, lowContrast: look.lowContrast, ...grey,
+    ...(look.font ? { font: look.font } : {}), ...(look.language !== 'default' ? { language: look.language } : {}),
+  });
   const pages = [];
   for (let s = 1; s <= pageCount; s++) pages.push({ png: await book.renderPng(s), truth: book.truth.pages[s - 1]! });
   fixtures.push({ ...look, pages });
 }
 const ocrLanguages = values['ocr-languages'] ? values['ocr-languages'].split('+') : values.languages ? ['sqi', 'srp', 'eng'] : undefined;
 // The book's languages, as staff would set them: Serbian in Latin script is read with the Latin Serbian model.
-// Before the srp_latn alias such books could only be read with the default sqi+srp+eng.
-const languagesOf = (f: Fixture, candidate: string) => ocrLanguages ?? (f.language === 'sr-Latn' ? (candidate === 'pipeline:before' ? ['sqi', 'srp', 'eng'] : ['srp_latn']) : lang(f.style));
+const languagesOf = (f: Fixture, _candidate: string) => ocrLanguages ?? (f.language === 'sr-Latn' ? ['srp_latn'] : lang(f.style));
 const lang = (style: FixtureStyle) => ocrLanguages ?? (style === 'cyrillic' ? ['srp'] : style === 'mixed' ? ['sqi', 'srp'] : ['sqi']);
 const rowsOf = (page: PageTruth): TruthRow[] => page.entries.map((e) => ({ text: e.cells.map((c) => c.text).join(' '), box: e.box }));
 
@@ -119,7 +143,12 @@ interface Row {
   noise: number;
   rotate: number;
   lowContrast: boolean;
+  paper: PaperKind;
+  font?: string;
   pages: number;
+  /** Pages read with no words at all, and with fewer than MIN_TEXT_CHARACTERS (readsAsEmpty). */
+  noWords: number;
+  nearEmpty: number;
   recallMean: number;
   recallMin: number;
   /** Share of every name (first names and surnames) found, as whole words. */
@@ -139,22 +168,26 @@ try {
   // Start and warm every worker (and the OSD worker) so start-up stays out of the per-page times.
   const warm = await planBook({ seed: 1, pages: 1, scale: 0.25 }).renderPng(1);
   await Promise.all(Array.from({ length: workers }, () => engine.recognize(warm, { languages: ['sqi'], profile: { name: 'warm', detectOrientation: true } })));
-  const candidates = values.candidates || (values.set === 'types' ? 'pipeline:before,pipeline' : 'none,sauvola,blur,osd,osd+sauvola,osd+blur');
+  const candidates = values.candidates || (values.set === 'types' || values.set === 'grey' ? 'pipeline:before,pipeline,pipeline:typewriter' : 'none,sauvola,blur,osd,osd+sauvola,osd+blur');
   for (const name of candidates.split(',')) {
-    const profile = name === 'pipeline' || name === 'pipeline:before' ? { name } : CANDIDATES[name];
+    const profile = name.startsWith('pipeline') ? { name } : CANDIDATES[name];
     if (!profile) throw new Error(`unknown candidate ${name}; known: ${Object.keys(CANDIDATES).join(', ')}`);
     for (const f of fixtures) {
       const jobs = f.pages.map((p) => async () => {
         const started = performance.now();
         // 'pipeline' is what the OCR stage does: the printed chain with second passes on low confidence.
-        const r = name === 'pipeline'
-          ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: profilesFor('printed') })).result!
-          : name === 'pipeline:before'
-            ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: profilesFor('printed').map((x) => ({ ...x, removeRules: false })) })).result!
-            : await engine.recognize(p.png, { languages: languagesOf(f, name), profile });
+        // 'pipeline:typewriter' is the chain of a book staff marked typewriter; 'pipeline:before' the
+        // printed chain without the flattening rescue (issue 19), Sauvola its only rescue.
+        const chain = name === 'pipeline' ? profilesFor('printed')
+          : name === 'pipeline:typewriter' ? profilesFor('typewriter')
+            : name === 'pipeline:before' ? profilesFor('printed').filter((x) => x !== FLATTEN_RESCUE_PROFILE)
+              : undefined;
+        const r = chain
+          ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: chain })).result!
+          : await engine.recognize(p.png, { languages: languagesOf(f, name), profile });
         // Wall time of the whole call: for 'pipeline' it covers every pass, not only the reading kept.
         const cer = pageCharacterErrorRate(rowsOf(p.truth), r.words, f.rotate);
-        return { recall: surnameRecall(p.truth, r.text).recall, names: nameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
+        return { words: r.words.length, empty: readsAsEmpty(r), recall: surnameRecall(p.truth, r.text).recall, names: nameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
       });
       const results = await runLimited(jobs, workers);
       const recalls = results.map((r) => r.recall);
@@ -167,7 +200,11 @@ try {
         noise: f.noise,
         rotate: f.rotate,
         lowContrast: f.lowContrast,
+        paper: f.paper,
+        ...(f.font ? { font: f.font } : {}),
         pages: results.length,
+        noWords: results.filter((r) => r.words === 0).length,
+        nearEmpty: results.filter((r) => r.empty).length,
         recallMean: round(mean(recalls), 3),
         recallMin: round(Math.min(...recalls), 3),
         namesFound: round(mean(results.map((r) => r.names)), 3),
@@ -179,7 +216,7 @@ try {
       // The turn that stands the page upright undoes the fixture's clockwise rotation.
       if (profile.detectOrientation || name.startsWith('pipeline')) row.orientationRight = results.filter((r) => r.orientation === (360 - f.rotate) % 360).length;
       rows.push(row);
-      console.error(`${name} ${f.style} ${row.language} n${f.noise} r${f.rotate}${f.lowContrast ? ' lc' : ''}: CER ${pct(row.cer, 1)} recall ${row.recallMean} ${row.secondsMedian}s`);
+      console.error(`${name} ${f.style} ${row.language} n${f.noise} r${f.rotate}${f.lowContrast ? ' lc' : ''}${f.paper !== 'white' ? ` ${f.paper} ${f.font ?? ''}` : ''}: no words ${row.noWords}/${row.pages} CER ${pct(row.cer, 1)} recall ${row.recallMean} ${row.secondsMedian}s`);
     }
   }
 } finally {
@@ -192,7 +229,7 @@ for (const r of rows) {
     `| ${r.candidate} | ${r.style} | ${r.language} | ${r.noise} | ${r.rotate} | ${r.lowContrast ? 'yes' : ''} | ${r.pages} | ${pct(r.cer, 1)} | ${pct(r.recallMean)} (${pct(r.recallMin)}) | ${r.secondsMedian.toFixed(2)} (${r.secondsMax.toFixed(2)}) | ${r.confidenceMean} | ${r.orientationRight ?? ''} |`,
   );
 }
-out.push('', '| candidate | pages | surname recall mean | worst fixture | s/page median | s/page max | max / median |', '| --- | --- | --- | --- | --- | --- | --- |');
+out.push('', '| candidate | pages | pages with no words (< 20 chars) | surname recall mean | worst fixture | s/page median | s/page max | max / median |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
 const summary = [...new Set(rows.map((r) => r.candidate))].map((candidate) => {
   const rs = rows.filter((r) => r.candidate === candidate);
   const pages = rs.reduce((s, r) => s + r.pages, 0);
@@ -200,7 +237,7 @@ const summary = [...new Set(rows.map((r) => r.candidate))].map((candidate) => {
   const worst = rs.reduce((a, b) => (b.recallMean < a.recallMean ? b : a));
   const med = median(rs.map((r) => r.secondsMedian));
   const max = Math.max(...rs.map((r) => r.secondsMax));
-  out.push(`| ${candidate} | ${pages} | ${pct(recall)} | ${worst.style} n${worst.noise} r${worst.rotate}${worst.lowContrast ? ' lc' : ''} ${pct(worst.recallMean)} | ${med.toFixed(2)} | ${max.toFixed(2)} | ${(max / med).toFixed(1)} |`);
+  out.push(`| ${candidate} | ${pages} | ${rs.reduce((n, r) => n + r.noWords, 0)} (${rs.reduce((n, r) => n + r.nearEmpty, 0)}) | ${pct(recall)} | ${worst.style} n${worst.noise} r${worst.rotate}${worst.lowContrast ? ' lc' : ''} ${pct(worst.recallMean)} | ${med.toFixed(2)} | ${max.toFixed(2)} | ${(max / med).toFixed(1)} |`);
   return { candidate, pages, recall: round(recall, 3), secondsMedian: med, secondsMax: max };
 });
 // Per content language and noise level, each candidate: CER and surname recall over every fixture of that pair.
@@ -221,6 +258,7 @@ for (const x of byLangNoise) out.push(`| ${x.candidate} | ${x.language} | ${x.no
 
 // Per fixture type, each candidate: the issue's figures against its targets.
 const typeOf = (r: Row): string => {
+  if (r.paper === 'grey-grainy') return `grey grainy typewriter, ${r.font ?? 'mono'}`;
   if (r.lowContrast) return 'low contrast';
   if (r.rotate !== 0) return 'rotated 90/180/270';
   if (r.language === 'sr-Cyrl') return `Cyrillic, noise ${r.noise}`;
@@ -229,7 +267,7 @@ const typeOf = (r: Row): string => {
   return r.noise === 0 ? `clean ${r.style}` : `noisy ${r.style}, noise ${r.noise}`;
 };
 const TARGET_CER: Record<string, number> = { 'clean printed': 0.03, 'noisy typewriter, noise 2': 0.08, 'noisy typewriter, noise 3': 0.08 };
-const byType: { candidate: string; type: string; pages: number; cer: number; namesFound: number; secondsMean: number; secondsMax: number; maxOverMedian: number; meets: boolean }[] = [];
+const byType: { candidate: string; type: string; pages: number; noWords: number; nearEmpty: number; cer: number; namesFound: number; secondsMean: number; secondsMax: number; maxOverMedian: number; meets: boolean }[] = [];
 for (const candidate of [...new Set(rows.map((r) => r.candidate))]) {
   const all = rows.filter((r) => r.candidate === candidate);
   // "No page over 5x the median": the median page of the whole run, as a book's median would be.
@@ -243,13 +281,13 @@ for (const candidate of [...new Set(rows.map((r) => r.candidate))]) {
     const secondsMax = Math.max(...secs);
     const maxOverMedian = round(secondsMax / medianPage, 1);
     const meets = cer <= (TARGET_CER[type] ?? 1) && namesFound >= 0.95 && maxOverMedian <= 5;
-    byType.push({ candidate, type, pages, cer, namesFound, secondsMean: round(mean(secs), 2), secondsMax: round(secondsMax, 2), maxOverMedian, meets });
+    byType.push({ candidate, type, pages, noWords: rs.reduce((n, r) => n + r.noWords, 0), nearEmpty: rs.reduce((n, r) => n + r.nearEmpty, 0), cer, namesFound, secondsMean: round(mean(secs), 2), secondsMax: round(secondsMax, 2), maxOverMedian, meets });
   }
 }
-out.push('', '| candidate | fixture type | pages | CER (target) | names found (target 95%) | s/page mean | s/page max | max / median page | targets met |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+out.push('', '| candidate | fixture type | pages | no words (< 20 chars) | CER (target) | names found (target 95%) | s/page mean | s/page max | max / median page | targets met |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const x of byType) {
   const target = TARGET_CER[x.type];
-  out.push(`| ${x.candidate} | ${x.type} | ${x.pages} | ${pct(x.cer, 1)}${target ? ` (≤ ${pct(target)})` : ''} | ${pct(x.namesFound, 1)} | ${x.secondsMean.toFixed(2)} | ${x.secondsMax.toFixed(2)} | ${x.maxOverMedian.toFixed(1)} | ${x.meets ? 'yes' : 'NO'} |`);
+  out.push(`| ${x.candidate} | ${x.type} | ${x.pages} | ${x.noWords} (${x.nearEmpty}) | ${pct(x.cer, 1)}${target ? ` (≤ ${pct(target)})` : ''} | ${pct(x.namesFound, 1)} | ${x.secondsMean.toFixed(2)} | ${x.secondsMax.toFixed(2)} | ${x.maxOverMedian.toFixed(1)} | ${x.meets ? 'yes' : 'NO'} |`);
 }
 console.log(out.join('\n'));
 console.log(JSON.stringify({ bench: 'ocr-quality', scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byFixtureType: byType, byLanguageAndNoise: byLangNoise, rows }));

@@ -1,10 +1,16 @@
 /**
- * End-to-end throughput on the real services (issue 9, figure 1): a generated book ingested
- * through BullMQ on Redis, PostgreSQL and Ceph RGW, processed by 2 `arkiva worker` processes
- * (one OCR thread each), against native Debian `tesseract` (2 processes, OMP_THREAD_LIMIT=1) and
- * OCRmyPDF (`-j 2 --output-type pdfa`) on the same pages, in the same run, as ratios.
+ * End-to-end throughput on the real services (issues 9 and 19): a generated book ingested
+ * through BullMQ on Redis, PostgreSQL and Ceph RGW, processed by N `arkiva worker` processes
+ * (one OCR thread each, OCR_ENGINE as chosen), against native Debian `tesseract` (N processes,
+ * OMP_THREAD_LIMIT=1) and OCRmyPDF (`-j N --output-type pdfa`) on the same pages, in the same run,
+ * as ratios. Both baselines read the very traineddata the pipeline reads (the npm packages'
+ * 4.0.0_best_int, unpacked), so the comparison is of engines, not of models.
  *
  *   npm run bench:throughput -- [--pages 20] [--scale 1] [--lang sqi] [--rounds 2]
+ *        [--engine native|wasm] [--processes 2] [--book generated|typewriter|rotated]
+ *
+ * `--book typewriter` is a noisy typewriter book (monospace, noise 3) read with the book profile
+ * 'typewriter'; `--book rotated` turns the pages 0/90/180/270 in turn.
  *
  * Services come from `.services.env` (scripts/services.sh start). The bench uses its own schema,
  * queue prefix and bucket and removes them afterwards. The machine is shared: the three are
@@ -17,12 +23,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateFixtureFiles, planBook } from '../fixtures/index.ts';
+import { generateFixtureFiles, planBook, type BookOptions } from '../fixtures/index.ts';
+import type { BookOcrProfile } from '../common/vocabulary.ts';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../common/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
 import { getBook, isFinalBookStatus } from '../archive/index.ts';
+import { scanOcrData, unpackOcrData } from '../ocr/index.ts';
 import { commandVersion, loadServicesEnv, median, procCpuSeconds, r1, r2, run } from './bench-support.ts';
 
 const { values } = parseArgs({
@@ -32,15 +40,26 @@ const { values } = parseArgs({
     lang: { type: 'string', default: 'sqi' },
     seed: { type: 'string', default: '2020' },
     rounds: { type: 'string', default: '2' },
+    engine: { type: 'string', default: 'native' },
+    processes: { type: 'string', default: '2' },
+    book: { type: 'string', default: 'generated' },
     'skip-ocrmypdf': { type: 'boolean', default: false },
   },
 });
+if (!['native', 'wasm'].includes(values.engine!)) throw new Error(`--engine must be native or wasm, not ${values.engine}`);
+const BOOKS: Record<string, { options: Partial<BookOptions>; ocrProfile: BookOcrProfile }> = {
+  generated: { options: {}, ocrProfile: 'printed' },
+  typewriter: { options: { style: 'typewriter', noise: 3 }, ocrProfile: 'typewriter' },
+  rotated: { options: { rotate: Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [i + 1, ([0, 90, 180, 270] as const)[i % 4]])) }, ocrProfile: 'printed' },
+};
+const bookKind = BOOKS[values.book!];
+if (!bookKind) throw new Error(`--book must be one of ${Object.keys(BOOKS).join(', ')}, not ${values.book}`);
 const pages = Number(values.pages);
 const scale = Number(values.scale);
 const lang = values.lang!;
 const seed = Number(values.seed);
 const rounds = Math.max(1, Number(values.rounds));
-const WORKERS = 2;
+const WORKERS = Math.max(1, Number(values.processes));
 const root = path.resolve(import.meta.dirname, '..');
 
 const services = loadServicesEnv(root);
@@ -51,11 +70,14 @@ const env: Record<string, string> = {
   QUEUE_PREFIX: `bench-${id}`,
   S3_BUCKET: `arkiva-bench-${id}`,
   OCR_POOL_SIZE: '1',
+  OCR_ENGINE: values.engine!,
   LOG_LEVEL: 'warn',
 };
+// The pipeline's own models, as native tesseract and OCRmyPDF will read them too.
+const tessdata = await unpackOcrData(await scanOcrData());
 
 const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-throughput-'));
-const planned = planBook({ seed, pages, scale });
+const planned = planBook({ ...bookKind.options, seed, pages, scale });
 const pngFiles: string[] = [];
 for (let s = 1; s <= pages; s++) {
   const f = path.join(dir, `page-${String(s).padStart(4, '0')}.png`);
@@ -72,7 +94,7 @@ async function nativeTesseract(): Promise<number> {
   await Promise.all(Array.from({ length: WORKERS }, async () => {
     while (next < pngFiles.length) {
       const i = next++;
-      await run('tesseract', [pngFiles[i]!, path.join(out, `p${i}`), '-l', lang, '--psm', '3', 'txt', 'hocr'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } });
+      await run('tesseract', [pngFiles[i]!, path.join(out, `p${i}`), '--tessdata-dir', tessdata, '-l', lang, '--psm', '3', '-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_hocr=1'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } });
     }
   }));
   return performance.now() - start;
@@ -82,7 +104,7 @@ async function nativeTesseract(): Promise<number> {
 async function ocrmypdf(pdf: string): Promise<number> {
   const out = path.join(dir, `ocrmypdf-${randomUUID().slice(0, 6)}.pdf`);
   const start = performance.now();
-  await run('ocrmypdf', ['-j', String(WORKERS), '--output-type', 'pdfa', '-l', lang, '--quiet', pdf, out], { env: { ...process.env, OMP_THREAD_LIMIT: '1' } });
+  await run('ocrmypdf', ['-j', String(WORKERS), '--output-type', 'pdfa', '-l', lang, '--quiet', pdf, out], { env: { ...process.env, OMP_THREAD_LIMIT: '1', TESSDATA_PREFIX: tessdata } });
   const ms = performance.now() - start;
   await fs.promises.rm(out, { force: true });
   return ms;
@@ -124,7 +146,7 @@ async function waitComplete(deps: AppDeps, bookId: string): Promise<void> {
 }
 
 const deps = await openAppDeps(loadConfig({ ...process.env, ...env }), createLogger('warn'));
-const workers = [startWorker(1), startWorker(2)];
+const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(i + 1));
 type Timed = { ms: number; cpuS: number };
 const rows: { pipeline: Timed; withPackage: number; native: Timed; ocrmypdf: Timed | null }[] = [];
 /** CPU seconds of the waited-for children of this process (tesseract, ocrmypdf and its tesseracts). */
@@ -137,7 +159,7 @@ const timedChildren = async (f: () => Promise<number>): Promise<Timed> => {
 const pipelineCpu = () => workers.reduce((n, w) => n + procCpuSeconds(w.child.pid!), 0) + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
 try {
   await Promise.all(workers.map((w) => w.ready));
-  const meta = { registerType: 'birth' as const, municipality: 'Prishtinë', yearFrom: 1960, yearTo: 1960, languages: lang };
+  const meta = { registerType: 'birth' as const, municipality: 'Prishtinë', yearFrom: 1960, yearTo: 1960, languages: lang, ocrProfile: bookKind.ocrProfile };
   // Warm-up book (untimed): OCR threads start and load their language as in a long-running worker.
   const warm = await generateFixtureFiles({ outDir: path.join(dir, 'warm'), pages: 2 * WORKERS, seed: seed + 999, formats: ['tiff'], scale });
   const w = await ingestBook(deps, { kind: 'file', path: warm.tiff!.path }, meta);
@@ -146,7 +168,7 @@ try {
 
   for (let r = 0; r < rounds; r++) {
     // A different seed per round: the same bytes again would be recognised as a duplicate upload.
-    const files = await generateFixtureFiles({ outDir: path.join(dir, `book-${r}`), pages, seed: r === 0 ? seed : seed + r * 7919, formats: ['tiff', 'pdf'], scale });
+    const files = await generateFixtureFiles({ ...bookKind.options, outDir: path.join(dir, `book-${r}`), pages, seed: r === 0 ? seed : seed + r * 7919, formats: ['tiff', 'pdf'], scale });
     const native = await timedChildren(nativeTesseract);
     const om = values['skip-ocrmypdf'] ? null : await timedChildren(() => ocrmypdf(files.pdf!.path));
     const cpu0 = pipelineCpu();
@@ -195,8 +217,10 @@ const result = {
   scale,
   lang,
   workers: WORKERS,
+  engine: values.engine,
+  book: values.book,
   rounds,
-  mode: 'postgresql/bullmq/s3 (Ceph RGW), 2 worker processes x 1 OCR thread',
+  mode: `postgresql/bullmq/s3 (Ceph RGW), ${WORKERS} worker process(es) x 1 OCR thread, OCR_ENGINE=${values.engine}`,
   pipelinePagesPerMin: med('pipelinePagesPerMin'),
   pipelineWithPackagePagesPerMin: med('pipelineWithPackagePagesPerMin'),
   nativeTesseractPagesPerMin: med('nativeTesseractPagesPerMin'),

@@ -42,7 +42,7 @@ describe.skipIf(!ready)('arkiva check on the real services', () => {
   it('exits 0 with every part ready, and prints no AWS SDK Node-version warning', async () => {
     const r = await arkiva(['check', '--json'], env);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' } });
+    expect(JSON.parse(r.out)).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' }, ocr: { kind: 'wasm', version: expect.stringMatching(/^tesseract\.js /), reason: 'OCR_ENGINE=wasm' } });
     expect(r.err).not.toContain('NodeVersionSupportWarning');
     expect(r.err).not.toContain('AWS SDK');
   });

@@ -42,6 +42,15 @@ export const PAGE_TYPES = ['register', 'cover', 'index', 'blank', 'other'] as co
 /** A kind of page a register book holds. */
 export type PageType = (typeof PAGE_TYPES)[number];
 
+/**
+ * Why a page is in the OCR review queue (worked out by the queue's query, not stored): OCR out of
+ * its time bound, a blank page to confirm, a page with ink on which OCR read no text, a reading
+ * below the confidence floor.
+ */
+export const REVIEW_REASONS = ['timeout', 'blank', 'no-text', 'low-confidence'] as const;
+/** Why a page waits for a clerk. */
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
+
 /** OCR profiles a book's pages may be read with: printed form, typewriter, mixed Latin/Cyrillic (books.ocr_profile). */
 export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
 /** An OCR profile a book's pages are read with (ocr/ocr-profiles.ts holds what each one does). */

@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QUEUE_LOCK_SECONDS: '1' })).toThrow(/QUEUE_LOCK_SECONDS/);
   });
 
+  it('reads the OCR engine: tesseract.js unless native or auto is asked for, nothing else', () => {
+    expect(loadConfig({}).ocr.engine).toBe('wasm');
+    expect(loadConfig({ OCR_ENGINE: '' }).ocr.engine).toBe('wasm');
+    expect(loadConfig({ OCR_ENGINE: 'auto' }).ocr.engine).toBe('auto');
+    expect(loadConfig({ OCR_ENGINE: 'native' }).ocr.engine).toBe('native');
+    expect(() => loadConfig({ OCR_ENGINE: 'gpu' })).toThrow(/OCR_ENGINE/);
+  });
+
   it('documents every variable it reads', () => {
     for (const [name, doc] of Object.entries(ENV_DOC)) expect(doc.length, name).toBeGreaterThan(10);
   });

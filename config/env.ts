@@ -27,7 +27,8 @@ export const ENV_DOC = {
   S3_TIMEOUT_SECONDS: 'Longest wait for an S3 response to start, and longest silence on its connection; the call then fails and is retried. Default 60',
   S3_CONNECT_TIMEOUT_SECONDS: 'Longest wait for a connection to the S3 endpoint. Default 5',
   S3_MAX_ATTEMPTS: 'Attempts of one S3 call (the first and its retries, with exponential backoff). Default 4',
-  OCR_POOL_SIZE: 'Number of tesseract.js workers per worker process. Default: number of CPU cores',
+  OCR_ENGINE: "OCR engine: wasm (tesseract.js, nothing to install), native (Debian's tesseract 5, about half the CPU a page; start fails without it) or auto (native when `tesseract` 5 runs, else wasm). Both read the same npm language models. Default wasm",
+  OCR_POOL_SIZE: 'Number of OCR workers (tesseract.js threads, or native tesseract processes) per worker process. Default: number of CPU cores',
   OCR_RECYCLE_AFTER_PAGES: 'Recycle an OCR worker after this many pages (its WASM heap never shrinks). Default 200',
   OCR_RECYCLE_RSS_MB: 'Recycle OCR workers when process RSS grows past this many MiB. Default 2048',
   INGEST_MAX_PIXELS: 'Largest page image accepted, in pixels (checked before decoding). Default 200000000',
@@ -84,6 +85,7 @@ const schema = z.object({
   S3_TIMEOUT_SECONDS: int(1).default(60),
   S3_CONNECT_TIMEOUT_SECONDS: int(1).default(5),
   S3_MAX_ATTEMPTS: int(1).default(4),
+  OCR_ENGINE: z.preprocess(emptyToUndefined, z.enum(['auto', 'native', 'wasm']).default('wasm')),
   OCR_POOL_SIZE: int(1).default(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)),
   OCR_RECYCLE_AFTER_PAGES: int(1).default(200),
   OCR_RECYCLE_RSS_MB: int(256).default(2048),
@@ -138,7 +140,7 @@ export interface ServiceConfig {
 /** The parsed, frozen configuration of one Arkiva process. */
 export interface Config extends ServiceConfig {
   dataDir: string;
-  ocr: { poolSize: number; recycleAfterPages: number; recycleRssMb: number };
+  ocr: { engine: 'auto' | 'native' | 'wasm'; poolSize: number; recycleAfterPages: number; recycleRssMb: number };
   ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
   /** Intervals of the periodic jobs, in ms; `enabled` false leaves schedules alone at worker start. */
   schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number };
@@ -201,7 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           timeouts: { requestMs: e.S3_TIMEOUT_SECONDS * 1000, connectMs: e.S3_CONNECT_TIMEOUT_SECONDS * 1000, maxAttempts: e.S3_MAX_ATTEMPTS },
         }
       : { kind: 'fs', dir: path.join(dataDir, 'objects') },
-    ocr: { poolSize: e.OCR_POOL_SIZE, recycleAfterPages: e.OCR_RECYCLE_AFTER_PAGES, recycleRssMb: e.OCR_RECYCLE_RSS_MB },
+    ocr: { engine: e.OCR_ENGINE, poolSize: e.OCR_POOL_SIZE, recycleAfterPages: e.OCR_RECYCLE_AFTER_PAGES, recycleRssMb: e.OCR_RECYCLE_RSS_MB },
     ingest: { maxPixels: e.INGEST_MAX_PIXELS, maxPages: e.INGEST_MAX_PAGES, uploadMaxBytes: e.UPLOAD_MAX_BYTES },
     schedules: {
       enabled: e.SCHEDULES,

@@ -1,4 +1,4 @@
-/** The OCR port and its tesseract.js adapter: the only public face of ocr/. */
+/** The OCR port, its tesseract.js and native Tesseract adapters and the choice between them: the only public face of ocr/. */
 export {
   OcrTimeoutError,
   OcrWorkerError,
@@ -12,7 +12,12 @@ export {
   type OcrWord,
 } from './ocr-engine.ts';
 export { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
+export { NativeTesseractOcrEngine, type NativeTesseractOcrOptions } from './native.ocr-engine.ts';
+export { chooseOcrEngine, ocrEngineFor, openOcrEngine, type OcrEngineChoice, type OcrEngineConfig, type OcrEngineSetting } from './choose-engine.ts';
 export { LanguageDataFolder, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
-export { betterResult, LOW_OCR_CONFIDENCE, pageTimeBound, recognizeBounded, type BoundedOcr, type OcrAttempt } from './ocr-attempts.ts';
-export { OCR_PROFILES, RESCUE_PROFILE, bookOcrProfileOf, profilesFor } from './ocr-profiles.ts';
-export { PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';
+export { unpackOcrData } from './native-data.ts';
+export {
+  betterResult, LOW_OCR_CONFIDENCE, MIN_TEXT_CHARACTERS, pageTimeBound, readsAsEmpty, recognizeBounded, type BoundedOcr, type OcrAttempt,
+} from './ocr-attempts.ts';
+export { FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, RESCUE_PROFILES, bookOcrProfileOf, profilesFor } from './ocr-profiles.ts';
+export { BLANK_INK_RATIO, PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';

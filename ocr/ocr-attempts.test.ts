@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrResult } from './ocr-engine.ts';
-import { betterResult, median, pageTimeBound, recognizeBounded, runsHorizontally } from './ocr-attempts.ts';
-import { profilesFor } from './ocr-profiles.ts';
+import { betterResult, median, pageTimeBound, readsAsEmpty, recognizeBounded, runsHorizontally } from './ocr-attempts.ts';
+import { FLATTEN_RESCUE_PROFILE, profilesFor, RESCUE_PROFILE } from './ocr-profiles.ts';
 
 function result(meanConfidence: number, words: string[], profile = 'p'): OcrResult {
   return {
@@ -35,6 +35,8 @@ function fakeEngine(answers: Record<string, OcrResult | 'timeout'>) {
 }
 
 const page = Buffer.from('page');
+/** A register row: text enough to be a reading (MIN_TEXT_CHARACTERS), whatever its confidence. */
+const ROW = ['1', '02.03.1958', 'Arbën', 'Krasniqi'];
 const A = { name: 'a' };
 const B = { name: 'b' };
 
@@ -76,7 +78,7 @@ describe('pageTimeBound', () => {
 
 describe('recognizeBounded', () => {
   it('stops after the first profile when its reading is confident enough', async () => {
-    const { engine, calls } = fakeEngine({ a: result(85, ['x'], 'a'), b: result(90, ['x'], 'b') });
+    const { engine, calls } = fakeEngine({ a: result(85, ROW, 'a'), b: result(90, ROW, 'b') });
     const r = await recognizeBounded(engine, page, { languages: ['sqi'], profiles: [A, B], minConfidence: 60 });
     expect(calls.map((c) => c.profile!.name)).toEqual(['a']);
     expect(r.result!.profile).toBe('a');
@@ -84,21 +86,21 @@ describe('recognizeBounded', () => {
   });
 
   it('reads again with the next profile when confidence is low and keeps the better result', async () => {
-    const better = fakeEngine({ a: result(30, ['x', 'y'], 'a'), b: result(75, ['x', 'y'], 'b') });
+    const better = fakeEngine({ a: result(30, ROW, 'a'), b: result(75, ROW, 'b') });
     const r1 = await recognizeBounded(better.engine, page, { languages: ['sqi'], profiles: [A, B], timeoutMs: 500 });
     expect(r1.result!.profile).toBe('b');
     expect(r1.attempts.map((a) => [a.profile, a.outcome, a.meanConfidence])).toEqual([['a', 'read', 30], ['b', 'read', 75]]);
     expect(r1.review).toBe(false);
     expect(better.calls.every((c) => c.timeoutMs === 500 && c.languages[0] === 'sqi')).toBe(true);
 
-    const worse = fakeEngine({ a: result(50, ['x', 'y'], 'a'), b: result(20, ['x', 'y'], 'b') });
+    const worse = fakeEngine({ a: result(50, ROW, 'a'), b: result(20, ROW, 'b') });
     const r2 = await recognizeBounded(worse.engine, page, { languages: ['sqi'], profiles: [A, B] });
     expect(r2.result!.profile).toBe('a');
     expect(r2.review).toBe(true);
   });
 
   it('moves on to the next profile after a timeout, and lists the page for review when nothing is read', async () => {
-    const rescued = fakeEngine({ a: 'timeout', b: result(80, ['x'], 'b') });
+    const rescued = fakeEngine({ a: 'timeout', b: result(80, ROW, 'b') });
     const r1 = await recognizeBounded(rescued.engine, page, { languages: ['sqi'], profiles: [A, B] });
     expect(r1.attempts.map((a) => a.outcome)).toEqual(['timeout', 'read']);
     expect(r1.result!.profile).toBe('b');
@@ -147,9 +149,48 @@ describe('recognizeBounded', () => {
   it('tries each page type first upright-only, then with orientation detection, flipped, and rescued', () => {
     const p = profilesFor('typewriter');
     expect(p.map((x) => [x.name, x.uprightOnly === true, x.detectOrientation === true])).toEqual([
-      ['typewriter', true, true], ['typewriter+osd', false, true], ['typewriter+flip', false, true], ['rescue', false, true],
+      ['typewriter', true, true], ['typewriter+osd', false, true], ['typewriter+flip', false, true], ['rescue:flatten', false, true], ['rescue', false, true],
     ]);
     expect(p[0]!.blurSigma).toBe(0.7);
+    // The paper is divided out before anything else, and Sauvola stays the last try.
+    expect(p[3]).toMatchObject({ flattenBackground: true, normalise: true });
+    expect(p[4]).toMatchObject({ binarisation: 'sauvola' });
+  });
+
+  it('reads an empty page on through the rescues, and flags it as no text read when they find nothing either', async () => {
+    const chain = profilesFor('printed');
+    const empty = Object.fromEntries(chain.map((p) => [p.name, result(0, [], p.name)]));
+    const still = fakeEngine(empty);
+    const r = await recognizeBounded(still.engine, page, { languages: ['sqi'], profiles: chain });
+    expect(still.calls.map((c) => c.profile!.name)).toEqual(['printed', 'printed+osd', 'printed+flip', 'rescue:flatten', 'rescue']);
+    expect(r).toMatchObject({ noText: true, review: true });
+    expect(r.result!.words).toEqual([]);
+
+    const names = Array.from({ length: 12 }, () => 'Krasniqi');
+    const rescued = fakeEngine({ ...empty, 'rescue:flatten': result(71, names, 'rescue:flatten') });
+    const r2 = await recognizeBounded(rescued.engine, page, { languages: ['sqi'], profiles: chain });
+    expect(rescued.calls.map((c) => c.profile!.name)).toEqual(['printed', 'printed+osd', 'printed+flip', 'rescue:flatten']);
+    expect(r2).toMatchObject({ noText: false, review: false });
+    expect(r2.result!.profile).toBe('rescue:flatten');
+  });
+
+  it('does not take a few confident specks for a reading: the chain goes on and the page is flagged if nothing better comes', async () => {
+    // Three stray words read surely: confident, yet no text worth the name (under MIN_TEXT_CHARACTERS).
+    const specks = result(82.5, ['I', 'E', 'Së'], 'a');
+    expect(readsAsEmpty(specks)).toBe(true);
+    const { engine, calls } = fakeEngine({ a: specks, rescue: result(0, [], 'rescue') });
+    const r = await recognizeBounded(engine, page, { languages: ['sqi'], profiles: [A, RESCUE_PROFILE] });
+    expect(calls.map((c) => c.profile!.name)).toEqual(['a', 'rescue']);
+    expect(r).toMatchObject({ noText: true, review: true });
+  });
+
+  it('keeps ordinary pages as cheap as before: a confident reading with text never reaches a rescue', async () => {
+    const full = result(88, Array.from({ length: 40 }, () => 'Gashi'), 'printed');
+    const { engine, calls } = fakeEngine({ printed: full });
+    const r = await recognizeBounded(engine, page, { languages: ['sqi'], profiles: profilesFor('printed').map((p, i) => (i === 0 ? { ...p, uprightOnly: false } : p)) });
+    expect(calls.map((c) => c.profile!.name)).toEqual(['printed']);
+    expect(r).toMatchObject({ noText: false, review: false });
+    expect(calls.some((c) => c.profile === FLATTEN_RESCUE_PROFILE)).toBe(false);
   });
 
   it('lets errors other than a timeout propagate', async () => {

@@ -8,6 +8,18 @@ import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrProfile, type
 /** Below this mean confidence a page is read again with the next profile, and listed for review if still below. */
 export const LOW_OCR_CONFIDENCE = 60;
 
+/**
+ * A reading of a page with ink that found fewer characters than this found nothing: a few specks
+ * or a stray word read surely (grey grainy pages gave 3 words at confidence 82) must not pass the
+ * confidence floor, which is a mean over the words found. A cover's shortest title is longer.
+ */
+export const MIN_TEXT_CHARACTERS = 20;
+
+/** Whether a reading found no text worth the name (see MIN_TEXT_CHARACTERS). */
+export function readsAsEmpty(r: Pick<OcrResult, 'words'>): boolean {
+  return characters(r) < MIN_TEXT_CHARACTERS;
+}
+
 /** Settings of the per-page time bound. */
 export interface TimeBoundOptions {
   /** Bound = factor × median page time of the book. Default 5. */
@@ -68,14 +80,18 @@ export interface BoundedOcr {
   /** The best reading, or undefined when every attempt ran out of time. */
   result: OcrResult | undefined;
   attempts: OcrAttempt[];
-  /** The page needs a person: no reading, or the best is still below the confidence threshold. */
+  /** The page needs a person: no reading, the best is empty, or it is still below the confidence threshold. */
   review: boolean;
+  /** The best reading is empty (readsAsEmpty) after every profile, rescues included: "no text read". */
+  noText: boolean;
 }
 
 /**
  * Reads a page with `profiles[0]`, then with each next profile while the best reading so far is
- * below `minConfidence`; an attempt that exceeds `timeoutMs` (its worker is recycled by the
- * engine) counts as a failed attempt and the next profile is tried. Other errors propagate.
+ * below `minConfidence` or empty (readsAsEmpty: the caller gives only pages with ink); an attempt
+ * that exceeds `timeoutMs` (its worker is recycled by the engine) counts as a failed attempt and
+ * the next profile is tried. Other errors propagate. An empty reading never counts as good,
+ * however confident its few words: it ends as `noText` and `review`.
  */
 export async function recognizeBounded(
   engine: OcrEngine,
@@ -92,7 +108,7 @@ export async function recognizeBounded(
     const started = performance.now();
     try {
       const r = await engine.recognize(image, { ...base, profile });
-      if (profile.uprightOnly && !(r.meanConfidence >= minConfidence && runsHorizontally(r))) {
+      if (profile.uprightOnly && !(good(r) && runsHorizontally(r))) {
         attempts.push({ profile: profile.name, outcome: 'not-upright', meanConfidence: r.meanConfidence, durationMs: r.durationMs });
         setAside = setAside ? betterResult(setAside, r) : r;
         continue;
@@ -103,10 +119,16 @@ export async function recognizeBounded(
       if (!(e instanceof OcrTimeoutError)) throw e;
       attempts.push({ profile: profile.name, outcome: 'timeout', durationMs: Math.round(performance.now() - started) });
     }
-    if (best && best.meanConfidence >= minConfidence) break;
+    if (best && good(best)) break;
   }
-  best ??= setAside;
-  return { result: best, attempts, review: !best || best.meanConfidence < minConfidence };
+  // A set-aside reading with text beats an empty one: it is a reading of a sideways page at worst.
+  if (setAside && (!best || (readsAsEmpty(best) && !readsAsEmpty(setAside)))) best = setAside;
+  const noText = best !== undefined && readsAsEmpty(best);
+  return { result: best, attempts, review: !best || noText || best.meanConfidence < minConfidence, noText };
+
+  function good(r: OcrResult): boolean {
+    return r.meanConfidence >= minConfidence && !readsAsEmpty(r);
+  }
 }
 
 /** Words of four letters or more that a page needs before its reading direction is trusted. */

@@ -1,6 +1,6 @@
 /**
  * The OCR port: what the archive asks of an OCR engine, in its own terms. No engine type appears
- * here; adapters (tesseract.js today) translate.
+ * here; adapters (tesseract.js, native Tesseract) translate.
  */
 
 /** A rectangle in pixels of the image given to `recognize`: x0,y0 top-left (inclusive), x1,y1 bottom-right (exclusive). */
@@ -85,6 +85,8 @@ export interface OcrProfile {
   flip?: boolean;
   /** Measure and correct small skew before reading. */
   deskew?: boolean;
+  /** Divide the page by its smoothed paper tone first (grey, grainy or unevenly lit paper; see ImagePreparation). */
+  flattenBackground?: boolean;
   /** Stretch grey levels to the full range (faded ink, dark paper). */
   normalise?: boolean;
   /** Light Gaussian blur, sigma in pixels of the image read (thin, broken strokes; speckle). */

@@ -9,6 +9,12 @@
  *   for pages where Otsu finds nothing (the pathological typewriter page of the shared notes).
  * - Normalising grey levels plus a light blur (sigma 0.7) helped typewriter pages at noise 3 and
  *   low contrast a little and cost nothing measurable; printed pages were already read in full.
+ * - Grey, grainy carbon copies (fixtures paper 'grey-grainy'; monospace and serif typewriter faces,
+ *   faint ribbon, light blur): every earlier profile, and the old Sauvola rescue, read none or a
+ *   few words of them (Sauvola erases the faint strokes with the grain; normalising stretches the
+ *   grain with the ink). Dividing by the paper tone first, then stretching and a 1 px blur, read
+ *   most of them; Sauvola after the division added nothing over Otsu, and median filtering
+ *   and upscaling read fewer names. So the rescue flattens first and Sauvola stays the last try.
  * - Painting over the form's vertical rules (ruling-lines.ts) took the CER of clean printed pages
  *   from ~6% to ~1.2%, of typewriter pages from 5-7% to 2-4% and of Cyrillic ones from ~10% to
  *   ~3%: tesseract had read the rules as `1`, `l`, `j`, `(`. Every profile does it.
@@ -24,15 +30,28 @@ export const OCR_PROFILES: Readonly<Record<BookOcrProfile, OcrProfile>> = {
   mixed: { name: 'mixed', detectOrientation: true, removeRules: true },
 };
 
+/**
+ * First rescue when the readings so far are empty or poor: the paper divided out, grey levels
+ * stretched, a light blur to close the grain's holes in thin strokes, Otsu.
+ */
+export const FLATTEN_RESCUE_PROFILE: OcrProfile = {
+  name: 'rescue:flatten', detectOrientation: true, flattenBackground: true, normalise: true, blurSigma: 1, removeRules: true,
+};
+
 /** Last resort when the first readings are poor: local thresholding on stretched grey levels. */
 export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola', removeRules: true };
+
+/** The profiles that run only when every reading before them is empty or below the confidence floor. */
+export const RESCUE_PROFILES: readonly OcrProfile[] = [FLATTEN_RESCUE_PROFILE, RESCUE_PROFILE];
 
 /**
  * Profiles to try in turn for a book's OCR profile: its own read as given, kept when confident and
  * horizontal (OSD cost ~0.28 s of CPU a page against ~0.65 s for the reading itself, on pages
  * that are nearly all upright; bench/pipeline.bench.ts); its own with orientation detection; the
  * same turned a further half turn (OSD took one noisy upside-down typewriter page in eight for
- * upright, and an upside-down reading scores ~25 against ~70); then the rescue.
+ * upright, and an upside-down reading scores ~25 against ~70); then the rescues, flattened
+ * paper first. recognizeBounded stops at the first reading that is confident and not empty, so
+ * ordinary pages never reach the rescues.
  */
 export function profilesFor(profile: BookOcrProfile): OcrProfile[] {
   const first = OCR_PROFILES[profile];
@@ -40,7 +59,7 @@ export function profilesFor(profile: BookOcrProfile): OcrProfile[] {
     { ...first, uprightOnly: true },
     { ...first, name: `${first.name}+osd` },
     { ...first, name: `${first.name}+flip`, flip: true },
-    RESCUE_PROFILE,
+    ...RESCUE_PROFILES,
   ];
 }
 

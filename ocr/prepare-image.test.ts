@@ -6,6 +6,27 @@ import { prepareForOcr, scaleBox, scaleHocr } from './prepare-image.ts';
 const bounds = { maxSide: 3500, maxInputPixels: 200_000_000 };
 
 describe('prepareForOcr', () => {
+  it('flattens uneven grey paper to white and keeps the ink darker than it', async () => {
+    // Paper from grey 150 on the left to 200 on the right, a line of ink 40 darker across it.
+    const w = 600, h = 300;
+    const data = Buffer.alloc(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = Math.round(150 + (50 * x) / w) - (y >= 140 && y < 146 ? 40 : 0);
+    const png = await sharp(data, { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').withDensity(150).png().toBuffer();
+    const grey = async (prep: { flattenBackground?: boolean }) => {
+      const p = await prepareForOcr(png, { ...bounds, preparation: prep });
+      expect((await sharp(p.png).metadata()).channels).toBe(1);
+      return sharp(p.png).toColourspace('b-w').raw().toBuffer();
+    };
+    const at = (img: Buffer, x: number, y: number) => img[y * w + x]!;
+    const flat = await grey({ flattenBackground: true });
+    // Both ends of the sheet come out white alike; unflattened they stay 50 levels apart.
+    expect(Math.abs(at(flat, 20, 40) - at(flat, 580, 40))).toBeLessThanOrEqual(6);
+    expect(at(flat, 300, 40)).toBeGreaterThanOrEqual(245);
+    expect(at(flat, 300, 40) - at(flat, 300, 143)).toBeGreaterThanOrEqual(30);
+    const plain = await grey({});
+    expect(at(plain, 580, 40) - at(plain, 20, 40)).toBeGreaterThanOrEqual(45);
+  });
+
   it('leaves a page within the bound at its size, as greyscale PNG', async () => {
     const jpeg = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#c0d0e0' } }).jpeg().toBuffer();
     const p = await prepareForOcr(jpeg, bounds);

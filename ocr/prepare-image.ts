@@ -5,7 +5,7 @@
  * page at roughly 300 dpi) and handed over as greyscale PNG. The scale factors are kept so word
  * boxes can be mapped back to the pixels of the image that was given.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { AppError } from '../common/index.ts';
 import type { OcrBox } from './ocr-engine.ts';
 import { minRuleRun, removeVerticalRules } from './ruling-lines.ts';
@@ -46,6 +46,12 @@ export type QuarterTurn = 0 | 90 | 180 | 270;
 export interface ImagePreparation {
   /** Clockwise turn that stands the page upright (from orientation detection). */
   rotate?: QuarterTurn;
+  /**
+   * Divide the page by an estimate of its paper (a heavily smoothed copy, about a tenth of an inch
+   * across), so grey, grainy or unevenly lit paper becomes even white before any stretch or
+   * threshold. Runs before `normalise` and `blurSigma`.
+   */
+  flattenBackground?: boolean;
   /** Stretch the grey levels to the full range: faded ink on dark paper becomes black on white. */
   normalise?: boolean;
   /** Gaussian blur sigma in OCR-image pixels (at least 0.3): fills broken thin strokes, softens speckle. */
@@ -85,10 +91,13 @@ export async function prepareForOcr(
     let pipeline = sharp(image, input).flatten({ background: '#ffffff' }).toColourspace('b-w');
     if (rotation !== 0) pipeline = pipeline.rotate(rotation);
     if (factor !== 1) pipeline = pipeline.resize(ocrWidth, ocrHeight, { fit: 'fill', kernel: 'lanczos3' });
+    const ocrDpi = dpi * (ocrWidth / uprightWidth);
+    // sharp runs its operations in its own order (resize before normalise and blur), so the
+    // division, which must come before both, needs the resized pixels in hand first.
+    if (prep.flattenBackground) pipeline = await flattenedBackground(pipeline, ocrDpi);
     // sharp applies normalise and blur after the resize whatever the call order; the sigma is therefore in OCR-image pixels.
     if (prep.normalise) pipeline = pipeline.normalise();
     if (prep.blurSigma !== undefined && prep.blurSigma >= 0.3) pipeline = pipeline.blur(prep.blurSigma);
-    const ocrDpi = dpi * (ocrWidth / uprightWidth);
     if (prep.removeRules) {
       const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
       if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`);
@@ -106,6 +115,34 @@ export async function prepareForOcr(
     if (e instanceof AppError) throw e;
     throw new AppError('ERR_BAD_INPUT_FILE', `page image cannot be decoded for OCR: ${(e as Error).message}`, undefined, { cause: e });
   }
+}
+
+/**
+ * The page divided by its paper: the paper is the page shrunk to one sample per tenth of an inch
+ * (area averaging: typewritten ink covers a few percent of a cell and barely darkens it), smoothed
+ * and enlarged back. On grey grainy carbon copies this, not Sauvola, is what let tesseract read
+ * (bench/ocr-quality.bench.ts, ocr-profiles.ts): Otsu then separates ink from an even white.
+ */
+async function flattenedBackground(pipeline: Sharp, dpi: number): Promise<Sharp> {
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`);
+  const { width, height } = info;
+  const raw = { raw: { width, height, channels: 1 as const } };
+  const cell = Math.max(4, Math.round(dpi / 10));
+  const small = await sharp(data, raw)
+    .resize(Math.max(1, Math.round(width / cell)), Math.max(1, Math.round(height / cell)), { fit: 'fill', kernel: 'linear' })
+    .blur(1.5)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const paper = await sharp(small.data, { raw: { width: small.info.width, height: small.info.height, channels: 1 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+  const out = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Math.min(255, Math.round((255 * data[i]!) / Math.max(1, paper[i]!)));
+  return sharp(out, raw).toColourspace('b-w');
 }
 
 /**

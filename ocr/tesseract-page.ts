@@ -3,7 +3,7 @@
  * boxes mapped back to the pixels of the image that was given.
  */
 import type Tesseract from 'tesseract.js';
-import type { OcrLine, OcrWord } from './ocr-engine.ts';
+import type { OcrBox, OcrLine, OcrWord } from './ocr-engine.ts';
 import { scaleBox, type PreparedImage } from './prepare-image.ts';
 
 /** Words, lines and the page's mean confidence. */
@@ -13,12 +13,27 @@ export interface OcrLayout {
   meanConfidence: number;
 }
 
+/** A recognised item of tesseract's block tree: what the layout reads of it. */
+interface TreeItem {
+  text: string;
+  confidence: number;
+  bbox: OcrBox;
+}
+
+/**
+ * Tesseract's block tree as far as `layoutFromPage` reads it: a tesseract.js page fits as is, and
+ * the native adapter builds one from tesseract's TSV, so both engines share one flattening.
+ */
+export interface OcrBlockTree {
+  blocks?: readonly { paragraphs?: readonly { lines?: readonly (TreeItem & { words?: readonly TreeItem[] | null })[] | null }[] | null }[] | null;
+}
+
 /**
  * Flattens tesseract's block tree in reading order. `meanConfidence` weighs each word by its
  * number of characters: tesseract's own page figure (MeanTextConf) is an unweighted integer mean
  * of words, which lets specks read as one-letter words drag a clean page down as much as names do.
  */
-export function layoutFromPage(page: Tesseract.Page, prepared: Pick<PreparedImage, 'scaleX' | 'scaleY' | 'width' | 'height' | 'rotation'>): OcrLayout {
+export function layoutFromPage(page: OcrBlockTree, prepared: Pick<PreparedImage, 'scaleX' | 'scaleY' | 'width' | 'height' | 'rotation'>): OcrLayout {
   const words: OcrWord[] = [];
   const lines: OcrLine[] = [];
   let weighted = 0;

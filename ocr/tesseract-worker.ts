@@ -3,12 +3,12 @@
  * wrapped so its failures surface as a promise instead of process-level exceptions. Only the
  * files of this folder named tesseract* import tesseract.js.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import Tesseract from 'tesseract.js';
 import { OcrWorkerError } from './ocr-engine.ts';
+import { procCpuTimeMs } from './time-bound.ts';
 
 /** What one recognition asks tesseract.js to produce. */
 export interface TesseractOutput {
@@ -53,22 +53,6 @@ const EXIT_WAIT_MS = 5_000;
 
 /** tesseract.js's worker script, wrapped to say which OS thread it runs on (see the file). */
 const THREAD_SCRIPT = fileURLToPath(new URL('./tesseract-thread.cjs', import.meta.url));
-
-/** Linux reports a thread's CPU time in clock ticks of USER_HZ, which is 100 on every architecture Node runs on. */
-const MS_PER_TICK = 10;
-
-/** CPU time (user + system) of the thread at `/proc/<task>`, in ms; undefined when unreadable (the thread has ended). */
-async function threadCpuTimeMs(task: string): Promise<number | undefined> {
-  try {
-    const stat = await readFile(`/proc/${task}/stat`, 'utf8');
-    // fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * MS_PER_TICK : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Starts a real tesseract.js worker: LSTM only, local data, nothing cached, fetched or logged.
@@ -133,7 +117,7 @@ export async function startTesseractWorker(
   let thresholding = '0';
   return {
     failure,
-    cpuTimeMs: async () => (task === undefined ? undefined : threadCpuTimeMs(task)),
+    cpuTimeMs: async () => (task === undefined ? undefined : procCpuTimeMs(task)),
     async recognize(png, output, params = {}) {
       try {
         const method = String(params.thresholdingMethod ?? 0);

@@ -143,7 +143,7 @@ export class TesseractOcrEngine implements OcrEngine {
     const prepared = await prepareForOcr(image, {
       maxSide: this.maxOcrSide,
       maxInputPixels: this.maxInputPixels,
-      preparation: { rotate, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi, removeRules: profile?.removeRules },
+      preparation: { rotate, flattenBackground: profile?.flattenBackground, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi, removeRules: profile?.removeRules },
     });
     signal?.throwIfAborted();
     // Checked again just before pathFor, which may make the language folder that close() removes.

@@ -5,6 +5,7 @@
  * average had not moved 15 s into the load: wall time, or wall time scaled by the load average,
  * fails pages for a busy neighbour. CPU time only grows with the work the page takes.
  */
+import { readFile } from 'node:fs/promises';
 import { OcrTimeoutError } from './ocr-engine.ts';
 
 /** A reading that has had no CPU for this many times its budget is stuck, not slow: it is stopped by wall time. */
@@ -85,4 +86,23 @@ export function watchTimeBound(
       clock.clearTimeout(timer);
     },
   };
+}
+
+/** Linux reports CPU time in clock ticks of USER_HZ, which is 100 on every architecture Node runs on. */
+const MS_PER_TICK = 10;
+
+/**
+ * CPU time (user + system) of the process or thread at `/proc/<task>` (a pid, or "<pid>/task/<tid>"),
+ * in ms; undefined when unreadable (not Linux, or it has been reaped).
+ */
+export async function procCpuTimeMs(task: string): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${task}/stat`, 'utf8');
+    // fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * MS_PER_TICK : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,10 +16,15 @@ export interface ReviewQueueQuery {
   lowOcrConfidence: number;
   /** A word read below this confidence (and not corrected) counts as doubtful. */
   lowWordConfidence: number;
+  /** A page with ink whose text has fewer characters than this was read as empty ('no-text'). */
+  minTextCharacters: number;
+  /** Ink share at or below which a page is blank: a page above it that reads as empty is 'no-text'. */
+  blankInkRatio: number;
 }
 
 /**
- * Pages to review, worst first: OCR out of its time bound, blank, or read below the page
+ * Pages to review, worst first: OCR out of its time bound, read as empty although it has ink,
+ * blank, or read below the page
  * threshold; pages reviewed at their current text revision are left out.
  */
 export async function reviewQueuePages(db: Queryable, q: ReviewQueueQuery): Promise<ReviewItem[]> {
@@ -32,15 +37,19 @@ export async function reviewQueuePages(db: Queryable, q: ReviewQueueQuery): Prom
        FROM pages p
        CROSS JOIN LATERAL (SELECT CASE
            WHEN p.status = 'failed' AND p.failure_reason LIKE '%needs review%' THEN 'timeout'
+           -- before 'blank': a page with ink that read as nothing is typed blank from its words (review.ts ensurePageType)
+           -- (a page mastered before its ink was measured counts as inked unless it was found blank)
+           WHEN p.status = 'done' AND p.ocr_confidence IS NOT NULL AND coalesce(p.ink_ratio, CASE WHEN p.page_type = 'blank' THEN 0 ELSE 1 END) > $7
+                AND p.ocr_text IS NOT NULL AND char_length(regexp_replace(p.ocr_text, '[[:space:]]', '', 'g')) < $6 THEN 'no-text'
            WHEN p.page_type = 'blank' THEN 'blank'
            WHEN p.status = 'done' AND p.ocr_confidence < $3 THEN 'low-confidence'
          END AS reason) q
       WHERE q.reason IS NOT NULL
         AND ($1::uuid IS NULL OR p.book_id = $1)
         AND NOT EXISTS (SELECT 1 FROM page_reviews v WHERE v.page_id = p.id AND v.revision = p.revision AND v.text_revision = p.text_revision)
-      ORDER BY (q.reason = 'timeout') DESC, p.ocr_confidence NULLS FIRST, p.book_id, p.sequence
+      ORDER BY (q.reason = 'timeout') DESC, (q.reason = 'no-text') DESC, p.ocr_confidence NULLS FIRST, p.book_id, p.sequence
       LIMIT $2 OFFSET $5`,
-    [q.bookId, q.limit, q.lowOcrConfidence, q.lowWordConfidence, q.offset],
+    [q.bookId, q.limit, q.lowOcrConfidence, q.lowWordConfidence, q.offset, q.minTextCharacters, q.blankInkRatio],
   );
   return r.rows.map((x) => ({
     pageId: x.id, bookId: x.book_id, sequence: x.sequence, revision: x.revision, textRevision: x.text_revision, reason: x.reason,

@@ -5,10 +5,11 @@
  * revision. The corrected words are what search finds (triggers on page_words update the index).
  */
 import { AppError } from '../common/index.ts';
+import type { ReviewReason } from '../common/vocabulary.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { recordEvent, setPageType as recordPageType } from '../archive/index.ts';
 import { normaliseWord } from '../search/normalise.ts';
-import { LOW_OCR_CONFIDENCE, classifyPageWords, PAGE_TYPES, type PageType } from '../ocr/index.ts';
+import { BLANK_INK_RATIO, LOW_OCR_CONFIDENCE, MIN_TEXT_CHARACTERS, classifyPageWords, PAGE_TYPES, type PageType } from '../ocr/index.ts';
 import {
   listCorrections, lockPageForCorrection, pageTextState, pageTypeState, pageWordLines, pageWordTexts, pageWordsOfRevision, recordAcceptance,
   recordCorrection, reviewQueuePages, setUnknownPageType,
@@ -17,8 +18,8 @@ import {
 /** Words read below this confidence are shown to the clerk as doubtful. */
 export const LOW_WORD_CONFIDENCE = 50;
 
-/** Why a page is in the review queue. */
-export type ReviewReason = 'timeout' | 'low-confidence' | 'blank';
+/** Why a page is in the review queue (common/vocabulary.ts REVIEW_REASONS). */
+export type { ReviewReason } from '../common/vocabulary.ts';
 
 /** A page waiting for a clerk. */
 export interface ReviewItem {
@@ -36,13 +37,14 @@ export interface ReviewItem {
 
 /**
  * Pages to review, worst first: pages whose OCR ran out of its time bound, blank pages (to
- * confirm), and pages read below LOW_OCR_CONFIDENCE; pages a clerk already reviewed at their
+ * confirm), pages with ink on which OCR read no text (under MIN_TEXT_CHARACTERS), and pages read
+ * below LOW_OCR_CONFIDENCE; pages a clerk already reviewed at their
  * current text revision are left out.
  */
 export async function listReviewQueue(db: Queryable, opts: { bookId?: string; limit?: number; offset?: number } = {}): Promise<ReviewItem[]> {
   return reviewQueuePages(db, {
     bookId: opts.bookId ?? null, limit: Math.min(opts.limit ?? 50, 500), offset: opts.offset ?? 0,
-    lowOcrConfidence: LOW_OCR_CONFIDENCE, lowWordConfidence: LOW_WORD_CONFIDENCE,
+    lowOcrConfidence: LOW_OCR_CONFIDENCE, lowWordConfidence: LOW_WORD_CONFIDENCE, minTextCharacters: MIN_TEXT_CHARACTERS, blankInkRatio: BLANK_INK_RATIO,
   });
 }
 

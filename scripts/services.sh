@@ -261,6 +261,12 @@ ensure_preservation_tools() {
   command -v pdftotext >/dev/null || apt_install poppler-utils
 }
 
+ensure_ocr_tools() {
+  # The OCR conformance suite runs on native Tesseract as well as tesseract.js (and fails under CI
+  # without it). Only the binary is used: it reads the npm packages' models, not Debian's.
+  command -v tesseract >/dev/null || apt_install tesseract-ocr
+}
+
 case "${1:-start}" in
   start)
     start_postgres
@@ -268,6 +274,7 @@ case "${1:-start}" in
     start_ceph
     ensure_chromium
     ensure_preservation_tools
+    ensure_ocr_tools
     print_env | tee "$ENV_FILE"
     ;;
   stop) stop_ceph ;;

@@ -6,7 +6,7 @@ import { errorResponses } from '../schemas.ts';
 import { policy } from '../policies.ts';
 import { READY_PARTS, checkReadiness } from '../../app/readiness.ts';
 
-type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log'>;
+type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'ocrChoice'>;
 
 /** Each readiness check gives up after this long: a hung dependency must not hang the probe. */
 const READY_TIMEOUT_MS = 3_000;
@@ -29,11 +29,11 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     schema: {
       tags: ['operations'],
       summary: 'Liveness: the process is up',
-      description: 'Checks nothing else; use /ready to know whether the archive can serve.',
-      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+      description: 'Checks nothing else; use /ready to know whether the archive can serve. `ocr` names the OCR engine this configuration runs (native Tesseract or tesseract.js), not its version: the probe is public.',
+      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, ocr: { type: 'string', enum: ['native', 'wasm'] } } } },
     },
     config: policy('public'),
-    handler: async () => ({ status: 'ok' as const }),
+    handler: async () => ({ status: 'ok' as const, ocr: deps.ocrChoice.kind }),
   });
 
   app.get('/ready', {

@@ -5,7 +5,7 @@ import {
 } from '../../review/index.ts';
 import { enqueueRepackage } from '../../preservation/package-book.ts';
 import { PAGE_TYPES, type PageType } from '../../ocr/index.ts';
-import type { BookOcrProfile } from '../../common/vocabulary.ts';
+import { REVIEW_REASONS, type BookOcrProfile } from '../../common/vocabulary.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { caller } from '../access.ts';
 import { errorResponses, pageParams } from '../schemas.ts';
@@ -34,7 +34,7 @@ export async function reviewRoutes(app: FastifyInstance, opts: { deps: Deps }): 
                 type: 'object',
                 properties: {
                   pageId: { type: 'string' }, bookId: { type: 'string' }, sequence: { type: 'integer' }, revision: { type: 'integer' }, textRevision: { type: 'integer' },
-                  reason: { type: 'string', enum: ['timeout', 'low-confidence', 'blank'] }, ocrConfidence: { type: ['number', 'null'] }, lowWords: { type: 'integer' },
+                  reason: { type: 'string', enum: [...REVIEW_REASONS] }, ocrConfidence: { type: ['number', 'null'] }, lowWords: { type: 'integer' },
                   pageType: { type: ['string', 'null'] },
                 },
               },

@@ -1,5 +1,6 @@
 import {
-  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, FIXITY_OUTCOMES, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS,
+  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, FIXITY_OUTCOMES, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS,
+  REVIEW_REASONS, RULE_KINDS,
 } from '../../common/vocabulary.ts';
 
 /** Languages of the interface. */
@@ -86,6 +87,13 @@ const L = {
   open: ['Open', 'Hap'],
   allStatuses: ['All statuses', 'Të gjitha gjendjet'],
   // book and page statuses share the prefix (both have processing and failed)
+  // why a page is in the OCR review queue (GET /api/review)
+  ...labelsOf('rr_', REVIEW_REASONS, {
+    timeout: ['OCR ran out of time', 'OCR-ja mbaroi kohën'],
+    blank: ['blank page, to confirm', 'faqe e zbrazët, për t’u konfirmuar'],
+    'no-text': ['no text read', 'nuk u lexua asnjë tekst'],
+    'low-confidence': ['low OCR confidence', 'besueshmëri e ulët e OCR-së'],
+  }),
   ...labelsOf('s_', [...BOOK_STATUSES, ...PAGE_STATUSES], {
     received: ['received', 'pranuar'],
     splitting: ['splitting', 'duke u ndarë'],

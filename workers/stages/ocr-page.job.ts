@@ -37,7 +37,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
 
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
     // The book's profile, chosen at ingest (printed unless staff said typewriter or mixed), then its
-    // orientation and flip fallbacks and the rescue profile when confidence stays low.
+    // orientation and flip fallbacks and the rescue profiles while the reading is empty or below the floor.
     const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor(bookOcrProfileOf(book.ocrProfile)) });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
@@ -89,7 +89,10 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
         type: 'ocr',
         agent: 'arkiva ocr review',
         outcome: 'warning',
-        detail: `low OCR confidence ${result.meanConfidence.toFixed(1)} after ${tries}; needs review`,
+        // A page here has ink (blank ones were skipped above): reading nothing on it is a failure of OCR, not an empty page.
+        detail: bounded.noText
+          ? `no text read (${result.words.length} words) on a page with ink${page.inkRatio !== null ? ` (${(page.inkRatio * 100).toFixed(1)}%)` : ''} after ${tries}; needs review`
+          : `low OCR confidence ${result.meanConfidence.toFixed(1)} after ${tries}; needs review`,
       });
     }
     return 'done';
