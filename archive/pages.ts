@@ -111,11 +111,28 @@ export async function setPageImageInfo(
 }
 
 /** Stores the page's OCR text and confidence. */
-export async function setPageOcr(db: Queryable, pageId: string, text: string, confidence: number, engine: string): Promise<void> {
+export async function setPageOcr(db: Queryable, pageId: string, text: string, confidence: number, engine: string, turn?: number): Promise<void> {
   await db.query(
-    'UPDATE pages SET ocr_text = $2, ocr_confidence = $3, ocr_engine = $4, updated_at = now() WHERE id = $1',
-    [pageId, text, confidence, engine],
+    'UPDATE pages SET ocr_text = $2, ocr_confidence = $3, ocr_engine = $4, ocr_turn = COALESCE($5, ocr_turn), updated_at = now() WHERE id = $1',
+    [pageId, text, confidence, engine, turn ?? null],
   );
+}
+
+/** A page of a book read lately: its shape and the turn orientation detection found on it. */
+export interface ReadPageShape {
+  landscape: boolean;
+  turn: number;
+}
+
+/** The book's pages read most recently (at most `limit`), newest first, with their shape and OCR turn. */
+export async function listRecentPageTurns(db: Queryable, bookId: string, limit = 8): Promise<ReadPageShape[]> {
+  const r = await db.query<{ width: number | null; height: number | null; ocr_turn: number }>(
+    `SELECT width, height, ocr_turn FROM pages
+      WHERE book_id = $1 AND ocr_turn IS NOT NULL
+      ORDER BY updated_at DESC, sequence DESC LIMIT $2`,
+    [bookId, limit],
+  );
+  return r.rows.map((x) => ({ landscape: (x.width ?? 0) > (x.height ?? 0), turn: Number(x.ocr_turn) }));
 }
 
 /** Records what kind of leaf a page is (register, cover, blank…) and why it was judged so. */

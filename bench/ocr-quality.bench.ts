@@ -14,13 +14,20 @@
  * typewriter, rotated, Cyrillic), the others clerks meet (noisy printed, low contrast, Serbian
  * in Latin script) and grey grainy carbon copies in monospace and serif faces (issue 19), with
  * `pipeline` (what the OCR stage does: the printed profile chain with second passes and rescues),
- * `pipeline:typewriter` (the same for a book marked typewriter) and `pipeline:before` (the printed
+ * `pipeline:typewriter` (the same for a book marked typewriter), `pipeline:osd-first` (the chain
+ * without its upright first reading, for books whose pages come turned) and `pipeline:before` (the printed
  * chain without the flattening rescue), and prints a table per fixture type with the targets and
  * the pages read with no words. `--set grey` reads only the grey grainy types. `--set grid`
  * crosses styles, noise levels, rotations and content languages, and adds a table per language and noise.
  *
+ * `--engines wasm,native` reads every fixture with both OCR adapters (tesseract.js and native
+ * Tesseract 5 on the same npm models, issue 19), each candidate named `<candidate>@<engine>`, the
+ * engines alternating per candidate, and adds a table of native's CER and names found against
+ * tesseract.js's per fixture type (target: within 0.5 percentage points), with CPU seconds a page.
+ *
  * Prints one table row per candidate and fixture, the summaries, then one JSON line with every figure.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { planBook } from '../fixtures/book.ts';
 import { nameRecall, surnameRecall } from '../fixtures/ocr-support.ts';
@@ -30,7 +37,7 @@ import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
 import type { NoiseLevel } from '../fixtures/degrade.ts';
 import type { PaperKind } from '../fixtures/degrade.ts';
 import {
-  TesseractOcrEngine, type OcrProfile, FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, profilesFor, readsAsEmpty, recognizeBounded,
+  NativeTesseractOcrEngine, TesseractOcrEngine, type OcrEngine, type OcrProfile, FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, profilesFor, readsAsEmpty, recognizeBounded,
 } from '../ocr/index.ts';
 
 /** Preparations measured; the named page-type profiles are measured alongside under their own names. */
@@ -70,6 +77,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     languages: { type: 'string', default: '' },
     'ocr-languages': { type: 'string', default: '' },
+    engines: { type: 'string', default: 'wasm' },
   },
 });
 
@@ -157,28 +165,51 @@ interface Row {
   pageSeconds: number[];
   secondsMedian: number;
   secondsMax: number;
+  /** CPU seconds a page, every thread and child process of the bench counted. */
+  cpuSecondsPerPage: number;
   confidenceMean: number;
   orientationRight?: number;
 }
 
 const rows: Row[] = [];
 const workers = Number(values.workers);
-const engine = new TesseractOcrEngine({ poolSize: workers, recycleAfterPages: 200, recycleRssMb: 8192 });
+const engineNames = values.engines!.split(',').map((e) => e.trim()).filter(Boolean);
+for (const e of engineNames) if (e !== 'wasm' && e !== 'native') throw new Error(`--engines takes wasm and native, not ${e}`);
+const engines = new Map<string, OcrEngine>(engineNames.map((e) => [e, e === 'native'
+  ? new NativeTesseractOcrEngine({ poolSize: workers })
+  : new TesseractOcrEngine({ poolSize: workers, recycleAfterPages: 200, recycleRssMb: 8192 })]));
+/** CPU seconds of this process, its threads (tesseract.js) and its waited-for children (native tesseract). */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  const f = readFileSync('/proc/self/stat', 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
+  // Fields 16 and 17 (cutime, cstime) at index 13 and 14 after the command name, in clock ticks.
+  return (u.user + u.system) / 1e6 + ((fields[13] ?? 0) + (fields[14] ?? 0)) / 100;
+};
 try {
   // Start and warm every worker (and the OSD worker) so start-up stays out of the per-page times.
   const warm = await planBook({ seed: 1, pages: 1, scale: 0.25 }).renderPng(1);
-  await Promise.all(Array.from({ length: workers }, () => engine.recognize(warm, { languages: ['sqi'], profile: { name: 'warm', detectOrientation: true } })));
+  for (const engine of engines.values()) {
+    await Promise.all(Array.from({ length: workers }, () => engine.recognize(warm, { languages: ['sqi'], profile: { name: 'warm', detectOrientation: true } })));
+  }
   const candidates = values.candidates || (values.set === 'types' || values.set === 'grey' ? 'pipeline:before,pipeline,pipeline:typewriter' : 'none,sauvola,blur,osd,osd+sauvola,osd+blur');
+  let turn = 0;
   for (const name of candidates.split(',')) {
     const profile = name.startsWith('pipeline') ? { name } : CANDIDATES[name];
     if (!profile) throw new Error(`unknown candidate ${name}; known: ${Object.keys(CANDIDATES).join(', ')}`);
-    for (const f of fixtures) {
+    // Alternate which engine goes first, so a drift in the machine's load falls on both.
+    const order = turn++ % 2 === 0 ? [...engines] : [...engines].reverse();
+    for (const [engineName, engine] of order) for (const f of fixtures) {
+      const label = engines.size > 1 ? `${name}@${engineName}` : name;
+      const cpu0 = cpuSeconds();
       const jobs = f.pages.map((p) => async () => {
         const started = performance.now();
         // 'pipeline' is what the OCR stage does: the printed chain with second passes on low confidence.
         // 'pipeline:typewriter' is the chain of a book staff marked typewriter; 'pipeline:before' the
-        // printed chain without the flattening rescue (issue 19), Sauvola its only rescue.
+        // printed chain without the flattening rescue (issue 19), Sauvola its only rescue;
+        // 'pipeline:osd-first' the chain of a book whose pages come turned (readOrientationFirst).
         const chain = name === 'pipeline' ? profilesFor('printed')
+          : name === 'pipeline:osd-first' ? profilesFor('printed', { orientationFirst: true })
           : name === 'pipeline:typewriter' ? profilesFor('typewriter')
             : name === 'pipeline:before' ? profilesFor('printed').filter((x) => x !== FLATTEN_RESCUE_PROFILE)
               : undefined;
@@ -190,10 +221,11 @@ try {
         return { words: r.words.length, empty: readsAsEmpty(r), recall: surnameRecall(p.truth, r.text).recall, names: nameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
       });
       const results = await runLimited(jobs, workers);
+      const cpuPerPage = (cpuSeconds() - cpu0) / results.length;
       const recalls = results.map((r) => r.recall);
       const secs = results.map((r) => r.seconds);
       const row: Row = {
-        candidate: name,
+        candidate: label,
         style: f.style,
         language: f.language === 'default' ? (f.style === 'cyrillic' ? 'sr-Cyrl' : f.style === 'mixed' ? 'mixed' : 'sq') : f.language,
         cer: round(results.reduce((n, r) => n + r.cer.errors, 0) / Math.max(1, results.reduce((n, r) => n + r.cer.characters, 0)), 4),
@@ -211,16 +243,17 @@ try {
         pageSeconds: secs.map((x) => round(x, 2)),
         secondsMedian: round(median(secs), 2),
         secondsMax: round(Math.max(...secs), 2),
+        cpuSecondsPerPage: round(cpuPerPage, 3),
         confidenceMean: round(mean(results.map((r) => r.confidence)), 1),
       };
       // The turn that stands the page upright undoes the fixture's clockwise rotation.
       if (profile.detectOrientation || name.startsWith('pipeline')) row.orientationRight = results.filter((r) => r.orientation === (360 - f.rotate) % 360).length;
       rows.push(row);
-      console.error(`${name} ${f.style} ${row.language} n${f.noise} r${f.rotate}${f.lowContrast ? ' lc' : ''}${f.paper !== 'white' ? ` ${f.paper} ${f.font ?? ''}` : ''}: no words ${row.noWords}/${row.pages} CER ${pct(row.cer, 1)} recall ${row.recallMean} ${row.secondsMedian}s`);
+      console.error(`${label} ${f.style} ${row.language} n${f.noise} r${f.rotate}${f.lowContrast ? ' lc' : ''}${f.paper !== 'white' ? ` ${f.paper} ${f.font ?? ''}` : ''}: no words ${row.noWords}/${row.pages} CER ${pct(row.cer, 1)} recall ${row.recallMean} ${row.secondsMedian}s cpu ${row.cpuSecondsPerPage}s`);
     }
   }
 } finally {
-  await engine.close();
+  for (const engine of engines.values()) await engine.close();
 }
 
 const out = ['| candidate | style | language | noise | rotate | low contrast | pages | CER | surname recall mean (min) | s/page median (max) | mean conf | orientation right |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
@@ -289,8 +322,27 @@ for (const x of byType) {
   const target = TARGET_CER[x.type];
   out.push(`| ${x.candidate} | ${x.type} | ${x.pages} | ${x.noWords} (${x.nearEmpty}) | ${pct(x.cer, 1)}${target ? ` (≤ ${pct(target)})` : ''} | ${pct(x.namesFound, 1)} | ${x.secondsMean.toFixed(2)} | ${x.secondsMax.toFixed(2)} | ${x.maxOverMedian.toFixed(1)} | ${x.meets ? 'yes' : 'NO'} |`);
 }
+// Native against tesseract.js, per fixture type and candidate: the issue's "within 0.5 percentage points".
+const engineComparison: { candidate: string; type: string; cerWasm: number; cerNative: number; namesWasm: number; namesNative: number; cpuWasm: number; cpuNative: number; within: boolean }[] = [];
+if (engines.has('native') && engines.has('wasm')) {
+  const cpuOf = (candidate: string, type: string) => {
+    const rs = rows.filter((r) => r.candidate === candidate && typeOf(r) === type);
+    return round(rs.reduce((n, r) => n + r.cpuSecondsPerPage * r.pages, 0) / Math.max(1, rs.reduce((n, r) => n + r.pages, 0)), 3);
+  };
+  for (const w of byType.filter((x) => x.candidate.endsWith('@wasm'))) {
+    const base = w.candidate.slice(0, -'@wasm'.length);
+    const n = byType.find((x) => x.candidate === `${base}@native` && x.type === w.type);
+    if (!n) continue;
+    const within = n.cer - w.cer <= 0.005 && w.namesFound - n.namesFound <= 0.005;
+    engineComparison.push({ candidate: base, type: w.type, cerWasm: w.cer, cerNative: n.cer, namesWasm: w.namesFound, namesNative: n.namesFound, cpuWasm: cpuOf(w.candidate, w.type), cpuNative: cpuOf(n.candidate, n.type), within });
+  }
+  out.push('', '| candidate | fixture type | CER tesseract.js | CER native | names tesseract.js | names native | native no worse by 0.5 pp | CPU s/page tesseract.js | CPU s/page native | CPU ratio |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const x of engineComparison) {
+    out.push(`| ${x.candidate} | ${x.type} | ${pct(x.cerWasm, 1)} | ${pct(x.cerNative, 1)} | ${pct(x.namesWasm, 1)} | ${pct(x.namesNative, 1)} | ${x.within ? 'yes' : 'NO'} | ${x.cpuWasm.toFixed(2)} | ${x.cpuNative.toFixed(2)} | ${(x.cpuNative / x.cpuWasm).toFixed(2)} |`);
+  }
+}
 console.log(out.join('\n'));
-console.log(JSON.stringify({ bench: 'ocr-quality', scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byFixtureType: byType, byLanguageAndNoise: byLangNoise, rows }));
+console.log(JSON.stringify({ bench: 'ocr-quality', engines: engineNames, engineComparison, scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byFixtureType: byType, byLanguageAndNoise: byLangNoise, rows }));
 
 function mean(a: number[]): number {
   return a.reduce((x, y) => x + y, 0) / a.length;

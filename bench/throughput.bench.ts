@@ -111,7 +111,9 @@ async function ocrmypdf(pdf: string): Promise<number> {
 }
 
 function startWorker(n: number): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, [path.join(root, 'bin/arkiva.mjs'), 'worker'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_WORKER_NODE_ARGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof', profiles the workers only.
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin/arkiva.mjs'), 'worker'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -156,7 +158,8 @@ const timedChildren = async (f: () => Promise<number>): Promise<Timed> => {
   const ms = await f();
   return { ms, cpuS: childCpu() - c };
 };
-const pipelineCpu = () => workers.reduce((n, w) => n + procCpuSeconds(w.child.pid!), 0) + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+// The workers' own CPU and their waited-for children's (native tesseract runs as a child process per page).
+const pipelineCpu = () => workers.reduce((n, w) => n + procCpuSeconds(w.child.pid!, { children: true }), 0) + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
 try {
   await Promise.all(workers.map((w) => w.ready));
   const meta = { registerType: 'birth' as const, municipality: 'Prishtinë', yearFrom: 1960, yearTo: 1960, languages: lang, ocrProfile: bookKind.ocrProfile };

@@ -19,6 +19,7 @@
  * - `deskew` has no command-line equivalent (tesseract.js straightens with its own `rotateAuto`);
  *   no profile sets it, and native pages are read unstraightened.
  */
+import { OrientationMemo } from './orientation-memo.ts';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,7 @@ interface Waiter {
 
 /** The native Tesseract adapter of `OcrEngine`. */
 export class NativeTesseractOcrEngine implements OcrEngine {
+  private readonly orientations = new OrientationMemo();
   private readonly poolSize: number;
   private readonly maxOcrSide: number;
   private readonly maxInputPixels: number;
@@ -118,7 +120,7 @@ export class NativeTesseractOcrEngine implements OcrEngine {
     signal?.throwIfAborted();
 
     const profile = opts.profile;
-    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.detectOrientation(image, dir, opts) : undefined;
+    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.orientations.detect(image, () => this.detectOrientation(image, dir, opts)) : undefined;
     const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
     const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
     signal?.throwIfAborted();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrResult } from './ocr-engine.ts';
 import { betterResult, median, pageTimeBound, readsAsEmpty, recognizeBounded, runsHorizontally } from './ocr-attempts.ts';
-import { FLATTEN_RESCUE_PROFILE, profilesFor, RESCUE_PROFILE } from './ocr-profiles.ts';
+import { FLATTEN_RESCUE_PROFILE, profilesFor, readOrientationFirst, RESCUE_PROFILE } from './ocr-profiles.ts';
 
 function result(meanConfidence: number, words: string[], profile = 'p'): OcrResult {
   return {
@@ -196,5 +196,33 @@ describe('recognizeBounded', () => {
   it('lets errors other than a timeout propagate', async () => {
     const { engine } = fakeEngine({});
     await expect(recognizeBounded(engine, page, { languages: ['sqi'], profiles: [A] })).rejects.toThrow('no answer');
+  });
+});
+
+describe('reading orientation first', () => {
+  const upright = { landscape: true, turn: 0 };
+  const turned = { landscape: false, turn: 270 };
+
+  it('reads a book’s first pages upright first, whatever they look like', () => {
+    expect(readOrientationFirst([], { landscape: false })).toBe(false);
+    expect(readOrientationFirst([turned, turned], { landscape: false })).toBe(false);
+  });
+
+  it('reads with orientation detection first once a third of the book’s recent pages were turned', () => {
+    expect(readOrientationFirst([turned, upright, upright], { landscape: true })).toBe(true);
+    expect(readOrientationFirst([turned, upright, upright, upright], { landscape: true })).toBe(false);
+    expect(readOrientationFirst([upright, upright, upright, upright], { landscape: true })).toBe(false);
+  });
+
+  it('reads a page of another shape than most of the book’s with orientation detection first: it was scanned sideways', () => {
+    expect(readOrientationFirst([upright, upright, upright, upright], { landscape: false })).toBe(true);
+    expect(readOrientationFirst([upright, upright, upright, upright], undefined)).toBe(false);
+  });
+
+  it('drops only the upright first reading from the chain', () => {
+    const names = (o: { orientationFirst?: boolean }) => profilesFor('typewriter', o).map((p) => p.name);
+    expect(names({})).toEqual(['typewriter', 'typewriter+osd', 'typewriter+flip', 'rescue:flatten', 'rescue']);
+    expect(names({ orientationFirst: true })).toEqual(['typewriter+osd', 'typewriter+flip', 'rescue:flatten', 'rescue']);
+    expect(profilesFor('typewriter')[0]!.uprightOnly).toBe(true);
   });
 });

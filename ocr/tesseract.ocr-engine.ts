@@ -25,6 +25,7 @@ import {
 import {
   DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type PreparedImage, type QuarterTurn,
 } from './prepare-image.ts';
+import { OrientationMemo } from './orientation-memo.ts';
 import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
 import { hocrFromPage, layoutFromPage } from './tesseract-page.ts';
 import { WALL_CEILING_FACTOR, watchTimeBound, type TimeBound } from './time-bound.ts';
@@ -84,6 +85,7 @@ type RetireReason = 'pages' | 'memory' | 'failure' | 'evicted' | 'closed';
 
 /** The tesseract.js adapter of `OcrEngine`. */
 export class TesseractOcrEngine implements OcrEngine {
+  private readonly orientations = new OrientationMemo();
   private readonly poolSize: number;
   private readonly recycleAfterPages: number;
   private readonly recycleRssBytes: number;
@@ -136,7 +138,7 @@ export class TesseractOcrEngine implements OcrEngine {
     signal?.throwIfAborted();
 
     const profile = opts.profile;
-    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.detectOrientation(image, opts) : undefined;
+    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.orientations.detect(image, () => this.detectOrientation(image, opts)) : undefined;
     const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
     const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
     signal?.throwIfAborted();

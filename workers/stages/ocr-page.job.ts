@@ -1,12 +1,12 @@
 import { PermanentError } from '../../common/index.ts';
-import { findPageObjects, getBook, listRecentOcrDurations, recordEvent, recordObjects, setPageOcr, setPageOrientation } from '../../archive/index.ts';
+import { findPageObjects, getBook, listRecentOcrDurations, listRecentPageTurns, recordEvent, recordObjects, setPageOcr, setPageOrientation } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
 import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
-import { pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor } from '../../ocr/index.ts';
+import { pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor, readOrientationFirst } from '../../ocr/index.ts';
 import { skipBlankPage } from './blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
@@ -38,7 +38,12 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const timeoutMs = await bookPageTimeBound(deps, job.bookId);
     // The book's profile, chosen at ingest (printed unless staff said typewriter or mixed), then its
     // orientation and flip fallbacks and the rescue profiles while the reading is empty or below the floor.
-    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles: profilesFor(bookOcrProfileOf(book.ocrProfile)) });
+    // A book whose pages come turned (or a page of another shape than its neighbours) is read with
+    // orientation detection first: an upright first reading of a turned page is a whole reading wasted.
+    const shape = page.width !== null && page.height !== null ? { landscape: page.width > page.height } : undefined;
+    const orientationFirst = readOrientationFirst(await listRecentPageTurns(deps.db, job.bookId), shape);
+    const profiles = profilesFor(bookOcrProfileOf(book.ocrProfile), { orientationFirst });
+    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
     if (!result) {
@@ -66,7 +71,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
       outputs.push({ place: { ...place, role: 'ocr', variant: 'hocr' }, put: hocrPut, mediaType: 'text/vnd.hocr+html' });
     }
     const object = (await recordObjects(deps.db, outputs))[0]!;
-    await setPageOcr(deps.db, page.id, result.text, result.meanConfidence, result.engine);
+    await setPageOcr(deps.db, page.id, result.text, result.meanConfidence, result.engine, result.orientation ?? 0);
     // pages.orientation is the clockwise turn that shows the source upright: the EXIF part set with
     // the master plus what OSD found on the master (less what an earlier reading of it had added).
     const orientation = (((page.orientation - (previous?.orientation ?? 0) + (result.orientation ?? 0)) % 360) + 360) % 360;
