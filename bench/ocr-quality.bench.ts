@@ -61,6 +61,9 @@ const CANDIDATES: Record<string, OcrProfile> = {
   'flatten+norm+sauvola': { name: 'flatten+norm+sauvola', flattenBackground: true, normalise: true, blurSigma: 1, binarisation: 'sauvola', removeRules: true },
   'flatten+norm+blur+300dpi': { name: 'flatten+norm+blur+300dpi', flattenBackground: true, normalise: true, blurSigma: 1, minDpi: 300, removeRules: true },
   'norm+blur1': { name: 'norm+blur1', normalise: true, blurSigma: 1, removeRules: true },
+  'flatten+norm+blur1.5': { name: 'flatten+norm+blur1.5', flattenBackground: true, normalise: true, blurSigma: 1.5, removeRules: true },
+  'flatten+norm+blur2': { name: 'flatten+norm+blur2', flattenBackground: true, normalise: true, blurSigma: 2, removeRules: true },
+  'flatten+norm+blur1.5+sauvola': { name: 'flatten+norm+blur1.5+sauvola', flattenBackground: true, normalise: true, blurSigma: 1.5, binarisation: 'sauvola', removeRules: true },
   ...Object.fromEntries(Object.entries(OCR_PROFILES).map(([k, p]) => [`profile:${k}`, p])),
 };
 

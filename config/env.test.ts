@@ -46,7 +46,8 @@ describe('loadConfig', () => {
 
   it('reads the OCR engine: tesseract.js unless native or auto is asked for, nothing else', () => {
     expect(loadConfig({}).ocr.engine).toBe('wasm');
-    expect(loadConfig({ OCR_ENGINE: '' }).ocr.engine).toBe('wasm');
+    expect(loadConfig({ OCR_ENGINE: '' }).ocr.engine).toBe('auto');
+    expect(loadConfig({ OCR_ENGINE: 'wasm' }).ocr.engine).toBe('wasm');
     expect(loadConfig({ OCR_ENGINE: 'auto' }).ocr.engine).toBe('auto');
     expect(loadConfig({ OCR_ENGINE: 'native' }).ocr.engine).toBe('native');
     expect(() => loadConfig({ OCR_ENGINE: 'gpu' })).toThrow(/OCR_ENGINE/);

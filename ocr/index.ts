@@ -17,7 +17,7 @@ export { chooseOcrEngine, ocrEngineFor, openOcrEngine, type OcrEngineChoice, typ
 export { LanguageDataFolder, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
 export { unpackOcrData } from './native-data.ts';
 export {
-  betterResult, LOW_OCR_CONFIDENCE, MIN_TEXT_CHARACTERS, pageTimeBound, readsAsEmpty, recognizeBounded, type BoundedOcr, type OcrAttempt,
+  betterResult, LOW_OCR_CONFIDENCE, SURE_OCR_CONFIDENCE, MIN_TEXT_CHARACTERS, pageTimeBound, readsAsEmpty, recognizeBounded, type BoundedOcr, type OcrAttempt,
 } from './ocr-attempts.ts';
 export { FLATTEN_RESCUE_PROFILE, OCR_PROFILES, ORIENTATION_FIRST_SHARE, RESCUE_PROFILE, RESCUE_PROFILES, bookOcrProfileOf, profilesFor, readOrientationFirst } from './ocr-profiles.ts';
 export { BLANK_INK_RATIO, PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrResult } from './ocr-engine.ts';
-import { betterResult, median, pageTimeBound, readsAsEmpty, recognizeBounded, runsHorizontally } from './ocr-attempts.ts';
+import { betterResult, median, pageTimeBound, readsAsEmpty, recognizeBounded, runsHorizontally, SURE_OCR_CONFIDENCE } from './ocr-attempts.ts';
 import { FLATTEN_RESCUE_PROFILE, profilesFor, readOrientationFirst, RESCUE_PROFILE } from './ocr-profiles.ts';
 
 function result(meanConfidence: number, words: string[], profile = 'p'): OcrResult {
@@ -169,7 +169,8 @@ describe('recognizeBounded', () => {
     const names = Array.from({ length: 12 }, () => 'Krasniqi');
     const rescued = fakeEngine({ ...empty, 'rescue:flatten': result(71, names, 'rescue:flatten') });
     const r2 = await recognizeBounded(rescued.engine, page, { languages: ['sqi'], profiles: chain });
-    expect(rescued.calls.map((c) => c.profile!.name)).toEqual(['printed', 'printed+osd', 'printed+flip', 'rescue:flatten']);
+    // 71 passes the floor but is unsure: the last rescue reads it too, and finds nothing better.
+    expect(rescued.calls.map((c) => c.profile!.name)).toEqual(['printed', 'printed+osd', 'printed+flip', 'rescue:flatten', 'rescue']);
     expect(r2).toMatchObject({ noText: false, review: false });
     expect(r2.result!.profile).toBe('rescue:flatten');
   });
@@ -191,6 +192,28 @@ describe('recognizeBounded', () => {
     expect(calls.map((c) => c.profile!.name)).toEqual(['printed']);
     expect(r).toMatchObject({ noText: false, review: false });
     expect(calls.some((c) => c.profile === FLATTEN_RESCUE_PROFILE)).toBe(false);
+  });
+
+  it('reads a page that passed the floor unsurely with the rescues only, and keeps the better reading', async () => {
+    const chain = profilesFor('printed').map((p, i) => (i === 0 ? { ...p, uprightOnly: false } : p));
+    const partial = result(64, Array.from({ length: 8 }, () => 'Gashi'), 'printed');
+    const flattened = result(74, Array.from({ length: 40 }, () => 'Gashi'), 'rescue:flatten');
+    const sauvola = result(70, Array.from({ length: 30 }, () => 'Gashi'), 'rescue');
+    const { engine, calls } = fakeEngine({ printed: partial, 'rescue:flatten': flattened, rescue: sauvola });
+    const r = await recognizeBounded(engine, page, { languages: ['sqi'], profiles: chain });
+    // The orientation fallbacks are skipped: the page was read, only unsurely.
+    expect(calls.map((c) => c.profile!.name)).toEqual(['printed', 'rescue:flatten', 'rescue']);
+    expect(r.result!.profile).toBe('rescue:flatten');
+    expect(r).toMatchObject({ noText: false, review: false });
+
+    // A rescue that reaches the sure confidence ends the chain.
+    const sure = fakeEngine({ printed: partial, 'rescue:flatten': result(SURE_OCR_CONFIDENCE, Array.from({ length: 40 }, () => 'Gashi'), 'rescue:flatten') });
+    await recognizeBounded(sure.engine, page, { languages: ['sqi'], profiles: chain });
+    expect(sure.calls.map((c) => c.profile!.name)).toEqual(['printed', 'rescue:flatten']);
+
+    // A worse rescue leaves the first reading in place.
+    const worse = fakeEngine({ printed: partial, 'rescue:flatten': result(20, ROW, 'rescue:flatten'), rescue: result(10, ROW, 'rescue') });
+    expect((await recognizeBounded(worse.engine, page, { languages: ['sqi'], profiles: chain })).result!.profile).toBe('printed');
   });
 
   it('lets errors other than a timeout propagate', async () => {

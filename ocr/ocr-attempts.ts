@@ -9,6 +9,14 @@ import { OcrTimeoutError, type OcrEngine, type OcrOptions, type OcrProfile, type
 export const LOW_OCR_CONFIDENCE = 60;
 
 /**
+ * A reading that passes the floor but stays below this is unsure: the rescue profiles still read the
+ * page, and the better reading is kept. Grey grainy carbon copies read upright at 61-68 with 20-85% of
+ * their names, and at 72-78 with 93-98% once the paper was flattened (bench/ocr-quality, `--set grey`,
+ * native and tesseract.js alike); ordinary fixture pages read at 80-93 and never pay for it.
+ */
+export const SURE_OCR_CONFIDENCE = 75;
+
+/**
  * A reading of a page with ink that found fewer characters than this found nothing: a few specks
  * or a stray word read surely (grey grainy pages gave 3 words at confidence 82) must not pass the
  * confidence floor, which is a mean over the words found. A cover's shortest title is longer.
@@ -91,20 +99,25 @@ export interface BoundedOcr {
  * below `minConfidence` or empty (readsAsEmpty: the caller gives only pages with ink); an attempt
  * that exceeds `timeoutMs` (its worker is recycled by the engine) counts as a failed attempt and
  * the next profile is tried. Other errors propagate. An empty reading never counts as good,
- * however confident its few words: it ends as `noText` and `review`.
+ * however confident its few words: it ends as `noText` and `review`. A good reading below
+ * `sureConfidence` skips the remaining ordinary profiles and goes to the rescue profiles
+ * (`OcrProfile.rescue`), keeping whichever reading is better.
  */
 export async function recognizeBounded(
   engine: OcrEngine,
   image: Buffer,
-  opts: Omit<OcrOptions, 'profile'> & { profiles: readonly OcrProfile[]; minConfidence?: number },
+  opts: Omit<OcrOptions, 'profile'> & { profiles: readonly OcrProfile[]; minConfidence?: number; sureConfidence?: number },
 ): Promise<BoundedOcr> {
-  const { profiles, minConfidence = LOW_OCR_CONFIDENCE, ...base } = opts;
+  const { profiles, minConfidence = LOW_OCR_CONFIDENCE, sureConfidence = SURE_OCR_CONFIDENCE, ...base } = opts;
   if (profiles.length === 0) throw new Error('recognizeBounded needs at least one profile');
   const attempts: OcrAttempt[] = [];
   let best: OcrResult | undefined;
   // An upright-only reading that did not pass: kept only in case every later attempt times out.
   let setAside: OcrResult | undefined;
+  // Once a reading passes the floor but stays unsure, only the rescues are still worth a try.
+  let rescuesOnly = false;
   for (const profile of profiles) {
+    if (rescuesOnly && !profile.rescue) continue;
     const started = performance.now();
     try {
       const r = await engine.recognize(image, { ...base, profile });
@@ -119,7 +132,10 @@ export async function recognizeBounded(
       if (!(e instanceof OcrTimeoutError)) throw e;
       attempts.push({ profile: profile.name, outcome: 'timeout', durationMs: Math.round(performance.now() - started) });
     }
-    if (best && good(best)) break;
+    if (best && good(best)) {
+      if (best.meanConfidence >= sureConfidence) break;
+      rescuesOnly = true;
+    }
   }
   // A set-aside reading with text beats an empty one: it is a reading of a sideways page at worst.
   if (setAside && (!best || (readsAsEmpty(best) && !readsAsEmpty(setAside)))) best = setAside;

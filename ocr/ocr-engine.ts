@@ -97,6 +97,8 @@ export interface OcrProfile {
   binarisation?: 'otsu' | 'adaptive' | 'sauvola';
   /** Paint the form's vertical rules over before reading (tesseract takes them for letters). */
   removeRules?: boolean;
+  /** A rescue: read only when the readings before it are empty, below the floor or unsure (recognizeBounded); engines ignore it. */
+  rescue?: boolean;
 }
 
 /** Options of one `recognize` call. */

@@ -35,11 +35,11 @@ export const OCR_PROFILES: Readonly<Record<BookOcrProfile, OcrProfile>> = {
  * stretched, a light blur to close the grain's holes in thin strokes, Otsu.
  */
 export const FLATTEN_RESCUE_PROFILE: OcrProfile = {
-  name: 'rescue:flatten', detectOrientation: true, flattenBackground: true, normalise: true, blurSigma: 1, removeRules: true,
+  name: 'rescue:flatten', detectOrientation: true, flattenBackground: true, normalise: true, blurSigma: 1, removeRules: true, rescue: true,
 };
 
 /** Last resort when the first readings are poor: local thresholding on stretched grey levels. */
-export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola', removeRules: true };
+export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola', removeRules: true, rescue: true };
 
 /** The profiles that run only when every reading before them is empty or below the confidence floor. */
 export const RESCUE_PROFILES: readonly OcrProfile[] = [FLATTEN_RESCUE_PROFILE, RESCUE_PROFILE];
