@@ -10,6 +10,8 @@ import { buildApp } from './index.ts';
 import { METADATA, asUser, multiPageTiff, multipart, openTestApp, pagePng, type Injector, type TestApp } from './test-kit.ts';
 import { toErrorResponse } from './errors.ts';
 import { parseRange, etagMatches } from './object-response.ts';
+import { chooseOcrEngine } from '../ocr/index.ts';
+import { loadConfig } from '../config/index.ts';
 
 async function storedKeys(t: TestApp, prefix: string): Promise<string[]> {
   const keys: string[] = [];
@@ -221,7 +223,9 @@ describe('API (embedded, no workers)', () => {
   });
 
   it('reports health, readiness, metrics and the dashboard', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok', ocr: 'wasm' });
+    // OCR_ENGINE defaults to auto: native where tesseract 5 runs (CI installs it), else tesseract.js.
+    const chosen = await chooseOcrEngine(loadConfig({}).ocr);
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok', ocr: chosen.kind });
     const ready = await t.api.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' } });

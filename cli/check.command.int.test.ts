@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
+import { chooseOcrEngine } from '../ocr/index.ts';
+import { loadConfig } from '../config/index.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 const bin = path.resolve('bin/arkiva.mjs');
@@ -42,7 +44,12 @@ describe.skipIf(!ready)('arkiva check on the real services', () => {
   it('exits 0 with every part ready, and prints no AWS SDK Node-version warning', async () => {
     const r = await arkiva(['check', '--json'], env);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' }, ocr: { kind: 'wasm', version: expect.stringMatching(/^tesseract\.js /), reason: 'OCR_ENGINE=wasm' } });
+    // OCR_ENGINE defaults to auto: what auto finds on this machine (CI installs tesseract-ocr)
+    const chosen = await chooseOcrEngine(loadConfig(env).ocr);
+    expect(chosen.reason).toMatch(/^OCR_ENGINE=auto/);
+    expect(JSON.parse(r.out)).toEqual({ status: 'ready', checks: { database: 'ok', store: 'ok', queue: 'ok' }, ocr: chosen });
+    const wasm = await arkiva(['check', '--json'], { ...env, OCR_ENGINE: 'wasm' });
+    expect(JSON.parse(wasm.out).ocr).toEqual({ kind: 'wasm', version: expect.stringMatching(/^tesseract\.js /), reason: 'OCR_ENGINE=wasm' });
     expect(r.err).not.toContain('NodeVersionSupportWarning');
     expect(r.err).not.toContain('AWS SDK');
   });

@@ -76,7 +76,8 @@ const SHARED: Record<string, readonly Value[]> = {
 };
 
 /** CHECK lists only the database spells out: no code, schema or screen lists their values. */
-const SQL_ONLY = ['page_reviews.outcome'];
+// pages.ocr_turn holds quarter turns (0, 90, 180, 270): numbers the OCR stage writes, not a word list.
+const SQL_ONLY = ['page_reviews.outcome', 'pages.ocr_turn'];
 
 const sorted = (values: readonly Value[]) => [...values].map(String).sort();
 

@@ -44,8 +44,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QUEUE_LOCK_SECONDS: '1' })).toThrow(/QUEUE_LOCK_SECONDS/);
   });
 
-  it('reads the OCR engine: tesseract.js unless native or auto is asked for, nothing else', () => {
-    expect(loadConfig({}).ocr.engine).toBe('wasm');
+  it('reads the OCR engine: auto unless native or wasm is asked for, nothing else', () => {
+    expect(loadConfig({}).ocr.engine).toBe('auto');
     expect(loadConfig({ OCR_ENGINE: '' }).ocr.engine).toBe('auto');
     expect(loadConfig({ OCR_ENGINE: 'wasm' }).ocr.engine).toBe('wasm');
     expect(loadConfig({ OCR_ENGINE: 'auto' }).ocr.engine).toBe('auto');
