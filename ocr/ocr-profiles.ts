@@ -31,15 +31,27 @@ export const OCR_PROFILES: Readonly<Record<BookOcrProfile, OcrProfile>> = {
 };
 
 /**
+ * The OSD confidence below which a rescue reads the page as it stands. Pages reach the rescues
+ * because the readings before failed, often on grain that OSD misreads too: it turned a grey grainy
+ * serif page upside down at confidence 0.71 (names found 0% instead of 32%), while truly turned
+ * noisy fixture pages scored 0.9-12.8 (bench/ocr-quality rotated types; 22 of 24 above 2), and those
+ * are read by the +osd and +flip profiles before any rescue.
+ */
+const RESCUE_MIN_ORIENTATION_CONFIDENCE = 1;
+
+/**
  * First rescue when the readings so far are empty or poor: the paper divided out, grey levels
  * stretched, a light blur to close the grain's holes in thin strokes, Otsu.
  */
 export const FLATTEN_RESCUE_PROFILE: OcrProfile = {
-  name: 'rescue:flatten', detectOrientation: true, flattenBackground: true, normalise: true, blurSigma: 1, removeRules: true, rescue: true,
+  name: 'rescue:flatten', detectOrientation: true, minOrientationConfidence: RESCUE_MIN_ORIENTATION_CONFIDENCE,
+  flattenBackground: true, normalise: true, blurSigma: 1, removeRules: true, rescue: true,
 };
 
 /** Last resort when the first readings are poor: local thresholding on stretched grey levels. */
-export const RESCUE_PROFILE: OcrProfile = { name: 'rescue', detectOrientation: true, normalise: true, binarisation: 'sauvola', removeRules: true, rescue: true };
+export const RESCUE_PROFILE: OcrProfile = {
+  name: 'rescue', detectOrientation: true, minOrientationConfidence: RESCUE_MIN_ORIENTATION_CONFIDENCE, normalise: true, binarisation: 'sauvola', removeRules: true, rescue: true,
+};
 
 /** The profiles that run only when every reading before them is empty or below the confidence floor. */
 export const RESCUE_PROFILES: readonly OcrProfile[] = [FLATTEN_RESCUE_PROFILE, RESCUE_PROFILE];
