@@ -15,7 +15,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 COPY --from=web /app/web/dist ./web/dist
-# Native Tesseract for OCR_ENGINE=auto (about half tesseract.js's CPU a page). It reads the npm
+# Native Tesseract for OCR_ENGINE=auto (0.55-0.9x tesseract.js's CPU a page, docs/performance.md §0). It reads the npm
 # packages' models from a folder it unpacks them to, never Debian's own traineddata.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr \

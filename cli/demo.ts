@@ -27,7 +27,8 @@ export async function runDemo(ctx: CommandContext): Promise<number> {
 
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-demo-'));
   const say = (line: string) => { if (!ctx.json) process.stderr.write(`${line}\n`); };
-  const config = loadConfig({ ARKIVA_DATA_DIR: path.join(dir, 'data'), OCR_POOL_SIZE: process.env.OCR_POOL_SIZE, LOG_LEVEL: 'warn' });
+  // Embedded whatever the environment says about services; the OCR settings are the operator's to choose.
+  const config = loadConfig({ ARKIVA_DATA_DIR: path.join(dir, 'data'), OCR_POOL_SIZE: process.env.OCR_POOL_SIZE, OCR_ENGINE: process.env.OCR_ENGINE, LOG_LEVEL: 'warn' });
   const started = Date.now();
   say(`generating a ${pages}-page birth register (seed ${seed}) in ${dir}`);
   const files = await generateFixtureFiles({ outDir: path.join(dir, 'fixture'), pages, seed, formats: ['tiff'], scale: DEMO_SCALE, registerType: 'birth', style: 'printed' });
@@ -35,7 +36,7 @@ export async function runDemo(ctx: CommandContext): Promise<number> {
   const deps = await openAppDeps(config, ctx.log);
   try {
     const workers = await startWorkers(deps);
-    say(`archiving with embedded PostgreSQL (PGlite), a filesystem object store and an in-process queue; OCR pool of ${config.ocr.poolSize}`);
+    say(`archiving with embedded PostgreSQL (PGlite), a filesystem object store and an in-process queue; OCR: ${deps.ocrChoice.version} (${deps.ocrChoice.reason}), pool of ${config.ocr.poolSize}`);
     const { book } = await ingestBook(
       deps,
       { kind: 'file', path: files.tiff!.path },
@@ -48,12 +49,12 @@ export async function runDemo(ctx: CommandContext): Promise<number> {
     const seconds = (Date.now() - started) / 1000;
     const s = done.summary;
     if (ctx.json) {
-      ctx.out(JSON.stringify({ book: done, hit, seconds }));
+      ctx.out(JSON.stringify({ book: done, hit, seconds, ocr: deps.ocrChoice }));
     } else {
       ctx.out('');
       ctx.out(`book ${done.id}: ${done.status}`);
       ctx.out(`  pages ${s?.pages ?? 0}, archived ${s?.done ?? 0}, failed ${s?.failed ?? 0}`);
-      ctx.out(`  mean OCR confidence ${s?.meanOcrConfidence?.toFixed(1) ?? 'n/a'}`);
+      ctx.out(`  mean OCR confidence ${s?.meanOcrConfidence?.toFixed(1) ?? 'n/a'} (${deps.ocrChoice.version})`);
       ctx.out(`  pipeline ${s?.processingSeconds ?? 'n/a'} s, ${s?.pagesPerMinute ?? 'n/a'} pages/min (whole demo ${seconds.toFixed(1)} s)`);
       for (const f of s?.failures ?? []) ctx.out(`  page ${f.sequence} failed: ${f.reason}`);
       if (hit) ctx.out(`  search "${hit.query}": page ${hit.sequence}, read as "${hit.word}" (${hit.confidence.toFixed(0)}%) at x ${hit.box.x0}-${hit.box.x1}, y ${hit.box.y0}-${hit.box.y1}; ground truth: page ${hit.truthPage}`);

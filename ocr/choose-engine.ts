@@ -1,6 +1,6 @@
 /**
  * Which OCR adapter a process runs (`OCR_ENGINE`): native Tesseract where it is installed, for
- * about half the CPU a page, else tesseract.js, which needs nothing installed. Both read the same
+ * 0.55-0.9x the CPU a page (docs/performance.md §0), else tesseract.js, which needs nothing installed. Both read the same
  * npm models, so the choice changes speed, not readings.
  */
 import { AppError, silentLogger, type Logger } from '../common/index.ts';
