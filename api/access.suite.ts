@@ -19,6 +19,7 @@ import { installAccessControl } from './access.ts';
 import { installErrorHandling } from './errors.ts';
 import { METADATA, multiPageTiff, multipart, userHeaders, type TestApp } from './test-kit.ts';
 import { createLink, upsertRecord } from '../records/index.ts';
+import { pageZones, proposeZones, requireLayout, submitKeying, type KeyedFields } from '../keying/index.ts';
 import { recomputeItem, recomputeStale } from '../retention/index.ts';
 import type { BuildAppOptions } from './index.ts';
 
@@ -577,6 +578,22 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
         open = await book('death', '1900');
       });
 
+      // Both books get a zone to key and a disputed one (the closed book first: the keying queue
+      // would hand out its zones first if it did not leave them out).
+      let keyingSeeded = false;
+      const seedKeying = async () => {
+        if (keyingSeeded) return;
+        keyingSeeded = true;
+        for (const b of [closed, open]) {
+          if ((await pageZones(t.deps.db, b.pageId)).length) continue;
+          const [disputed] = await proposeZones(t.deps.db, b.pageId, { source: 'drawn', zones: [{ box: { x0: 10, y0: 20, x1: 290, y1: 50 } }, { box: { x0: 10, y0: 50, x1: 290, y1: 80 } }] }, { user: 'seed' });
+          const columns = (await requireLayout(t.deps.db, disputed!.layoutKey, disputed!.layoutVersion)).columns;
+          const answers = (v: string): KeyedFields => Object.fromEntries(columns.map((c) => [c.key, { value: v }]));
+          await submitKeying(t.deps.db, disputed!.id, 'seed-a', answers('one'));
+          await submitKeying(t.deps.db, disputed!.id, 'seed-b', answers('two'));
+        }
+      };
+
       it('leaves the links of a closed book out of every link listing without a purpose, for every role that may list them, and shows them with one', async () => {
         const listings = [
           `/records/${'RECORD'}`, `/records/${'RECORD'}?history=true`, `/books/${'CLOSED_BOOK'}/links`, `/pages/${'CLOSED_PAGE'}/links`, `/entries/${'CLOSED_ENTRY'}/links`,
@@ -641,6 +658,14 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
           'GET /pages/:id/links': (role) => t.app.inject({ method: 'GET', url: `/pages/${closed.pageId}/links`, headers: asRole[role] }),
           'GET /entries/:id/links': (role) => t.app.inject({ method: 'GET', url: `/entries/${closed.entryId}/links`, headers: asRole[role] }),
           'GET /links/export': (role) => t.app.inject({ method: 'GET', url: '/links/export?history=true', headers: asRole[role] }),
+          'GET /keying/next': async (role) => {
+            await seedKeying();
+            return t.app.inject({ method: 'GET', url: '/keying/next', headers: asRole[role] });
+          },
+          'GET /keying/disputes': async (role) => {
+            await seedKeying();
+            return t.app.inject({ method: 'GET', url: '/keying/disputes', headers: asRole[role] });
+          },
           'POST /retention/holds/search': async (role) => {
             const res = await t.app.inject({ method: 'POST', url: '/retention/holds/search', headers: asRole[role], payload: { name: `walk ${role}`, reason: 'walk', authority: 'walk', search: { q: NAME, fuzzy: false } } });
             if (res.statusCode === 201) await t.app.inject({ method: 'POST', url: `/retention/holds/${res.json().hold.id}/release`, headers: asRole[role], payload: { reason: 'walk over' } });
@@ -653,7 +678,7 @@ export function accessSuite(name: string, open: (opts: BuildAppOptions) => Promi
           'GET /books/:bookId/events', 'GET /books/:bookId/pages', 'GET /books/:bookId/pages/:sequence', 'GET /books/:bookId/packages', 'GET /books/:bookId/timings',
           'GET /retention/rules', 'GET /books/:bookId/retention', 'GET /retention/due', 'GET /retention/holds', 'GET /disposal/batches/:id',
           'GET /disposal/certificates/:bookId', 'GET /disposal/certificates/:bookId/pdf', 'GET /disposal/due-lists', 'GET /fixity/runs/:id',
-          'GET /metrics', 'GET /queues', 'GET /records', 'GET /review/pages', 'GET /ui-api/retention/rules/:ruleKey/versions', 'GET /ui-api/disposal/batches', 'GET /ui-api/fixity/runs',
+          'GET /metrics', 'GET /queues', 'GET /records', 'GET /records/candidates', 'GET /gazetteer/places', 'GET /review/pages', 'GET /keying/layouts', 'GET /keying/layouts/:layoutKey/versions', 'GET /keying/stats', 'GET /ui-api/retention/rules/:ruleKey/versions', 'GET /ui-api/disposal/batches', 'GET /ui-api/fixity/runs',
         ]);
         const routes = t.app.arkivaRoutes.filter((r) => r.policy?.roles !== 'public' && (r.method === 'GET' || listings[`${r.method} ${r.url}`]));
         const content = routes.filter((r) => r.policy?.restricted);

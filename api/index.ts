@@ -18,6 +18,7 @@ import { reviewRoutes } from './routes/review.route.ts';
 import { imagesRoutes } from './routes/images.route.ts';
 import { packageRoutes } from './routes/package.route.ts';
 import { retentionRoutes } from './routes/retention.route.ts';
+import { keyingRoutes } from './routes/keying.route.ts';
 import { installAccessControl } from './access.ts';
 import { installRequestChecks } from './request-checks.ts';
 import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         { name: 'search', description: 'Finding pages by the words read on them' },
         { name: 'entries', description: 'Register entries: regions of pages with structured fields' },
         { name: 'records', description: 'Registry records and their links to books, pages and entries' },
+        { name: 'keying', description: 'Handwritten registers: layouts, entry zones, double blind keying and arbitration' },
         { name: 'images', description: 'Page images and crops for viewers' },
         { name: 'retention', description: 'Retention rules, legal holds, reviewed disposal and fixity audit' },
         { name: 'auth', description: 'Sign in and out (web sessions); API clients send Authorization: Bearer <token>' },
@@ -133,6 +135,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(searchRoutes, { deps });
   await app.register(entriesRoutes, { deps });
   await app.register(recordsRoutes, { deps });
+  await app.register(keyingRoutes, { deps });
   await app.register(reviewRoutes, { deps });
   await app.register(imagesRoutes, { deps });
   await app.register(webRoutes, { deps });

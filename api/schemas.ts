@@ -62,7 +62,7 @@ export const bookMetadataProperties = {
   year: { type: 'string', pattern: YEAR_PATTERN, description: 'Year or span of years: yyyy or yyyy-yyyy', examples: ['1962', '1960-1965'] },
   volume: { type: 'string', minLength: 1, maxLength: 50, description: 'Volume label, when the register has several' },
   languages: { type: 'string', pattern: LANGUAGES_PATTERN, description: "OCR languages joined by '+'; default sqi+srp+eng", examples: ['sqi+srp+eng'] },
-  ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'How the pages are read: printed form, typewriter, or mixed Latin/Cyrillic; default printed' },
+  ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'How the pages are read: printed form, typewriter, mixed Latin/Cyrillic, or handwritten (read once, then routed to keying); default printed' },
 } as const;
 
 const dateTime = { type: 'string', format: 'date-time' } as const;

@@ -31,6 +31,8 @@ export const CLI_POLICIES: Record<string, Policy> = {
   user: { roles: ['admin'], audit: 'user.cli' },
   token: { roles: ['admin'], audit: 'token.cli' },
   audit: { roles: ['auditor', 'admin'], audit: 'audit.cli' },
+  // Counts and usernames only; the export (below) carries entries.
+  keying: { roles: ['clerk', 'reviewer', 'records_manager', 'admin'], audit: 'keying.stats.read' },
 };
 
 // A disposal decision, like its routes, needs the records manager's own credentials: through a
@@ -50,6 +52,8 @@ export const CLI_SUBCOMMAND_POLICIES: Record<string, Policy> = {
   'disposal execute': DISPOSAL_DECISION,
   'user grant': { roles: ['admin'], audit: 'user.cli', ownCredentials: true },
   'token create': { roles: 'authenticated', audit: 'token.cli' },
+  // As GET /books/{id}/keyed-entries: personal data, and a closed book's only with a purpose.
+  'keying export': { roles: [...PERSONAL_READERS, 'reviewer'], audit: 'keying.export', restricted: true },
 };
 
 /** The policy of a command, or of one of its subcommands. */

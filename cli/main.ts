@@ -12,6 +12,7 @@ import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runCheck } from './check.command.ts';
+import { runKeyingCommand } from './keying.command.ts';
 import { attributedOpen, cliPolicy, takeGlobalOptions, type AttributedDeps, type CommandNote } from './attribution.ts';
 import { askSignInPassword } from './prompt.ts';
 
@@ -40,7 +41,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'generate a register book and run the whole pipeline embedded (no services)', usage: 'arkiva demo [--pages N] [--keep] [--json]', run: runDemo },
   ingest: {
     summary: 'archive a scanned book and queue its pages',
-    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--profile printed|typewriter|mixed] [--wait] [--json]',
+    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--profile printed|typewriter|mixed|handwritten] [--wait] [--json]',
     run: runIngest,
   },
   status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },
@@ -63,6 +64,7 @@ const COMMANDS: Record<string, Command> = {
   fixity: { summary: 're-read stored objects at their recorded versions and check their SHA-256; exit 1 on damage or an intrusion', usage: 'arkiva fixity [--book id] [--all] [--repair] [--json]', run: runFixity },
   user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] [--first-admin] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
   token: { summary: "API tokens: your own, or (admins) one made on a user's behalf; shown once, stored hashed", usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
+  keying: { summary: 'keying of handwritten registers: progress per book and agreement per keyer, or a book\'s verified keyed entries', usage: 'arkiva keying stats [--book ID] | export --book ID [--format csv|json] [--purpose TEXT (closed books)] [--json]', run: runKeyingCommand },
   audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
 };
 

@@ -73,6 +73,11 @@ const SHARED: Record<string, readonly Value[]> = {
   'disposal_tombstones.status': V.TOMBSTONE_STATUSES,
   'fixity_state.outcome': V.FIXITY_OUTCOMES,
   'user_roles.role': V.ROLES,
+  'register_layouts.register_type': V.REGISTER_TYPES,
+  'entry_zones.source': V.ZONE_SOURCES,
+  'entry_zones.status': V.ZONE_STATUSES,
+  'entry_zone_changes.op': V.ZONE_CHANGE_OPS,
+  'keying_decisions.choice': V.ARBITRATION_CHOICES,
 };
 
 /** CHECK lists only the database spells out: no code, schema or screen lists their values. */
@@ -85,7 +90,7 @@ describe('the vocabulary and the schema', () => {
   const lists = checkLists(migrations());
 
   it('finds the CHECK lists of the migrations', () => {
-    expect(lists.get('books.ocr_profile')).toEqual(['printed', 'typewriter', 'mixed']);
+    expect(lists.get('books.ocr_profile')).toEqual(['printed', 'typewriter', 'mixed', 'handwritten']);
     expect(lists.get('pages.orientation')).toEqual([0, 90, 180, 270]);
     expect(lists.size).toBeGreaterThanOrEqual(Object.keys(SHARED).length);
   });

@@ -37,8 +37,11 @@ export const PAGE_ORIENTATIONS = [0, 90, 180, 270] as const;
 /** A quarter turn of a page image, in degrees. */
 export type PageOrientation = (typeof PAGE_ORIENTATIONS)[number];
 
-/** What a scanned page is: register pages are read for entries, blank ones are not read (pages.page_type). */
-export const PAGE_TYPES = ['register', 'cover', 'index', 'blank', 'other'] as const;
+/**
+ * What a scanned page is: register pages are read for entries, blank ones are not read, handwritten
+ * ones are keyed by people rather than trusted to OCR (pages.page_type).
+ */
+export const PAGE_TYPES = ['register', 'cover', 'index', 'blank', 'other', 'handwritten'] as const;
 /** A kind of page a register book holds. */
 export type PageType = (typeof PAGE_TYPES)[number];
 
@@ -51,8 +54,11 @@ export const REVIEW_REASONS = ['timeout', 'blank', 'no-text', 'low-confidence'] 
 /** Why a page waits for a clerk. */
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
-/** OCR profiles a book's pages may be read with: printed form, typewriter, mixed Latin/Cyrillic (books.ocr_profile). */
-export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed'] as const;
+/**
+ * OCR profiles a book's pages may be read with: printed form, typewriter, mixed Latin/Cyrillic, or
+ * handwritten (read once for what search can use, then routed to keying) (books.ocr_profile).
+ */
+export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed', 'handwritten'] as const;
 /** An OCR profile a book's pages are read with (ocr/ocr-profiles.ts holds what each one does). */
 export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
 /** The profile of a book given none: what every book was read with before profiles were chosen. */
@@ -68,8 +74,8 @@ export const PROCESSING_EVENT_OUTCOMES = ['success', 'failure', 'warning'] as co
 /** The outcome of a processing event. */
 export type ProcessingEventOutcome = (typeof PROCESSING_EVENT_OUTCOMES)[number];
 
-/** Where an entry came from: drawn by staff, or proposed from OCR lines (entries.source). */
-export const ENTRY_SOURCES = ['manual', 'ocr'] as const;
+/** Where an entry came from: drawn by staff, proposed from OCR lines, or keyed twice and verified (entries.source). */
+export const ENTRY_SOURCES = ['manual', 'ocr', 'keyed'] as const;
 /** Where an entry came from. */
 export type EntrySource = (typeof ENTRY_SOURCES)[number];
 
@@ -131,7 +137,47 @@ export const FIXITY_OUTCOMES = ['ok', 'mismatch', 'missing', 'error', 'intruded'
 /** The outcome of a fixity check of one stored object. */
 export type FixityOutcome = (typeof FIXITY_OUTCOMES)[number];
 
-/** Roles a user may hold (user_roles.role). */
-export const ROLES = ['digitiser', 'clerk', 'records_manager', 'auditor', 'admin'] as const;
+/** Roles a user may hold (user_roles.role); `reviewer` arbitrates keying differences. */
+export const ROLES = ['digitiser', 'clerk', 'records_manager', 'auditor', 'admin', 'reviewer'] as const;
 /** A role a user may hold. */
 export type Role = (typeof ROLES)[number];
+
+/**
+ * What a column of a register layout holds (register_layouts.columns[].field): the entry's own
+ * fields, the persons' names, and `remarks` (later annotations) and `other` (kept with the keying only).
+ */
+export const KEYING_FIELDS = [
+  'entry_number', 'event_date', 'registration_date', 'given_name', 'surname', 'sex', 'age', 'father', 'mother', 'spouse',
+  'spouse_given_name', 'spouse_surname', 'place', 'remarks', 'other',
+] as const;
+/** What a layout column holds. */
+export type KeyingField = (typeof KEYING_FIELDS)[number];
+
+/** Answers a keyer gives instead of a value (keyings.fields). */
+export const KEYING_ANSWERS = ['illegible', 'blank'] as const;
+/** An answer given instead of a value. */
+export type KeyingAnswer = (typeof KEYING_ANSWERS)[number];
+
+/** Where an entry zone came from: found from the ruling, drawn by hand, or made by correcting others (entry_zones.source). */
+export const ZONE_SOURCES = ['detected', 'drawn', 'corrected'] as const;
+/** Where an entry zone came from. */
+export type ZoneSource = (typeof ZONE_SOURCES)[number];
+
+/**
+ * Where a zone is in double keying (entry_zones.status). There is no resting "keyed twice": the
+ * second keying is compared in the transaction that stores it, so the zone goes straight on to
+ * verified or disputed.
+ */
+export const ZONE_STATUSES = ['open', 'keyed-once', 'disputed', 'verified'] as const;
+/** Where a zone is in double keying. */
+export type ZoneStatus = (typeof ZONE_STATUSES)[number];
+
+/** Corrections of a zone (entry_zone_changes.op). */
+export const ZONE_CHANGE_OPS = ['move', 'split', 'merge'] as const;
+/** A correction of a zone. */
+export type ZoneChangeOp = (typeof ZONE_CHANGE_OPS)[number];
+
+/** How an arbitrator settled a field: keying A's answer, keying B's, or one typed (keying_decisions.choice). */
+export const ARBITRATION_CHOICES = ['a', 'b', 'typed'] as const;
+/** How an arbitrator settled a field. */
+export type ArbitrationChoice = (typeof ARBITRATION_CHOICES)[number];

@@ -21,19 +21,20 @@ describe('validateMetadata: the OCR profile', () => {
     expect(validateMetadata(meta)).toMatchObject({ municipality: 'Pejë', ocrProfile: 'printed' });
     expect(validateMetadata({ ...meta, ocrProfile: 'typewriter' }).ocrProfile).toBe('typewriter');
     expect(validateMetadata({ ...meta, ocrProfile: 'mixed' }).ocrProfile).toBe('mixed');
+    expect(validateMetadata({ ...meta, ocrProfile: 'handwritten' }).ocrProfile).toBe('handwritten');
   });
 
   it('refuses an unknown profile with ERR_VALIDATION naming the field, the value and the allowed profiles', () => {
-    const e = refusal({ ...meta, ocrProfile: 'handwritten' as never });
+    const e = refusal({ ...meta, ocrProfile: 'stenographic' as never });
     expect(isAppError(e, 'ERR_VALIDATION')).toBe(true);
-    expect((e as Error).message).toBe('invalid book metadata: ocrProfile must be one of printed, typewriter, mixed, got "handwritten"');
+    expect((e as Error).message).toBe('invalid book metadata: ocrProfile must be one of printed, typewriter, mixed, handwritten, got "stenographic"');
     expect((e as { details?: { field?: string } }).details?.field).toBe('ocrProfile');
   });
 
   it('names no single field when several are wrong, and lists each', () => {
     const e = refusal({ ...meta, languages: 'Albanian', ocrProfile: 'cursive' as never });
     expect(isAppError(e, 'ERR_VALIDATION')).toBe(true);
-    expect((e as Error).message).toMatch(/languages must be .*; ocrProfile must be one of printed, typewriter, mixed, got "cursive"/);
+    expect((e as Error).message).toMatch(/languages must be .*; ocrProfile must be one of printed, typewriter, mixed, handwritten, got "cursive"/);
     expect((e as { details?: unknown }).details).toBeUndefined();
   });
 

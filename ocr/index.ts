@@ -20,4 +20,8 @@ export {
   betterResult, LOW_OCR_CONFIDENCE, SURE_OCR_CONFIDENCE, MIN_TEXT_CHARACTERS, pageTimeBound, readsAsEmpty, recognizeBounded, type BoundedOcr, type OcrAttempt,
 } from './ocr-attempts.ts';
 export { FLATTEN_RESCUE_PROFILE, OCR_PROFILES, ORIENTATION_FIRST_SHARE, RESCUE_PROFILE, RESCUE_PROFILES, bookOcrProfileOf, profilesFor, readOrientationFirst } from './ocr-profiles.ts';
-export { BLANK_INK_RATIO, PAGE_TYPES, blankByInk, classifyPageWords, inkRatio, inkRatioOf, type PageType } from './page-type.ts';
+export {
+  BLANK_INK_RATIO, DECLARED_HANDWRITTEN, HANDWRITING_MAX_CONFIDENCE, HANDWRITING_MIN_UNSURE_SHARE, PAGE_TYPES, blankByInk, classifyPageWords, handwritingByReading, inkRatio, inkRatioOf,
+  type PageType, type PageTypeVerdict,
+} from './page-type.ts';
+export { detectRegisterGrid, type EntryZone, type GridBox, type RegisterGrid, type RegisterGridOptions } from './register-grid.ts';

@@ -28,6 +28,8 @@ export const OCR_PROFILES: Readonly<Record<BookOcrProfile, OcrProfile>> = {
   typewriter: { name: 'typewriter', detectOrientation: true, normalise: true, blurSigma: 0.7, removeRules: true },
   // Mixed Latin/Cyrillic pages differ in the language set (the book's, e.g. sqi+srp), not the pixels.
   mixed: { name: 'mixed', detectOrientation: true, removeRules: true },
+  // Handwritten pages are keyed by people; the printed settings read whatever printed form text they carry, for search.
+  handwritten: { name: 'handwritten', detectOrientation: true, removeRules: true },
 };
 
 /**
@@ -67,6 +69,10 @@ export const RESCUE_PROFILES: readonly OcrProfile[] = [FLATTEN_RESCUE_PROFILE, R
  */
 export function profilesFor(profile: BookOcrProfile, opts: { orientationFirst?: boolean } = {}): OcrProfile[] {
   const first = OCR_PROFILES[profile];
+  // A handwritten page goes to keying whatever OCR makes of it: one reading with orientation
+  // detection. An upright-only reading first would be set aside on nearly every such page (it is
+  // kept only when confident), and the flip and the rescues exist to lift a poor reading.
+  if (profile === 'handwritten') return [{ ...first, name: `${first.name}+osd` }];
   return [
     ...(opts.orientationFirst ? [] : [{ ...first, uprightOnly: true }]),
     { ...first, name: `${first.name}+osd` },

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createRng, planBook } from '../fixtures/index.ts';
-import { blankByInk, classifyPageWords, inkRatio } from './page-type.ts';
+import { HANDWRITING_MAX_CONFIDENCE, blankByInk, classifyPageWords, handwritingByReading, inkRatio } from './page-type.ts';
 
 const blankVerdict = async (image: Buffer) => blankByInk(await inkRatio(image));
 
@@ -44,5 +44,31 @@ describe('page type', () => {
     expect(classifyPageWords(index).type).toBe('index');
     expect(classifyPageWords([{ text: 'REGJISTRI', line: 0 }, { text: 'I', line: 0 }, { text: 'LINDJEVE', line: 0 }, { text: '1958', line: 1 }]).type).toBe('cover');
     expect(classifyPageWords([])).toEqual({ type: 'blank', reason: 'no words were read' });
+  });
+});
+
+describe('handwriting verdict', () => {
+  // Word confidences as tesseract gives them: a hand's letters read as something, unsurely.
+  const words = (confs: readonly number[], text = 'Krasniqi') => confs.map((confidence) => ({ text, confidence }));
+  const mean = (c: readonly number[]) => c.reduce((a, b) => a + b, 0) / c.length;
+
+  it('flags a reading of many unsure words at low mean confidence, saying what it measured', () => {
+    const confs = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? 88 : i % 3 === 1 ? 35 : 20));
+    const v = handwritingByReading({ meanConfidence: mean(confs), words: words(confs) });
+    expect(v).toEqual({ type: 'handwritten', reason: 'reads as handwriting: mean OCR confidence 47.7 (below 67), 67% of 60 words of 3+ letters read below 50' });
+  });
+
+  it('leaves printed readings alone, noisy ones included, and readings too short to judge', () => {
+    // Noisy typewriter pages read at ~70-80 with a few unsure words.
+    const noisy = Array.from({ length: 80 }, (_, i) => (i % 5 === 0 ? 30 : 85));
+    expect(handwritingByReading({ meanConfidence: mean(noisy), words: words(noisy) })).toBeUndefined();
+    // Low confidence alone is not enough: the words must be unsure too (one surely read line with ink specks around it).
+    const specks = Array.from({ length: 40 }, () => 60);
+    expect(handwritingByReading({ meanConfidence: 60, words: words(specks) })).toBeUndefined();
+    // A cover or an empty reading goes to review, not keying.
+    expect(handwritingByReading({ meanConfidence: 20, words: words([20, 10, 15]) })).toBeUndefined();
+    // Words of fewer than three letters (numbers, sexes, initials) do not count.
+    expect(handwritingByReading({ meanConfidence: 30, words: words(Array.from({ length: 50 }, () => 20), '12') })).toBeUndefined();
+    expect(handwritingByReading({ meanConfidence: HANDWRITING_MAX_CONFIDENCE, words: words(Array.from({ length: 50 }, () => 20)) })).toBeUndefined();
   });
 });

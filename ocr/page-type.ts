@@ -127,3 +127,44 @@ export function classifyPageWords(words: readonly TypedWord[]): PageTypeVerdict 
   if (words.length < 30 && numbered === 0) return { type: 'cover', reason: `${words.length} words and no register rows` };
   return { type: 'other', reason: `${words.length} words, ${numbered} numbered rows` };
 }
+
+/** A word of a reading as the handwriting verdict needs it. */
+export interface ReadWord {
+  text: string;
+  confidence: number;
+}
+
+/**
+ * Mean OCR confidence below which a page with text reads as handwriting. Measured (bench/handwriting.bench.ts,
+ * native Tesseract, scale 0.5, after the whole profile chain): printed, typewriter, Cyrillic and mixed
+ * fixture pages on white paper at noise 0-3 (low contrast included) read at 69.7-92; handwritten
+ * pages (Debian's handwriting fonts on a printed form) at 31-65.
+ */
+export const HANDWRITING_MAX_CONFIDENCE = 67;
+/** Share of a page's words of 3+ letters read below 50 at or above which low confidence reads as handwriting (handwritten pages: 0.19-0.84). */
+export const HANDWRITING_MIN_UNSURE_SHARE = 0.15;
+/** Words of 3+ letters a reading needs before it is judged: fewer is a cover or an empty reading, for review instead. */
+const HANDWRITING_MIN_WORDS = 20;
+const UNSURE_WORD_CONFIDENCE = 50;
+
+/**
+ * Whether a page reads as handwriting, from its OCR reading alone: the mean confidence is below
+ * HANDWRITING_MAX_CONFIDENCE and a share of its words of three letters or more were read below 50.
+ * Tesseract reads a hand's letters as something (so the page has words) but unsurely, while print,
+ * even noisy, is read surely. Word-shape and dictionary tests were measured too and left out: block
+ * capital hands are read as real names (PLLANA, GASHI), and noisy print yields as many odd shapes.
+ * Grey grainy carbon copies read as poorly as handwriting and are flagged like it (see the benchmark).
+ */
+export function handwritingByReading(reading: { meanConfidence: number; words: readonly ReadWord[] }): PageTypeVerdict | undefined {
+  const long = reading.words.filter((w) => (w.text.match(/\p{L}/gu)?.length ?? 0) >= 3);
+  if (long.length < HANDWRITING_MIN_WORDS || reading.meanConfidence >= HANDWRITING_MAX_CONFIDENCE) return undefined;
+  const unsure = long.filter((w) => w.confidence < UNSURE_WORD_CONFIDENCE).length / long.length;
+  if (unsure < HANDWRITING_MIN_UNSURE_SHARE) return undefined;
+  return {
+    type: 'handwritten',
+    reason: `reads as handwriting: mean OCR confidence ${reading.meanConfidence.toFixed(1)} (below ${HANDWRITING_MAX_CONFIDENCE}), ${Math.round(unsure * 100)}% of ${long.length} words of 3+ letters read below ${UNSURE_WORD_CONFIDENCE}`,
+  };
+}
+
+/** The verdict for a page of a book declared handwritten at ingest. */
+export const DECLARED_HANDWRITTEN: PageTypeVerdict = { type: 'handwritten', reason: "the book's OCR profile is handwritten" };

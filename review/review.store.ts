@@ -42,7 +42,8 @@ export async function reviewQueuePages(db: Queryable, q: ReviewQueueQuery): Prom
            WHEN p.status = 'done' AND p.ocr_confidence IS NOT NULL AND coalesce(p.ink_ratio, CASE WHEN p.page_type = 'blank' THEN 0 ELSE 1 END) > $7
                 AND p.ocr_text IS NOT NULL AND char_length(regexp_replace(p.ocr_text, '[[:space:]]', '', 'g')) < $6 THEN 'no-text'
            WHEN p.page_type = 'blank' THEN 'blank'
-           WHEN p.status = 'done' AND p.ocr_confidence < $3 THEN 'low-confidence'
+           -- a handwritten page's low confidence is expected: it waits for keying, not for OCR corrections
+           WHEN p.status = 'done' AND p.ocr_confidence < $3 AND p.page_type IS DISTINCT FROM 'handwritten' THEN 'low-confidence'
          END AS reason) q
       WHERE q.reason IS NOT NULL
         AND ($1::uuid IS NULL OR p.book_id = $1)

@@ -27,7 +27,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['app'],
   ['archive'],
   ['search', 'auth', 'audit'],
-  ['records', 'entries'],
+  ['records', 'entries', 'keying'],
   ['ingest', 'preservation', 'retention', 'review'],
   ['workers'],
   ['api'],

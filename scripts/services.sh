@@ -267,6 +267,17 @@ ensure_ocr_tools() {
   command -v tesseract >/dev/null || apt_install tesseract-ocr
 }
 
+ensure_fixture_fonts() {
+  # The fixture generator's handwritten style writes entries in Debian's handwriting fonts, and
+  # words they cannot write (Serbian Latin's č ć đ š ž, Cyrillic) in DejaVu Serif Italic.
+  local missing=()
+  [ -f /usr/share/fonts/truetype/fifthhorseman/dkg.ttf ] || missing+=(fonts-dkg-handwriting)
+  [ -f /usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf ] || missing+=(fonts-bwht)
+  [ -f /usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf ] || missing+=(fonts-ecolier-court)
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf ] || missing+=(fonts-dejavu-extra)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 case "${1:-start}" in
   start)
     start_postgres
@@ -275,6 +286,7 @@ case "${1:-start}" in
     ensure_chromium
     ensure_preservation_tools
     ensure_ocr_tools
+    ensure_fixture_fonts
     print_env | tee "$ENV_FILE"
     ;;
   stop) stop_ceph ;;

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  LINK_TYPES, createLink, exportLinks, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
+  LINK_TYPES, candidatesForEntry, suggestPlaces, createLink, exportLinks, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
   withholdLinks, type BookFilter, type LinkTarget, type LinkType, type RegistryRecordInput,
 } from '../../records/index.ts';
 import { booksWithheld } from '../../auth/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { LINK_TARGET_KINDS } from '../../common/vocabulary.ts';
+import { EVENT_TYPES, LINK_TARGET_KINDS, type EventType } from '../../common/vocabulary.ts';
 import { errorResponses } from '../schemas.ts';
 import { actor } from './entries.route.ts';
 import { caller, noteAudit } from '../access.ts';
@@ -15,6 +15,11 @@ import { PERSONAL_READERS, policy } from '../policies.ts';
 const IMPORT_BODY_LIMIT = 10 * 1024 * 1024;
 
 type Deps = Pick<AppDeps, 'db'>;
+
+/** The query of GET /records/candidates. */
+interface CandidatesQuery {
+  municipality: string; yearFrom: number; yearTo: number; eventType: EventType; surname: string; givenName: string; father?: string; eventDate?: string; limit?: number;
+}
 
 const uuid = { type: 'string', format: 'uuid' } as const;
 const recordProps = {
@@ -68,6 +73,37 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
       noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, records: records.map((r) => r.id) } });
       return { records };
     },
+  });
+  app.get<{ Querystring: CandidatesQuery }>('/records/candidates', {
+    schema: {
+      tags: ['records'],
+      summary: 'Registry records that may be an entry\'s, best first, each with its score and the reasons for it: names folded across diacritics and script (trigram similarity), date, municipality. Records dated outside the years or of another event type are left out; another municipality ranks a record lower.',
+      querystring: {
+        type: 'object', additionalProperties: false, required: ['municipality', 'yearFrom', 'yearTo', 'eventType', 'surname', 'givenName'],
+        properties: {
+          municipality: { type: 'string', minLength: 1, maxLength: 200 }, yearFrom: { type: 'integer', minimum: 1000, maximum: 9999 }, yearTo: { type: 'integer', minimum: 1000, maximum: 9999 },
+          eventType: { type: 'string', enum: EVENT_TYPES }, surname: { type: 'string', maxLength: 200 }, givenName: { type: 'string', maxLength: 200 },
+          father: { type: 'string', maxLength: 200 }, eventDate: { type: 'string', pattern: '^\\d{4}(-\\d{2}(-\\d{2})?)?$' }, limit: { type: 'integer', minimum: 1, maximum: 100 },
+        },
+      },
+      response: { 200: { type: 'object', properties: { candidates: { type: 'array', items: { type: 'object', properties: { record: recordSchema, score: { type: 'number' }, reasons: { type: 'array', items: { type: 'string' } } } } } } }, ...errorResponses },
+    },
+    config: policy(PERSONAL_READERS, 'record.candidates', { rateLimit: 240 }),
+    handler: async (req) => {
+      const { limit, ...entry } = req.query;
+      const candidates = await candidatesForEntry(deps.db, entry, limit ? { limit } : {});
+      noteAudit(req, { targetType: 'search', detail: { query: req.query as unknown as Record<string, unknown>, records: candidates.map((c) => c.record.id) } });
+      return { candidates };
+    },
+  });
+  app.get<{ Querystring: { q: string; limit?: number } }>('/gazetteer/places', {
+    schema: {
+      tags: ['records'], summary: 'Kosovo municipalities and main settlements whose Albanian, Serbian (Latin or Cyrillic) name or alias starts with q, diacritics and script folded; both canonical names',
+      querystring: { type: 'object', additionalProperties: false, required: ['q'], properties: { q: { type: 'string', maxLength: 100 }, limit: { type: 'integer', minimum: 1, maximum: 100 } } },
+      response: { 200: { type: 'object', properties: { places: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { sq: { type: 'string' }, sr: { type: 'string' }, srCyrl: { type: 'string' }, kind: { type: 'string' } } } } } }, ...errorResponses },
+    },
+    config: policy('authenticated'),
+    handler: async (req) => ({ places: suggestPlaces(req.query.q, req.query.limit ? { limit: req.query.limit } : {}) }),
   });
   app.get<{ Params: { recordId: string }; Querystring: { history: boolean } }>('/records/:recordId', {
     schema: { tags: ['records'], summary: 'A record with its archive items (each with the image of the page or entry crop)', params: { type: 'object', properties: { recordId: uuid } }, querystring: history, response: { 200: { type: 'object', properties: { record: recordSchema, links: { type: 'array', items: linkSchema }, withheld, removedLinks: { type: 'array', description: 'with history: links whose item was disposed of (tombstones)', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses } },

@@ -8,7 +8,7 @@ type Deps = Pick<AppDeps, 'db'>;
 
 const ADMIN = ['admin'] as const;
 const usernameParam = { type: 'object', required: ['username'], properties: { username: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } } } as const;
-const rolesBody = { type: 'object', additionalProperties: false, required: ['roles'], properties: { roles: { type: 'array', minItems: 1, maxItems: 5, items: { type: 'string', enum: ROLES } } } } as const;
+const rolesBody = { type: 'object', additionalProperties: false, required: ['roles'], properties: { roles: { type: 'array', minItems: 1, maxItems: ROLES.length, items: { type: 'string', enum: ROLES } } } } as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
 /** User administration (admins): users, roles, API tokens. */
@@ -27,7 +27,7 @@ export async function usersRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       tags, summary: 'Create a user (without a password the user signs in with API tokens only)',
       body: {
         type: 'object', additionalProperties: false, required: ['username', 'roles'],
-        properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 }, roles: { type: 'array', maxItems: 5, items: { type: 'string', enum: ROLES } } },
+        properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 }, roles: { type: 'array', maxItems: ROLES.length, items: { type: 'string', enum: ROLES } } },
       },
       response: { 201: { type: 'object', properties: { user: anyObject } }, ...errorResponses },
     },

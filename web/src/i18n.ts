@@ -64,6 +64,7 @@ const L = {
     printed: ['Printed form', 'Formular i shtypur'],
     typewriter: ['Typewriter', 'Makinë shkrimi'],
     mixed: ['Mixed Latin/Cyrillic', 'Latinisht/cirilisht e përzier'],
+    handwritten: ['Handwritten (keyed by staff)', 'Dorëshkrim (futet nga stafi)'],
   }),
   ...labelsOf('', REGISTER_TYPES, {
     birth: ['Birth', 'Lindje'],

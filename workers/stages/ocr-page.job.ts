@@ -1,12 +1,12 @@
 import { PermanentError } from '../../common/index.ts';
-import { findPageObjects, getBook, listRecentOcrDurations, listRecentPageTurns, recordEvent, recordObjects, setPageOcr, setPageOrientation } from '../../archive/index.ts';
+import { findPageObjects, getBook, listRecentOcrDurations, listRecentPageTurns, recordEvent, recordObjects, setPageOcr, setPageOrientation, setPageType } from '../../archive/index.ts';
 import { readObject } from '../../storage/read-object.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
 import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
-import { pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor, readOrientationFirst } from '../../ocr/index.ts';
+import { DECLARED_HANDWRITTEN, handwritingByReading, pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor, readOrientationFirst } from '../../ocr/index.ts';
 import { skipBlankPage } from './blank-page.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
@@ -42,7 +42,8 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     // orientation detection first: an upright first reading of a turned page is a whole reading wasted.
     const shape = page.width !== null && page.height !== null ? { landscape: page.width > page.height } : undefined;
     const orientationFirst = readOrientationFirst(await listRecentPageTurns(deps.db, job.bookId), shape);
-    const profiles = profilesFor(bookOcrProfileOf(book.ocrProfile), { orientationFirst });
+    const bookProfile = bookOcrProfileOf(book.ocrProfile);
+    const profiles = profilesFor(bookProfile, { orientationFirst });
     const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
@@ -86,7 +87,15 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
       detail: `languages ${languages.join('+')}; ${result.words.length} words; mean confidence ${result.meanConfidence.toFixed(1)}; profile ${result.profile}; orientation ${result.orientation ?? 0}; attempts: ${tries}`,
       durationMs: result.durationMs,
     });
-    if (bounded.review) {
+    // Handwriting goes to keying, not to the OCR review: correcting OCR text of a hand is retyping it.
+    const handwriting = bookProfile === 'handwritten' ? DECLARED_HANDWRITTEN : handwritingByReading(result);
+    if (handwriting) {
+      await setPageType(deps.db, page.id, handwriting.type, handwriting.reason);
+      await recordEvent(deps.db, {
+        bookId: job.bookId, pageId: job.pageId, objectId: object.id, type: 'ocr', agent: 'arkiva page-type', outcome: 'success',
+        detail: `routed to keying: ${handwriting.reason}`,
+      });
+    } else if (bounded.review) {
       await recordEvent(deps.db, {
         bookId: job.bookId,
         pageId: job.pageId,
