@@ -68,7 +68,7 @@ describe('OCR profile per book', () => {
     expect(again.json()).toMatchObject({ duplicate: true, book: { id: typedId, ocrProfile: 'typewriter' } });
 
     // The column refuses a profile the OCR stage does not have, whatever writes it.
-    const bad = await t.deps.db.query("UPDATE books SET ocr_profile = 'handwritten' WHERE id = $1", [typedId]).catch((e: unknown) => e);
+    const bad = await t.deps.db.query("UPDATE books SET ocr_profile = 'cursive' WHERE id = $1", [typedId]).catch((e: unknown) => e);
     expect(String(bad)).toMatch(/books_ocr_profile_check/);
   }, 240_000);
 });
