@@ -19,28 +19,25 @@
  * - `deskew` has no command-line equivalent (tesseract.js straightens with its own `rotateAuto`);
  *   no profile sets it, and native pages are read unstraightened.
  */
-import { OrientationMemo } from './orientation-memo.ts';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError, silentLogger, type Logger } from '../common/index.ts';
-import { OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
+import { scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
 import { unpackOcrData } from './native-data.ts';
+import { OrientationMemo } from './orientation-memo.ts';
+import { waitInLine, assertTimeout, detectsOrientation, OSD_DEFAULT_TIMEOUT_MS, OSD_MAX_SIDE, type OcrImageBounds, modelLabel, noteProfile, positiveSetting, preparationOf, turnFor } from './page-reading.ts';
 import { hocrPageFragment, orientationFromOsd, treeFromTsv } from './native-output.ts';
 import { exitFailure, nativeTesseractVersion, runTesseract, type RunningTesseract, type TesseractExit } from './native-process.ts';
 import { OcrTimeoutError, OcrWorkerError, type OcrEngine, type OcrOptions, type OcrProfile, type OcrResult, type OcrStats } from './ocr-engine.ts';
-import { DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type QuarterTurn } from './prepare-image.ts';
+import { DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr } from './prepare-image.ts';
 import type { DetectedOrientation } from './tesseract-osd.ts';
 import { layoutFromPage } from './tesseract-page.ts';
 
 /** Settings of the native engine; `Config['ocr']` fits as is. */
-export interface NativeTesseractOcrOptions {
+export interface NativeTesseractOcrOptions extends OcrImageBounds {
   /** Most tesseract processes running at once (each uses one core). */
   poolSize: number;
-  /** Longest side, in pixels, of the image tesseract sees; larger pages are downscaled. Default 3500. */
-  maxOcrSide?: number;
-  /** Largest input image, in pixels, checked before decoding. Default 200 M. */
-  maxInputPixels?: number;
   /** The tesseract command. Default `tesseract` on PATH; tests point it at stand-ins that crash. */
   binary?: string;
   /** Folder under which the language data is unpacked (`arkiva-tessdata-<key>`). Default the OS temporary folder. */
@@ -50,9 +47,6 @@ export interface NativeTesseractOcrOptions {
 }
 
 const DEFAULT_MEMORY_LIMIT_MB = 2048;
-// As in the tesseract.js adapter: OSD reads character shapes, which survive at this size.
-const OSD_MAX_SIDE = 1600;
-const OSD_DEFAULT_TIMEOUT_MS = 30_000;
 const THRESHOLDING: Record<NonNullable<OcrProfile['binarisation']>, string> = { otsu: '0', adaptive: '1', sauvola: '2' };
 // What tesseract-worker.ts sets on every tesseract.js worker: automatic layout (PSM 3) and no
 // second reading of low-confidence lines as white on black (register pages have none).
@@ -85,10 +79,7 @@ export class NativeTesseractOcrEngine implements OcrEngine {
     options: NativeTesseractOcrOptions,
     private readonly log: Logger = silentLogger(),
   ) {
-    const positive = (v: number, name: string) => {
-      if (!Number.isInteger(v) || v < 1) throw new AppError('ERR_VALIDATION', `OCR ${name} must be a positive integer`);
-      return v;
-    };
+    const positive = positiveSetting;
     this.poolSize = positive(options.poolSize, 'pool size');
     this.maxOcrSide = positive(options.maxOcrSide ?? DEFAULT_MAX_OCR_SIDE, 'maximum side');
     this.maxInputPixels = positive(options.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS, 'maximum input pixels');
@@ -111,24 +102,20 @@ export class NativeTesseractOcrEngine implements OcrEngine {
     const started = performance.now();
     this.assertOpen();
     const { signal } = opts;
-    if (opts.timeoutMs !== undefined && !(Number.isFinite(opts.timeoutMs) && opts.timeoutMs > 0)) {
-      throw new AppError('ERR_VALIDATION', 'OCR timeoutMs must be a positive number of milliseconds');
-    }
+    assertTimeout(opts);
     // languages first: a bad request must not start (or wait for) any process
     const langs = validateOcrLanguages(opts.languages, await this.scanned());
     const { dir, version } = await this.prepared();
     signal?.throwIfAborted();
 
     const profile = opts.profile;
-    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.orientations.detect(image, () => this.detectOrientation(image, dir, opts)) : undefined;
-    const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
-    const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
+    const detected = detectsOrientation(profile) ? await this.orientations.detect(image, () => this.detectOrientation(image, dir, opts)) : undefined;
+    const rotate = turnFor(profile, detected);
     signal?.throwIfAborted();
     const prepared = await prepareForOcr(image, {
       maxSide: this.maxOcrSide,
       maxInputPixels: this.maxInputPixels,
-      // field for field as the tesseract.js adapter, so both engines read the same pixels
-      preparation: { rotate, flattenBackground: profile?.flattenBackground, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi, removeRules: profile?.removeRules },
+      preparation: preparationOf(profile, rotate),
     });
     signal?.throwIfAborted();
 
@@ -141,16 +128,12 @@ export class NativeTesseractOcrEngine implements OcrEngine {
       meanConfidence: layout.meanConfidence,
       words: layout.words,
       lines: layout.lines,
-      engine: `tesseract ${version} (native, LSTM) / ${langs.map((l) => (OCR_LANGUAGE_ALIASES[l] ? `${l}=${OCR_LANGUAGE_ALIASES[l]}` : l)).join('+')} ${OCR_DATA_VARIANT}`,
+      engine: `tesseract ${version} (native, LSTM) / ${modelLabel(langs)}`,
       durationMs: Math.round(performance.now() - started),
       width: prepared.width,
       height: prepared.height,
     };
-    if (profile) result.profile = profile.name;
-    if (profile?.detectOrientation || profile?.flip || profile?.uprightOnly) {
-      result.orientation = rotate;
-      if (detected) result.orientationConfidence = detected.confidence;
-    }
+    noteProfile(result, profile, rotate, detected);
     if (out.hocr !== undefined) result.hocr = scaleHocr(out.hocr, prepared);
     if (out.pdf) result.pdf = out.pdf;
     return result;
@@ -268,27 +251,9 @@ export class NativeTesseractOcrEngine implements OcrEngine {
 
   private acquire(signal: AbortSignal | undefined): Promise<void> {
     this.assertOpen();
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.pump();
-    });
+    const waiting = waitInLine<void, Waiter>(this.waiters, signal, (settle) => settle);
+    this.pump();
+    return waiting;
   }
 
   private pump(): void {

@@ -41,7 +41,8 @@ export function expectNearInk(box: OcrBox, drawn: DrawnWord, tol: number, scale 
   expect(box.x1, `x1 of ${drawn.text}`).toBeGreaterThanOrEqual(ink.x1 - drawn.size * 0.5 * scale);
 }
 
-function drawnWord(page: SyntheticPage, text: string): DrawnWord {
+/** The word drawn on a synthetic page with this text. */
+export function drawnWord(page: SyntheticPage, text: string): DrawnWord {
   return page.words.find((w) => w.text === text)!;
 }
 

@@ -6,8 +6,9 @@ import type { Worker as NodeWorker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../common/index.ts';
 import { scanOcrData } from './lang-data.ts';
-import { OcrTimeoutError, OcrWorkerError, type OcrBox, type OcrResult } from './ocr-engine.ts';
-import { REGISTER_LINES, renderTextPage, type DrawnWord, type SyntheticPage } from '../test-support/synthetic-page.ts';
+import { drawnWord, expectNearInk, wordOf } from './ocr-engine.conformance.ts';
+import { OcrTimeoutError, OcrWorkerError } from './ocr-engine.ts';
+import { REGISTER_LINES, renderTextPage, type SyntheticPage } from '../test-support/synthetic-page.ts';
 import { TesseractOcrEngine, type TesseractOcrOptions } from './tesseract.ocr-engine.ts';
 import { startTesseractWorker, type TesseractWorkerHandle } from './tesseract-worker.ts';
 
@@ -25,26 +26,6 @@ function engineWithThreads(options: Partial<TesseractOcrOptions> = {}) {
     ...options,
   });
   return { engine, threads };
-}
-
-function found(r: OcrResult, text: string) {
-  const w = r.words.find((x) => x.text === text);
-  if (!w) throw new Error(`"${text}" not read; got: ${r.text}`);
-  return w;
-}
-
-/** The recognised box hugs the drawn ink: edges within `tol`, except the right edge, which LSTM may place up to half an em short. */
-function expectNear(box: OcrBox, drawn: DrawnWord, tol: number, scale = 1) {
-  const { ink } = drawn;
-  expect(Math.abs(box.x0 - ink.x0), `x0 of ${drawn.text}`).toBeLessThanOrEqual(tol);
-  expect(Math.abs(box.y0 - ink.y0), `y0 of ${drawn.text}`).toBeLessThanOrEqual(tol);
-  expect(Math.abs(box.y1 - ink.y1), `y1 of ${drawn.text}`).toBeLessThanOrEqual(tol);
-  expect(box.x1, `x1 of ${drawn.text}`).toBeLessThanOrEqual(ink.x1 + tol);
-  expect(box.x1, `x1 of ${drawn.text}`).toBeGreaterThanOrEqual(ink.x1 - drawn.size * 0.5 * scale);
-}
-
-function drawn(page: SyntheticPage, text: string): DrawnWord {
-  return page.words.find((w) => w.text === text)!;
 }
 
 /** Resolves once a page holds a worker (image prepared; with a started worker, recognition under way). */
@@ -72,31 +53,11 @@ describe('TesseractOcrEngine: reading', () => {
   const engine = new TesseractOcrEngine({ poolSize: 2, recycleAfterPages: 1000, recycleRssMb: 16384 });
   afterAll(() => engine.close());
 
-  it('reads Albanian and Serbian Cyrillic, with boxes where the words were drawn and confidences in 0..100', async () => {
-    const r = await engine.recognize(mixed.png, { languages: LANGS });
-    expect([r.width, r.height]).toEqual([1400, 700]);
-    expect(r.engine).toMatch(/^tesseract\.js 7\.\d+\.\d+ .*LSTM.* sqi\+srp\+eng 4\.0\.0_best_int$/);
-    for (const text of ['Gjergj', 'Krasniqi', '12.03.1958', 'Prishtinë', 'Милош', 'Јовановић', 'Београд', 'Gjakovë', 'Петровић']) {
-      expectNear(found(r, text).bbox, drawn(mixed, text), 6);
-    }
-    for (const w of r.words) {
-      expect(w.confidence).toBeGreaterThanOrEqual(0);
-      expect(w.confidence).toBeLessThanOrEqual(100);
-    }
-    expect(r.meanConfidence).toBeGreaterThan(80);
-    expect(r.meanConfidence).toBeLessThanOrEqual(100);
-    expect(r.lines).toHaveLength(6);
-    expect(r.lines[found(r, 'Јовановић').line]!.text).toBe('Милош Јовановић 1961 Београд');
-    expect(r.lines.reduce((n, l) => n + l.words, 0)).toBe(r.words.length);
-    expect(r.text).toContain('Gjergj Krasniqi 12.03.1958 Prishtinë');
-    expect(r.hocr).toBeUndefined();
-    expect(r.pdf).toBeUndefined();
-  });
-
+  // Reading Albanian and Cyrillic with boxes on the ink is the shared conformance suite's (ocr-engine.conformance.test.ts).
   it('reads Cyrillic with srp alone', async () => {
     const page = await renderTextPage({ width: 1200, height: 500, lines: CYRILLIC.slice(0, 4) });
     const r = await engine.recognize(page.png, { languages: ['srp'] });
-    for (const text of ['Милош', 'Јовановић', 'Драган', 'Ниш', 'Јелена', 'Крагујевац']) expectNear(found(r, text).bbox, drawn(page, text), 6);
+    for (const text of ['Милош', 'Јовановић', 'Драган', 'Ниш', 'Јелена', 'Крагујевац']) expectNearInk(wordOf(r, text).bbox, drawnWord(page, text), 6);
     expect(r.engine).toMatch(/ srp 4\.0\.0_best_int$/);
   });
 
@@ -106,10 +67,10 @@ describe('TesseractOcrEngine: reading', () => {
     const r = await engine.recognize(page.png, { languages: LANGS, hocr: true });
     expect([r.width, r.height]).toEqual([5000, 1300]);
     const scale = 5000 / 3500;
-    for (const text of ['Krasniqi', 'Prishtinë', 'Јовановић', 'Београд', 'Gjakovë']) expectNear(found(r, text).bbox, drawn(page, text), Math.ceil(6 * scale), scale);
+    for (const text of ['Krasniqi', 'Prishtinë', 'Јовановић', 'Београд', 'Gjakovë']) expectNearInk(wordOf(r, text).bbox, drawnWord(page, text), Math.ceil(6 * scale), scale);
     expect(Math.max(...r.words.map((w) => w.bbox.x1))).toBeGreaterThan(3500);
     expect(r.hocr).toContain('bbox 0 0 5000 1300');
-    const b = found(r, 'Prishtinë').bbox;
+    const b = wordOf(r, 'Prishtinë').bbox;
     expect(r.hocr).toContain(`bbox ${b.x0} ${b.y0} ${b.x1} ${b.y1}; x_wconf`);
   });
 

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { AppError, silentLogger, type Logger } from '../common/index.ts';
-import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
+import { LanguageDataFolder, scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang-data.ts';
 import {
   OcrTimeoutError,
   OcrWorkerError,
@@ -23,9 +23,10 @@ import {
   type OcrStats,
 } from './ocr-engine.ts';
 import {
-  DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type PreparedImage, type QuarterTurn,
+  DEFAULT_MAX_INPUT_PIXELS, DEFAULT_MAX_OCR_SIDE, orientationImage, prepareForOcr, scaleHocr, type PreparedImage,
 } from './prepare-image.ts';
 import { OrientationMemo } from './orientation-memo.ts';
+import { waitInLine, assertTimeout, detectsOrientation, OSD_DEFAULT_TIMEOUT_MS, OSD_MAX_SIDE, type OcrImageBounds, modelLabel, noteProfile, positiveSetting, preparationOf, turnFor } from './page-reading.ts';
 import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
 import { hocrFromPage, layoutFromPage } from './tesseract-page.ts';
 import { WALL_CEILING_FACTOR, watchTimeBound, type TimeBound } from './time-bound.ts';
@@ -34,26 +35,19 @@ import {
 } from './tesseract-worker.ts';
 
 /** Settings of the pool; `Config['ocr']` fits as is. */
-export interface TesseractOcrOptions {
+export interface TesseractOcrOptions extends OcrImageBounds {
   /** Most workers alive at once (each may use one core). */
   poolSize: number;
   /** Retire a worker after this many pages. */
   recycleAfterPages: number;
   /** Retire workers as they finish pages while the process RSS is above this, in MiB. */
   recycleRssMb: number;
-  /** Longest side, in pixels, of the image tesseract sees; larger pages are downscaled. Default 3500. */
-  maxOcrSide?: number;
-  /** Largest input image, in pixels, checked before decoding. Default 200 M. */
-  maxInputPixels?: number;
   /** Starts one worker; tests replace it to simulate failures. */
   startWorker?: StartTesseractWorker;
   /** Orientation detector; default a Tesseract OSD worker started on first use. */
   orientationDetector?: OrientationDetector;
 }
 
-// OSD reads character shapes, which survive at this size; larger images only cost time.
-const OSD_MAX_SIDE = 1600;
-const OSD_DEFAULT_TIMEOUT_MS = 30_000;
 const THRESHOLDING: Record<NonNullable<OcrProfile['binarisation']>, NonNullable<TesseractPageParams['thresholdingMethod']>> = {
   otsu: 0,
   adaptive: 1,
@@ -106,10 +100,7 @@ export class TesseractOcrEngine implements OcrEngine {
     options: TesseractOcrOptions,
     private readonly log: Logger = silentLogger(),
   ) {
-    const positive = (v: number, name: string) => {
-      if (!Number.isInteger(v) || v < 1) throw new AppError('ERR_VALIDATION', `OCR ${name} must be a positive integer`);
-      return v;
-    };
+    const positive = positiveSetting;
     this.poolSize = positive(options.poolSize, 'pool size');
     this.recycleAfterPages = positive(options.recycleAfterPages, 'recycle-after-pages');
     this.recycleRssBytes = positive(options.recycleRssMb, 'recycle RSS bound') * 1024 * 1024;
@@ -130,22 +121,19 @@ export class TesseractOcrEngine implements OcrEngine {
     const started = performance.now();
     this.assertOpen();
     const { signal } = opts;
-    if (opts.timeoutMs !== undefined && !(Number.isFinite(opts.timeoutMs) && opts.timeoutMs > 0)) {
-      throw new AppError('ERR_VALIDATION', 'OCR timeoutMs must be a positive number of milliseconds');
-    }
+    assertTimeout(opts);
     const { data, folder } = await this.installedData();
     const langs = validateOcrLanguages(opts.languages, data);
     signal?.throwIfAborted();
 
     const profile = opts.profile;
-    const detected = profile?.detectOrientation && !profile.uprightOnly ? await this.orientations.detect(image, () => this.detectOrientation(image, opts)) : undefined;
-    const found: QuarterTurn = detected && detected.confidence >= (profile?.minOrientationConfidence ?? 0) ? detected.rotate : 0;
-    const rotate = (profile?.flip ? (found + 180) % 360 : found) as QuarterTurn;
+    const detected = detectsOrientation(profile) ? await this.orientations.detect(image, () => this.detectOrientation(image, opts)) : undefined;
+    const rotate = turnFor(profile, detected);
     signal?.throwIfAborted();
     const prepared = await prepareForOcr(image, {
       maxSide: this.maxOcrSide,
       maxInputPixels: this.maxInputPixels,
-      preparation: { rotate, flattenBackground: profile?.flattenBackground, normalise: profile?.normalise, blurSigma: profile?.blurSigma, minDpi: profile?.minDpi, removeRules: profile?.removeRules },
+      preparation: preparationOf(profile, rotate),
     });
     signal?.throwIfAborted();
     // Checked again just before pathFor, which may make the language folder that close() removes.
@@ -171,16 +159,12 @@ export class TesseractOcrEngine implements OcrEngine {
       meanConfidence: layout.meanConfidence,
       words: layout.words,
       lines: layout.lines,
-      engine: `tesseract.js ${TESSERACT_JS_VERSIONS.js} / tesseract.js-core ${TESSERACT_JS_VERSIONS.core} (Tesseract ${page.version}, LSTM) / ${langs.map((l) => (OCR_LANGUAGE_ALIASES[l] ? `${l}=${OCR_LANGUAGE_ALIASES[l]}` : l)).join('+')} ${OCR_DATA_VARIANT}`,
+      engine: `tesseract.js ${TESSERACT_JS_VERSIONS.js} / tesseract.js-core ${TESSERACT_JS_VERSIONS.core} (Tesseract ${page.version}, LSTM) / ${modelLabel(langs)}`,
       durationMs: Math.round(performance.now() - started),
       width: prepared.width,
       height: prepared.height,
     };
-    if (profile) result.profile = profile.name;
-    if (profile?.detectOrientation || profile?.flip || profile?.uprightOnly) {
-      result.orientation = rotate;
-      if (detected) result.orientationConfidence = detected.confidence;
-    }
+    noteProfile(result, profile, rotate, detected);
     if (opts.hocr) result.hocr = scaleHocr(hocrFromPage(page, { width: prepared.ocrWidth, height: prepared.ocrHeight, dpi: prepared.ocrDpi }), prepared);
     // The type says number[]; tesseract.js 7 sends the bytes as a Uint8Array.
     if (opts.pdf && page.pdf) result.pdf = page.pdf instanceof Uint8Array ? page.pdf : Uint8Array.from(page.pdf);
@@ -237,31 +221,10 @@ export class TesseractOcrEngine implements OcrEngine {
 
   private acquire(langs: readonly string[], langPath: string, signal: AbortSignal | undefined): Promise<Slot> {
     this.assertOpen();
-    if (signal?.aborted) return Promise.reject(signal.reason);
     const key = langs.join('+');
-    return new Promise<Slot>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const waiter: Waiter = {
-        key,
-        langs,
-        langPath,
-        resolve: (slot) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(slot);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.pump();
-    });
+    const waiting = waitInLine<Slot, Waiter>(this.waiters, signal, (settle) => ({ key, langs, langPath, resolve: settle.resolve, reject: settle.reject }));
+    this.pump();
+    return waiting;
   }
 
   /** Serves waiting requests in order while a worker can be used, started or made room for. */
