@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GAZETTEER, MUNICIPALITIES, latinToCyrillic, namesOfPlace, suggestPlaces } from './gazetteer.ts';
+import { toSerbianCyrillic } from '../common/serbian-script.ts';
+import { GAZETTEER, MUNICIPALITIES, namesOfPlace, suggestPlaces } from './gazetteer.ts';
 import { PLACES } from '../fixtures/names.ts';
 
 const first = (q: string) => suggestPlaces(q, { limit: 5 })[0];
@@ -54,6 +55,6 @@ describe('the gazetteer', () => {
   });
 
   it('writes Serbian Latin in Cyrillic letter for letter, digraphs included', () => {
-    expect(latinToCyrillic('Gnjilane Lipljan Džakovo Đakovica Uroševac')).toBe('Гњилане Липљан Џаково Ђаковица Урошевац');
+    expect(toSerbianCyrillic('Gnjilane Lipljan Džakovo Đakovica Uroševac')).toBe('Гњилане Липљан Џаково Ђаковица Урошевац');
   });
 });

@@ -3,6 +3,7 @@
  * Serbian (Latin and Cyrillic), looked up by what a keyer has typed so far, in either language or
  * script, with or without diacritics.
  */
+import { toSerbianCyrillic } from '../common/serbian-script.ts';
 import { cyrillicToLatin, normaliseText } from '../search/normalise.ts';
 import { GAZETTEER, type GazetteerPlace } from './gazetteer-places.ts';
 
@@ -20,23 +21,6 @@ export interface PlaceSuggestion {
   matched: string;
 }
 
-// Digraphs first: Serbian Latin writes one Cyrillic letter as two.
-const LATIN_TO_CYRILLIC: ReadonlyArray<readonly [string, string]> = [
-  ['Lj', 'Љ'], ['LJ', 'Љ'], ['lj', 'љ'], ['Nj', 'Њ'], ['NJ', 'Њ'], ['nj', 'њ'], ['Dž', 'Џ'], ['DŽ', 'Џ'], ['dž', 'џ'],
-  ...[...'abvgdđežzijklmnoprstćufhcčš'].map((l, i) => [l, 'абвгдђежзијклмнопрстћуфхцчш'[i]!] as const),
-  ...[...'ABVGDĐEŽZIJKLMNOPRSTĆUFHCČŠ'].map((l, i) => [l, 'АБВГДЂЕЖЗИЈКЛМНОПРСТЋУФХЦЧШ'[i]!] as const),
-];
-
-/** Serbian Latin (Gaj) to Cyrillic; exact for Serbian, where the alphabets map one to one. */
-export function latinToCyrillic(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length;) {
-    const hit = LATIN_TO_CYRILLIC.find(([l]) => text.startsWith(l, i));
-    out += hit ? hit[1] : text[i];
-    i += hit ? hit[0].length : 1;
-  }
-  return out;
-}
 
 /**
  * The forms a name is compared in: the search form (diacritics folded, Cyrillic transliterated:
@@ -98,7 +82,7 @@ export function suggestPlaces(prefix: string, opts: { limit?: number } = {}): Pl
     || a.p.place.sq.localeCompare(b.p.place.sq, 'sq'));
   return hits.slice(0, limit).map(({ p: { place }, matched }) => {
     const muni = MUNICIPALITY_BY_SQ.get(place.municipality) ?? place;
-    return { sq: place.sq, sr: place.sr, srCyrl: latinToCyrillic(place.sr), kind: place.kind, municipality: { sq: muni.sq, sr: muni.sr }, matched };
+    return { sq: place.sq, sr: place.sr, srCyrl: toSerbianCyrillic(place.sr), kind: place.kind, municipality: { sq: muni.sq, sr: muni.sr }, matched };
   });
 }
 

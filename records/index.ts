@@ -4,4 +4,4 @@ export { parseCsv, csvRecords, toCsv, csvField } from './csv.ts';
 export { getRecord, findRecordByKey } from './records.store.ts';
 export { getLink, linksOfRecord, linksOfItem, removedLinksOfRecord, type RemovedLink } from './links.store.ts';
 export { candidatesForEntry, scoreCandidate, CANDIDATE_WEIGHTS, type Candidate, type CandidateQuery } from './candidates.ts';
-export { suggestPlaces, namesOfPlace, latinToCyrillic, GAZETTEER, MUNICIPALITIES, SETTLEMENTS, type GazetteerPlace, type PlaceSuggestion } from './gazetteer.ts';
+export { suggestPlaces, namesOfPlace, GAZETTEER, MUNICIPALITIES, SETTLEMENTS, type GazetteerPlace, type PlaceSuggestion } from './gazetteer.ts';
