@@ -7,7 +7,7 @@ import {
   type AuthUser, type Policy,
 } from '../auth/index.ts';
 import { appendAuditEvent } from '../audit/index.ts';
-import { bookOfEntry } from './access.store.ts';
+import { bookOfEntry, bookOfZone } from './access.store.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -228,7 +228,7 @@ async function authenticate(deps: Deps, req: FastifyRequest): Promise<RequestAut
   return { user: session.user, via: 'session', csrfToken: session.csrfToken, sessionId };
 }
 
-/** The book a restricted route reads: its `bookId` param, or the book of its `entryId`. */
+/** The book a restricted route reads: its `bookId` param, or the book of its `entryId` or `zoneId`. */
 async function bookOfRequest(deps: Deps, req: FastifyRequest): Promise<string | undefined> {
   const params = (req.params ?? {}) as Record<string, unknown>;
   // Params are not validated yet at this point: anything not a uuid is left to the route's 400/404.
@@ -236,5 +236,6 @@ async function bookOfRequest(deps: Deps, req: FastifyRequest): Promise<string | 
   if (typeof params.entryId === 'string' && UUID_RE.test(params.entryId)) {
     return bookOfEntry(deps.db, params.entryId);
   }
+  if (typeof params.zoneId === 'string' && UUID_RE.test(params.zoneId)) return bookOfZone(deps.db, params.zoneId);
   return undefined;
 }

@@ -3,7 +3,7 @@ import { AppError, type ErrorCode } from '../common/index.ts';
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; field?: string };
+  error: { code: ErrorCode; message: string; field?: string; reason?: string };
 }
 
 interface AjvIssue {
@@ -42,7 +42,8 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     const field = typeof err.details?.field === 'string' ? err.details.field : undefined;
-    return { status: err.status, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}) } } };
+    const reason = typeof err.details?.reason === 'string' ? err.details.reason : undefined;
+    return { status: err.status, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}), ...(reason ? { reason } : {}) } } };
   }
   const fe = err as Partial<FastifyError> & { validation?: AjvIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation)) {

@@ -19,6 +19,8 @@ import { imagesRoutes } from './routes/images.route.ts';
 import { packageRoutes } from './routes/package.route.ts';
 import { retentionRoutes } from './routes/retention.route.ts';
 import { keyingRoutes } from './routes/keying.route.ts';
+import { extractsRoutes } from './routes/extracts.route.ts';
+import { eventsRoutes } from './routes/events.route.ts';
 import { installAccessControl } from './access.ts';
 import { installRequestChecks } from './request-checks.ts';
 import { authRoutes, type LoginLimits } from './routes/auth.route.ts';
@@ -109,6 +111,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         { name: 'auth', description: 'Sign in and out (web sessions); API clients send Authorization: Bearer <token>' },
         { name: 'users', description: 'Users, roles and API tokens (admins)' },
         { name: 'audit', description: 'The hash-chained audit trail (auditors)' },
+        { name: 'extracts', description: 'Signed electronic extracts of entries, their register, and their public verification' },
+        { name: 'events', description: 'Events for other state systems: the outbox, subscriptions (admins), deliveries, dead letters and replays' },
       ],
     },
     // Shared schemas appear in components under the names they are referenced by.
@@ -136,6 +140,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(entriesRoutes, { deps });
   await app.register(recordsRoutes, { deps });
   await app.register(keyingRoutes, { deps });
+  await app.register(extractsRoutes, { deps });
+  await app.register(eventsRoutes, { deps });
   await app.register(reviewRoutes, { deps });
   await app.register(imagesRoutes, { deps });
   await app.register(webRoutes, { deps });

@@ -1,4 +1,4 @@
-import { BOOK_OCR_PROFILES, BOOK_STATUSES, PAGE_ORIENTATIONS, PAGE_STATUSES, PROCESSING_EVENT_OUTCOMES, REGISTER_TYPES, SOURCE_FORMATS } from '../common/vocabulary.ts';
+import { BOOK_OCR_PROFILES, BOOK_STATUSES, PAGE_ORIENTATIONS, PAGE_STATUSES, PAGE_TYPES, PROCESSING_EVENT_OUTCOMES, REGISTER_TYPES, SOURCE_FORMATS } from '../common/vocabulary.ts';
 
 // Shared JSON schemas of the HTTP edge: they validate input and make the OpenAPI document.
 // Nullable fields use type arrays (OpenAPI 3.1); fast-json-stringify drops any field not listed,
@@ -26,6 +26,10 @@ export const errorSchema = {
         code: { type: 'string', examples: ['ERR_BOOK_NOT_FOUND'] },
         message: { type: 'string' },
         field: { type: 'string', description: 'The offending input field, for validation errors.' },
+        reason: {
+          type: 'string', examples: ['closed-purpose-required'],
+          description: 'Which refusal of its code this is, where a client acts on it: closed-purpose-required (a closed book, read again with x-access-purpose), closed-role, closed-delegated.',
+        },
       },
     },
   },
@@ -124,6 +128,7 @@ export const pageSchema = {
     status: { type: 'string', enum: PAGE_STATUSES },
     stage: { type: ['string', 'null'], description: 'Stage the page is in, or failed in' },
     failureReason: { type: ['string', 'null'] },
+    retryable: { type: 'boolean', description: 'Failed pages only, in lists: whether a retry can help (false: no source image could be taken from the original, replace the page with a rescan)' },
     attempts: { type: 'integer' },
     width: { type: ['integer', 'null'] },
     height: { type: ['integer', 'null'] },
@@ -133,6 +138,9 @@ export const pageSchema = {
     ocrConfidence: { type: ['number', 'null'], description: 'Mean OCR word confidence, 0-100' },
     revision: { type: 'integer', description: 'Raised by each replacement of the page image' },
     indexedRevision: { type: ['integer', 'null'] },
+    pageType: { type: ['string', 'null'], enum: [...PAGE_TYPES, null], description: "What kind of leaf the page was judged (e.g. handwritten: keyed by people, whatever the book's OCR profile); null before OCR judged it" },
+    pageTypeReason: { type: ['string', 'null'], description: 'Why the page was judged so' },
+    ocrTurn: { type: ['integer', 'null'], enum: [0, 90, 180, 270, null], description: 'Quarter turn the OCR found the master needed to read upright' },
     updatedAt: dateTime,
   },
 } as const;

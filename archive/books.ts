@@ -85,6 +85,26 @@ export async function getBook(db: Queryable, id: string): Promise<Book | undefin
   return r.rows[0] ? toBook(r.rows[0]) : undefined;
 }
 
+/** Title metadata staff may correct after upload (a typo in the municipality, the years or the volume). */
+export interface BookCorrection {
+  municipality?: string;
+  yearFrom?: number;
+  yearTo?: number;
+  /** null clears the volume. */
+  volume?: string | null;
+}
+
+/** Corrects a book's title metadata; the fields left out stay. Undefined when there is no such book. */
+export async function updateBookMetadata(db: Queryable, id: string, c: BookCorrection): Promise<Book | undefined> {
+  const r = await db.query<BookRow>(
+    `UPDATE books SET municipality = COALESCE($2, municipality), year_from = COALESCE($3, year_from), year_to = COALESCE($4, year_to),
+       volume = CASE WHEN $5::boolean THEN $6 ELSE volume END, updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id, c.municipality ?? null, c.yearFrom ?? null, c.yearTo ?? null, c.volume !== undefined, c.volume ?? null],
+  );
+  return r.rows[0] ? toBook(r.rows[0]) : undefined;
+}
+
 /** Where a page of books ends: the last book's creation time (to the millisecond) and id. */
 export interface BookCursor {
   createdAt: Date;

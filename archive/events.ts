@@ -49,3 +49,25 @@ export async function listEvents(db: Queryable, bookId: string, opts: { pageId?:
   );
   return r.rows.map((x) => ({ id: Number(x.id), pageId: x.page_id, objectId: x.object_id, type: x.event_type, agent: x.agent, outcome: x.outcome, detail: x.detail, durationMs: x.duration_ms, occurredAt: x.occurred_at }));
 }
+
+/** A processing failure recorded for a book or one of its pages, as the overview of processing lists it. */
+export interface RecentFailure {
+  bookId: string | null;
+  /** The page's number in its book, for a page's failure. */
+  sequence: number | null;
+  /** The stage that recorded it, e.g. `page.ocr`, `book.split`. */
+  stage: string;
+  reason: string | null;
+  occurredAt: Date;
+}
+
+/** The newest processing failures across every book, newest first. */
+export async function listRecentFailures(db: Queryable, limit = 20): Promise<RecentFailure[]> {
+  const r = await db.query<{ book_id: string | null; sequence: number | null; agent: string; detail: string | null; occurred_at: Date }>(
+    `SELECT e.book_id, p.sequence, e.agent, e.detail, e.occurred_at FROM processing_events e LEFT JOIN pages p ON p.id = e.page_id
+     WHERE e.outcome = 'failure' ORDER BY e.id DESC LIMIT $1`,
+    [limit],
+  );
+  // Stages record themselves as the agent `arkiva <stage>`.
+  return r.rows.map((x) => ({ bookId: x.book_id, sequence: x.sequence, stage: x.agent.replace(/^arkiva /, ''), reason: x.detail, occurredAt: x.occurred_at }));
+}

@@ -20,6 +20,9 @@ interface PageRow {
   revision: number;
   indexed_revision: number | null;
   text_revision: number;
+  page_type: PageType | null;
+  page_type_reason: string | null;
+  ocr_turn: number | null;
   updated_at: Date;
 }
 
@@ -42,6 +45,9 @@ function toPage(r: PageRow): Page {
     revision: r.revision,
     indexedRevision: r.indexed_revision,
     textRevision: r.text_revision,
+    pageType: r.page_type ?? null,
+    pageTypeReason: r.page_type_reason ?? null,
+    ocrTurn: r.ocr_turn === null || r.ocr_turn === undefined ? null : Number(r.ocr_turn),
     updatedAt: r.updated_at,
   };
 }

@@ -1,4 +1,4 @@
-import { FINAL_BOOK_STATUSES, type BookOcrProfile, type BookStatus, type ObjectRole, type PageStatus, type RegisterType, type SourceFormat } from '../common/vocabulary.ts';
+import { FINAL_BOOK_STATUSES, type BookOcrProfile, type BookStatus, type ObjectRole, type PageStatus, type PageType, type RegisterType, type SourceFormat } from '../common/vocabulary.ts';
 
 // The closed lists (register types, statuses, roles, OCR profiles) are written once, in common/vocabulary.ts.
 export {
@@ -78,6 +78,11 @@ export interface Page {
   indexedRevision: number | null;
   /** Revision of the page's text within `revision`: 0 as OCR read it, +1 per correction or re-OCR. */
   textRevision: number;
+  /** What kind of leaf the page was judged (register, cover, handwritten…), and why; null before the judgement. */
+  pageType: PageType | null;
+  pageTypeReason: string | null;
+  /** Quarter turn (0, 90, 180, 270) the OCR found the master needed to read upright; null before OCR. */
+  ocrTurn: number | null;
   updatedAt: Date;
 }
 

@@ -52,14 +52,27 @@ export async function insertAuditEvent(tx: Queryable, event: AuditEvent): Promis
 
 /** Events in chain order after `q.afterSeq`, filtered, at most `limit`. */
 export async function selectAuditEvents(db: Queryable, q: AuditQuery, limit: number): Promise<AuditEvent[]> {
+  const prefix = actionPrefix(q.action);
   const r = await db.query<Row>(
     `SELECT ${COLUMNS} FROM audit_events
       WHERE seq > $1 AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3)
         AND ($4::text IS NULL OR target_type = $4) AND ($5::text IS NULL OR target_id = $5)
+        AND ($7::text IS NULL OR left(action, length($7)) = $7)
       ORDER BY seq LIMIT $6`,
-    [q.afterSeq ?? 0, q.actor ?? null, q.action ?? null, q.targetType ?? null, q.targetId ?? null, limit],
+    [q.afterSeq ?? 0, q.actor ?? null, prefix === null ? (q.action ?? null) : null, q.targetType ?? null, q.targetId ?? null, limit, prefix],
   );
   return r.rows.map(fromRow);
+}
+
+/** The category an action filter names (`book.` or `book.*` → `book.`), or null for an exact name. */
+export function actionPrefix(action: string | undefined): string | null {
+  return action && /\.\*?$/.test(action) ? action.replace(/\*$/, '') : null;
+}
+
+/** Every action name in the trail with how many events it has, by name: what an auditor can filter on. */
+export async function auditActionCounts(db: Queryable): Promise<{ action: string; count: number }[]> {
+  const r = await db.query<{ action: string; count: number }>('SELECT action, count(*)::int AS count FROM audit_events GROUP BY action ORDER BY action LIMIT 1000');
+  return r.rows;
 }
 
 /** The next batch (up to 1000) of events from `seq` on, in chain order: how the verifier walks the trail. */

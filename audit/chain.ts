@@ -1,6 +1,6 @@
 import { sha256Hex } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import { auditEventsFrom, insertAuditEvent, lockAuditHead, selectAuditEvents } from './chain.store.ts';
+import { auditActionCounts, auditEventsFrom, insertAuditEvent, lockAuditHead, selectAuditEvents } from './chain.store.ts';
 
 /** The `prev_hash` of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -90,10 +90,16 @@ export async function appendInTransaction(tx: Queryable, input: AuditInput): Pro
 export interface AuditQuery {
   afterSeq?: number;
   actor?: string;
+  /** An exact action name, or a category ending in `.` or `.*` (`book.*`: every book event). */
   action?: string;
   targetType?: string;
   targetId?: string;
   limit?: number;
+}
+
+/** The action names in the trail with their number of events: the names an auditor filters by. */
+export async function listAuditActions(db: Queryable): Promise<{ action: string; count: number }[]> {
+  return auditActionCounts(db);
 }
 
 /** Events in chain order, filtered. */

@@ -1,5 +1,5 @@
 export {
-  appendAuditEvent, appendInTransaction, listAuditEvents, verifyChain, eventHash, serialiseEvent, GENESIS_HASH,
+  appendAuditEvent, appendInTransaction, listAuditActions, listAuditEvents, verifyChain, eventHash, serialiseEvent, GENESIS_HASH,
   type AuditInput, type AuditEvent, type AuditQuery, type ChainReport, type ChainBreak,
 } from './chain.ts';
 export { writeAnchor, latestAnchor, ANCHOR_PREFIX, type Anchor } from './anchor.ts';

@@ -46,13 +46,15 @@ export function cleanPurpose(raw: unknown): string | undefined {
  * read closed items even with one. Returns the purpose to record.
  */
 export function checkRestrictedRead(user: AuthUser, purpose: string | undefined, purposeGoes = 'the x-access-purpose header'): string {
-  if (!purpose) throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; state why you need it in ${purposeGoes} (the read is recorded with it)`);
+  // Refusals a purpose cannot lift come first, so nobody is asked for a purpose that would not help;
+  // `reason` lets a client tell them apart (the web UI asks for the purpose only on the last).
   if (!RESTRICTED_READERS.some((r) => user.roles.includes(r))) {
-    throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; only ${RESTRICTED_READERS.join(', ')} may read it`);
+    throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; only ${RESTRICTED_READERS.join(', ')} may read it`, { reason: 'closed-role' });
   }
   if (user.issuedBy) {
-    throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; it is not read through a token ${user.issuedBy.username} made on ${user.username}'s behalf (sign in, or use a token ${user.username} made)`);
+    throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; it is not read through a token ${user.issuedBy.username} made on ${user.username}'s behalf (sign in, or use a token ${user.username} made)`, { reason: 'closed-delegated' });
   }
+  if (!purpose) throw new AppError('ERR_FORBIDDEN', `this book is closed for privacy; state why you need it in ${purposeGoes} (the read is recorded with it)`, { reason: 'closed-purpose-required' });
   return purpose;
 }
 

@@ -1,8 +1,12 @@
 /**
  * Entry-zone detection (ocr/register-grid.ts) on generated register pages: the share of the
  * truth's entry rows found by a zone with IoU ≥ 0.5 (issue 20 targets: ≥ 98% on clean ruled pages,
- * ≥ 90% on noisy ones), the share of pages whose detected column count equals the truth's
- * (target ≥ 95%), header rows found, and milliseconds of detection per page (rendering excluded).
+ * ≥ 90% on noisy ones), the share of pages whose detected column count equals the truth's, the
+ * share of pages whose columns are matched to the register layout (keying/column-match.ts, target
+ * ≥ 95%: matched, and every layout column's cell over its truth cell with IoU ≥ 0.5 on every row
+ * found), header rows found, and milliseconds of detection per page (rendering excluded). The
+ * layout is the default one of migration 016, which prints the generator's columns; no OCR runs
+ * here, so a page whose column count differs is matched without its headings (a lower bound).
  *
  *   npm run bench:zones
  *   npx tsx bench/zones.bench.ts [--pages 3] [--scale 1] [--seed 300]
@@ -18,6 +22,9 @@ import { planBook, type BookOptions } from '../fixtures/book.ts';
 import type { BookLanguage } from '../fixtures/content.ts';
 import type { Box, PageTruth } from '../fixtures/truth.ts';
 import { detectRegisterGrid, type GridBox } from '../ocr/index.ts';
+import { COLUMNS } from '../fixtures/content.ts';
+import { matchColumns } from '../keying/column-match.ts';
+import type { LayoutColumn } from '../keying/answers.ts';
 import { median, r1 } from './bench-support.ts';
 
 const { values } = parseArgs({
@@ -79,6 +86,7 @@ interface SetResult {
   rowRecall: number;
   extraZones: number;
   columnsRight: number;
+  layoutMatched: number;
   headerFound: number;
   cellIouMedian: number;
   msPerPage: number;
@@ -91,6 +99,7 @@ for (const set of SETS) {
   let found = 0;
   let extra = 0;
   let columnsRight = 0;
+  let layoutMatched = 0;
   let headers = 0;
   const cellIous: number[] = [];
   const times: number[] = [];
@@ -101,6 +110,10 @@ for (const set of SETS) {
     const t0 = performance.now();
     const grid = detectRegisterGrid(img, { dpi: truth.dpi });
     times.push(performance.now() - t0);
+    // Column keys and headings only: matching reads nothing else of a layout.
+    const layout: LayoutColumn[] = COLUMNS[book.truth.book.registerType].map((c) => ({ key: c.key, field: 'other', label: { sq: c.label.sq, sr: c.label.sr } }));
+    const match = matchColumns(grid.columns, layout);
+    let cellsRight = match.matched;
     truthRows += truth.entries.length;
     const matched = new Set<number>();
     for (const e of truth.entries) {
@@ -118,10 +131,25 @@ for (const set of SETS) {
         matched.add(best);
         const zone = grid.zones[best]!;
         if (zone.cells.length === e.cells.length) e.cells.forEach((c, ci) => cellIous.push(iou(c.box, zone.cells[ci]!)));
+        if (match.matched) {
+          e.cells.forEach((c, ci) => {
+            const group = match.groups[layout.findIndex((l) => l.key === c.column)];
+            if (!group) {
+              cellsRight = false;
+              return;
+            }
+            const parts = group.map((gi) => zone.cells[gi]!);
+            const left = Math.min(...parts.map((g) => g.left));
+            const top = Math.min(...parts.map((g) => g.top));
+            const cell = { left, top, width: Math.max(...parts.map((g) => g.left + g.width)) - left, height: Math.max(...parts.map((g) => g.top + g.height)) - top };
+            if (iou(c.box, cell) < 0.5) cellsRight = false;
+          });
+        }
       }
     }
     extra += grid.zones.length - matched.size;
     if (grid.columns.length === truth.columns.length) columnsRight++;
+    if (cellsRight) layoutMatched++;
     if (grid.headerRow) headers++;
   }
   results.push({
@@ -133,6 +161,7 @@ for (const set of SETS) {
     rowRecall: truthRows ? found / truthRows : 1,
     extraZones: extra,
     columnsRight: columnsRight / pagesPer,
+    layoutMatched: layoutMatched / pagesPer,
     headerFound: headers / pagesPer,
     cellIouMedian: cellIous.length ? median(cellIous) : 0,
     msPerPage: median(times),
@@ -140,9 +169,9 @@ for (const set of SETS) {
 }
 
 const pct = (x: number) => `${r1(x * 100)}%`;
-const header = ['set', 'rows found (IoU≥0.5)', 'extra zones', 'columns right', 'header', 'cell IoU med', 'ms/page'];
+const header = ['set', 'rows found (IoU≥0.5)', 'extra zones', 'columns right', 'layout matched', 'header', 'cell IoU med', 'ms/page'];
 const lines = results.map((r) => [
-  r.set, `${pct(r.rowRecall)} (${r.rowsFound}/${r.truthRows})`, String(r.extraZones), pct(r.columnsRight), pct(r.headerFound),
+  r.set, `${pct(r.rowRecall)} (${r.rowsFound}/${r.truthRows})`, String(r.extraZones), pct(r.columnsRight), pct(r.layoutMatched), pct(r.headerFound),
   r.cellIouMedian.toFixed(2), r1(r.msPerPage).toString(),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -161,10 +190,11 @@ const summary = {
   cleanRowRecall: pool('clean'),
   noisyRowRecall: pool('noisy'),
   columnsRight: results.reduce((a, r) => a + r.columnsRight * r.pages, 0) / allPages,
+  layoutMatched: results.reduce((a, r) => a + r.layoutMatched * r.pages, 0) / allPages,
   msPerPageMedian: median(results.map((r) => r.msPerPage)),
 };
 console.log(
   `clean rows ${pct(summary.cleanRowRecall)} (target ≥ 98%) · noisy rows ${pct(summary.noisyRowRecall)} (target ≥ 90%) · ` +
-    `column count right ${pct(summary.columnsRight)} (target ≥ 95%) · median ${r1(summary.msPerPageMedian)} ms/page`,
+    `column count right ${pct(summary.columnsRight)} · columns matched to the layout ${pct(summary.layoutMatched)} (target ≥ 95%) · median ${r1(summary.msPerPageMedian)} ms/page`,
 );
 console.log(JSON.stringify({ bench: 'zones', pagesPerSet: pagesPer, scale, seed: seed0, summary, sets: results }));

@@ -33,6 +33,8 @@ export const CLI_POLICIES: Record<string, Policy> = {
   audit: { roles: ['auditor', 'admin'], audit: 'audit.cli' },
   // Counts and usernames only; the export (below) carries entries.
   keying: { roles: ['clerk', 'reviewer', 'records_manager', 'admin'], audit: 'keying.stats.read' },
+  // As GET /events: identifiers only; the changes (replay, subscribe, unsubscribe) are admins' (below).
+  events: { roles: ['admin', 'auditor'], audit: 'events.cli' },
 };
 
 // A disposal decision, like its routes, needs the records manager's own credentials: through a
@@ -54,6 +56,15 @@ export const CLI_SUBCOMMAND_POLICIES: Record<string, Policy> = {
   'token create': { roles: 'authenticated', audit: 'token.cli' },
   // As GET /books/{id}/keyed-entries: personal data, and a closed book's only with a purpose.
   'keying export': { roles: [...PERSONAL_READERS, 'reviewer'], audit: 'keying.export', restricted: true },
+  // As the routes: clerks issue (the closure of the entry's book is applied by the issue itself),
+  // records managers revoke, they and auditors list the register; `extract verify` is public and has none.
+  'extract issue': { roles: ['clerk'], audit: 'extract.cli' },
+  'extract revoke': { roles: ['records_manager'], audit: 'extract.cli' },
+  'extract list': { roles: ['records_manager', 'auditor'], audit: 'extract.list' },
+  'events replay': { roles: ['admin'], audit: 'events.cli' },
+  // Granting another system personal data is one person's act, as on POST /event-subscriptions.
+  'events subscribe': { roles: ['admin'], audit: 'events.cli', ownCredentials: true },
+  'events unsubscribe': { roles: ['admin'], audit: 'events.cli' },
 };
 
 /** The policy of a command, or of one of its subcommands. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../common/index.ts';
 import { BOOK_OCR_PROFILES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, getBook, listPages, type Book, type RegisterType } from '../archive/index.ts';
-import { ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
+import { folderPages, ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
@@ -57,6 +57,9 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
   if (!isBookOcrProfile(ocrProfile)) throw new UsageError(`--profile must be ${BOOK_OCR_PROFILES.join('|')}, got "${ocrProfile.slice(0, 40)}"`);
   const stat = await fs.promises.stat(target).catch(() => undefined);
   if (!stat) throw new AppError('ERR_VALIDATION', `no such file or folder: ${path.basename(target)}`);
+  // Checksum lists, notes and the like beside the scans are not pages: said here, left out by ingest.
+  const skipped = stat.isDirectory() ? (await folderPages(target)).skipped : [];
+  if (!ctx.json) for (const f of skipped) process.stderr.write(`skipped ${f.name}: ${f.reason}\n`);
   const deps = await ctx.open();
   try {
     const embedded = await runEmbeddedWorkers(deps);
@@ -70,7 +73,7 @@ export async function runIngest(ctx: CommandContext): Promise<number> {
     let final = book;
     if (values.wait || embedded) final = await waitForBook(deps.db, book.id, { progress: !ctx.json });
     await embedded?.close();
-    if (ctx.json) ctx.out(JSON.stringify({ book: final, duplicate }));
+    if (ctx.json) ctx.out(JSON.stringify({ book: final, duplicate, ...(stat.isDirectory() ? { skipped } : {}) }));
     else if (final !== book) printBook(ctx, final);
     return final.status === 'failed' ? 1 : 0;
   } finally {

@@ -35,8 +35,8 @@ export async function runKeyingCommand(ctx: CommandContext): Promise<number> {
       ctx.out(JSON.stringify(stats));
       return 0;
     }
-    ctx.out('books: zones found, open, keyed once, disputed, verified');
-    for (const b of stats.books) ctx.out(`  ${b.bookId} ${b.registerType} ${b.municipality} ${b.yearFrom}${b.yearTo !== b.yearFrom ? `-${b.yearTo}` : ''}: ${b.zones} found, ${b.open} open, ${b.keyedOnce} keyed once, ${b.disputed} disputed, ${b.verified} verified`);
+    ctx.out('books: zones found, open, keyed once, disputed, verified, empty rows');
+    for (const b of stats.books) ctx.out(`  ${b.bookId} ${b.registerType} ${b.municipality} ${b.yearFrom}${b.yearTo !== b.yearFrom ? `-${b.yearTo}` : ''}: ${b.zones} found, ${b.open} open, ${b.keyedOnce} keyed once, ${b.disputed} disputed, ${b.verified} verified, ${b.empty} empty`);
     ctx.out('keyers: keyings, agreement (of those compared), fields overruled');
     for (const k of stats.keyers) ctx.out(`  ${k.keyer}: ${k.keyings} keyed, agreement ${pct(k.agreementRate)} of ${k.compared}, ${k.fieldsOverruled} overruled`);
     return 0;

@@ -13,8 +13,11 @@ import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
 import { runCheck } from './check.command.ts';
 import { runKeyingCommand } from './keying.command.ts';
+import { runExtractCommand } from './extract.command.ts';
+import { runEventsCommand } from './events.command.ts';
 import { attributedOpen, cliPolicy, takeGlobalOptions, type AttributedDeps, type CommandNote } from './attribution.ts';
 import { askSignInPassword } from './prompt.ts';
+import { commandHelp, didYouMean, SIGN_IN_NOTES, subcommandsOf, wantsHelp } from './help.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -37,7 +40,8 @@ export interface CommandContext {
 
 type Command = { summary: string; usage: string; run: (ctx: CommandContext) => Promise<number> };
 
-const COMMANDS: Record<string, Command> = {
+/** Every command by name, with its summary and usage (the help is made from these). */
+export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { summary: 'generate a register book and run the whole pipeline embedded (no services)', usage: 'arkiva demo [--pages N] [--keep] [--json]', run: runDemo },
   ingest: {
     summary: 'archive a scanned book and queue its pages',
@@ -65,6 +69,16 @@ const COMMANDS: Record<string, Command> = {
   user: { summary: 'users and roles (admins; the first admin needs none)', usage: 'arkiva user add <name> --role R [--role R] [--no-password] [--first-admin] | list | disable <name> | grant|revoke <name> --role R [--json]', run: runUserCommand },
   token: { summary: "API tokens: your own, or (admins) one made on a user's behalf; shown once, stored hashed", usage: 'arkiva token create <name> [--label L] [--days N] | revoke <token-id> | list <name> [--json]', run: runTokenCommand },
   keying: { summary: 'keying of handwritten registers: progress per book and agreement per keyer, or a book\'s verified keyed entries', usage: 'arkiva keying stats [--book ID] | export --book ID [--format csv|json] [--purpose TEXT (closed books)] [--json]', run: runKeyingCommand },
+  events: {
+    summary: 'events for other state systems: the outbox, dead letters, replays, subscriptions (admins; listing also auditors)',
+    usage: 'arkiva events list [--type T] [--book ID] [--before SEQ] [--limit N] | list --dead [--subscription ID] | list --subscriptions | replay <event-id> [--subscription ID] | replay --dead [--subscription ID] | subscribe --name N --url URL --type T [--type T]... [--secret S] [--grant-purpose TEXT] | unsubscribe <subscription-id> [--json]',
+    run: runEventsCommand,
+  },
+  extract: {
+    summary: 'signed electronic extracts: issue one from a verified entry (clerks), revoke (records managers), list the register, verify (anyone)',
+    usage: 'arkiva extract issue <entry-id> --request REF [--out FILE] [--purpose TEXT (closed books)] | revoke <serial> --reason TEXT | list [--entry ID] [--status valid|revoked|superseded] [--limit N] | verify <serial>|<file.pdf> [--json]',
+    run: runExtractCommand,
+  },
   audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
 };
 
@@ -73,9 +87,8 @@ function usage(): string {
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`, `           ${c.usage}`);
   lines.push(
     '',
-    'Every command but demo, worker, serve, resume and check signs in: ARKIVA_TOKEN (an API token), or --as NAME',
-    '(ARKIVA_USER) with its password typed on the terminal; embedded (no DATABASE_URL) the name alone is enough.',
-    'Reads of books under privacy closure state why: --purpose TEXT (ARKIVA_PURPOSE).',
+    'arkiva <command> --help (or -h) shows one command; arkiva <command> <subcommand> --help one subcommand.',
+    ...SIGN_IN_NOTES,
     'Configuration comes from the environment: see the README.',
   );
   return lines.join('\n');
@@ -84,13 +97,27 @@ function usage(): string {
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad usage). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  // `arkiva help search [sub]` is `arkiva search [sub] --help`.
+  if (name === 'help' && args[0] && COMMANDS[args[0]]) return main([args[0], ...args.slice(1), '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`arkiva: unknown command "${name}"\n\n${usage()}\n`);
+    const hint = didYouMean(name, Object.keys(COMMANDS), 'arkiva ');
+    process.stderr.write(`arkiva: unknown command "${name}"${hint}\n\n${hint ? 'arkiva --help lists the commands.' : usage()}\n`);
+    return 2;
+  }
+  // Help is answered before sign-in and configuration, so it works anywhere and always exits 0.
+  const sub = args[0] !== undefined && !args[0].startsWith('-') ? args[0] : undefined;
+  if (wantsHelp(args)) {
+    process.stdout.write(`${commandHelp(name, command, sub)}\n`);
+    return 0;
+  }
+  const subcommands = subcommandsOf(name, command);
+  if (sub !== undefined && subcommands.length > 0 && !subcommands.includes(sub)) {
+    process.stderr.write(`arkiva ${name}: unknown subcommand "${sub}"${didYouMean(sub, subcommands)} (one of ${subcommands.join(', ')})\nusage: ${command.usage}\n`);
     return 2;
   }
   let as: string | undefined;
@@ -144,11 +171,13 @@ export async function main(argv: string[]): Promise<number> {
 /** Wrong arguments: the CLI prints the command's usage and exits 2. */
 export class UsageError extends Error {}
 
-/** Parses a command's options; unknown options are a usage error. */
+/** Parses a command's options; unknown options are a usage error, with the nearest known one. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {
     return parseArgs({ args, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    const unknown = /^Unknown option '(--?[^'=]+)/.exec((e as Error).message)?.[1];
+    const hint = unknown ? didYouMean(unknown.replace(/^--?/, ''), [...Object.keys(options), 'json', 'as', 'purpose', 'help'], '--') : '';
+    throw new UsageError(hint ? `Unknown option '${unknown}'${hint}` : (e as Error).message);
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { exportPackage, packageBook, verifyBagDir, verifyStoredPackage, type BagReport } from '../preservation/index.ts';
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { progressBar } from './progress.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,7 +24,13 @@ export async function runExport(ctx: CommandContext): Promise<number> {
   try {
     // Builds the package here when no worker has yet (embedded mode, or a book finished moments ago).
     if (generation === undefined) await packageBook(deps, bookId.toLowerCase());
-    const r = await exportPackage(deps, bookId.toLowerCase(), dir, generation !== undefined ? { generation } : {});
+    const bar = progressBar('bytes', { json: ctx.json });
+    let r: Awaited<ReturnType<typeof exportPackage>>;
+    try {
+      r = await exportPackage(deps, bookId.toLowerCase(), dir, { ...(generation !== undefined ? { generation } : {}), onProgress: (done, total) => bar?.update(done, total) });
+    } finally {
+      bar?.end();
+    }
     if (ctx.json) ctx.out(JSON.stringify({ dir, files: r.files, bytes: r.bytes, package: { generation: r.package.revision, sha256: r.package.sha256, size: r.package.size } }));
     else ctx.out(`exported package generation ${r.package.revision} (sha256 ${r.package.sha256}): ${r.files} files, ${r.bytes} bytes in ${dir}`);
     return 0;

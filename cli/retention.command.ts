@@ -6,6 +6,7 @@ import {
 import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
 import { actorOf, listingReader } from './attribution.ts';
 import { booksWithheld } from '../auth/index.ts';
+import { progressBar } from './progress.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -105,7 +106,13 @@ export async function runRetention(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (sub === 'run') {
-      const n = await recomputeAll(deps.db, 'arkiva retention run');
+      const bar = progressBar('books', { json: ctx.json });
+      let n: number;
+      try {
+        n = await recomputeAll(deps.db, 'arkiva retention run', undefined, (done, total) => bar?.update(done, total));
+      } finally {
+        bar?.end();
+      }
       const lock = await syncObjectLocks(deps, { repair: true });
       const due = await listDue(deps.db);
       if (ctx.json) ctx.out(JSON.stringify({ recomputed: n, lock, due }));
@@ -186,7 +193,13 @@ export async function runFixity(ctx: CommandContext): Promise<number> {
   const bookId = values.book !== undefined ? uuidArg(values.book, '--book') : undefined;
   const deps = await ctx.open();
   try {
-    const r = await auditFixity(deps, { ...(bookId ? { bookId } : {}), all: values.all ?? false }, { repair: values.repair ?? false });
+    const bar = progressBar('objects', { json: ctx.json });
+    let r: Awaited<ReturnType<typeof auditFixity>>;
+    try {
+      r = await auditFixity(deps, { ...(bookId ? { bookId } : {}), all: values.all ?? false }, { repair: values.repair ?? false, onProgress: (done, total) => bar?.update(done, total) });
+    } finally {
+      bar?.end();
+    }
     if (ctx.json) ctx.out(JSON.stringify(r));
     else {
       ctx.out(`fixity run ${r.runId}: ${r.checked} object(s) checked, ${r.ok} ok, ${r.damaged} damaged, ${r.intruded} intruded`);

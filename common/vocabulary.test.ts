@@ -78,6 +78,10 @@ const SHARED: Record<string, readonly Value[]> = {
   'entry_zones.status': V.ZONE_STATUSES,
   'entry_zone_changes.op': V.ZONE_CHANGE_OPS,
   'keying_decisions.choice': V.ARBITRATION_CHOICES,
+  'event_outbox.type': V.OUTBOX_EVENT_TYPES,
+  'event_deliveries.status': V.EVENT_DELIVERY_STATUSES,
+  'extracts.extract_type': V.EXTRACT_TYPES,
+  'extracts.status': V.EXTRACT_STATUSES,
 };
 
 /** CHECK lists only the database spells out: no code, schema or screen lists their values. */

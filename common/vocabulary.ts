@@ -65,7 +65,7 @@ export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
 export const DEFAULT_OCR_PROFILE: BookOcrProfile = 'printed';
 
 /** Roles of the objects stored for a book or page (stored_objects.role). */
-export const OBJECT_ROLES = ['original', 'source', 'master', 'derivative', 'ocr', 'pdf', 'alto', 'package'] as const;
+export const OBJECT_ROLES = ['original', 'source', 'master', 'derivative', 'ocr', 'pdf', 'alto', 'package', 'extract'] as const;
 /** The role of a stored object. */
 export type ObjectRole = (typeof OBJECT_ROLES)[number];
 
@@ -166,9 +166,10 @@ export type ZoneSource = (typeof ZONE_SOURCES)[number];
 /**
  * Where a zone is in double keying (entry_zones.status). There is no resting "keyed twice": the
  * second keying is compared in the transaction that stores it, so the zone goes straight on to
- * verified or disputed.
+ * verified or disputed. 'empty': settled (by agreement or arbitration) as a ruled row with nothing
+ * written, every column blank; it makes no entry.
  */
-export const ZONE_STATUSES = ['open', 'keyed-once', 'disputed', 'verified'] as const;
+export const ZONE_STATUSES = ['open', 'keyed-once', 'disputed', 'verified', 'empty'] as const;
 /** Where a zone is in double keying. */
 export type ZoneStatus = (typeof ZONE_STATUSES)[number];
 
@@ -181,3 +182,26 @@ export type ZoneChangeOp = (typeof ZONE_CHANGE_OPS)[number];
 export const ARBITRATION_CHOICES = ['a', 'b', 'typed'] as const;
 /** How an arbitrator settled a field. */
 export type ArbitrationChoice = (typeof ARBITRATION_CHOICES)[number];
+
+/** Kinds of extract: that of the register the entry was read from (extracts.extract_type). */
+export const EXTRACT_TYPES = REGISTER_TYPES;
+/** The kind of an extract. */
+export type ExtractType = (typeof EXTRACT_TYPES)[number];
+
+/** What became of an issued extract: in force, revoked with a reason, or replaced by a re-issue (extracts.status). */
+export const EXTRACT_STATUSES = ['valid', 'revoked', 'superseded'] as const;
+/** The status of an issued extract. */
+export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
+
+/**
+ * What other state systems are told about (event_outbox.type): a book archived, an entry verified,
+ * a registry link made or ended, an extract issued or revoked, a book disposed of.
+ */
+export const OUTBOX_EVENT_TYPES = ['book.archived', 'entry.verified', 'link.made', 'link.ended', 'extract.issued', 'extract.revoked', 'book.disposed'] as const;
+/** A kind of event other systems may subscribe to. */
+export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+
+/** Where one event's delivery to one subscriber stands (event_deliveries.status): dead means dead-lettered. */
+export const EVENT_DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
+/** Where a delivery stands. */
+export type EventDeliveryStatus = (typeof EVENT_DELIVERY_STATUSES)[number];

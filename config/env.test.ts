@@ -44,6 +44,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ QUEUE_LOCK_SECONDS: '1' })).toThrow(/QUEUE_LOCK_SECONDS/);
   });
 
+  it('reads the events sweep interval in seconds: 10 by default, 1 to 3600', () => {
+    expect(loadConfig({}).schedules.eventsDeliverMs).toBe(10_000);
+    expect(loadConfig({ SCHEDULE_EVENTS_DELIVER_SECONDS: '2' }).schedules.eventsDeliverMs).toBe(2000);
+    for (const bad of ['0', '3601', '1.5', 'often']) expect(() => loadConfig({ SCHEDULE_EVENTS_DELIVER_SECONDS: bad }), bad).toThrow(/SCHEDULE_EVENTS_DELIVER_SECONDS/);
+  });
+
   it('reads the OCR engine: auto unless native or wasm is asked for, nothing else', () => {
     expect(loadConfig({}).ocr.engine).toBe('auto');
     expect(loadConfig({ OCR_ENGINE: '' }).ocr.engine).toBe('auto');

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -40,6 +41,7 @@ export const ENV_DOC = {
   SCHEDULE_FIXITY_AUDIT_MINUTES: 'Interval of the fixity sampling run (each run checks its share of the cycle). Default 60',
   SCHEDULE_DISPOSAL_DUE_MINUTES: 'Interval of the disposal due list snapshot. Default 1440 (daily)',
   SCHEDULE_AUDIT_ANCHOR_MINUTES: 'Interval at which the audit chain head is written to object storage (when it moved). Default 10',
+  SCHEDULE_EVENTS_DELIVER_SECONDS: 'Interval of the events sweep (fan-out of new outbox events, due webhook deliveries and retries): how long a receiving system waits at most to hear of a change. 1 to 3600; default 10',
   FIXITY_CYCLE_DAYS: 'Days within which the scheduled fixity audit re-reads every stored object. Default 90',
   BAG_SOURCE_ORGANIZATION: 'BagIt bag-info Source-Organization of every package. Default "Arkiva civil registration archive"',
   BAG_ORGANIZATION_ADDRESS: 'BagIt bag-info Organization-Address (optional)',
@@ -54,6 +56,10 @@ export const ENV_DOC = {
   ARKIVA_USER: 'The user CLI data commands run as (same as --as NAME). Embedded (no DATABASE_URL) the name alone is enough (one local user); with DATABASE_URL set its password is asked on the terminal, or use ARKIVA_TOKEN',
   ARKIVA_PURPOSE: 'Why a CLI command reads a book under privacy closure (same as --purpose TEXT); recorded with the read in the audit trail',
   ARKIVA_PASSWORD: 'Password for arkiva user add (otherwise read from stdin)',
+  ARKIVA_SIGNING_P12: "PKCS#12 file (.p12/.pfx: RSA private key, signing certificate and its chain) that signs electronic extracts (PAdES). Unset in embedded mode: a local TEST CA and certificate are made under ARKIVA_DATA_DIR/signing at first start (not trusted by anyone: for trials only). Unset with DATABASE_URL: extracts cannot be issued",
+  ARKIVA_SIGNING_P12_PASSWORD: 'Password of ARKIVA_SIGNING_P12. Default empty',
+  ARKIVA_PUBLIC_BASE_URL: "Public address of this archive's verification page, printed on every extract and in its QR code as <url>/verify/<serial>. Default http://localhost:3000",
+  ARKIVA_ISSUING_OFFICE: 'Name of the office that issues extracts, printed on them and shown by the public verification. Default "Civil Registration Agency"',
 } as const;
 
 export type EnvName = keyof typeof ENV_DOC;
@@ -98,6 +104,7 @@ const schema = z.object({
   SCHEDULE_FIXITY_AUDIT_MINUTES: int(1).default(60),
   SCHEDULE_DISPOSAL_DUE_MINUTES: int(1).default(1440),
   SCHEDULE_AUDIT_ANCHOR_MINUTES: int(1).default(10),
+  SCHEDULE_EVENTS_DELIVER_SECONDS: int(1).max(3600).default(10),
   FIXITY_CYCLE_DAYS: int(1).default(90),
   BAG_SOURCE_ORGANIZATION: z.preprocess(emptyToUndefined, z.string().max(500).default('Arkiva civil registration archive')),
   BAG_ORGANIZATION_ADDRESS: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
@@ -112,6 +119,10 @@ const schema = z.object({
   ARKIVA_USER: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
   ARKIVA_PURPOSE: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
   ARKIVA_PASSWORD: z.preprocess(emptyToUndefined, z.string().max(1024).optional()),
+  ARKIVA_SIGNING_P12: z.preprocess(emptyToUndefined, z.string().max(4096).optional()),
+  ARKIVA_SIGNING_P12_PASSWORD: z.string().max(1024).default(''),
+  ARKIVA_PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').default('http://localhost:3000')),
+  ARKIVA_ISSUING_OFFICE: z.preprocess(emptyToUndefined, z.string().max(200).default('Civil Registration Agency')),
 });
 
 /** Which real service, if any, backs each port. */
@@ -143,7 +154,7 @@ export interface Config extends ServiceConfig {
   ocr: { engine: 'auto' | 'native' | 'wasm'; poolSize: number; recycleAfterPages: number; recycleRssMb: number };
   ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
   /** Intervals of the periodic jobs, in ms; `enabled` false leaves schedules alone at worker start. */
-  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number };
+  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number; eventsDeliverMs: number };
   fixity: { cycleDays: number };
   /** How often workers reconcile the queue with the database, in ms; 0 is off (workers/reconcile.ts). */
   reconcile: { intervalMs: number };
@@ -155,6 +166,11 @@ export interface Config extends ServiceConfig {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** Who CLI commands run as (a token, or a name), why they read closed books, and the password `arkiva user add` sets. */
   cli: { user: string | undefined; password: string | undefined; token: string | undefined; purpose: string | undefined };
+  /**
+   * Electronic extracts: the PKCS#12 that signs them (absent: a local test CA in embedded mode, none
+   * with PostgreSQL), the public base URL their QR codes point at, and the issuing office's name.
+   */
+  extracts: { signingP12: string | undefined; signingP12Password: string; publicBaseUrl: string; issuingOffice: string };
 }
 
 /** Raised when the environment is invalid; names every offending variable. */
@@ -180,6 +196,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (s3Wanted && e.S3_BUCKET === undefined) throw new ConfigError('invalid configuration: S3_BUCKET is required when S3_ENDPOINT is set');
   if (s3Wanted && (e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError('invalid configuration: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither');
+  }
+  if (e.ARKIVA_SIGNING_P12 !== undefined && !fs.existsSync(e.ARKIVA_SIGNING_P12)) {
+    throw new ConfigError(`invalid configuration: ARKIVA_SIGNING_P12: no file at ${e.ARKIVA_SIGNING_P12}`);
   }
   const config: Config = {
     dataDir,
@@ -212,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       fixityAuditMs: e.SCHEDULE_FIXITY_AUDIT_MINUTES * 60_000,
       disposalDueMs: e.SCHEDULE_DISPOSAL_DUE_MINUTES * 60_000,
       auditAnchorMs: e.SCHEDULE_AUDIT_ANCHOR_MINUTES * 60_000,
+      eventsDeliverMs: e.SCHEDULE_EVENTS_DELIVER_SECONDS * 1000,
     },
     fixity: { cycleDays: e.FIXITY_CYCLE_DAYS },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },
@@ -220,6 +240,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host: e.HOST, port: e.PORT, cookieSecure: e.COOKIE_SECURE },
     logLevel: e.LOG_LEVEL,
     cli: { user: e.ARKIVA_USER, password: e.ARKIVA_PASSWORD, token: e.ARKIVA_TOKEN, purpose: e.ARKIVA_PURPOSE },
+    extracts: {
+      signingP12: e.ARKIVA_SIGNING_P12 === undefined ? undefined : path.resolve(e.ARKIVA_SIGNING_P12),
+      signingP12Password: e.ARKIVA_SIGNING_P12_PASSWORD,
+      publicBaseUrl: e.ARKIVA_PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      issuingOffice: e.ARKIVA_ISSUING_OFFICE,
+    },
   };
   return deepFreeze(config);
 }

@@ -122,9 +122,31 @@ export async function listPageEntries(db: Queryable, pageId: string): Promise<En
   return r.rows.map(toEntry);
 }
 
+/**
+ * Words of the name vocabulary trigram-similar to each term (pg_trgm's `%` at the session's
+ * threshold, 0.3 by default), best first, at most `perTerm` per term: the proposals the edit
+ * budget then decides on. Position of the term from 1.
+ */
+export async function similarNameWords(db: Queryable, terms: readonly string[], perTerm: number): Promise<{ pos: number; norm: string }[]> {
+  const r = await db.query<{ pos: number; norm: string }>(
+    `SELECT t.pos::int AS pos, v.norm
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(term, pos)
+      CROSS JOIN LATERAL (SELECT v.norm FROM entry_name_terms v WHERE v.norm % t.term ORDER BY similarity(v.norm, t.term) DESC, v.norm LIMIT $2) v`,
+    [terms, perTerm],
+  );
+  return r.rows;
+}
+
+/** A name word an entry search accepts for one of its terms, with how like the term it is (0..1). */
+export interface NameWordMatch {
+  norm: string;
+  sim: number;
+}
+
 /** A search of entries in search form: `terms` and `placeNorm` already normalised, `limit` already bounded. */
 export interface EntryFilter {
-  terms: readonly string[];
+  /** Per query word, the name words that match it (never empty: the word itself at least). */
+  terms: readonly (readonly NameWordMatch[])[];
   role?: NameRole;
   eventType?: EventType;
   entryNumber?: string;
@@ -136,7 +158,13 @@ export interface EntryFilter {
   limit: number;
 }
 
-/** Live entries matching every given field, best name match first (score 1 without names). */
+/**
+ * Live entries matching every given field, best name match first (score 1 without names), then
+ * oldest first. With name terms, each term must match (one of its `NameWordMatch`es) a word of
+ * one of the entry's names (of `role`, when given); the score is the mean over terms of the best
+ * similarity. Entries are found from the word postings (migration 020), which carry the tie
+ * order, so only the entries that can make the first `limit` are read.
+ */
 export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry & { score: number })[]> {
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -144,30 +172,59 @@ export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry
     return `$${params.length}`;
   };
   const where = ['e.deleted_at IS NULL'];
-  let score = '1.0';
-  const terms = s.terms;
-  if (terms.length) {
-    const roleCond = s.role ? `AND n.role = ${p(s.role)}` : '';
-    const termsP = p(terms);
-    // Each query word must be similar to a word of a name: word_similarity compares it with the best-matching part.
-    where.push(`(SELECT count(*) FROM unnest(${termsP}::text[]) t(term)
-                  WHERE EXISTS (SELECT 1 FROM entry_names n WHERE n.entry_id = e.id ${roleCond} AND t.term <% n.norm)) = ${p(terms.length)}`);
-    // The same condition once more per word, in a form the trigram index on entry_names.norm can
-    // answer: without it PostgreSQL evaluates the subquery above for every entry (seconds at 1M).
-    for (const term of terms) where.push(`e.id IN (SELECT n.entry_id FROM entry_names n WHERE ${p(term)} <% n.norm ${roleCond})`);
-    score = `(SELECT avg(m) FROM (SELECT max(word_similarity(t.term, n.norm)) AS m FROM unnest(${termsP}::text[]) t(term)
-               JOIN entry_names n ON n.entry_id = e.id ${roleCond} GROUP BY t.term) x)`;
-  }
   if (s.eventType) where.push(`e.event_type = ${p(s.eventType)}`);
   if (s.entryNumber) where.push(`e.entry_number = ${p(s.entryNumber)}`);
   if (s.placeNorm !== undefined) where.push(`e.place_norm % ${p(s.placeNorm)}`);
-  if (s.dateFrom) where.push(`e.event_date >= ${p(s.dateFrom)}`);
-  if (s.dateTo) where.push(`left(e.event_date, ${p(s.dateTo.length)}) <= ${p(s.dateTo)}`);
+  // The date conditions, once for the entry and once for the name postings that carry its date.
+  const dates: ((alias: string) => string)[] = [];
+  if (s.dateFrom) {
+    const from = p(s.dateFrom);
+    dates.push((a) => `${a}.event_date >= ${from}`);
+  }
+  if (s.dateTo) {
+    const [len, to] = [p(s.dateTo.length), p(s.dateTo)];
+    dates.push((a) => `left(${a}.event_date, ${len}) <= ${to}`);
+  }
+  where.push(...dates.map((d) => d('e')));
   if (s.bookId) where.push(`e.book_id = ${p(s.bookId)}`);
   if (s.status) where.push(`e.status = ${p(s.status)}`);
+  // The entries to return, best first, at most `limit`: ids and scores.
+  let chosen: string;
+  if (s.terms.length) {
+    const roleCond = s.role ? `AND n.role = ${p(s.role)}` : '';
+    const limit = p(s.limit);
+    // Each term's accepted words with their similarity, as a small constant relation.
+    const words = s.terms.map((matches) => `SELECT * FROM unnest(${p(matches.map((m) => m.norm))}::text[], ${p(matches.map((m) => m.sim))}::float8[]) AS v(norm, sim)`);
+    if (s.terms.length === 1) {
+      // Per matching word, its first `limit` entries passing the filters, in tie order straight from
+      // the postings index: an entry missing from its best word's list has `limit` entries before
+      // it, so the best `limit` of the union are the answer, found without ranking every posting.
+      chosen = `SELECT c.entry_id, max(c.sim)::float8 AS score FROM (
+          SELECT w.sim, x.entry_id, x.created_at FROM (${words[0]}) w
+           CROSS JOIN LATERAL (SELECT DISTINCT ON (n.created_at, n.entry_id) n.entry_id, n.created_at
+                                 FROM entry_name_postings n JOIN entries e ON e.id = n.entry_id
+                                WHERE n.norm = w.norm ${roleCond} ${dates.map((d) => `AND ${d('n')}`).join(' ')} AND ${where.join(' AND ')}
+                                ORDER BY n.created_at, n.entry_id LIMIT ${limit}) x) c
+        GROUP BY c.entry_id, c.created_at ORDER BY score DESC, c.created_at, c.entry_id LIMIT ${limit}`;
+    } else {
+      // Several terms: the entries holding a match of every term (hash joins of the terms' postings),
+      // ranked, then read best first until `limit` pass the filters.
+      const parts = words.map((w, i) => `(SELECT n.entry_id, n.created_at, w.sim FROM (${w}) w JOIN entry_name_postings n
+        ON n.norm = w.norm ${roleCond} ${dates.map((d) => `AND ${d('n')}`).join(' ')}) t${i}`);
+      const joins = parts.map((part, i) => (i === 0 ? part : `JOIN ${part} ON t${i}.entry_id = t0.entry_id`)).join(' ');
+      const score = `(${words.map((_, i) => `max(t${i}.sim)::float8`).join(' + ')}) / ${s.terms.length}`;
+      chosen = `SELECT r.entry_id, r.score FROM (
+          SELECT t0.entry_id, t0.created_at, ${score} AS score FROM ${joins}
+           GROUP BY t0.entry_id, t0.created_at ORDER BY score DESC, t0.created_at, t0.entry_id) r
+        JOIN entries e ON e.id = r.entry_id
+       WHERE ${where.join(' AND ')} ORDER BY r.score DESC, r.created_at, r.entry_id LIMIT ${limit}`;
+    }
+  } else {
+    chosen = `SELECT e.id AS entry_id, 1.0::float8 AS score FROM entries e WHERE ${where.join(' AND ')} ORDER BY e.created_at, e.id LIMIT ${p(s.limit)}`;
+  }
   const r = await db.query<EntryRow & { score: number }>(
-    `SELECT * FROM (${SELECT.replace('SELECT e.*,', `SELECT e.*, ${score}::float8 AS score,`)} WHERE ${where.join(' AND ')}) x
-      ORDER BY score DESC, created_at, id LIMIT ${p(s.limit)}`,
+    `${SELECT.replace('SELECT e.*,', 'SELECT e.*, x.score,')} JOIN (${chosen}) x ON x.entry_id = e.id
+      ORDER BY x.score DESC, e.created_at, e.id`,
     params,
   );
   return r.rows.map((x) => ({ ...toEntry(x), score: Number(x.score) }));
@@ -199,4 +256,10 @@ export async function ocrLinesOfPage(db: Queryable, pageId: string): Promise<Ocr
     [pageId],
   );
   return lines.rows.map((l) => ({ lineIndex: l.line_index, words: l.words, x0: l.x0, y0: l.y0, x1: l.x1, y1: l.y1 }));
+}
+
+/** A live entry's status, its row held FOR UPDATE until the transaction ends (a verification's read-then-write). */
+export async function lockEntryStatus(tx: Queryable, id: string): Promise<EntryStatus | undefined> {
+  const r = await tx.query<{ status: EntryStatus }>('SELECT status FROM entries WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [id]);
+  return r.rows[0]?.status;
 }

@@ -1,11 +1,13 @@
 import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import { normaliseText, normaliseTokens } from '../search/normalise.ts';
+import { formSimilarity, normaliseText, normaliseTokens } from '../search/normalise.ts';
 import { parseRegisterRow } from './parse-row.ts';
 import {
-  bookOfPage, findEntries, getEntry, insertEntry, listPageEntries, ocrLinesOfPage, pageTypeOf, replaceEntryNames, retireEntry, setEntryStatus,
-  updateEntryRow,
+  bookOfPage, findEntries, getEntry, insertEntry, listPageEntries, lockEntryStatus, ocrLinesOfPage, pageTypeOf, replaceEntryNames, retireEntry, setEntryStatus,
+  similarNameWords, updateEntryRow, type NameWordMatch,
 } from './entries.store.ts';
+import { getBook } from '../archive/index.ts';
+import { emit } from '../events/index.ts';
 import type { EntrySource, EntryStatus, EventType, NameRole } from '../common/vocabulary.ts';
 
 // Name roles, event types and entry statuses are the vocabulary's (the schema's CHECKs and the API share them).
@@ -86,6 +88,8 @@ export async function createEntry(
       ocrText: fields.ocrText ?? null, source, status: source === 'manual' ? 'verified' : 'proposed', createdBy: by.user, verifiedBy: source === 'manual' ? by.user : null,
     });
     await writeNames(tx, entryId, fields.names ?? []);
+    // Staff-made entries are verified as they are made: other systems hear of it in this transaction.
+    if (source === 'manual') await announceVerified(tx, (await getEntry(tx, entryId))!);
     return entryId;
   });
   return requireEntry(db, id);
@@ -106,10 +110,45 @@ export async function updateEntry(db: Db, id: string, fields: Partial<EntryField
   return requireEntry(db, id);
 }
 
-/** Records that staff checked the entry against the page (or rejected an OCR proposal). */
+/**
+ * Records that staff checked the entry against the page (or rejected an OCR proposal), and tells
+ * no one: for callers that write their own event in their transaction (keying's double-keyed
+ * entries). Staff verifying outside keying go through `verifyEntryByStaff`.
+ */
 export async function verifyEntry(db: Queryable, id: string, by: { user: string }, status: 'verified' | 'rejected' = 'verified'): Promise<Entry> {
   if (!(await setEntryStatus(db, id, status, by.user))) throw new AppError('ERR_NOT_FOUND', `no entry ${id}`);
   return requireEntry(db, id);
+}
+
+/**
+ * A clerk verifies (or rejects) an entry outside keying (the API): the status and, when the entry
+ * becomes verified, its `entry.verified` event in one transaction. Once per verification: an
+ * entry verified again (a repeated request) is not announced twice.
+ */
+export async function verifyEntryByStaff(db: Db, id: string, by: { user: string }, status: 'verified' | 'rejected' = 'verified'): Promise<Entry> {
+  await db.transaction(async (tx) => {
+    const before = await lockEntryStatus(tx, id);
+    if (before === undefined) throw new AppError('ERR_NOT_FOUND', `no entry ${id}`);
+    const entry = await verifyEntry(tx, id, by, status);
+    if (status === 'verified' && before !== 'verified') await announceVerified(tx, entry);
+  });
+  return requireEntry(db, id);
+}
+
+/**
+ * The `entry.verified` event of an entry staff verified (as keying's: identifiers and codes; the
+ * fields only for subscriptions granted a purpose), written through the caller's transaction.
+ */
+async function announceVerified(tx: Queryable, entry: Entry): Promise<void> {
+  const book = await getBook(tx, entry.bookId);
+  await emit(tx, {
+    type: 'entry.verified',
+    subjects: { bookId: entry.bookId, entryId: entry.id },
+    data: { pageId: entry.pageId, registerType: book?.registerType ?? entry.eventType, source: entry.source },
+    personal: {
+      fields: { entryNumber: entry.entryNumber, eventType: entry.eventType, eventDate: entry.eventDate, place: entry.place, marginalNotes: entry.marginalNotes, names: entry.names },
+    },
+  });
 }
 
 /** Retires an entry; it stays in the database because links and history may point at it. */
@@ -134,12 +173,34 @@ export interface EntrySearch {
   limit?: number;
 }
 
-/** Finds entries by field, best name match first. */
+/** Most name words proposed per query word before the edit budget decides. */
+const MAX_PROPOSALS = 200;
+
+/**
+ * The name words each query word matches: itself, and the vocabulary's trigram neighbours within
+ * its edit budget (`formSimilarity`: one letter off in a name of 4–6 letters, two from 7), each
+ * with its similarity.
+ */
+async function nameWordMatches(db: Queryable, terms: readonly string[]): Promise<NameWordMatch[][]> {
+  const out = terms.map((t) => new Map<string, number>([[t, 1]]));
+  for (const { pos, norm } of await similarNameWords(db, terms, MAX_PROPOSALS)) {
+    const sim = formSimilarity(terms[pos - 1]!, norm);
+    if (sim !== null && !out[pos - 1]!.has(norm)) out[pos - 1]!.set(norm, sim);
+  }
+  return out.map((m) => [...m].map(([norm, sim]) => ({ norm, sim })));
+}
+
+/**
+ * Finds entries by field, best name match first. Names compare in search form (`normaliseWord`:
+ * case, diacritics, script and Đ/Dj folded), fuzzily within each word's edit budget.
+ */
 export async function searchEntries(db: Queryable, s: EntrySearch): Promise<(Entry & { score: number })[]> {
+  const limit = Math.min(s.limit ?? 50, 200);
+  const tokens = s.name ? normaliseTokens(s.name) : [];
   return findEntries(db, {
-    terms: s.name ? normaliseTokens(s.name) : [], role: s.role, eventType: s.eventType, entryNumber: s.entryNumber,
+    terms: tokens.length ? await nameWordMatches(db, tokens) : [], role: s.role, eventType: s.eventType, entryNumber: s.entryNumber,
     placeNorm: s.place ? normaliseText(s.place) : undefined, dateFrom: s.dateFrom, dateTo: s.dateTo, bookId: s.bookId, status: s.status,
-    limit: Math.min(s.limit ?? 50, 200),
+    limit,
   });
 }
 

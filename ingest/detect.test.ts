@@ -8,7 +8,7 @@ import { detectFormat, sniffFormat } from './detect.ts';
 const bytes = (...parts: Array<number[] | string>): Buffer =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
 
-function refusal(head: Buffer): Error {
+function refusal(head: Buffer): Error & { details?: Record<string, unknown> } {
   try {
     sniffFormat(head);
   } catch (e) {
@@ -33,10 +33,13 @@ describe('detectFormat', () => {
     expect(() => detectFormat(bytes(' '.repeat(1020), '%PDF-1.4'))).toThrow(/not a TIFF, PDF/);
   });
 
-  it('refuses everything else naming the first bytes, and says what it looks like when known', () => {
-    expect(refusal(bytes('GIF89a', [1, 0])).message).toBe('file is not a TIFF, PDF, PNG, JPEG or ZIP (starts with 47 49 46 38 39 61 01 00); it looks like a GIF image');
+  it('refuses everything else in words, saying what it looks like when known; the first bytes go in the details', () => {
+    const gif = refusal(bytes('GIF89a', [1, 0]));
+    expect(gif.message).toBe('file is not a TIFF, PDF, PNG, JPEG or ZIP; it looks like a GIF image');
+    expect(gif.details).toEqual({ head: '47 49 46 38 39 61 01 00' });
     expect(refusal(bytes([0, 0, 0, 0x0c], 'jP  \r\n', [0x87, 0x0a])).message).toMatch(/it looks like a JPEG 2000 image/);
-    expect(refusal(bytes('hello')).message).toBe('file is not a TIFF, PDF, PNG, JPEG or ZIP (starts with 68 65 6c 6c 6f)');
+    expect(refusal(bytes('hello')).message).toBe('file is not a TIFF, PDF, PNG, JPEG or ZIP; it looks like a text file (a note or a list, not a scan)');
+    expect(refusal(bytes([0xc5, 0x4f, 0x52, 0x44, 0x00])).message).toBe('file is not a TIFF, PDF, PNG, JPEG or ZIP; its kind is not recognised');
     expect(refusal(Buffer.alloc(0)).message).toBe('file is empty');
   });
 

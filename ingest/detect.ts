@@ -40,6 +40,7 @@ const KNOWN_OTHERS: ReadonlyArray<readonly [string, (h: Uint8Array) => boolean]>
   ['a 7-Zip archive', (h) => startsWith(h, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])],
   ['a gzip file', (h) => startsWith(h, [0x1f, 0x8b])],
   ['an HTML or XML text', (h) => /^\s*</.test(Buffer.from(h.subarray(0, 64)).toString('latin1'))],
+  ['a text file (a note or a list, not a scan)', (h) => h.length > 0 && h.subarray(0, 64).every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f))],
 ];
 
 /**
@@ -74,8 +75,10 @@ function unsupported(head: Uint8Array): AppError {
   if (head.length === 0) return new AppError('ERR_UNSUPPORTED_MEDIA', 'file is empty');
   const hex = Buffer.from(head.subarray(0, 8)).toString('hex').replace(/(..)(?!$)/g, '$1 ');
   const known = KNOWN_OTHERS.find(([, test]) => test(head));
-  const what = known ? `; it looks like ${known[0]}` : '';
-  return new AppError('ERR_UNSUPPORTED_MEDIA', `file is not a TIFF, PDF, PNG, JPEG or ZIP (starts with ${hex})${what}`, { head: hex });
+  const what = known ? `; it looks like ${known[0]}` : '; its kind is not recognised';
+  // The first bytes go in the details, not the message: the message reaches staff as the page's
+  // failure reason, where a byte dump says nothing; the details keep it for whoever diagnoses.
+  return new AppError('ERR_UNSUPPORTED_MEDIA', `file is not a TIFF, PDF, PNG, JPEG or ZIP${what}`, { head: hex });
 }
 
 /** Reads the first `SNIFF_BYTES` of a file. */

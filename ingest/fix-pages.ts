@@ -5,6 +5,7 @@ import {
 } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { newRunId, queuePages } from '../pipeline/index.ts';
+import { zonesAfterPageReplaced } from '../keying/index.ts';
 import { detectFormat } from './detect.ts';
 import { inspectBytes, inspectStream } from './inspect.ts';
 import { imageHeader } from './limits.ts';
@@ -67,9 +68,13 @@ export async function replacePage(deps: Deps, bookId: string, sequence: number, 
     await supersedePageObjects(tx, page.id);
     const updated = await resetPage(tx, page.id, { newRevision: true });
     const { object } = await recordObject(tx, { bookId, pageId: page.id, role: 'source', revision: updated.revision }, put, mediaType);
+    const agent = opts.replacedBy ? `user ${opts.replacedBy}` : 'arkiva replace-page';
+    // Entry zones were drawn on the old image: unkeyed detected ones go, the rest wait for review.
+    const zones = await zonesAfterPageReplaced(tx, page.id, updated.revision, opts.replacedBy ?? 'arkiva replace-page');
+    const zoneNote = zones.retired.length || zones.flagged.length ? `; entry zones: ${zones.retired.length} detected and unkeyed retired, ${zones.flagged.length} kept and flagged for review` : '';
     await recordEvent(tx, {
-      bookId, pageId: page.id, objectId: object.id, type: 'replacement', agent: opts.replacedBy ? `user ${opts.replacedBy}` : 'arkiva replace-page',
-      outcome: 'success', detail: `page ${sequence} replaced by a ${header.width}x${header.height} ${format} (revision ${updated.revision}), sha256 ${put.sha256}`,
+      bookId, pageId: page.id, objectId: object.id, type: 'replacement', agent,
+      outcome: 'success', detail: `page ${sequence} replaced by a ${header.width}x${header.height} ${format} (revision ${updated.revision}), sha256 ${put.sha256}${zoneNote}`,
     });
     await setBookStatus(tx, bookId, 'processing');
     return updated;

@@ -2,3 +2,4 @@ export { ingestBook, validateMetadata, isBookOcrProfile, ocrProfileProblem, pars
 export { retryPages, replacePage } from './fix-pages.ts';
 export { detectFormat } from './detect.ts';
 export { splitBook } from './split.ts';
+export { folderPages, type FolderPages } from './split-images.ts';

@@ -12,6 +12,7 @@ import { queueBookSplit } from '../pipeline/index.ts';
 import { createBookWithRetention } from '../retention/index.ts';
 import { detectFormat, type BookFormat } from './detect.ts';
 import { inspectStream } from './inspect.ts';
+import { folderPages } from './split-images.ts';
 import { ocrLanguages } from '../ocr/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
@@ -160,11 +161,9 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream:
  * the same folder always yields the same bytes and duplicate detection works for folders too.
  */
 async function zipFolder(dir: string): Promise<Readable> {
-  const names = (await fs.promises.readdir(dir, { withFileTypes: true }))
-    .filter((d) => d.isFile() && !d.name.startsWith('.'))
-    .map((d) => d.name)
-    .sort();
-  if (names.length === 0) throw new AppError('ERR_BAD_INPUT_FILE', 'the folder holds no files');
+  // Only page images go into the book; the CLI lists what was left out (folderPages).
+  const names = (await folderPages(dir)).pages.map((p) => p.name);
+  if (names.length === 0) throw new AppError('ERR_BAD_INPUT_FILE', 'the folder holds no page images (TIFF, PNG or JPEG)');
   const zip = new yazl.ZipFile();
   const fixed = new Date(Date.UTC(2000, 0, 1));
   for (const name of names) zip.addFile(path.join(dir, name), name, { compress: false, mtime: fixed, mode: 0o100644 });

@@ -115,7 +115,7 @@ describe('folder books', () => {
     const pages = await collect(dir);
     expect(okOrigins(pages)).toEqual(['1 ok file page-1.png', '2 ok file page-2.jpg', '3 failed file page-3.png', '4 ok file page-4.png']);
     const third = pages[2]!;
-    if (!third.ok) expect(third.reason).toMatch(/^file page-3\.png: file is not a TIFF, PDF, PNG, JPEG or ZIP \(starts with 74 68 69 73/);
+    if (!third.ok) expect(third.reason).toBe('file page-3.png: file is not a TIFF, PDF, PNG, JPEG or ZIP; it looks like a text file (a note or a list, not a scan)');
     expect(pages[1]).toMatchObject({ mediaType: 'image/jpeg', width: 110, height: 150, dpiX: 300, dpiY: 300, extraction: 'original' });
     // The original bytes, unchanged.
     const first = pages[0]!;

@@ -52,6 +52,35 @@ export async function listFolder(dir: string): Promise<FolderEntry[]> {
   return entries;
 }
 
+/** A page folder split into its page images and the other files, each with why it is not a page. */
+export interface FolderPages {
+  /** TIFF, PNG and JPEG files, in natural order of name (the pages' order). */
+  pages: FolderEntry[];
+  /** Files that are not page images (checksums.md5, notes.txt, a PDF): never made into pages. */
+  skipped: { name: string; reason: string }[];
+}
+
+// A file named as an image is a page even when its bytes are damaged: it fails with its reason and
+// keeps its place, so the pages after it keep their numbers and the scan can be replaced.
+const PAGE_EXTENSIONS = /\.(tiff?|png|jpe?g)$/i;
+
+/**
+ * Which files of a folder become pages (issue 22): a scanner's folder often holds a checksum list
+ * or notes beside the images, and each of those used to become a failed page. A page is a file
+ * whose bytes are a TIFF, PNG or JPEG, or whose name says it is one; hidden files and OS clutter are
+ * left out silently, as `listFolder` does.
+ */
+export async function folderPages(dir: string): Promise<FolderPages> {
+  const pages: FolderEntry[] = [];
+  const skipped: FolderPages['skipped'] = [];
+  for (const entry of await listFolder(dir)) {
+    const image = entry.format === 'tiff' || entry.format === 'png' || entry.format === 'jpeg';
+    if (image || PAGE_EXTENSIONS.test(entry.name)) pages.push(entry);
+    else skipped.push({ name: entry.name, reason: entry.problem ?? `a ${entry.format!.toUpperCase()} file, not a page image` });
+  }
+  return { pages, skipped };
+}
+
 /**
  * Turns one file of a folder or ZIP into pages: a PNG or JPEG is one page (its original bytes), a
  * TIFF gives one page per frame, anything else is one failed page saying what the file is.

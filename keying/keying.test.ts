@@ -10,7 +10,7 @@ import { getEntry, searchEntries } from '../entries/index.ts';
 import type { RegisterType } from '../common/vocabulary.ts';
 import {
   decideZone, decisionsOfZone, defineLayout, exportKeyedEntries, keyedEntriesCsv, keyingStats, keyingsOfZone, layoutVersions, listDisputes, mergeZones,
-  moveZone, nextZone, proposeZones, requireLayout, requireZone, splitZone, submitKeying, zoneChanges, type EntryZone, type KeyedFields,
+  moveZone, nextZone, proposeZones, requireLayout, requireZone, splitZone, submitKeying, zoneChanges, zoneHistory, zoneKeyingRecord, type EntryZone, type KeyedFields,
 } from './index.ts';
 
 // Domain rules of double keying on an embedded database with the real migrations.
@@ -98,6 +98,9 @@ describe('zones', () => {
     expect(changes.map((c) => [c.op, c.changedBy])).toEqual([['move', 'keyer1'], ['split', 'keyer1']]);
     expect(changes[1]!.resultZoneIds.sort()).toEqual([a!.id, b!.id].sort());
     expect((await zoneChanges(db, a!.id)).map((c) => [c.op, c.resultZoneIds])).toEqual([['merge', [merged.id]]]);
+    // A zone's history names the split that made it, then its own changes; the merged zone's, the two merges that made it.
+    expect((await zoneHistory(db, a!.id)).map((c) => [c.zoneId, c.op])).toEqual([[z!.id, 'split'], [a!.id, 'merge']]);
+    expect((await zoneHistory(db, merged.id)).map((c) => `${c.zoneId}:${c.op}`).sort()).toEqual([`${a!.id}:merge`, `${b!.id}:merge`].sort());
 
     await submitKeying(db, merged.id, 'k1', { nr: { value: '1' }, name: { value: 'Ana' }, note: { answer: 'blank' } });
     await expect(splitZone(db, merged.id, [{ box: { x0: 12, y0: 100, x1: 1800, y1: 140 } }, { box: { x0: 12, y0: 140, x1: 1800, y1: 180 } }], { user: 'k' })).rejects.toThrow(/has been keyed/);
@@ -204,7 +207,8 @@ describe('double blind keying', () => {
     await expect(decideZone(db, z!.id, 'rev', { surname: { pick: 'a' }, fatherName: { pick: 'a' }, sex: { pick: 'b' } })).rejects.toThrow(/not one the keyings differ on/);
     const r = await decideZone(db, z!.id, 'rev', { surname: { pick: 'a' }, fatherName: { value: 'Gëzimi' } });
     expect(r.decided).toEqual({ surname: 'a', fatherName: 'typed' });
-    const entry = await getEntry(db, r.entryId);
+    expect(r.zoneStatus).toBe('verified');
+    const entry = await getEntry(db, r.entryId!);
     expect(entry).toMatchObject({ source: 'keyed', status: 'verified', verifiedBy: 'rev' });
     expect(entry!.names).toEqual([{ role: 'father', name: 'Gëzimi' }, { role: 'mother', name: 'Drita Hoxha' }, { role: 'subject', name: 'Arbën Çitaku' }]);
     const decisions = await decisionsOfZone(db, z!.id);
@@ -244,6 +248,68 @@ describe('double blind keying', () => {
   });
 });
 
+describe('empty ruled rows', () => {
+  const allBlank = async (): Promise<KeyedFields> =>
+    Object.fromEntries((await requireLayout(db, 'birth-default')).columns.map((c) => [c.key, { answer: 'blank' as const }]));
+  const entriesOf = async (pageId: string) => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM entries WHERE page_id = $1', [pageId])).rows[0]!.n);
+  const eventsOf = async (bookId: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM event_outbox WHERE book_id = $1 AND type = 'entry.verified'`, [bookId])).rows[0]!.n);
+
+  it('settles a row both keyers answered blank in every column as empty: no entry, no event, not exported, counted apart', async () => {
+    const { bookId, pageId } = await book();
+    const [empty, written, blankButOne] = await zones(pageId, 3);
+    await submitKeying(db, empty!.id, 'ana', await allBlank());
+    const r = await submitKeying(db, empty!.id, 'ben', await allBlank());
+    expect(r.zoneStatus).toBe('empty');
+    const zone = await requireZone(db, empty!.id);
+    expect([zone.status, zone.entryId, zone.verifiedBy]).toEqual(['empty', null, 'ben']);
+    expect(zone.finalFields).toEqual(await allBlank());
+    // A row with one thing written in it is an entry, however sparse.
+    const sparse = { ...(await allBlank()), surname: { value: 'Krasniqi' } };
+    await submitKeying(db, blankButOne!.id, 'ana', sparse);
+    expect((await submitKeying(db, blankButOne!.id, 'ben', sparse)).zoneStatus).toBe('verified');
+    await submitKeying(db, written!.id, 'ana', birth());
+    await submitKeying(db, written!.id, 'ben', birth());
+
+    expect(await entriesOf(pageId)).toBe(2);
+    expect(await eventsOf(bookId)).toBe(2);
+    expect((await exportKeyedEntries(db, bookId)).entries.map((e) => e.zoneId).sort()).toEqual([written!.id, blankButOne!.id].sort());
+    expect((await keyingStats(db, { bookId })).books[0]).toMatchObject({ zones: 3, open: 0, keyedOnce: 0, disputed: 0, verified: 2, empty: 1 });
+    // Settled: nobody is sent to it again, and both keyings stay on record.
+    expect(await nextZone(db, 'cem', { bookId })).toBeNull();
+    expect((await keyingsOfZone(db, empty!.id)).map((k) => [k.keyer, k.agreed])).toEqual([['ana', true], ['ben', true]]);
+    await expect(db.query(`UPDATE entry_zones SET status = 'closed' WHERE id = $1`, [empty!.id])).rejects.toThrow(/check/i);
+  });
+
+  it('settles a dispute decided blank in every column as an empty row', async () => {
+    const { bookId, pageId } = await book();
+    const [z] = await zones(pageId, 1);
+    await submitKeying(db, z!.id, 'ana', await allBlank());
+    await submitKeying(db, z!.id, 'ben', { ...(await allBlank()), surname: { answer: 'illegible' } });
+    expect((await requireZone(db, z!.id)).differences).toEqual(['surname']);
+    const r = await decideZone(db, z!.id, 'rev', { surname: { pick: 'a' } });
+    expect([r.zoneStatus, r.entryId]).toEqual(['empty', null]);
+    expect((await requireZone(db, z!.id)).status).toBe('empty');
+    expect(await entriesOf(pageId)).toBe(0);
+    expect(await eventsOf(bookId)).toBe(0);
+    expect((await keyingStats(db, { bookId })).books[0]).toMatchObject({ verified: 0, empty: 1, disputed: 0 });
+    // The decision is kept like any other, and the record shows both keyings now the zone is settled.
+    const record = await zoneKeyingRecord(db, z!.id, { namesWhileDisputed: false });
+    expect(record.decisions.map((d) => [d.column, d.choice, d.overruled])).toEqual([['surname', 'a', ['ben']]]);
+    expect(record.keyings.map((k) => [k.keyer, k.fields?.surname])).toEqual([['ana', { answer: 'blank' }], ['ben', { answer: 'illegible' }]]);
+  });
+
+  it('withholds answers of a zone still being keyed and keyers\' names of a disputed one', async () => {
+    const { pageId } = await book();
+    const [z] = await zones(pageId, 1);
+    await submitKeying(db, z!.id, 'ana', birth());
+    const once = await zoneKeyingRecord(db, z!.id, { namesWhileDisputed: true });
+    expect(once.keyings.map((k) => [k.keyer, k.fields])).toEqual([['ana', null]]);
+    await submitKeying(db, z!.id, 'ben', birth({ surname: 'Gashi' }));
+    expect((await zoneKeyingRecord(db, z!.id, { namesWhileDisputed: false })).keyings.map((k) => k.keyer)).toEqual([null, null]);
+    expect((await zoneKeyingRecord(db, z!.id, { namesWhileDisputed: true })).keyings.map((k) => k.keyer)).toEqual(['ana', 'ben']);
+  });
+});
+
 describe('statistics and export', () => {
   it('counts zones per book and each keyer\'s agreement and overruled fields, and exports the verified entries', async () => {
     const { bookId, pageId } = await book();
@@ -254,7 +320,7 @@ describe('statistics and export', () => {
     await submitKeying(db, z2!.id, 'lea', birth({ surname: 'Gashe', sex: 'F' }));
     await submitKeying(db, z3!.id, 'kim', birth({ entryNumber: '19' }));
     const stats = await keyingStats(db, { bookId });
-    expect(stats.books).toEqual([expect.objectContaining({ bookId, zones: 4, open: 1, keyedOnce: 1, disputed: 1, verified: 1 })]);
+    expect(stats.books).toEqual([expect.objectContaining({ bookId, zones: 4, open: 1, keyedOnce: 1, disputed: 1, verified: 1, empty: 0 })]);
     expect(stats.keyers).toEqual([
       { keyer: 'kim', keyings: 3, compared: 2, agreed: 1, agreementRate: 0.5, fieldsOverruled: 0 },
       { keyer: 'lea', keyings: 2, compared: 2, agreed: 1, agreementRate: 0.5, fieldsOverruled: 0 },

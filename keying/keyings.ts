@@ -8,14 +8,15 @@ import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { getBook, type Book } from '../archive/index.ts';
 import { createEntry, verifyEntry } from '../entries/index.ts';
+import { emit } from '../events/index.ts';
 import { KEYING_ANSWERS, type ArbitrationChoice, type KeyingAnswer } from '../common/vocabulary.ts';
 import { dateWarnings, differingColumns, entryFieldsFrom, sameAnswer, type FieldAnswer, type KeyedFields, type KeyingWarning, type LayoutColumn } from './answers.ts';
 import { layoutById } from './layouts.store.ts';
 import type { RegisterLayout } from './layouts.ts';
 import { requireZone, type EntryZone, type Keying } from './zones.ts';
 import {
-  booksWithZonesFor, claimZone, insertDecision, insertKeying, joinTransaction, keyingsOfZone, lockZone, markZoneVerified, nextZoneId, setKeyingsAgreed,
-  setZoneStatus, disputedZones,
+  booksWithZonesFor, claimZone, insertDecision, insertKeying, joinTransaction, keyingsOfZone, lockZone, markZoneEmpty, markZoneVerified, nextZoneId, setKeyingsAgreed,
+  setZoneStatus, disputedZones, decisionsOfZone,
 } from './zones.store.ts';
 
 /** How long a zone handed out by the queue stays the keyer's before others may be sent to it. */
@@ -102,7 +103,34 @@ async function verifyZone(tx: Queryable, kind: Db['kind'], zone: EntryZone, layo
   const entry = await createEntry(inTx, zone.pageId, entryFieldsFrom(layout.columns, final, layout.registerType, zone.box), { user: by, source: 'keyed' });
   await verifyEntry(tx, entry.id, { user: by });
   await markZoneVerified(tx, zone.id, final, entry.id, by);
+  // Told to other systems with the verification, in its transaction; the keyed answers go only to those granted a purpose.
+  await emit(tx, {
+    type: 'entry.verified',
+    subjects: { bookId: zone.bookId, entryId: entry.id },
+    data: { pageId: zone.pageId, registerType: layout.registerType, source: 'keyed' },
+    personal: { layout: layout.key, fields: final },
+  });
   return entry.id;
+}
+
+/** Whether settled answers say the row is empty: every column answered blank (nothing written, nothing illegible). */
+export function isEmptyRow(columns: readonly LayoutColumn[], final: KeyedFields): boolean {
+  return columns.length > 0 && columns.every((c) => {
+    const f = final[c.key];
+    return f !== undefined && 'answer' in f && f.answer === 'blank';
+  });
+}
+
+/**
+ * Settles a zone whose answers are agreed or decided: an empty ruled row is closed as 'empty' with
+ * no entry (no event, nothing to package); any other row becomes its verified entry.
+ */
+async function settleZone(tx: Queryable, kind: Db['kind'], zone: EntryZone, layout: RegisterLayout, final: KeyedFields, by: string): Promise<string | null> {
+  if (isEmptyRow(layout.columns, final)) {
+    await markZoneEmpty(tx, zone.id, final, by);
+    return null;
+  }
+  return verifyZone(tx, kind, zone, layout, final, by);
 }
 
 /** What a keyer learns after keying: their warnings and where the zone went; never the other keying. */
@@ -114,13 +142,14 @@ export interface KeyingReceipt {
 /**
  * Stores `keyer`'s answers for a zone (every column answered: a value as typed, or illegible or
  * blank), with warnings about its dates. The second keying is compared with the first: equal
- * answers verify the zone and make its entry; any difference makes it disputed.
+ * answers verify the zone and make its entry (equal answers all blank: an empty row, no entry);
+ * any difference makes it disputed.
  */
 export async function submitKeying(db: Db, zoneId: string, keyer: string, fields: KeyedFields): Promise<KeyingReceipt> {
   return db.transaction(async (tx) => {
     const zone = await lockZone(tx, zoneId);
     if (!zone) throw new AppError('ERR_NOT_FOUND', `no zone ${zoneId}`);
-    if (zone.retiredAt) throw new AppError('ERR_CONFLICT', `zone ${zoneId} was replaced by a split or merge; key the zones that replaced it`);
+    if (zone.retiredAt) throw new AppError('ERR_CONFLICT', `zone ${zoneId} was retired (replaced by a split or merge, or its page's image was replaced); key the zones that replaced it`);
     const before = await keyingsOfZone(tx, zoneId);
     if (before.some((k) => k.keyer === keyer)) throw new AppError('ERR_CONFLICT', `you have keyed zone ${zoneId} already; a zone is keyed by two different people`);
     if (before.length >= 2 || (zone.status !== 'open' && zone.status !== 'keyed-once')) throw new AppError('ERR_CONFLICT', `zone ${zoneId} has its two keyings`);
@@ -139,9 +168,8 @@ export async function submitKeying(db: Db, zoneId: string, keyer: string, fields
       const differences = differingColumns(layout.columns, first.fields, answers);
       await setKeyingsAgreed(tx, zoneId, differences.length === 0);
       if (differences.length === 0) {
-        status = 'verified';
         // Equal up to case, spaces and script: the first keying's text stands, as typed.
-        await verifyZone(tx, db.kind, zone, layout, first.fields, keyer);
+        status = (await settleZone(tx, db.kind, zone, layout, first.fields, keyer)) === null ? 'empty' : 'verified';
       } else {
         status = 'disputed';
         await setZoneStatus(tx, zoneId, status, differences);
@@ -178,17 +206,19 @@ export async function listDisputes(db: Queryable, arbitrator: string, opts: { bo
 /** An arbitrator's decision on one field: keying A's answer, keying B's, or a value or answer of their own. */
 export type FieldDecision = { pick: 'a' | 'b' } | { value: string } | { answer: KeyingAnswer };
 
-/** What a decision did: the zone verified and its entry. */
+/** What a decision did: the zone verified and its entry, or settled as an empty row (no entry). */
 export interface DecisionReceipt {
   zoneId: string;
-  entryId: string;
+  zoneStatus: 'verified' | 'empty';
+  entryId: string | null;
   decided: Record<string, ArbitrationChoice>;
 }
 
 /**
  * Settles a disputed zone: a decision for every differing column and none other, by someone who
  * keyed neither keying. Each decision is kept with both answers before it and the keyers it
- * overruled; the zone is then verified and its entry made from the agreed and decided answers.
+ * overruled; the zone is then verified and its entry made from the agreed and decided answers
+ * (or, when every column ends up blank, settled as an empty row with no entry).
  */
 export async function decideZone(db: Db, zoneId: string, arbitrator: string, decisions: Record<string, FieldDecision>): Promise<DecisionReceipt> {
   return db.transaction(async (tx) => {
@@ -223,7 +253,37 @@ export async function decideZone(db: Db, zoneId: string, arbitrator: string, dec
       const overruled = [a, b].filter((k) => !sameAnswer(k.fields[key], answer)).map((k) => k.keyer);
       await insertDecision(tx, { zoneId, column: key, choice, answer, before: { a: a.fields[key] ?? null, b: b.fields[key] ?? null }, overruled, by: arbitrator });
     }
-    const entryId = await verifyZone(tx, db.kind, zone, layout, final, arbitrator);
-    return { zoneId, entryId, decided };
+    const entryId = await settleZone(tx, db.kind, zone, layout, final, arbitrator);
+    return { zoneId, zoneStatus: entryId === null ? 'empty' : 'verified', entryId, decided };
   });
+}
+
+/** A zone's keyings and decisions as a reviewer or records manager reads them afterwards. */
+export interface ZoneKeyingRecord {
+  zoneId: string;
+  status: EntryZone['status'];
+  /** Answers are null while the zone is still being keyed (keying stays blind); keyers are null while it is disputed, for arbitrators (A and B stay anonymous). */
+  keyings: { slot: 1 | 2; keyer: string | null; fields: KeyedFields | null; warnings: KeyingWarning[]; agreed: boolean | null; startedAt: Date | null; submittedAt: Date }[];
+  decisions: { column: string; choice: ArbitrationChoice; answer: FieldAnswer; overruled: string[]; decidedBy: string; decidedAt: Date }[];
+}
+
+/**
+ * Every keying and decision of a zone, for review. While the zone still waits for a keying, the
+ * answers are withheld (a reader who keys could otherwise see keying A before keying B); while it
+ * is disputed, the keyers' names are withheld unless `namesWhileDisputed` (records managers, who
+ * do not arbitrate).
+ */
+export async function zoneKeyingRecord(db: Queryable, zoneId: string, opts: { namesWhileDisputed: boolean }): Promise<ZoneKeyingRecord> {
+  const zone = await requireZone(db, zoneId);
+  const stillKeyed = !zone.retiredAt && (zone.status === 'open' || zone.status === 'keyed-once');
+  const hideNames = zone.status === 'disputed' && !zone.retiredAt && !opts.namesWhileDisputed;
+  const keyings = await keyingsOfZone(db, zoneId);
+  return {
+    zoneId, status: zone.status,
+    keyings: keyings.map((k) => ({
+      slot: k.slot, keyer: hideNames ? null : k.keyer, fields: stillKeyed ? null : k.fields, warnings: stillKeyed ? [] : k.warnings,
+      agreed: k.agreed, startedAt: k.startedAt, submittedAt: k.submittedAt,
+    })),
+    decisions: await decisionsOfZone(db, zoneId),
+  };
 }

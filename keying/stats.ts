@@ -22,6 +22,10 @@ export interface BookKeyingStats {
   /** Keyed twice, with differences waiting for an arbitrator. */
   disputed: number;
   verified: number;
+  /** Settled as empty ruled rows (every column blank): no entry made. */
+  empty: number;
+  /** The first page holding a live zone (where the zones screen opens). */
+  firstPage: number;
 }
 
 /** A keyer's work and how often it matched the other keyer's. */

@@ -3,6 +3,7 @@ import type { ArbitrationChoice, ZoneChangeOp, ZoneSource, ZoneStatus } from '..
 import type { Box } from '../entries/index.ts';
 import type { FieldAnswer, KeyedFields, KeyingWarning } from './answers.ts';
 import type { EntryZone, Keying } from './zones.ts';
+import { READING_ORDER_SQL } from './reading-order.ts';
 
 type Json<T> = T | string;
 const parse = <T>(v: Json<T>): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
@@ -12,6 +13,7 @@ interface ZoneRow {
   x0: number; y0: number; x1: number; y1: number; cells: Json<Box[]>; source: ZoneSource; status: ZoneStatus; differences: string[];
   final_fields: Json<KeyedFields> | null; entry_id: string | null; verified_by: string | null; verified_at: Date | null;
   created_by: string; created_at: Date; retired_by: string | null; retired_at: Date | null;
+  review_reason: string | null; review_flagged_at: Date | null;
 }
 
 const ZONE_SELECT = `SELECT z.*, p.sequence, l.layout_key, l.version AS layout_version
@@ -23,6 +25,7 @@ function toZone(r: ZoneRow): EntryZone {
     box: { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 }, cells: parse(r.cells), source: r.source, status: r.status, differences: r.differences ?? [],
     finalFields: r.final_fields === null ? null : parse(r.final_fields), entryId: r.entry_id, verifiedBy: r.verified_by, verifiedAt: r.verified_at,
     createdBy: r.created_by, createdAt: r.created_at, retiredBy: r.retired_by, retiredAt: r.retired_at,
+    reviewReason: r.review_reason ?? null, reviewFlaggedAt: r.review_flagged_at ?? null,
   };
 }
 
@@ -38,9 +41,9 @@ export async function lockZone(tx: Queryable, id: string): Promise<EntryZone | u
   return r.rows[0] ? toZone(r.rows[0]) : undefined;
 }
 
-/** The live zones of a page, top to bottom. */
+/** The live zones of a page, top to bottom as the page is read (upright, on a page the OCR turned). */
 export async function listPageZones(db: Queryable, pageId: string): Promise<EntryZone[]> {
-  const r = await db.query<ZoneRow>(`${ZONE_SELECT} WHERE z.page_id = $1 AND z.retired_at IS NULL ORDER BY z.y0, z.x0, z.id`, [pageId]);
+  const r = await db.query<ZoneRow>(`${ZONE_SELECT} WHERE z.page_id = $1 AND z.retired_at IS NULL ORDER BY ${READING_ORDER_SQL}, z.id`, [pageId]);
   return r.rows.map(toZone);
 }
 
@@ -56,9 +59,9 @@ export async function insertZone(
   return r.rows[0]!.id;
 }
 
-/** Moves a zone's box and cells (its change row is written beside). */
+/** Moves a zone's box and cells (its change row is written beside); a person placed it, so a review flag is cleared. */
 export async function updateZoneBox(tx: Queryable, id: string, box: Box, cells: Box[]): Promise<void> {
-  await tx.query(`UPDATE entry_zones SET x0 = $2, y0 = $3, x1 = $4, y1 = $5, cells = $6::jsonb, source = 'corrected' WHERE id = $1`,
+  await tx.query(`UPDATE entry_zones SET x0 = $2, y0 = $3, x1 = $4, y1 = $5, cells = $6::jsonb, source = 'corrected', review_reason = NULL, review_flagged_at = NULL WHERE id = $1`,
     [id, box.x0, box.y0, box.x1, box.y1, JSON.stringify(cells)]);
 }
 
@@ -66,6 +69,27 @@ export async function updateZoneBox(tx: Queryable, id: string, box: Box, cells: 
 export async function retireZone(tx: Queryable, id: string, by: string): Promise<void> {
   await tx.query('UPDATE entry_zones SET retired_by = $2, retired_at = now() WHERE id = $1', [id, by]);
   await tx.query('DELETE FROM keying_claims WHERE zone_id = $1', [id]);
+}
+
+/**
+ * A page's image was replaced: its live zones made by detection that nobody keyed (nor claimed) are
+ * retired; the others (keyed, or drawn or corrected by a person) are kept and flagged with `reason`.
+ */
+export async function settleZonesOfReplacedPage(tx: Queryable, pageId: string, by: string, reason: string): Promise<{ retired: string[]; flagged: string[] }> {
+  const retired = await tx.query<{ id: string }>(
+    `UPDATE entry_zones z SET retired_by = $2, retired_at = now()
+      WHERE z.page_id = $1 AND z.retired_at IS NULL AND z.source = 'detected' AND z.status = 'open'
+        AND NOT EXISTS (SELECT 1 FROM keyings k WHERE k.zone_id = z.id)
+      RETURNING z.id`,
+    [pageId, by],
+  );
+  const ids = retired.rows.map((r) => r.id);
+  if (ids.length) await tx.query('DELETE FROM keying_claims WHERE zone_id = ANY($1::uuid[])', [ids]);
+  const flagged = await tx.query<{ id: string }>(
+    `UPDATE entry_zones SET review_reason = $2, review_flagged_at = now() WHERE page_id = $1 AND retired_at IS NULL RETURNING id`,
+    [pageId, reason],
+  );
+  return { retired: ids, flagged: flagged.rows.map((r) => r.id) };
 }
 
 /** Records a correction of a zone. */
@@ -85,6 +109,16 @@ export async function zoneChanges(db: Queryable, zoneId: string): Promise<{ op: 
   return r.rows.map((c) => ({ op: c.op, before: parse(c.before), after: parse(c.after), resultZoneIds: c.result_zone_ids, changedBy: c.changed_by, changedAt: c.changed_at }));
 }
 
+/**
+ * A zone's history: the corrections of the zone itself and the split or merge that made it (on the
+ * zones it replaced), oldest first; `zoneId` says which zone each change was made on.
+ */
+export async function zoneHistory(db: Queryable, zoneId: string): Promise<{ zoneId: string; op: ZoneChangeOp; before: unknown; after: unknown; resultZoneIds: string[]; changedBy: string; changedAt: Date }[]> {
+  const r = await db.query<{ zone_id: string; op: ZoneChangeOp; before: Json<unknown>; after: Json<unknown>; result_zone_ids: string[]; changed_by: string; changed_at: Date }>(
+    'SELECT * FROM entry_zone_changes WHERE zone_id = $1 OR $1 = ANY(result_zone_ids) ORDER BY id', [zoneId]);
+  return r.rows.map((c) => ({ zoneId: c.zone_id, op: c.op, before: parse(c.before), after: parse(c.after), resultZoneIds: c.result_zone_ids, changedBy: c.changed_by, changedAt: c.changed_at }));
+}
+
 /** Sets where a zone is in keying, with the columns its keyings differ on. */
 export async function setZoneStatus(tx: Queryable, id: string, status: ZoneStatus, differences: readonly string[] = []): Promise<void> {
   await tx.query('UPDATE entry_zones SET status = $2, differences = $3::text[] WHERE id = $1', [id, status, differences]);
@@ -95,6 +129,14 @@ export async function markZoneVerified(tx: Queryable, id: string, finalFields: K
   await tx.query(
     `UPDATE entry_zones SET status = 'verified', final_fields = $2::jsonb, entry_id = $3, verified_by = $4, verified_at = now() WHERE id = $1`,
     [id, JSON.stringify(finalFields), entryId, by],
+  );
+}
+
+/** Settles a zone as an empty ruled row: its final answers (all blank) are kept, no entry is made. */
+export async function markZoneEmpty(tx: Queryable, id: string, finalFields: KeyedFields, by: string): Promise<void> {
+  await tx.query(
+    `UPDATE entry_zones SET status = 'empty', differences = '{}', final_fields = $2::jsonb, entry_id = NULL, verified_by = $3, verified_at = now() WHERE id = $1`,
+    [id, JSON.stringify(finalFields), by],
   );
 }
 
@@ -163,7 +205,7 @@ export async function nextZoneId(db: Queryable, keyer: string, claimMinutes: num
     `SELECT z.id FROM entry_zones z JOIN books b ON b.id = z.book_id JOIN pages p ON p.id = z.page_id
       WHERE z.book_id = ANY($3::uuid[]) AND NOT (z.id = ANY($4::uuid[])) AND ${AVAILABLE}
       ORDER BY EXISTS (SELECT 1 FROM keying_claims c WHERE c.zone_id = z.id AND c.keyer = $1) DESC,
-               b.created_at, b.id, p.sequence, z.y0, z.x0, z.id
+               b.created_at, b.id, p.sequence, ${READING_ORDER_SQL}, z.id
       LIMIT 1`,
     [keyer, claimMinutes, bookIds, skip],
   );
@@ -209,7 +251,7 @@ export async function disputedZones(db: Queryable, opts: { notKeyedBy: string; b
     `${ZONE_SELECT} JOIN books b ON b.id = z.book_id
       WHERE z.status = 'disputed' AND z.retired_at IS NULL AND ($2::uuid IS NULL OR z.book_id = $2)
         AND NOT EXISTS (SELECT 1 FROM keyings k WHERE k.zone_id = z.id AND k.keyer = $1)
-      ORDER BY b.created_at, b.id, p.sequence, z.y0, z.id LIMIT $3`,
+      ORDER BY b.created_at, b.id, p.sequence, ${READING_ORDER_SQL}, z.id LIMIT $3`,
     [opts.notKeyedBy, opts.bookId ?? null, opts.limit],
   );
   return r.rows.map(toZone);
@@ -218,7 +260,7 @@ export async function disputedZones(db: Queryable, opts: { notKeyedBy: string; b
 /** Verified live zones of a book in page and row order. */
 export async function verifiedZonesOfBook(db: Queryable, bookId: string): Promise<EntryZone[]> {
   const r = await db.query<ZoneRow>(
-    `${ZONE_SELECT} WHERE z.book_id = $1 AND z.status = 'verified' AND z.retired_at IS NULL ORDER BY p.sequence, z.y0, z.x0, z.id`, [bookId]);
+    `${ZONE_SELECT} WHERE z.book_id = $1 AND z.status = 'verified' AND z.retired_at IS NULL ORDER BY p.sequence, ${READING_ORDER_SQL}, z.id`, [bookId]);
   return r.rows.map(toZone);
 }
 

@@ -10,7 +10,7 @@ import type { ZoneSource, ZoneStatus } from '../common/vocabulary.ts';
 import type { KeyedFields, KeyingWarning } from './answers.ts';
 import { layoutByKey, layoutForBook } from './layouts.store.ts';
 import type { RegisterLayout } from './layouts.ts';
-import { getZone, insertZone, insertZoneChange, keyingsOfZone, listPageZones, lockZone, retireZone, updateZoneBox } from './zones.store.ts';
+import { getZone, insertZone, insertZoneChange, keyingsOfZone, listPageZones, lockZone, retireZone, settleZonesOfReplacedPage, updateZoneBox } from './zones.store.ts';
 
 /** A zone as the archive holds it. */
 export interface EntryZone {
@@ -37,6 +37,9 @@ export interface EntryZone {
   createdAt: Date;
   retiredBy: string | null;
   retiredAt: Date | null;
+  /** Why the zone waits for a person's review (its page's image was replaced after it was made); null when it does not. */
+  reviewReason: string | null;
+  reviewFlaggedAt: Date | null;
 }
 
 /** One keyer's answers for one zone. */
@@ -200,4 +203,15 @@ export async function mergeZones(db: Db, ids: string[], shape: Partial<ZoneShape
     return made;
   });
   return requireZone(db, id);
+}
+
+/**
+ * What becomes of a page's zones when its image is replaced by a rescan (a new revision), inside
+ * the replacement's transaction: zones drawn on the old image no longer match the new one. Detected
+ * zones nobody keyed are retired, so detection proposes fresh ones when the new revision is read;
+ * zones keyed (their answers stand) or drawn or corrected by a person are kept and flagged for
+ * review on the zones screen, where a move clears the flag.
+ */
+export async function zonesAfterPageReplaced(tx: Queryable, pageId: string, revision: number, by: string): Promise<{ retired: string[]; flagged: string[] }> {
+  return settleZonesOfReplacedPage(tx, pageId, by, `the page image was replaced (revision ${revision}): check the zone still covers its row`);
 }

@@ -36,6 +36,7 @@ describe.skipIf(!enabled)('periodic jobs on BullMQ job schedulers', () => {
     expect(listed.map((s) => [s.id, s.name, s.everyMs])).toEqual([
       ['audit-anchor', 'audit.anchor', 10 * 60_000],
       ['disposal-due', 'disposal.due', 1440 * 60_000],
+      ['events-deliver', 'events.deliver', 10_000],
       ['fixity-audit', 'fixity.audit', 30 * 60_000],
       ['retention-recompute', 'retention.recompute', 1440 * 60_000],
       ['retention-stale', 'retention.stale', 5 * 60_000],
@@ -83,8 +84,10 @@ describe('periodic jobs on the in-process queue', () => {
   });
 
   it('takes every interval from the configuration', () => {
-    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4, auditAnchorMs: 5 } });
-    expect(s.map((x) => [x.id, x.schedule.everyMs])).toEqual([['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4], ['audit-anchor', 5]]);
+    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4, auditAnchorMs: 5, eventsDeliverMs: 6 } });
+    expect(s.map((x) => [x.id, x.schedule.everyMs])).toEqual([
+      ['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4], ['audit-anchor', 5], ['events-deliver', 6],
+    ]);
   });
 });
 

@@ -3,7 +3,12 @@ import type { Config } from '../config/env.ts';
 import type { JobQueue, JobSchedule } from '../queue/index.ts';
 import type { Jobs } from './catalogue.ts';
 
-/** The periodic jobs and their intervals, all taken from the configuration (config/env.ts). */
+/**
+ * The periodic jobs and their intervals, all taken from the configuration (config/env.ts). The
+ * events sweep picks up outbox events written in the transaction of each change, so its interval
+ * (SCHEDULE_EVENTS_DELIVER_SECONDS) is about how long a receiver waits to hear of one; one schedule
+ * however many workers run.
+ */
 export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: string; schedule: JobSchedule<Jobs> }[] {
   const s = config.schedules;
   return [
@@ -12,6 +17,7 @@ export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: stri
     { id: 'fixity-audit', schedule: { name: 'fixity.audit', data: { scheduled: true }, everyMs: s.fixityAuditMs } },
     { id: 'disposal-due', schedule: { name: 'disposal.due', data: {}, everyMs: s.disposalDueMs } },
     { id: 'audit-anchor', schedule: { name: 'audit.anchor', data: {}, everyMs: s.auditAnchorMs } },
+    { id: 'events-deliver', schedule: { name: 'events.deliver', data: {}, everyMs: s.eventsDeliverMs } },
   ];
 }
 
@@ -23,6 +29,6 @@ export async function installSchedules(deps: { queue: Pick<JobQueue<Jobs>, 'upse
   if (!deps.config.schedules.enabled) return 0;
   const all = periodicSchedules(deps.config);
   for (const { id, schedule } of all) await deps.queue.upsertSchedule(id, schedule);
-  deps.log.info({ schedules: all.map((x) => `${x.id}/${Math.round(x.schedule.everyMs / 60_000)}min`) }, 'periodic jobs scheduled');
+  deps.log.info({ schedules: all.map((x) => `${x.id}/${x.schedule.everyMs < 60_000 ? `${Math.round(x.schedule.everyMs / 1000)}s` : `${Math.round(x.schedule.everyMs / 60_000)}min`}`) }, 'periodic jobs scheduled');
   return all.length;
 }

@@ -27,7 +27,9 @@ async function openPackage(deps: Deps, obj: StoredObject): Promise<AsyncIterable
  * Writes a book's package, unpacked, into `dir` (created; must be empty or absent): the bag's base
  * directory is `dir` itself. Returns the number of files written.
  */
-export async function exportPackage(deps: Deps, bookId: string, dir: string, opts: { generation?: number } = {}): Promise<{ files: number; bytes: number; package: StoredObject }> {
+export async function exportPackage(
+  deps: Deps, bookId: string, dir: string, opts: { generation?: number; onProgress?: (bytes: number, total: number) => void } = {},
+): Promise<{ files: number; bytes: number; package: StoredObject }> {
   const obj = await findPackage(deps, bookId, opts.generation);
   await fs.promises.mkdir(dir, { recursive: true });
   if ((await fs.promises.readdir(dir)).length) throw new AppError('ERR_CONFLICT', `${dir} is not empty`);
@@ -44,7 +46,10 @@ export async function exportPackage(deps: Deps, bookId: string, dir: string, opt
     await pipeline(Readable.from(e.body), fs.createWriteStream(target, { flags: 'wx' }));
     files++;
     bytes += e.size;
+    // The package's size bounds the files' bytes (the tar adds headers): the bar ends full below.
+    opts.onProgress?.(Math.min(bytes, obj.size), obj.size);
   }
+  opts.onProgress?.(obj.size, obj.size);
   return { files, bytes, package: obj };
 }
 

@@ -6,7 +6,7 @@ export { buildMets, type MetsEvent, type MetsFile, type MetsInput } from './mets
 export { tarStream, readTar, tarHeader, type TarEntry, type TarReadEntry } from './tar.ts';
 export { verifyBagDir, verifyBagFiles, verifyBagTar, type BagProblem, type BagReport, type BagFileInput } from './verify.ts';
 export {
-  packageBook, enqueuePackage, listPackages, packageBasis, describeBook,
+  packageBook, enqueuePackage, enqueueRepackageWhenKeyed, listPackages, packageBasis, describeBook,
   PACKAGE_FORMAT, PACKAGE_VARIANT, PDF_VARIANT, ALTO_VARIANT, type PackageResult, type PackageVersion,
 } from './package-book.ts';
 export { exportPackage, verifyStoredPackage, findPackage } from './export.ts';

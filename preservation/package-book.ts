@@ -16,6 +16,8 @@ import { bagTagFiles, type PayloadFile } from './bagit.ts';
 import { buildMets, type MetsEvent, type MetsFile } from './mets.ts';
 import { pageJpeg, writePdfA, type PdfPageInput } from './pdfa.ts';
 import { tarStream, type TarEntry } from './tar.ts';
+import { keyedDigest, keyedEntryFiles, type KeyedFile } from './keyed-entries.ts';
+import { keyedEntriesOfBook, unfinishedZones } from './keyed-entries.store.ts';
 import {
   correctedWords, creationDetail, currentPackageHasBasis, forgetPackageParts, listPackageRows, lockBook, lockPageRevisions, nextPackageGeneration,
   notePackagePart, objectsById, packageParts, supersedeCurrentPackage, supersedeOtherAltos,
@@ -56,21 +58,34 @@ export type BasisPage = Pick<Page, 'id' | 'sequence' | 'revision' | 'status'> & 
 
 /**
  * What a package is built from: the book's pages with their revisions, text revisions and
- * outcomes. A package for the same basis is the same package, so the job skips; a replaced page
- * or a corrected text changes it. Text revision 0 adds nothing, so books never corrected keep
- * the basis they were packaged with.
+ * outcomes, and the digest of its keyed entries' files (keyedDigest). A package for the same basis
+ * is the same package, so the job skips; a replaced page, a corrected text, a newly verified or
+ * linked keyed entry changes it. Text revision 0 and a book without keyed entries add nothing, so
+ * books never corrected nor keyed keep the basis they were packaged with.
  */
-export function packageBasis(pages: BasisPage[]): string {
+export function packageBasis(pages: BasisPage[], keyed?: string): string {
   const h = createHash('sha256').update(PACKAGE_FORMAT);
   for (const p of [...pages].sort((a, b) => a.sequence - b.sequence)) {
     h.update(`\n${p.id}:${p.revision}:${p.status}${p.textRevision ? `:t${p.textRevision}` : ''}`);
   }
+  if (keyed) h.update(`\nkeyed:${keyed}`);
   return h.digest('hex');
 }
 
-/** Queues the building of a book's package for its current pages (called when a book ends). */
+/** The book's keyed-entry payload files as the database holds them now, and their digest for the basis. */
+async function readKeyed(db: Queryable, bookId: string): Promise<{ files: KeyedFile[]; digest: string | undefined }> {
+  const files = keyedEntryFiles(bookId, await keyedEntriesOfBook(db, bookId));
+  return { files, digest: keyedDigest(files) };
+}
+
+/** The basis of the book as it is now: its pages and its keyed entries. */
+async function currentBasis(db: Queryable, bookId: string): Promise<string> {
+  return packageBasis(await listPages(db, bookId), (await readKeyed(db, bookId)).digest);
+}
+
+/** Queues the building of a book's package for its current pages and keyed entries (called when a book ends). */
 export async function enqueuePackage(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<void> {
-  await queuePackage(deps.queue, bookId, packageBasis(await listPages(deps.db, bookId)));
+  await queuePackage(deps.queue, bookId, await currentBasis(deps.db, bookId));
 }
 
 /**
@@ -84,6 +99,17 @@ export async function enqueueRepackage(deps: Pick<AppDeps, 'db' | 'queue'>, book
   if (!book || !isPackageable(book.status)) return false;
   await enqueuePackage(deps, bookId);
   return true;
+}
+
+/**
+ * Queues the rebuilding of a book's package once its keying is done: called when a zone is
+ * verified, it queues only when no zone of the book is left open, keyed once or disputed, so a
+ * book being keyed is not rebuilt (PDF and all) for every entry, but its package carries the keyed
+ * entries when the last one is settled. Returns whether a job was queued.
+ */
+export async function enqueueRepackageWhenKeyed(deps: Pick<AppDeps, 'db' | 'queue'>, bookId: string): Promise<boolean> {
+  if ((await unfinishedZones(deps.db, bookId)) > 0) return false;
+  return enqueueRepackage(deps, bookId);
 }
 
 /** One generation of a book's package, current or superseded. */
@@ -176,6 +202,8 @@ interface PackageRun {
   /** The book's pages as read at the start; the package is of these revisions. */
   pages: Page[];
   pageOf: Map<string, Page>;
+  /** The keyed entries' payload files as read at the start (none for a book without keyed entries). */
+  keyed: KeyedFile[];
   basis: string;
   /** The package's date (packageDate): the PDF's and METS's creation, the bag's date. */
   now: Date;
@@ -186,14 +214,15 @@ interface PackageRun {
  * The book and its pages to package, with their basis; undefined when there is nothing to build
  * (the book has not ended with pages archived, or its current package has this basis).
  */
-async function gatherBasis(db: Queryable, bookId: string): Promise<Pick<PackageRun, 'book' | 'pages' | 'pageOf' | 'basis'> | undefined> {
+async function gatherBasis(db: Queryable, bookId: string): Promise<Pick<PackageRun, 'book' | 'pages' | 'pageOf' | 'keyed' | 'basis'> | undefined> {
   const book = await getBook(db, bookId);
   if (!book) throw new PermanentError(`book ${bookId} does not exist`);
   if (!isPackageable(book.status)) return undefined;
   const pages = await listPages(db, bookId);
-  const basis = packageBasis(pages);
+  const keyed = await readKeyed(db, bookId);
+  const basis = packageBasis(pages, keyed.digest);
   if (await currentPackageHasBasis(db, bookId, basis)) return undefined;
-  return { book, pages, pageOf: new Map(pages.map((p) => [p.id, p])), basis };
+  return { book, pages, pageOf: new Map(pages.map((p) => [p.id, p])), keyed: keyed.files, basis };
 }
 
 /**
@@ -237,9 +266,12 @@ async function writePageAlto(deps: Deps, bookId: string, p: Page, text: PageText
   });
 }
 
-/** The book's objects at its pages' current revisions, and its own; earlier packages and PDFs left out. */
+/**
+ * The book's objects at its pages' current revisions, and its own; earlier packages and PDFs left
+ * out, and the extracts issued from it (documents the agency issued, not the book's content).
+ */
 async function currentObjects(db: Queryable, run: Omit<PackageRun, 'now'>): Promise<StoredObject[]> {
-  const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package');
+  const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package' && o.role !== 'extract');
   return objects.filter((o) => o.pageId === null || o.revision === run.pageOf.get(o.pageId)?.revision);
 }
 
@@ -266,8 +298,8 @@ async function writePdf(
   return { put, pageImageBytes };
 }
 
-/** A payload file of the bag, with what METS says of it and where its bytes are in the store. */
-type PayloadItem = PayloadFile & { storeKey?: string; mimeType: string; page?: number; objectId?: string; created?: Date; use: string };
+/** A payload file of the bag, with what METS says of it and where its bytes are: in the store, or made in memory (`body`). */
+type PayloadItem = PayloadFile & { storeKey?: string; body?: Buffer; mimeType: string; page?: number; objectId?: string; created?: Date; use: string };
 
 /** Payload: files from the store and the PDF, by path (METS, describing them all, goes beside them). */
 function payloadItems(run: PackageRun, current: StoredObject[], pdf: PutResult): PayloadItem[] {
@@ -286,6 +318,9 @@ function payloadItems(run: PackageRun, current: StoredObject[], pdf: PutResult):
     });
   }
   items.push({ path: 'data/book.pdf', size: pdf.size, sha256: pdf.sha256, storeKey: pdf.key, mimeType: 'application/pdf', use: 'pdf', created: run.now });
+  for (const k of run.keyed) {
+    items.push({ path: k.path, size: k.body.length, sha256: k.sha256, body: k.body, mimeType: k.mimeType, use: k.use, ...(k.page !== undefined ? { page: k.page } : {}), ...(k.created ? { created: k.created } : {}) });
+  }
   items.sort((a, b) => (a.path < b.path ? -1 : 1));
   return items;
 }
@@ -346,7 +381,7 @@ async function streamBag(deps: Deps, run: PackageRun, items: PayloadItem[], mets
     for (const name of ['bagit.txt', 'bag-info.txt']) yield { path: `${root}/${name}`, size: byPath.get(name)!.content.length, mtime: now, body: byPath.get(name)!.content };
     yield { path: `${root}/data/mets.xml`, size: mets.length, mtime: now, body: mets };
     for (const it of items) {
-      yield { path: `${root}/${it.path}`, size: it.size, mtime: it.created ?? now, body: () => Promise.resolve(checkedStream(deps, it.storeKey!, it.sha256, run.signal)) };
+      yield { path: `${root}/${it.path}`, size: it.size, mtime: it.created ?? now, body: it.body ?? (() => Promise.resolve(checkedStream(deps, it.storeKey!, it.sha256, run.signal))) };
     }
     for (const name of ['manifest-sha256.txt', 'tagmanifest-sha256.txt']) yield { path: `${root}/${name}`, size: byPath.get(name)!.content.length, mtime: now, body: byPath.get(name)!.content };
   };
@@ -371,9 +406,10 @@ async function recordPackage(
       await sweepPackageParts(deps, tx, run);
       return undefined;
     }
-    // A page replaced or corrected while this one was streaming: this package is already out of
-    // date, and must not become current over a newer one. The retry builds the book as it is now.
-    if (packageBasis(await listPages(tx, bookId)) !== basis) throw new StalePackageError(bookId);
+    // A page replaced or corrected, or a keyed entry verified or linked, while this one was
+    // streaming: this package is already out of date, and must not become current over a newer
+    // one. The retry builds the book as it is now.
+    if ((await currentBasis(tx, bookId)) !== basis) throw new StalePackageError(bookId);
     const generation = await nextPackageGeneration(tx, bookId);
     await supersedeCurrentPackage(tx, bookId);
     const { object: pdfObj } = await recordObject(tx, { bookId, role: 'pdf', variant: PDF_VARIANT, revision: generation }, pdf, 'application/pdf');

@@ -1,17 +1,18 @@
 import type { Queryable } from '../db/index.ts';
 import type { LinkTarget, LinkType, RecordLink } from './links.ts';
-import type { LinkTargetKind } from '../common/vocabulary.ts';
+import type { EntrySource, LinkTargetKind } from '../common/vocabulary.ts';
 
 interface LinkRow {
   id: string; link_type: LinkType; reason: string | null; created_by: string; created_at: Date; unlinked_by: string | null;
   unlinked_at: Date | null; unlink_reason: string | null; record_id: string; system: string; record_type: string; registry_id: string;
   person_names: string[]; event_date: string | null; target_kind: LinkTargetKind; book_id: string; page_id: string | null;
   sequence: number | null; entry_id: string | null; x0: number | null; y0: number | null; x1: number | null; y1: number | null;
+  entry_source: EntrySource | null;
 }
 
 const SELECT = `SELECT l.id, l.link_type, l.reason, l.created_by, l.created_at, l.unlinked_by, l.unlinked_at, l.unlink_reason,
        r.id AS record_id, r.system, r.record_type, r.record_id AS registry_id, r.person_names, r.event_date,
-       l.target_kind, l.book_id, l.page_id, p.sequence, l.entry_id, e.x0, e.y0, e.x1, e.y1
+       l.target_kind, l.book_id, l.page_id, p.sequence, l.entry_id, e.x0, e.y0, e.x1, e.y1, e.source AS entry_source
   FROM record_links l
   JOIN registry_records r ON r.id = l.record_id
   LEFT JOIN pages p ON p.id = l.page_id
@@ -27,6 +28,7 @@ function toLink(r: LinkRow): RecordLink {
     item: {
       kind: r.target_kind, bookId: r.book_id, pageId: r.page_id, pageSequence: r.sequence, entryId: r.entry_id, box,
       imageHref: r.entry_id ? `/entries/${r.entry_id}/image` : pageBase ? `${pageBase}/image?width=1200` : null,
+      entrySource: r.entry_id ? r.entry_source : null,
     },
   };
 }

@@ -5,8 +5,9 @@ import { requireRecord, type ImportReport, type RegistryRecord } from './records
 import { findRecordByKey } from './records.store.ts';
 import { allLinks, bookExists, bookOfPage, getLink, insertLink, linksOfRecord, markUnlinked, pageIdAt, placeOfLiveEntry } from './links.store.ts';
 
-import { LINK_TYPES, type LinkTargetKind, type LinkType } from '../common/vocabulary.ts';
+import { LINK_TYPES, type EntrySource, type LinkTargetKind, type LinkType } from '../common/vocabulary.ts';
 import { restrictedBooks } from '../auth/index.ts';
+import { emit, inTransaction } from '../events/index.ts';
 
 // Link types are the vocabulary's (the schema's CHECK, the API and the web interface share them).
 export { LINK_TYPES, type LinkType } from '../common/vocabulary.ts';
@@ -35,6 +36,8 @@ export interface RecordLink {
     box: { x0: number; y0: number; x1: number; y1: number } | null;
     /** The page image (or the entry's crop) to show for this item. */
     imageHref: string | null;
+    /** Where a linked entry came from: keyed by people, read by OCR, or made by hand; null for books and pages. */
+    entrySource: EntrySource | null;
   };
 }
 
@@ -63,25 +66,45 @@ export async function createLink(
   await requireRecord(db, input.recordId);
   const t = await resolveTarget(db, input.target);
   try {
-    const id = await insertLink(db, {
-      recordId: input.recordId, targetKind: input.target.kind, bookId: t.bookId, pageId: t.pageId, entryId: t.entryId, linkType: input.linkType,
-      reason: input.reason ?? null, createdBy: by.user,
+    // The link and its event commit together (a transaction of its own unless the caller runs one).
+    return await inTransaction(db, async (tx) => {
+      const id = await insertLink(tx, {
+        recordId: input.recordId, targetKind: input.target.kind, bookId: t.bookId, pageId: t.pageId, entryId: t.entryId, linkType: input.linkType,
+        reason: input.reason ?? null, createdBy: by.user,
+      });
+      const link = (await getLink(tx, id))!;
+      await emit(tx, { type: 'link.made', ...linkEvent(link) });
+      return link;
     });
-    return (await getLink(db, id))!;
   } catch (e) {
     if (isUniqueViolation(e)) throw new AppError('ERR_CONFLICT', 'this item is already linked to the record with that link type');
     throw e;
   }
 }
 
+/** A link's event: its ids and codes (the registry's key of the record, the kind of link), never the record's names. */
+function linkEvent(l: RecordLink): { subjects: { bookId: string; entryId: string | null; linkId: string; recordId: string }; data: Record<string, string | null> } {
+  return {
+    subjects: { bookId: l.item.bookId, entryId: l.item.entryId, linkId: l.id, recordId: l.record.id },
+    data: {
+      linkType: l.linkType, targetKind: l.item.kind, pageId: l.item.pageId,
+      registrySystem: l.record.system, registryRecordType: l.record.recordType, registryRecordId: l.record.recordId,
+    },
+  };
+}
+
 /** Ends a link: who, when and why are recorded; the row stays. */
 export async function unlink(db: Queryable, linkId: string, by: { user: string; reason?: string | null }): Promise<RecordLink> {
-  if (!(await markUnlinked(db, linkId, { user: by.user, reason: by.reason ?? null }))) {
-    const existing = await getLink(db, linkId);
-    if (!existing) throw new AppError('ERR_NOT_FOUND', `no link ${linkId}`);
-    throw new AppError('ERR_CONFLICT', `link ${linkId} was already unlinked`);
-  }
-  return (await getLink(db, linkId))!;
+  return inTransaction(db, async (tx) => {
+    if (!(await markUnlinked(tx, linkId, { user: by.user, reason: by.reason ?? null }))) {
+      const existing = await getLink(tx, linkId);
+      if (!existing) throw new AppError('ERR_NOT_FOUND', `no link ${linkId}`);
+      throw new AppError('ERR_CONFLICT', `link ${linkId} was already unlinked`);
+    }
+    const link = (await getLink(tx, linkId))!;
+    await emit(tx, { type: 'link.ended', ...linkEvent(link) });
+    return link;
+  });
 }
 
 /**
@@ -157,16 +180,18 @@ export async function withholdLinks(links: RecordLink[], withhold: BookFilter): 
 
 /**
  * Every link (with `history`, unlinked ones too), optionally of one book, as CSV with audit
- * columns; links of books `withhold` names are left out (by default every closed book).
+ * columns, then the linked entry's source (`keyed`, `ocr` or `manual`) and page; links of books
+ * `withhold` names are left out (by default every closed book).
  */
 export async function exportLinks(db: Queryable, opts: { bookId?: string; history?: boolean; withhold?: BookFilter } = {}): Promise<{ csv: string; withheld: number }> {
   const { links, withheld } = await withholdLinks(await allLinks(db, opts), opts.withhold ?? ((ids) => restrictedBooks(db, ids)));
   const csv = toCsv(
-    [...LINKS_CSV_COLUMNS, 'link_id', 'created_by', 'created_at', 'unlinked_by', 'unlinked_at', 'unlink_reason'],
+    [...LINKS_CSV_COLUMNS, 'link_id', 'created_by', 'created_at', 'unlinked_by', 'unlinked_at', 'unlink_reason', 'entry_source', 'entry_page'],
     links.map((l) => [
       l.unlinkedAt ? 'unlink' : 'link', l.record.system, l.record.recordType, l.record.recordId, l.item.bookId,
       l.item.kind === 'page' ? l.item.pageSequence : '', l.item.entryId ?? '', l.linkType, l.reason ?? '',
       l.id, l.createdBy, l.createdAt.toISOString(), l.unlinkedBy ?? '', l.unlinkedAt?.toISOString() ?? '', l.unlinkReason ?? '',
+      l.item.entrySource ?? '', l.item.kind === 'entry' ? l.item.pageSequence : '',
     ]),
   );
   return { csv, withheld };

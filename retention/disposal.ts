@@ -9,6 +9,7 @@ import { getItemRetention, type ItemRetention } from './rules.store.ts';
 import { pruneSearchTerms } from '../search/index.ts';
 import { authorize, type AuthUser } from '../auth/index.ts';
 import { appendAuditEvent } from '../audit/index.ts';
+import { emit } from '../events/index.ts';
 import {
   cachedImagesOfBook, deleteBookRows, finishBatchRun, findTombstone, getBatch, insertCertificate, insertDueSnapshot, insertProposedBatch,
   insertTombstone, keysSharedWithOtherBooks, listDueRetention, lockBookForDisposal, markBatchExecuting, markTombstoneDisposed, objectsOfBook,
@@ -396,6 +397,8 @@ async function deleteRowsAndCertify(db: Db, batch: DisposalBatch, bookId: string
     const content = certificateContent(bookId, tomb, removed, disposedAt, bypass);
     await markTombstoneDisposed(tx, bookId, disposedAt);
     await insertCertificate(tx, bookId, content, certificateHash(content));
+    // Other systems hear of it with the deletion; emitting it also clears the personal data the book's earlier events held.
+    await emit(tx, { type: 'book.disposed', subjects: { bookId }, data: { batchId: batch.id, disposedAt } });
   });
 }
 

@@ -180,7 +180,9 @@ function intrusionDetail(intrusions: readonly Intrusion[]): string {
  * an intrusion is never deleted or written over for its own sake. Records a PREMIS 'fixity check'
  * event per object.
  */
-export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { signal?: AbortSignal; agent?: string; repair?: boolean } = {}): Promise<FixityReport> {
+export async function auditFixity(
+  deps: Deps, scope: FixityScope = {}, opts: { signal?: AbortSignal; agent?: string; repair?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<FixityReport> {
   const agent = opts.agent ?? 'arkiva fixity';
   const cycle = scope.cycleDays ?? FIXITY_CYCLE_DAYS;
   const objects = await objectsToAudit(deps.db, { bookId: scope.bookId ?? null, all: scope.all ?? false, cycleDays: cycle, limit: scope.limit ?? 1_000_000 });
@@ -195,8 +197,10 @@ export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { s
   let ok = 0;
   let damaged = 0;
   let intruded = 0;
+  let checked = 0;
   for (const row of objects) {
     opts.signal?.throwIfAborted();
+    opts.onProgress?.(checked++, objects.length);
     const o = repointed.has(row.key) ? { ...row, versionId: repointed.get(row.key)! } : row;
     const readKey = `${o.key}\u0000${o.versionId ?? ''}`;
     let read = reads.get(readKey);
@@ -264,6 +268,7 @@ export async function auditFixity(deps: Deps, scope: FixityScope = {}, opts: { s
     if (result.outcome === 'mismatch' || result.outcome === 'missing' || result.outcome === 'error') damaged++;
     if (intrusions.length) intruded++;
   }
+  opts.onProgress?.(objects.length, objects.length);
   const report: FixityReport = { runId, checked: objects.length, ok, damaged, intruded, problems };
   await finishFixityRun(deps.db, report);
   if (problems.length) deps.log.error({ runId, damaged, intruded }, 'fixity audit found damaged objects or intrusions');

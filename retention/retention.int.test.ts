@@ -16,6 +16,7 @@ import { recomputeStale, saveRuleAndRecompute, type RuleInput } from './rules.ts
 import { getItemRetention, retentionHistory } from './rules.store.ts';
 import { endOfDay, syncObjectLocks } from './object-lock.ts';
 import { placeHold, placeHoldOnSearch, releaseHold } from './holds.ts';
+import { listEvents as listOutboxEvents } from '../events/index.ts';
 import { canonicalJson, decideBatch, executeBatch, executeBatchBypassingGovernance, GOVERNANCE_BYPASS_ACTION, listDue, proposeBatch, verifyCertificate } from './disposal.ts';
 import { booksWithheld, createUser } from '../auth/index.ts';
 import { listAuditEvents } from '../audit/index.ts';
@@ -207,6 +208,10 @@ describe.skipIf(!enabled)('retention, holds and disposal on PostgreSQL + RGW wit
       governanceBypass: { by: 'root', reason: 'rule births-test went back to one month' },
     });
     expect((rec.tombstone.objects as { sha256: string }[]).map((o) => o.sha256).sort()).toHaveLength(4);
+    // Other systems hear of it from the outbox, written with the deletion (and of the links before it).
+    const told = await listOutboxEvents(deps.db, { bookId: book.id });
+    expect(told.map((e) => e.type).reverse()).toEqual(['link.made', 'link.made', 'link.ended', 'book.disposed']);
+    expect(told[0]!.data).toEqual({ batchId: b2.id, disposedAt: rec.certificate!.content.disposedAt });
 
     // The link row stays with its item side tombstoned: the record's history still names the page.
     const history = await linksOfRecord(deps.db, record.id, { history: true });

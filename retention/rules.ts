@@ -278,11 +278,18 @@ export async function saveRuleAndRecompute(db: Db, ruleKey: string, input: RuleI
   return { rule, recomputed: affected };
 }
 
-/** Recomputes every book (or the given ones); used by the recompute job and `arkiva retention run`. */
-export async function recomputeAll(db: Db, reason: string, bookIds?: string[]): Promise<number> {
+/**
+ * Recomputes every book (or the given ones); used by the recompute job and `arkiva retention run`
+ * (which draws `onProgress` as a bar).
+ */
+export async function recomputeAll(db: Db, reason: string, bookIds?: string[], onProgress?: (done: number, total: number) => void): Promise<number> {
   const ids = bookIds ?? (await allBookIds(db));
   const rules = await listRules(db);
-  for (const id of ids) await recomputeItem(db, id, reason, rules);
+  for (const [i, id] of ids.entries()) {
+    onProgress?.(i, ids.length);
+    await recomputeItem(db, id, reason, rules);
+  }
+  onProgress?.(ids.length, ids.length);
   return ids.length;
 }
 

@@ -25,10 +25,11 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['db', 'storage', 'queue', 'ocr'],
   ['pipeline'],
   ['app'],
-  ['archive'],
+  // events sits beside archive: the archive, keying, records and retention write to its outbox.
+  ['archive', 'events'],
   ['search', 'auth', 'audit'],
   ['records', 'entries', 'keying'],
-  ['ingest', 'preservation', 'retention', 'review'],
+  ['ingest', 'preservation', 'retention', 'review', 'extracts'],
   ['workers'],
   ['api'],
   ['cli'],

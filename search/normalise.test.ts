@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toSerbianCyrillic } from '../fixtures/index.ts';
-import { cyrillicToLatin, editDistance, normaliseText, normaliseTokens, normaliseWord } from './normalise.ts';
+import { cyrillicToLatin, editBudget, editDistance, foldMixedScript, formSimilarity, normaliseText, normaliseTokens, normaliseWord, scriptTwins } from './normalise.ts';
 
 describe('normaliseWord', () => {
   it('folds Albanian and Serbian diacritics', () => {
@@ -25,6 +25,19 @@ describe('normaliseWord', () => {
     for (const name of ['Džaković', 'Ljubičić', 'Njegovan', 'Šaponjić', 'Čolić', 'Đukić', 'Ćirić', 'Momčilo', 'Srđan']) {
       expect(normaliseWord(toSerbianCyrillic(name))).toBe(normaliseWord(name));
     }
+  });
+
+  it('reads Dj as Đ, so ASCII and diacritic spellings share one form in both scripts', () => {
+    for (const w of ['Đorđević', 'Djordjevic', 'DJORDJEVIĆ', 'Dordevic', 'Ђорђевић']) expect(normaliseWord(w), w).toBe('dordevic');
+    expect(normaliseWord('Đukić')).toBe(normaliseWord('Djukic'));
+    expect(normaliseWord('Gjakovë')).toBe('gjakove');
+  });
+
+  it('folds a word misread partly in the other script to its majority script', () => {
+    expect(normaliseWord('Кгаsniqi')).toBe('krasniqi');
+    expect(normaliseWord('Пeтровић')).toBe(normaliseWord('Петровић'));
+    expect(foldMixedScript('marko')).toBe('marko');
+    expect(foldMixedScript('марко')).toBe('марко');
   });
 
   it('drops punctuation and keeps digits', () => {
@@ -54,5 +67,27 @@ describe('editDistance', () => {
     expect(editDistance('hasani', 'hasan')).toBe(1);
     expect(editDistance('', 'abc')).toBe(3);
     expect(editDistance('abcdef', 'uvwxyz', 2)).toBe(3);
+  });
+});
+
+describe('scriptTwins', () => {
+  it('gives the forms of a word read wholly in the other script by letter shape', () => {
+    expect(scriptTwins('era')).toContain(normaliseWord('Ега'));
+    expect(scriptTwins('sava')).toContain(normaliseWord('Caba'));
+    // Letters without a look-alike: no twin.
+    expect(scriptTwins('krasniqi')).toEqual([]);
+    expect(scriptTwins('toma')).toEqual([]);
+  });
+});
+
+describe('formSimilarity', () => {
+  it('keeps OCR variants within the edit budget and drops other names', () => {
+    expect([2, 3, 4, 6, 7, 12].map(editBudget)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(formSimilarity('zivkovic', 'zivkovic')).toBe(1);
+    expect(formSimilarity('krasniqi', 'krasnigi')).toBe(0.875);
+    expect(formSimilarity('zivkovic', 'zdravkovic')).toBeNull();
+    expect(formSimilarity('zivkovic', 'boskovic')).toBeNull();
+    expect(formSimilarity('ana', 'ane')).toBeNull();
+    expect(formSimilarity('gashi', 'gash')).toBe(0.8);
   });
 });

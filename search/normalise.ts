@@ -33,15 +33,101 @@ export function cyrillicToLatin(text: string): string {
   return out;
 }
 
+// Cyrillic letters OCR puts into a Latin word (same or near shapes in print and handwriting: Era
+// read as Ега), by the Latin letter they stand for; and back, for a Cyrillic word read partly in Latin.
+const CYRILLIC_LOOKS_LATIN: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', ј: 'j', г: 'r', п: 'n', и: 'u', ѕ: 's', і: 'i',
+};
+const LATIN_LOOKS_CYRILLIC: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(CYRILLIC_LOOKS_LATIN).filter(([c]) => c !== 'ѕ' && c !== 'і').map(([c, l]) => [l, c]),
+);
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+const LATIN = /\p{Script=Latin}/u;
+
 /**
- * The search form of one token: Cyrillic transliterated, lower case, diacritics removed (ë→e,
- * ç→c, č/ć→c, š→s, ž→z, đ→d), anything but letters and digits dropped.
+ * A token that mixes scripts is an OCR misreading of one word: its minority letters are read by
+ * shape in the majority script (a tie counts as Latin, the usual case: a Latin word read partly in
+ * Cyrillic). Single-script tokens are returned as they are.
+ */
+export function foldMixedScript(lowerToken: string): string {
+  let cyr = 0;
+  let lat = 0;
+  for (const ch of lowerToken) {
+    if (CYRILLIC.test(ch)) cyr++;
+    else if (LATIN.test(ch)) lat++;
+  }
+  if (cyr === 0 || lat === 0) return lowerToken;
+  const table = cyr > lat ? LATIN_LOOKS_CYRILLIC : CYRILLIC_LOOKS_LATIN;
+  let out = '';
+  for (const ch of lowerToken) out += table[ch] ?? ch;
+  return out;
+}
+
+/**
+ * The search form of one token: lower case, a mixed-script misreading folded to one script
+ * (`foldMixedScript`), Cyrillic transliterated, diacritics removed (ë→e, ç→c, č/ć→c, š→s, ž→z,
+ * đ→d), anything but letters and digits dropped, and dj read as d: Serbian Đ is written Dj in
+ * plain ASCII, so Đorđević, Djordjevic, Dordevic and Ђорђевић share the form `dordevic`.
  */
 export function normaliseWord(word: string): string {
-  const latin = cyrillicToLatin(word.toLowerCase()).normalize('NFD').replace(/\p{M}/gu, '');
+  const latin = cyrillicToLatin(foldMixedScript(word.toLowerCase())).normalize('NFD').replace(/\p{M}/gu, '');
   let out = '';
   for (const ch of latin) out += NON_DECOMPOSING[ch] ?? ch;
-  return out.replace(/[^\p{L}\p{N}]/gu, '');
+  return out.replace(/[^\p{L}\p{N}]/gu, '').replace(/dj/g, 'd');
+}
+
+// A search form's letters as they come out when OCR reads the whole word in the other script by
+// shape (Latin era → Cyrillic Ега → ega), and the reverse (Cyrillic Сава → Latin Caba → caba):
+// the Latin form of each letter's look-alike. The two tables are each other's inverse.
+const AS_MISREAD_CYRILLIC: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(LATIN_LOOKS_CYRILLIC).map(([l, c]) => [l, cyrillicToLatin(c)]),
+);
+const AS_MISREAD_LATIN: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(AS_MISREAD_CYRILLIC).map(([l, c]) => [c, l]));
+
+/**
+ * The search forms a word takes when OCR reads all of it in the other script by letter shape:
+ * only for words whose every letter has a look-alike there (short words, mostly), and other than
+ * the word itself. Queries add them as near matches; the index keeps one form per word.
+ */
+export function scriptTwins(norm: string): string[] {
+  const twins = new Set<string>();
+  for (const table of [AS_MISREAD_CYRILLIC, AS_MISREAD_LATIN]) {
+    let out = '';
+    for (const ch of norm) {
+      const m = table[ch];
+      if (m === undefined) {
+        out = '';
+        break;
+      }
+      out += m;
+    }
+    const twin = out.replace(/dj/g, 'd');
+    if (norm.length >= 2 && twin && twin !== norm) twins.add(twin);
+  }
+  return [...twins];
+}
+
+/**
+ * Spelling differences (edits) a fuzzy match of a search form of this length may have: none up to
+ * 3 letters, one up to 6, two from 7. Trigram similarity proposes candidates; this budget decides,
+ * so a long name keeps its one- and two-letter OCR variants but not another name with the same
+ * ending (zivkovic and zdravkovic or boskovic are three edits apart).
+ */
+export function editBudget(length: number): number {
+  return length <= 3 ? 0 : length <= 6 ? 1 : 2;
+}
+
+/**
+ * How like the query word `term` a candidate form is, 0..1: 1 − edits / longer length, or null
+ * when the edits exceed the term's budget (`editBudget`). The floor this sets grows with the word's
+ * length within each budget step: 0.75 at 4 letters, 0.83 at 6, 0.71 at 7, 0.8 at 10.
+ */
+export function formSimilarity(term: string, form: string): number | null {
+  if (term === form) return 1;
+  const budget = editBudget(term.length);
+  const d = editDistance(term, form, budget);
+  if (d > budget) return null;
+  return Math.round((1 - d / Math.max(term.length, form.length)) * 1000) / 1000;
 }
 
 /** A text's search tokens: split on anything that is not part of a word, each normalised, empties dropped. */

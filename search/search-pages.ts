@@ -1,9 +1,9 @@
 import { AppError } from '../common/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import type { RegisterType } from '../archive/index.ts';
-import { normaliseTokens } from './normalise.ts';
+import { formSimilarity, normaliseTokens, scriptTwins } from './normalise.ts';
 import { cursorKey, openCursor, sealCursor, type CursorPosition } from './cursor.ts';
-import { applySearchSettings, rankPages, wordsOfPages, type CandidateForm, type HitWord, type RankedPage } from './search.store.ts';
+import { applySearchSettings, rankPages, similarForms, wordsOfPages, type CandidateForm, type HitWord, type RankedPage } from './search.store.ts';
 
 /** How the words of a query must appear on a page. */
 export type SearchMode =
@@ -85,10 +85,17 @@ export interface PageSearchScope {
 }
 
 /**
- * Words below this trigram similarity are not matches. Set as pg_trgm's `%` threshold for the query:
- * one wrong letter in a five-letter name leaves a similarity of about 0.33.
+ * Vocabulary forms below this trigram similarity are not proposed as fuzzy matches (pg_trgm's `%`
+ * threshold for the query): one wrong letter in a five-letter name leaves about 0.33. What is
+ * proposed is then kept only within the word's edit budget (`formSimilarity`).
  */
 export const FUZZY_THRESHOLD = 0.25;
+
+/** Most vocabulary forms proposed per query word before the edit budget decides. */
+const MAX_PROPOSALS = 200;
+
+/** Similarity given to a form the word takes when OCR read it wholly in the other script (`scriptTwins`). */
+export const TWIN_SIMILARITY = 0.9;
 
 const MAX_TERMS = 8;
 
@@ -127,10 +134,16 @@ export async function searchPages(db: Db, query: PageSearchQuery, scope: PageSea
   const key = await cursorKey(db);
   const start = query.cursor ? openCursor(key, query.cursor, binding) : undefined;
 
+  // Fuzzy matching stays within each word's edit budget, phrases included (an OCR-damaged name in
+  // a phrase is still found, a different name ending alike is not); fuzzy off is exact but for folding.
+  const forms = await db.transaction(async (tx) => {
+    await applySearchSettings(tx, FUZZY_THRESHOLD);
+    return candidateForms(tx, terms, fuzzy);
+  });
   const rank = (after: CursorPosition | undefined, batch: number) =>
     db.transaction(async (tx) => {
       await applySearchSettings(tx, FUZZY_THRESHOLD);
-      return rankPages(tx, { terms, uppers: terms.map(prefixUpperBound), mode, fuzzy, threshold: FUZZY_THRESHOLD, filters, after, limit: batch });
+      return rankPages(tx, { terms, uppers: terms.map(prefixUpperBound), mode, forms, filters, after, limit: batch });
     });
 
   // Walk the ranking in batches until limit + 1 visible hits (the one more says there are more),
@@ -189,6 +202,28 @@ export async function searchPages(db: Db, query: PageSearchQuery, scope: PageSea
   }));
   await addWordsAndSnippets(db, hits, cands, mode === 'phrase' ? new Map(shown.map((x) => [x.pageId, x.starts ?? []])) : undefined);
   return { hits, nextCursor: next ? sealCursor(key, next, binding) : null, withheld, terms };
+}
+
+/**
+ * The forms each query word matches, with their similarity: the word itself (1); when fuzzy, the
+ * vocabulary's trigram neighbours within the word's edit budget (`formSimilarity`) and the forms it
+ * takes when read wholly in the other script (`TWIN_SIMILARITY`).
+ */
+export async function candidateForms(tx: Queryable, terms: readonly string[], fuzzy: boolean): Promise<CandidateForm[]> {
+  const best = new Map<string, CandidateForm>();
+  const add = (pos: number, norm: string, sim: number) => {
+    const key = `${pos}\u0000${norm}`;
+    if ((best.get(key)?.[2] ?? -1) < sim) best.set(key, [pos, norm, sim]);
+  };
+  terms.forEach((t, i) => add(i + 1, t, 1));
+  if (fuzzy) {
+    for (const { pos, norm } of await similarForms(tx, terms, MAX_PROPOSALS)) {
+      const sim = formSimilarity(terms[pos - 1]!, norm);
+      if (sim !== null) add(pos, norm, sim);
+    }
+    terms.forEach((t, i) => scriptTwins(t).forEach((twin) => add(i + 1, twin, TWIN_SIMILARITY)));
+  }
+  return [...best.values()];
 }
 
 /**

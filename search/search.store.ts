@@ -52,15 +52,32 @@ export async function applySearchSettings(tx: Queryable, threshold: number): Pro
   await tx.query(`SELECT set_config('pg_trgm.similarity_threshold', $1, true), set_config('work_mem', '32MB', true), set_config('jit', 'off', true)`, [String(threshold)]);
 }
 
+/**
+ * Forms of the vocabulary trigram-similar to each term (pg_trgm's `%` at the transaction's
+ * threshold, `applySearchSettings`), best first, at most `perTerm` per term: the proposals that
+ * the edit budget then decides on. Position of the term in the query from 1.
+ */
+export async function similarForms(tx: Queryable, terms: readonly string[], perTerm: number): Promise<{ pos: number; norm: string }[]> {
+  const r = await tx.query<{ pos: number; norm: string }>(
+    `SELECT t.pos::int AS pos, s.norm
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(term, pos)
+      CROSS JOIN LATERAL (SELECT s.norm FROM search_terms s WHERE s.norm % t.term ORDER BY similarity(s.norm, t.term) DESC, s.norm LIMIT $2) s`,
+    [terms, perTerm],
+  );
+  return r.rows;
+}
+
+/** Occurrences of a form counted, at most, to find a query's rarest word. */
+const RARITY_CAP = 5000;
+
 /** What `rankPages` ranks: the query's words in search form and how to match them, already checked and bounded. */
 export interface PageRanking {
   terms: readonly string[];
   /** Per term, the smallest string above every string it prefixes (for the btree range of `prefix`). */
   uppers: readonly string[];
   mode: SearchMode;
-  fuzzy: boolean;
-  /** Lowest similarity of a candidate form. */
-  threshold: number;
+  /** The forms each query word matches, with their similarity (`candidateForms`); prefix mode adds the vocabulary's forms it prefixes. */
+  forms: readonly CandidateForm[];
   filters: { bookId?: string; registerType?: RegisterType; municipality?: string; yearFrom?: number; yearTo?: number };
   /** Continue below this (score, page id), the last hit of the previous page. */
   after?: { score: string; pageId: string };
@@ -102,7 +119,7 @@ export type CandidateForm = [pos: number, norm: string, sim: number];
  * the candidates' pages.
  */
 export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
-  const { mode, fuzzy, limit, after, filters: f } = plan;
+  const { mode, limit, after, filters: f } = plan;
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
@@ -112,11 +129,10 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
   const uppersP = p(plan.uppers);
   const n = plan.terms.length;
 
-  // Candidate forms per query word, from the vocabulary: trigram GIN for fuzzy, btree for exact and prefixes.
-  const sources: string[] = [];
-  if (fuzzy) sources.push('SELECT t.pos, s.norm, similarity(s.norm, t.term)::float8 AS sim FROM terms t JOIN search_terms s ON s.norm % t.term');
+  // Candidate forms per query word: those chosen beforehand (exact, fuzzy within the edit budget,
+  // script twins), and for prefixes the vocabulary's forms in the btree range.
+  const sources = [`SELECT * FROM unnest(${p(plan.forms.map((c) => c[0]))}::int[], ${p(plan.forms.map((c) => c[1]))}::text[], ${p(plan.forms.map((c) => c[2]))}::float8[])`];
   if (mode === 'prefix') sources.push('SELECT t.pos, s.norm, CASE WHEN s.norm = t.term THEN 1.0 ELSE 0.9 END::float8 FROM terms t JOIN search_terms s ON s.norm ~>=~ t.term AND s.norm ~<~ t.upper');
-  else sources.push('SELECT t.pos, s.norm, 1.0::float8 FROM terms t JOIN search_terms s ON s.norm = t.term');
 
   const filters: string[] = [];
   if (f.bookId) filters.push(`b.id = ${p(f.bookId)}`);
@@ -161,23 +177,45 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
     ),
     ranked AS (SELECT page_id, revision, book_id, max(score) AS score FROM per GROUP BY page_id, revision, book_id)`;
   } else if (mode !== 'phrase') {
-    // Every query word on the page. Each candidate's pages come from the index (OFFSET 0 keeps the
-    // planner from turning this into a scan of all of page_terms); the current-revision check and
-    // the filters run on the pages that hold every word, not on every occurrence.
+    // Every query word on the page, rarest word first: the pages of the word with the fewest
+    // occurrences (counted up to RARITY_CAP per form) drive, and each of them is probed for the
+    // other words by primary key, so the cost follows the rarest word, not the commonest. A page
+    // holding all the words on one line (the whole name in one entry) ranks above one where they
+    // are scattered (a 0.9 against a 0.7 weight). The current-revision check (a per-page probe of
+    // the primary key: estimated at one matched page, a join was planned as a scan of pages per
+    // page) and the filters run on the pages that hold every word.
     ranking = `
-    best AS (
-      SELECT c.pos, x.page_id, x.revision, x.book_id, max(c.sim) AS sim, max(x.confidence) AS conf
-        FROM cand c
+    freq AS (
+      SELECT c.pos, sum((SELECT count(*) FROM (SELECT 1 FROM page_terms q WHERE q.norm = c.norm LIMIT ${RARITY_CAP}) z)) AS n
+        FROM cand c GROUP BY c.pos
+    ),
+    driver AS (SELECT pos FROM freq ORDER BY n, pos LIMIT 1),
+    drv AS (
+      SELECT x.page_id, x.revision, x.book_id, max(c.sim) AS sim, max(x.confidence) AS conf
+        FROM cand c JOIN driver d ON d.pos = c.pos
         CROSS JOIN LATERAL (SELECT pt.page_id, pt.revision, pt.book_id, pt.confidence FROM page_terms pt WHERE pt.norm = c.norm OFFSET 0) x
-       GROUP BY c.pos, x.page_id, x.revision, x.book_id
+       GROUP BY x.page_id, x.revision, x.book_id
+    ),
+    matched AS (
+      SELECT d.page_id, d.revision, d.book_id, (d.sim + sum(o.sim)) / ${n} AS sim, round((d.conf + sum(o.conf)) / ${n}.0) AS conf
+        FROM drv d
+        CROSS JOIN LATERAL (
+          SELECT c2.pos, max(c2.sim) AS sim, max(q.confidence) AS conf
+            FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = d.page_id AND q.revision = d.revision
+           WHERE c2.pos <> (SELECT pos FROM driver)
+           GROUP BY c2.pos) o
+       GROUP BY d.page_id, d.revision, d.book_id, d.sim, d.conf
+      HAVING count(*) = ${n - 1}
     ),
     ranked AS (
-      SELECT pt.page_id, pt.revision, pt.book_id, pt.score
-        FROM (SELECT page_id, revision, book_id, ${weight(`sum(sim) / ${n}`)} + round(avg(conf)) / 1000.0 AS score
-                FROM best GROUP BY page_id, revision, book_id HAVING count(*) = ${n}) pt
-        JOIN pages p ON p.id = pt.page_id AND p.revision = pt.revision
+      SELECT pt.page_id, pt.revision, pt.book_id,
+             round((pt.sim * CASE WHEN EXISTS (
+               SELECT 1 FROM (SELECT w.norm, w.line_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
+                 JOIN cand c ON c.norm = w.norm GROUP BY w.line_index HAVING count(DISTINCT c.pos) = ${n}) THEN 0.9 ELSE 0.7 END)::numeric, 4)
+             + pt.conf / 1000.0 AS score
+        FROM matched pt
         ${bookJoin}
-       WHERE true ${bookWhere}
+       WHERE pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id) ${bookWhere}
     )`;
   } else {
     // A phrase: the candidates' words (by index, per candidate), then runs of consecutive words on
@@ -221,7 +259,6 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
     ),
     cand AS MATERIALIZED (
       SELECT pos, norm, max(sim) AS sim, ${weight('max(sim)')} AS w FROM (${sources.join(' UNION ALL ')}) x(pos, norm, sim)
-       WHERE sim >= ${plan.threshold.toFixed(2)}
        GROUP BY pos, norm
     ),
     ${ranking},

@@ -9,6 +9,7 @@ import { completeBookJob } from './stages/complete-book.job.ts';
 import { packageBookJob } from './stages/package-book.job.ts';
 import { reocrPageJob } from '../review/reocr.ts';
 import { writeAnchor } from '../audit/index.ts';
+import { deliverEventsJob } from './stages/deliver-events.job.ts';
 import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob, retentionStaleJob, disposalDueJob } from './stages/retention.job.ts';
 
 /** The one place where every job name gets its handler (a missing one does not compile). */
@@ -29,6 +30,7 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     // 'skipped' when the head is already anchored (or the trail is empty): nothing new to write.
     'audit.anchor': async () => ((await writeAnchor(deps)) ? 'done' : 'skipped'),
     'page.reocr': (data, ctx) => reocrPageJob(deps, data, ctx),
+    'events.deliver': (data, ctx) => deliverEventsJob(deps, data, ctx),
   } satisfies JobHandlers<Jobs>;
   return handlers;
 }

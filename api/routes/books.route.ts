@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
+import { DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, REGISTER_TYPES, bookCursor, getBook, listBooks, updateBookMetadata, parseBookCursor, listEvents, type BookMetadata, type BookStatus, type RegisterType } from '../../archive/index.ts';
 import { ingestBook, isBookOcrProfile, parseYears, retryPages, ocrProfileProblem } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { pageStatusCounts } from '../../archive/index.ts';
 import { caller, noteAudit } from '../access.ts';
+import { bookTombstone, searchBookIds } from '../book-titles.store.ts';
 import { BOOK_STAFF, policy } from '../policies.ts';
+import { recomputeItem } from '../../retention/index.ts';
 import { openUpload, registerUploadParsers, tooLargeError, type Upload } from '../upload.ts';
 import {
   BOOK_STATUSES, LANGUAGES_PATTERN, bookIdParam, bookMetadataProperties, errorResponses, eventSchema,
@@ -105,16 +107,21 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     },
   });
 
-  app.get<{ Querystring: { status?: BookStatus; before?: string; limit?: number } }>('/books', {
+  app.get<{ Querystring: { status?: BookStatus; before?: string; limit?: number; q?: string; registerType?: RegisterType; municipality?: string; year?: number } }>('/books', {
     schema: {
       tags: ['books'],
-      summary: 'List books, newest first',
-      description: 'Keyset pagination: pass the `nextBefore` of one answer as `before` to get the next page.',
+      summary: 'List books, newest first, or browse them by title, type, municipality and year',
+      description: 'Keyset pagination: pass the `nextBefore` of one answer as `before` to get the next page. '
+        + '`q` keeps books whose title (type · municipality · years · volume) contains every word given, so a type-ahead can pick a book by its title.',
       querystring: {
         type: 'object',
         additionalProperties: false,
         properties: {
           status: { type: 'string', enum: BOOK_STATUSES },
+          q: { type: 'string', maxLength: 200, description: 'Words of the title, each matched anywhere in it (any case)' },
+          registerType: { type: 'string', enum: REGISTER_TYPES },
+          municipality: { type: 'string', maxLength: 200, description: 'Municipality, matched from its start (any case)' },
+          year: { type: 'integer', minimum: 1000, maximum: 9999, description: 'A year the book covers' },
           before: { type: 'string', maxLength: 200, description: 'The `nextBefore` cursor of the previous page' },
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
         },
@@ -135,7 +142,12 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       const limit = req.query.limit ?? 50;
       const after = req.query.before === undefined ? undefined : parseBookCursor(req.query.before);
       if (req.query.before !== undefined && !after) throw new AppError('ERR_VALIDATION', 'before is not a cursor returned by this API');
-      const books = await listBooks(deps.db, { status: req.query.status, limit, after });
+      const { q, registerType, municipality, year, status } = req.query;
+      const filtered = Boolean(q?.trim() || registerType || municipality?.trim() || year !== undefined);
+      const books = filtered
+        ? (await Promise.all((await searchBookIds(deps.db, { q, registerType, municipality, year, status }, { limit, after })).map((id) => getBook(deps.db, id))))
+          .filter((b): b is NonNullable<typeof b> => b !== undefined)
+        : await listBooks(deps.db, { status, limit, after });
       const last = books.at(-1);
       return { books, nextBefore: books.length === limit && last ? bookCursor(last) : null };
     },
@@ -155,6 +167,39 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     },
   });
 
+  app.get<{ Params: { bookId: string } }>('/books/:bookId/tombstone', {
+    schema: {
+      tags: ['books'],
+      summary: 'What remains of a disposed book: what it was, when and by which batch it was disposed of, whether a certificate was written',
+      description: 'For everyone who works with books, so that a link to a disposed book explains itself; the certificate itself is at /disposal/certificates/{bookId} (records managers, auditors). 404 when the book was never disposed of.',
+      params: bookIdParam,
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            tombstone: {
+              type: 'object',
+              properties: {
+                bookId: { type: 'string' }, registerType: { type: 'string' }, municipality: { type: 'string' }, yearFrom: { type: 'integer' }, yearTo: { type: 'integer' },
+                volume: { type: ['string', 'null'] }, disposed: { type: 'boolean' }, batchId: { type: 'string' }, status: { type: 'string', enum: ['deleting', 'disposed'] },
+                disposalStartedAt: { type: 'string', format: 'date-time' }, disposedAt: { type: ['string', 'null'], format: 'date-time' }, pages: { type: 'integer' },
+                hasCertificate: { type: 'boolean' }, certificateSha256: { type: ['string', 'null'] },
+              },
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    config: policy([...BOOK_STAFF, 'auditor'], 'book.tombstone.read'),
+    handler: async (req) => {
+      const tombstone = await bookTombstone(deps.db, req.params.bookId);
+      if (!tombstone) throw new AppError('ERR_NOT_FOUND', `book ${req.params.bookId} was not disposed of`);
+      noteAudit(req, { targetType: 'book', targetId: tombstone.bookId });
+      return { tombstone };
+    },
+  });
+
   app.get<{ Params: { bookId: string } }>('/books/:bookId/events', {
     schema: {
       tags: ['books'],
@@ -168,6 +213,8 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       return { events: await listEvents(deps.db, book.id) };
     },
   });
+
+  registerBookPatch(app, deps);
 
   app.post<{ Params: { bookId: string }; Body: { pages?: number[] } | null }>('/books/:bookId/retry', {
     bodyLimit: 64 * 1024,
@@ -190,6 +237,56 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     handler: async (req, reply) => {
       const retried = await retryPages(deps, req.params.bookId, req.body?.pages);
       return reply.code(202).send({ retried });
+    },
+  });
+}
+
+/** The body of a correction of a book's title metadata. */
+interface BookPatch {
+  municipality?: string;
+  year?: string;
+  volume?: string | null;
+}
+
+/**
+ * Corrects a book's municipality, years or volume: the values before and after go in the audit
+ * event, and the book's retention is computed again (its periods may run from the years).
+ */
+function registerBookPatch(app: FastifyInstance, deps: Pick<AppDeps, 'db'>): void {
+  app.patch<{ Params: { bookId: string }; Body: BookPatch }>('/books/:bookId', {
+    schema: {
+      tags: ['books'],
+      summary: "Correct a book's title metadata (municipality, year or years, volume); audited with the values before and after, retention computed again",
+      params: bookIdParam,
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1,
+        properties: {
+          municipality: { type: 'string', minLength: 1, maxLength: 200 },
+          year: { type: 'string', maxLength: 20, description: 'yyyy or yyyy-yyyy' },
+          volume: { type: ['string', 'null'], maxLength: 50, description: 'null or empty clears it' },
+        },
+      },
+      response: { 200: { type: 'object', properties: { book: { $ref: 'Book#' } } }, ...errorResponses },
+    },
+    // The years can move the book's retention and closure: a closed book's only by the roles that may
+    // read it, with a stated purpose (records managers), like every other write to a closed book.
+    config: policy(['digitiser', 'records_manager'], 'book.edit', { restricted: true }),
+    handler: async (req) => {
+      const before = await requireBook(deps, req.params.bookId);
+      const municipality = req.body.municipality?.trim();
+      if (municipality === '') throw new AppError('ERR_VALIDATION', 'municipality must not be blank', { field: 'municipality' });
+      const years = req.body.year === undefined ? undefined : parseYears(req.body.year);
+      if (years && years.yearFrom > years.yearTo) throw new AppError('ERR_VALIDATION', `the first year ${years.yearFrom} is after the last ${years.yearTo}`, { field: 'year' });
+      const volume = req.body.volume === undefined ? undefined : (req.body.volume?.trim() || null);
+      const book = await updateBookMetadata(deps.db, before.id, { ...(municipality ? { municipality } : {}), ...years, ...(volume !== undefined ? { volume } : {}) });
+      if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${before.id}`);
+      await recomputeItem(deps.db, book.id, 'book metadata corrected: retention computed again');
+      const changed: Record<string, { from: unknown; to: unknown }> = {};
+      for (const k of ['municipality', 'yearFrom', 'yearTo', 'volume'] as const) {
+        if ((before[k] ?? null) !== (book[k] ?? null)) changed[k] = { from: before[k] ?? null, to: book[k] ?? null };
+      }
+      noteAudit(req, { targetType: 'book', targetId: book.id, detail: { changed } });
+      return { book };
     },
   });
 }

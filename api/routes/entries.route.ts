@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  EVENT_TYPES, NAME_ROLES, createEntry, deleteEntry, listPageEntries, proposeEntriesFromOcr, requireEntry, searchEntries, updateEntry, verifyEntry,
+  EVENT_TYPES, NAME_ROLES, createEntry, deleteEntry, listPageEntries, proposeEntriesFromOcr, requireEntry, searchEntries, updateEntry, verifyEntryByStaff,
   type EntryFields, type EntrySearch, type EventType,
 } from '../../entries/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
@@ -85,7 +85,10 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
           limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
         },
       },
-      response: many,
+      response: {
+        200: { type: 'object', properties: { entries: { type: 'array', items: entrySchema }, withheld: { type: 'integer', description: 'Entries left out because their books are closed and no x-access-purpose was given' } } },
+        ...errorResponses,
+      },
     },
     config: policy(PERSONAL_READERS, 'entry.search', { rateLimit: 120 }),
     handler: async (req) => {
@@ -93,8 +96,9 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
       // As with page search: entries of closed books only with a stated purpose.
       const closed = await booksWithheld(deps.db, { user: caller(req), purpose: req.auth?.purpose }, found.map((e) => e.bookId));
       const entries = found.filter((e) => !closed.has(e.bookId));
-      noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, entries: entries.map((e) => e.id), withheld: found.length - entries.length } });
-      return { entries };
+      const withheld = found.length - entries.length;
+      noteAudit(req, { targetType: 'search', detail: { query: req.query as Record<string, unknown>, entries: entries.map((e) => e.id), withheld } });
+      return { entries, withheld };
     },
   });
   app.get<{ Params: { entryId: string } }>('/entries/:entryId', {
@@ -110,7 +114,7 @@ export async function entriesRoutes(app: FastifyInstance, opts: { deps: Deps }):
   app.post<{ Params: { entryId: string }; Body: { status?: 'verified' | 'rejected' } }>('/entries/:entryId/verify', {
     schema: { tags: ['entries'], summary: 'Record that staff verified (or rejected) the entry', params: idParam, body: { type: ['object', 'null'], additionalProperties: false, properties: { status: { type: 'string', enum: ['verified', 'rejected'] } } }, response: one },
     config: policy(['clerk'], 'entry.verify', { restricted: true }),
-    handler: async (req) => ({ entry: await verifyEntry(deps.db, req.params.entryId, { user: actor(req) }, req.body?.status ?? 'verified') }),
+    handler: async (req) => ({ entry: await verifyEntryByStaff(deps.db, req.params.entryId, { user: actor(req) }, req.body?.status ?? 'verified') }),
   });
   app.delete<{ Params: { entryId: string } }>('/entries/:entryId', {
     schema: { tags: ['entries'], summary: 'Retire an entry (kept for links and history)', params: idParam, response: { 204: { type: 'null' }, ...errorResponses } },

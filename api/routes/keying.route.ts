@@ -1,19 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   decideZone, defineLayout, exportKeyedEntries, keyedEntriesCsv, keyingStats, layoutVersions, listDisputes, listLayouts, mergeZones, moveZone, nextZone,
-  pageZones, proposeZones, requireZone, splitZone, submitKeying, MAX_VALUE_LENGTH,
-  type BookWithholding, type FieldDecision, type KeyedFields, type LayoutInput, type ZoneShape,
+  pageZones, proposeZones, zoneHistory, zoneKeyingRecord, dateWarnings, readKeyedDate, requireLayout, requireZone, splitZone, submitKeying, suggestKeyedValues, zoneCrop, MAX_CONTEXT_ROWS, MAX_VALUE_LENGTH, SUGGESTED_FIELDS,
+  type BookWithholding, type SuggestedField, type FieldDecision, type KeyedFields, type LayoutInput, type ZoneShape,
 } from '../../keying/index.ts';
 import { bookClosure, booksWithheld, type Role } from '../../auth/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { KEYING_ANSWERS, KEYING_FIELDS, REGISTER_TYPES, ZONE_SOURCES, ZONE_STATUSES } from '../../common/vocabulary.ts';
+import { KEYING_ANSWERS, KEYING_FIELDS, REGISTER_TYPES, ZONE_CHANGE_OPS, ZONE_SOURCES, ZONE_STATUSES } from '../../common/vocabulary.ts';
 import { errorResponses, pageParams, bookIdParam } from '../schemas.ts';
 import { requirePage } from './pages.route.ts';
 import { actor } from './entries.route.ts';
 import { caller, noteAudit } from '../access.ts';
 import { PERSONAL_READERS, policy } from '../policies.ts';
+import { etagMatches } from '../object-response.ts';
+import { VIEW_WIDTH } from '../../search/page-image.ts';
+import { getBook } from '../../archive/index.ts';
+import { AppError } from '../../common/index.ts';
+import { detectPageZones } from '../../keying/detect-zones.ts';
+import { enqueueRepackageWhenKeyed } from '../../preservation/index.ts';
 
-type Deps = Pick<AppDeps, 'db'>;
+type Deps = Pick<AppDeps, 'db' | 'store' | 'config' | 'queue'>;
 
 /** Who keys entries and corrects zones: clerks, and reviewers (who then cannot arbitrate what they keyed). */
 const KEYERS: readonly Role[] = ['clerk', 'reviewer'];
@@ -61,6 +67,8 @@ const zoneSchema = {
     box: boxSchema, cells: { type: 'array', items: boxSchema }, source: { type: 'string', enum: ZONE_SOURCES }, status: { type: 'string', enum: ZONE_STATUSES },
     differences: { type: 'array', items: { type: 'string' } }, entryId: { type: ['string', 'null'] }, createdBy: { type: 'string' }, createdAt: dateTime,
     verifiedBy: { type: ['string', 'null'] }, verifiedAt: { type: ['string', 'null'], format: 'date-time' },
+    reviewReason: { type: ['string', 'null'], description: "Why the zone waits for a person's review: its page's image was replaced after it was made (moving the zone clears it)" },
+    reviewFlaggedAt: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
 const warningSchema = { type: 'object', properties: { column: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } as const;
@@ -88,6 +96,12 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     await openBook(req, [zone.bookId]);
     noteAudit(req, { detail: { bookId: zone.bookId } });
     return zone;
+  };
+  // The package carries the verified keyed entries: rebuilt once the book's last zone is settled.
+  // The entry is made already, so a queue that fails here is logged; the next packaging brings it in.
+  const repackageWhenKeyed = async (req: FastifyRequest, zoneId: string) => {
+    const { bookId } = await requireZone(deps.db, zoneId);
+    await enqueueRepackageWhenKeyed(deps, bookId).catch((e: unknown) => req.log.warn({ bookId, err: (e as Error).message }, 'package rebuild after keying not queued'));
   };
   const withholdFor = (req: FastifyRequest): BookWithholding => (ids) => booksWithheld(deps.db, { user: caller(req), purpose: req.auth?.purpose }, ids);
 
@@ -154,6 +168,25 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     },
   });
 
+  app.post<{ Params: { bookId: string; sequence: number } }>('/books/:bookId/pages/:sequence/zones/detect', {
+    schema: {
+      tags, params: pageParams,
+      summary: "Detect a page's entry zones from its ruling again, against the book's current layout: earlier detected zones are retired; refused (409) when any zone of the page was keyed or drawn or corrected by hand",
+      response: ok({
+        outcome: { type: 'string', enum: ['proposed', 'none'] }, zones: { type: 'array', items: zoneSchema }, retired: { type: 'array', items: uuid },
+        columns: { type: 'object', properties: { found: { type: 'integer' }, layout: { type: 'integer' }, matched: { type: 'boolean' }, method: { type: ['string', 'null'] } } },
+        detail: { type: 'string' },
+      }),
+    },
+    config: policy([...KEYERS, 'records_manager'], 'zone.detect', { restricted: true }),
+    handler: async (req) => {
+      const page = await requirePage(deps, req.params.bookId, req.params.sequence);
+      const d = await detectPageZones(deps, page.id, { user: actor(req), replace: true });
+      noteAudit(req, { detail: { zones: d.zones.map((z) => z.id), retired: d.retired, columnsMatched: d.columns.matched } });
+      return d;
+    },
+  });
+
   app.patch<{ Params: { zoneId: string }; Body: ZoneShape }>('/keying/zones/:zoneId', {
     schema: { tags, summary: "Move a zone (its box and cells); the change is kept with the zone's history", params: zoneParam, body: shapeSchema, response: ok({ zone: zoneSchema }) },
     config: policy(KEYERS, 'zone.move'),
@@ -199,6 +232,64 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
     },
   });
 
+  const changeSchema = {
+    type: 'object',
+    properties: {
+      zoneId: { ...uuid, description: 'The zone the change was made on: this zone, or one a split or merge replaced by it' }, op: { type: 'string', enum: ZONE_CHANGE_OPS },
+      before: { description: 'The shape before: {box, cells}' }, after: { description: 'The shape after: {box, cells} for a move or merge (with the merged zone ids), a list of shapes for a split' },
+      resultZoneIds: { type: 'array', items: uuid }, changedBy: { type: 'string' }, changedAt: dateTime,
+    },
+  } as const;
+  app.get<{ Params: { zoneId: string } }>('/keying/zones/:zoneId/changes', {
+    schema: {
+      tags, params: zoneParam,
+      summary: "A zone's history, oldest first: the split or merge that made it and its own moves, with who, when, the shape before and after, and the zones a split or merge made",
+      response: ok({ zone: zoneSchema, changes: { type: 'array', items: changeSchema } }),
+    },
+    config: policy([...KEYERS, 'records_manager'], 'zone.changes.read', { restricted: true }),
+    handler: async (req) => {
+      const zone = await zoneFor(req, req.params.zoneId);
+      return { zone, changes: await zoneHistory(deps.db, zone.id) };
+    },
+  });
+
+  app.get<{ Params: { zoneId: string } }>('/keying/zones/:zoneId/keyings', {
+    schema: {
+      tags, params: zoneParam,
+      summary: "A zone's keyings and arbitration decisions (who, when, before/after), for reviewers and records managers. Answers are withheld while the zone still waits for a keying (keying stays blind); keyers' names while it is disputed, except for records managers",
+      response: ok({
+        zoneId: uuid, status: { type: 'string', enum: ZONE_STATUSES },
+        keyings: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              slot: { type: 'integer' }, keyer: { type: ['string', 'null'] }, fields: { type: ['object', 'null'], additionalProperties: answerOut },
+              warnings: { type: 'array', items: warningSchema }, agreed: { type: ['boolean', 'null'] }, startedAt: { type: ['string', 'null'], format: 'date-time' }, submittedAt: dateTime,
+            },
+          },
+        },
+        decisions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              column: { type: 'string' }, choice: { type: 'string' }, answer: answerOut, overruled: { type: 'array', items: { type: 'string' } },
+              decidedBy: { type: 'string' }, decidedAt: dateTime,
+            },
+          },
+        },
+      }),
+    },
+    config: policy(['reviewer', 'records_manager'], 'zone.keyings.read', { restricted: true }),
+    handler: async (req) => {
+      const zone = await zoneFor(req, req.params.zoneId);
+      const record = await zoneKeyingRecord(deps.db, zone.id, { namesWhileDisputed: caller(req).roles.includes('records_manager') && !caller(req).roles.includes('reviewer') });
+      noteAudit(req, { detail: { keyings: record.keyings.length, answersShown: record.keyings.some((k) => k.fields !== null) } });
+      return record;
+    },
+  });
+
   app.get<{ Querystring: { bookId?: string } }>('/keying/next', {
     schema: {
       tags, summary: 'The next zone for the caller to key (blind: never anyone else\'s answers), claimed for 30 minutes; null when none waits',
@@ -224,20 +315,50 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
 
   app.post<{ Params: { zoneId: string }; Body: { fields: KeyedFields } }>('/keying/zones/:zoneId/keyings', {
     schema: {
-      tags, summary: "Key a zone: every layout column answered with the value as written, or illegible or blank. Returns date warnings and the zone's state; the second keying verifies the zone or sends it to arbitration",
+      tags, summary: "Key a zone: every layout column answered with the value as written, or illegible or blank. Returns date warnings and the zone's state; the second keying verifies the zone (or, both all blank, closes it as an empty row, no entry) or sends it to arbitration",
       params: zoneParam,
       body: { type: 'object', required: ['fields'], additionalProperties: false, properties: { fields: { type: 'object', maxProperties: 60, additionalProperties: answerIn } } },
       response: ok({
         keying: { type: 'object', properties: { id: uuid, zoneId: uuid, slot: { type: 'integer' }, warnings: { type: 'array', items: warningSchema }, submittedAt: dateTime } },
         zoneStatus: { type: 'string', enum: ZONE_STATUSES },
+        entryId: { type: ['string', 'null'], format: 'uuid', description: 'The verified entry, when this keying agreed with the first (the keyer may then link it to a registry record)' },
       }, 201),
     },
     config: policy(KEYERS, 'keying.submit'),
     handler: async (req, reply) => {
       await zoneFor(req, req.params.zoneId);
       const receipt = await submitKeying(deps.db, req.params.zoneId, actor(req), req.body.fields);
-      noteAudit(req, { detail: { keyingId: receipt.keying.id, slot: receipt.keying.slot, zoneStatus: receipt.zoneStatus, warnings: receipt.keying.warnings.map((w) => `${w.column}:${w.code}`) } });
-      return reply.code(201).send(receipt);
+      // The entry id tells the keyer nothing of the other keying beyond the status they are told anyway.
+      const entryId = receipt.zoneStatus === 'verified' ? (await requireZone(deps.db, req.params.zoneId)).entryId : null;
+      noteAudit(req, { detail: { keyingId: receipt.keying.id, slot: receipt.keying.slot, zoneStatus: receipt.zoneStatus, warnings: receipt.keying.warnings.map((w) => `${w.column}:${w.code}`), ...(entryId ? { entryId } : {}) } });
+      // An empty row settles the zone too: it may be the book's last.
+      if (receipt.zoneStatus === 'verified' || receipt.zoneStatus === 'empty') await repackageWhenKeyed(req, req.params.zoneId);
+      return reply.code(201).send({ ...receipt, entryId });
+    },
+  });
+
+  app.post<{ Params: { zoneId: string }; Body: { fields: KeyedFields } }>('/keying/zones/:zoneId/check', {
+    schema: {
+      tags, summary: 'Check answers before keying them (any subset of the columns): the date warnings the keying would get, and each date column read as ISO. Nothing is stored',
+      params: zoneParam,
+      body: { type: 'object', required: ['fields'], additionalProperties: false, properties: { fields: { type: 'object', maxProperties: 60, additionalProperties: answerIn } } },
+      response: ok({ warnings: { type: 'array', items: warningSchema }, dates: { type: 'object', additionalProperties: { type: ['string', 'null'] } } }),
+    },
+    config: policy(KEYERS, 'keying.check'),
+    handler: async (req) => {
+      const zone = await zoneFor(req, req.params.zoneId);
+      const layout = await requireLayout(deps.db, zone.layoutKey, zone.layoutVersion);
+      const book = await getBook(deps.db, zone.bookId);
+      if (!book) throw new AppError('ERR_BOOK_NOT_FOUND', `no book ${zone.bookId}`);
+      const known = new Set(layout.columns.map((c) => c.key));
+      const unknown = Object.keys(req.body.fields).find((k) => !known.has(k));
+      if (unknown) throw new AppError('ERR_VALIDATION', `the layout has no column ${JSON.stringify(unknown)}`, { field: 'fields' });
+      const dates: Record<string, string | null> = {};
+      for (const c of layout.columns) {
+        const f = req.body.fields[c.key];
+        if ((c.field === 'event_date' || c.field === 'registration_date') && f && 'value' in f) dates[c.key] = readKeyedDate(f.value)?.iso ?? null;
+      }
+      return { warnings: dateWarnings(layout.columns, req.body.fields, book), dates };
     },
   });
 
@@ -269,7 +390,7 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
 
   app.post<{ Params: { zoneId: string }; Body: { fields: Record<string, FieldDecision> } }>('/keying/zones/:zoneId/decision', {
     schema: {
-      tags, summary: "Settle a disputed zone field by field: keying A's answer, B's, or a value or answer of your own; the zone is verified and becomes an entry",
+      tags, summary: "Settle a disputed zone field by field: keying A's answer, B's, or a value or answer of your own; the zone is verified and becomes an entry (or, every column blank, is closed as an empty row)",
       params: zoneParam,
       body: {
         type: 'object', required: ['fields'], additionalProperties: false,
@@ -280,23 +401,68 @@ export async function keyingRoutes(app: FastifyInstance, opts: { deps: Deps }): 
           },
         },
       },
-      response: ok({ zoneId: uuid, entryId: uuid, decided: { type: 'object', additionalProperties: { type: 'string' } } }),
+      response: ok({
+        zoneId: uuid, zoneStatus: { type: 'string', enum: ['verified', 'empty'] },
+        entryId: { type: ['string', 'null'], format: 'uuid', description: 'The verified entry; null when the decisions leave every column blank (an empty row, no entry)' },
+        decided: { type: 'object', additionalProperties: { type: 'string' } },
+      }),
     },
     config: policy(ARBITRATORS, 'keying.decision'),
     handler: async (req) => {
       await zoneFor(req, req.params.zoneId);
       const r = await decideZone(deps.db, req.params.zoneId, actor(req), req.body.fields);
       noteAudit(req, { detail: { entryId: r.entryId, decided: r.decided } });
+      await repackageWhenKeyed(req, req.params.zoneId);
       return r;
+    },
+  });
+
+  app.get<{ Params: { zoneId: string }; Querystring: { width: number; context: number } }>('/keying/zones/:zoneId/crop', {
+    schema: {
+      tags, summary: "The zone's row of the page as JPEG, with a margin, and `context` neighbouring rows above and below faded (for the keying and arbitration screens)",
+      params: zoneParam,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { width: { type: 'integer', minimum: VIEW_WIDTH.min, maximum: VIEW_WIDTH.max, default: 1400 }, context: { type: 'integer', minimum: 0, maximum: MAX_CONTEXT_ROWS, default: 1 } },
+      },
+      response: { 200: { description: 'JPEG image', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } }, 304: { description: 'Not modified', type: 'null' }, ...errorResponses },
+    },
+    // Keyers and arbitrators read the row they key or settle; like page images, never cached by others (api/index.ts).
+    config: policy([...KEYERS, 'records_manager'], 'zone.image.read', { restricted: true }),
+    handler: async (req, reply) => {
+      const zone = await zoneFor(req, req.params.zoneId);
+      const img = await zoneCrop(deps, zone, { width: req.query.width, context: req.query.context });
+      reply.header('etag', `"${img.sha256}"`);
+      if (etagMatches(req.headers['if-none-match'], img.sha256)) return reply.code(304).send();
+      return reply.code(200).type(img.mediaType).header('content-disposition', 'inline').send(img.body);
+    },
+  });
+
+  app.get<{ Querystring: { field: SuggestedField; q: string; bookId?: string; limit?: number } }>('/keying/suggestions', {
+    schema: {
+      tags, summary: 'Autocomplete for keyers: values keyed before in verified entries (names only), starting with q, most used first, from books the caller may read',
+      querystring: {
+        type: 'object', additionalProperties: false, required: ['field', 'q'],
+        properties: { field: { type: 'string', enum: SUGGESTED_FIELDS }, q: { type: 'string', minLength: 1, maxLength: 100 }, bookId: uuid, limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 } },
+      },
+      response: ok({ suggestions: { type: 'array', items: { type: 'object', properties: { value: { type: 'string' }, uses: { type: 'integer' } } } } }),
+    },
+    config: policy(KEYERS, 'keying.suggestions', { rateLimit: 600 }),
+    handler: async (req) => {
+      const { field, q, bookId, limit } = req.query;
+      const suggestions = await suggestKeyedValues(deps.db, field, q, { ...(bookId ? { bookId } : {}), limit: limit ?? 10, withhold: withholdFor(req) });
+      // Attributed (who, which field, how many shown); the prefix and the names stay out of the audit trail.
+      noteAudit(req, { targetType: 'keying', detail: { field, ...(bookId ? { bookId } : {}), shown: suggestions.length } });
+      return { suggestions };
     },
   });
 
   app.get<{ Querystring: { bookId?: string } }>('/keying/stats', {
     schema: {
-      tags, summary: 'Keying progress per book (zones found, open, keyed once, disputed, verified) and per keyer (keyings, agreement rate, fields overruled)',
+      tags, summary: 'Keying progress per book (zones found, open, keyed once, disputed, verified, empty rows) and per keyer (keyings, agreement rate, fields overruled)',
       querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid } },
       response: ok({
-        books: { type: 'array', items: { type: 'object', properties: { bookId: uuid, municipality: { type: 'string' }, registerType: { type: 'string' }, yearFrom: { type: 'integer' }, yearTo: { type: 'integer' }, zones: { type: 'integer' }, open: { type: 'integer' }, keyedOnce: { type: 'integer' }, disputed: { type: 'integer' }, verified: { type: 'integer' } } } },
+        books: { type: 'array', items: { type: 'object', properties: { bookId: uuid, municipality: { type: 'string' }, registerType: { type: 'string' }, yearFrom: { type: 'integer' }, yearTo: { type: 'integer' }, zones: { type: 'integer' }, open: { type: 'integer' }, keyedOnce: { type: 'integer' }, disputed: { type: 'integer' }, verified: { type: 'integer' }, empty: { type: 'integer', description: 'Settled as empty ruled rows: no entry' }, firstPage: { type: 'integer', description: 'The first page with zones' } } } },
         keyers: { type: 'array', items: { type: 'object', properties: { keyer: { type: 'string' }, keyings: { type: 'integer' }, compared: { type: 'integer' }, agreed: { type: 'integer' }, agreementRate: { type: ['number', 'null'] }, fieldsOverruled: { type: 'integer' } } } },
       }),
     },

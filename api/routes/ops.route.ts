@@ -5,6 +5,8 @@ import { PROMETHEUS_CONTENT_TYPE, metricsCollector } from '../metrics.ts';
 import { errorResponses } from '../schemas.ts';
 import { policy } from '../policies.ts';
 import { READY_PARTS, checkReadiness } from '../../app/readiness.ts';
+import { listRecentFailures } from '../../archive/index.ts';
+import { bookTitles } from '../book-titles.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'ocrChoice'>;
 
@@ -66,6 +68,30 @@ export async function opsRoutes(app: FastifyInstance, opts: { deps: Deps }): Pro
     },
     config: policy(['digitiser', 'admin']),
     handler: async (_req, reply) => reply.header('cache-control', 'no-store').type(PROMETHEUS_CONTENT_TYPE).send(await collect()),
+  });
+
+  app.get<{ Querystring: { limit: number } }>('/processing', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Processing across books, for the web interface: jobs per stage and state, and the newest failures recorded (each with its book\'s title, page, stage and reason)',
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            queues: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } } },
+            failures: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { bookId: { type: ['string', 'null'] }, sequence: { type: ['integer', 'null'] }, stage: { type: 'string' }, reason: { type: ['string', 'null'] }, occurredAt: { type: 'string', format: 'date-time' } } } },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    config: policy(['digitiser', 'admin']),
+    handler: async (req) => {
+      const [queues, failures] = await Promise.all([deps.queue.counts(), listRecentFailures(deps.db, req.query.limit)]);
+      const titles = await bookTitles(deps.db, failures.flatMap((f) => (f.bookId ? [f.bookId] : [])));
+      return { queues, failures: failures.map((f) => ({ ...f, book: f.bookId ? (titles.get(f.bookId) ?? null) : null })) };
+    },
   });
 
   app.get('/queues', {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { getPageBySequence, listObjects, listPages, type PageStatus, type StoredObject } from '../../archive/index.ts';
+import { getPageBySequence, hasPageSource, listObjects, listPages, type PageStatus, type StoredObject } from '../../archive/index.ts';
 import { replacePage } from '../../ingest/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { openUpload, registerUploadParsers, tooLargeError } from '../upload.ts';
@@ -8,6 +8,7 @@ import { PAGE_STATUSES, bookIdParam, errorResponses, pageObjectSchema, pageParam
 import { requireBook } from './books.route.ts';
 import { caller } from '../access.ts';
 import { BOOK_STAFF, policy } from '../policies.ts';
+import { pageFacts } from '../page-facts.store.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'queue' | 'log' | 'config'>;
 
@@ -35,7 +36,10 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     config: policy(BOOK_STAFF),
     handler: async (req) => {
       const book = await requireBook(deps, req.params.bookId);
-      return { pages: await listPages(deps.db, book.id, req.query.status ? { status: req.query.status } : {}) };
+      const pages = await listPages(deps.db, book.id, req.query.status ? { status: req.query.status } : {});
+      // Retry restarts a failed page from its source image: a page the split could not take from
+      // the original has none, and only a rescan (replace) helps. Failed pages are few: one query each.
+      return { pages: await Promise.all(pages.map(async (p) => (p.status === 'failed' ? { ...p, retryable: await hasPageSource(deps.db, p) } : p))) };
     },
   });
 
@@ -45,7 +49,13 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       summary: 'One page, with the objects archived for its current revision',
       params: pageParams,
       response: {
-        200: { type: 'object', properties: { page: { $ref: 'Page#' }, objects: { type: 'array', items: pageObjectSchema } } },
+        200: {
+          type: 'object',
+          properties: {
+            page: { $ref: 'Page#' }, objects: { type: 'array', items: pageObjectSchema },
+            facts: { type: 'object', description: "The page's classified type and the OCR engine that read it (null before)", properties: { pageType: { type: ['string', 'null'] }, ocrEngine: { type: ['string', 'null'] } } },
+          },
+        },
         ...errorResponses,
       },
     },
@@ -53,7 +63,7 @@ export async function pagesRoutes(app: FastifyInstance, opts: { deps: Deps }): P
     handler: async (req) => {
       const page = await requirePage(deps, req.params.bookId, req.params.sequence);
       const objects = (await listObjects(deps.db, page.bookId, { pageId: page.id })).filter((o) => o.revision === page.revision);
-      return { page, objects: objects.map((o) => ({ ...o, href: downloadHref(o, page.sequence) })) };
+      return { page, objects: objects.map((o) => ({ ...o, href: downloadHref(o, page.sequence) })), facts: await pageFacts(deps.db, page.id) };
     },
   });
 

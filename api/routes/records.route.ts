@@ -3,6 +3,11 @@ import {
   LINK_TYPES, candidatesForEntry, suggestPlaces, createLink, exportLinks, importLinksCsv, importRecords, importRecordsCsv, linksOfItem, linksOfRecord, removedLinksOfRecord, requireRecord, searchRecords, unlink,
   withholdLinks, type BookFilter, type LinkTarget, type LinkType, type RegistryRecordInput,
 } from '../../records/index.ts';
+import { bulkLink, linkProposals, BULK_LINK_MAX_PAIRS, BULK_LINK_MIN_MARGIN, BULK_LINK_MIN_SCORE, type BulkPair } from '../../records/index.ts';
+import { appendInTransaction } from '../../audit/index.ts';
+import { enqueueRepackage } from '../../preservation/package-book.ts';
+import { requireBook } from './books.route.ts';
+import { bookIdParam } from '../schemas.ts';
 import { booksWithheld } from '../../auth/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { EVENT_TYPES, LINK_TARGET_KINDS, type EventType } from '../../common/vocabulary.ts';
@@ -14,7 +19,7 @@ import { PERSONAL_READERS, policy } from '../policies.ts';
 // CSV and JSON imports are the only large bodies besides uploads.
 const IMPORT_BODY_LIMIT = 10 * 1024 * 1024;
 
-type Deps = Pick<AppDeps, 'db'>;
+type Deps = Pick<AppDeps, 'db' | 'queue'>;
 
 /** The query of GET /records/candidates. */
 interface CandidatesQuery {
@@ -147,6 +152,85 @@ export async function recordsRoutes(app: FastifyInstance, opts: { deps: Deps }):
     bodyLimit: IMPORT_BODY_LIMIT,
     config: policy(['clerk'], 'link.import'),
     handler: async (req) => importLinksCsv(deps.db, String(req.body ?? ''), { user: actor(req) }),
+  });
+  const candidateSchema = { type: 'object', properties: { record: recordSchema, score: { type: 'number' }, reasons: { type: 'array', items: { type: 'string' } } } } as const;
+  app.get<{ Params: { bookId: string }; Querystring: { limit?: number; cursor?: string } }>('/books/:bookId/link-proposals', {
+    schema: {
+      tags: ['records'],
+      summary: `Verified keyed entries of the book, not linked yet, whose best registry candidate is strong (score ≥ ${BULK_LINK_MIN_SCORE}) and unique (the runner-up more than ${BULK_LINK_MIN_MARGIN} below): for a records manager to review and link in bulk`,
+      params: bookIdParam,
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200, description: 'entries looked at' }, cursor: { type: 'string', maxLength: 100 } } },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            bookId: uuid, considered: { type: 'integer' }, nextCursor: { type: ['string', 'null'] },
+            notProposed: { type: 'object', additionalProperties: { type: 'integer' } },
+            proposals: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  entryId: uuid, zoneId: uuid, page: { type: 'integer' }, entryNumber: { type: ['string', 'null'] },
+                  query: { type: 'object', properties: { surname: { type: 'string' }, givenName: { type: 'string' }, father: { type: ['string', 'null'] }, eventDate: { type: ['string', 'null'] } } },
+                  candidate: candidateSchema, runnerUpScore: { type: ['number', 'null'] },
+                },
+              },
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    config: policy(['records_manager'], 'link.proposals.read', { restricted: true, rateLimit: 60 }),
+    handler: async (req) => {
+      await requireBook(deps, req.params.bookId);
+      const r = await linkProposals(deps.db, req.params.bookId, { ...(req.query.limit ? { limit: req.query.limit } : {}), ...(req.query.cursor ? { cursor: req.query.cursor } : {}) });
+      noteAudit(req, { detail: { considered: r.considered, entries: r.proposals.map((p) => p.entryId), records: r.proposals.map((p) => p.candidate.record.id) } });
+      return r;
+    },
+  });
+  app.post<{ Params: { bookId: string }; Body: { links: BulkPair[] } }>('/books/:bookId/links/bulk', {
+    schema: {
+      tags: ['records'],
+      summary: 'Link reviewed keyed entries of the book to their proposed records (original-entry). Each pair is checked again: the entry still unlinked, the record still its strong and unique best candidate; a pair that is not is refused with the reason, the others are linked, each with its own audit event',
+      params: bookIdParam,
+      body: {
+        type: 'object', required: ['links'], additionalProperties: false,
+        properties: { links: { type: 'array', minItems: 1, maxItems: BULK_LINK_MAX_PAIRS, items: { type: 'object', required: ['entryId', 'recordId'], additionalProperties: false, properties: { entryId: uuid, recordId: uuid } } } },
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            linked: { type: 'array', items: { type: 'object', properties: { entryId: uuid, recordId: uuid, link: linkSchema, score: { type: 'number' }, runnerUpScore: { type: ['number', 'null'] } } } },
+            refused: { type: 'array', items: { type: 'object', properties: { entryId: uuid, recordId: uuid, error: { type: 'string' } } } },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+    config: policy(['records_manager'], 'link.bulk', { restricted: true }),
+    handler: async (req) => {
+      const bookId = req.params.bookId;
+      await requireBook(deps, bookId);
+      const user = caller(req);
+      const report = await bulkLink(deps.db, bookId, req.body.links, {
+        user: user.username,
+        // One audit event per link, committed with it: the request's own event only sums them up.
+        onLinked: async (tx, l) => void (await appendInTransaction(tx, {
+          actorId: user.id, actor: user.username, action: 'link.create', targetType: 'link', targetId: l.link.id, from: req.ip, purpose: req.auth?.purpose ?? null, outcome: 'ok',
+          detail: { via: 'bulk', bookId, entryId: l.entryId, recordId: l.recordId, linkType: 'original-entry', score: l.score, runnerUpScore: l.runnerUpScore },
+        })),
+      });
+      noteAudit(req, { detail: { linked: report.linked.map((l) => l.link.id), refused: report.refused.map((r) => ({ entryId: r.entryId, recordId: r.recordId })) } });
+      // The package carries each keyed entry's links: rebuild it. The links are made already, so a
+      // queue that fails here is logged; the next packaging of the book brings them in.
+      if (report.linked.length > 0) {
+        await enqueueRepackage(deps, bookId).catch((e: unknown) => req.log.warn({ bookId, err: (e as Error).message }, 'package rebuild after a bulk link not queued'));
+      }
+      return report;
+    },
   });
   app.get<{ Querystring: { bookId?: string; history: boolean } }>('/links/export', {
     schema: { tags: ['records'], summary: 'Links as CSV (the import format plus audit columns); without x-access-purpose links of closed books are left out, their number in the x-withheld header', querystring: { type: 'object', additionalProperties: false, properties: { bookId: uuid, history: { type: 'boolean', default: false } } }, response: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses } },

@@ -12,6 +12,7 @@ import { bookIdParam, errorResponses } from '../schemas.ts';
 import { caller, noteAudit } from '../access.ts';
 import { booksWithheld } from '../../auth/index.ts';
 import { policy } from '../policies.ts';
+import { bookTitles } from '../book-titles.store.ts';
 import type { FastifyRequest } from 'fastify';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log'>;
@@ -84,7 +85,11 @@ export async function retentionRoutes(app: FastifyInstance, opts: { deps: Deps }
     name: { type: 'string', minLength: 1, maxLength: 200 }, reason: { type: 'string', minLength: 1, maxLength: 2000 }, authority: { type: 'string', minLength: 1, maxLength: 200 }, by,
   } as const;
 
-  app.get('/retention/holds', { schema: { tags, summary: 'Active legal holds', response: ok('Holds') }, config: policy(RM) }, async () => ({ holds: await listHolds(deps.db) }));
+  app.get('/retention/holds', { schema: { tags, summary: "Active legal holds; each item names its book's title (`book`, null when unknown)", response: ok('Holds') }, config: policy(RM) }, async () => {
+    const holds = await listHolds(deps.db);
+    const titles = await bookTitles(deps.db, holds.flatMap((x) => x.items.map((i) => i.bookId)));
+    return { holds: holds.map((x) => ({ ...x, items: x.items.map((i) => ({ ...i, book: titles.get(i.bookId) ?? null })) })) };
+  });
 
   app.post<{ Body: { name: string; reason: string; authority: string; by?: string; items: { bookId: string; pageId?: string }[] } }>('/retention/holds', {
     schema: {

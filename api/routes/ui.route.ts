@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import { DISPOSAL_BATCH_STATUSES } from '../../common/vocabulary.ts';
 import { listDisposalBatches, listFixityRuns, listRules, type DisposalBatch } from '../../retention/index.ts';
 import { errorResponses } from '../schemas.ts';
+import { bookTitles } from '../book-titles.store.ts';
 
 type Deps = Pick<AppDeps, 'db'>;
 
@@ -30,7 +31,7 @@ export async function uiApiRoutes(app: FastifyInstance, opts: { deps: Deps }): P
 
   app.get<{ Querystring: { status?: DisposalBatch['status']; limit: number } }>('/ui-api/disposal/batches', {
     schema: {
-      tags, summary: 'Disposal batches, newest first',
+      tags, summary: "Disposal batches, newest first; each item names its book's title (`book`)",
       querystring: {
         type: 'object', additionalProperties: false,
         properties: { status: { type: 'string', enum: DISPOSAL_BATCH_STATUSES }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
@@ -38,7 +39,12 @@ export async function uiApiRoutes(app: FastifyInstance, opts: { deps: Deps }): P
       response: { 200: { type: 'object', properties: { batches: { type: 'array', items: anyObject } } }, ...errorResponses },
     },
     config: RECORDS,
-  }, async (req) => ({ batches: await listDisposalBatches(deps.db, { status: req.query.status, limit: req.query.limit }) }));
+  }, async (req) => {
+    const batches = await listDisposalBatches(deps.db, { status: req.query.status, limit: req.query.limit });
+    // Titles beside the ids: people decide on a batch by what the books are.
+    const titles = await bookTitles(deps.db, batches.flatMap((b) => b.items.map((i) => i.bookId)));
+    return { batches: batches.map((b) => ({ ...b, items: b.items.map((i) => ({ ...i, book: titles.get(i.bookId) ?? null })) })) };
+  });
 
   app.get<{ Querystring: { limit: number } }>('/ui-api/fixity/runs', {
     schema: {

@@ -5,11 +5,19 @@ export interface User {
   roles: string[];
 }
 
-/** An error answer of the API: its stable code and a message safe to show. */
+/**
+ * An error answer of the API: its stable code, a message safe to show (English, from the server),
+ * and for some refusals a `reason` naming which one it is (e.g. closed-purpose-required).
+ */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string, readonly reason?: string) {
     super(message);
   }
+}
+
+/** True for the refusal of a closed book's content to a caller who stated no purpose: stating one may help. */
+export function needsPurpose(e: unknown): boolean {
+  return e instanceof ApiError && e.reason === 'closed-purpose-required';
 }
 
 /** The session: who is signed in, the CSRF token to send, and the purpose given for restricted reads. */
@@ -44,15 +52,17 @@ async function toError(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;
   let field: string | undefined;
+  let reason: string | undefined;
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string } };
+    const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string; reason?: string } };
     if (body.error?.code) code = body.error.code;
     if (body.error?.message) message = body.error.message;
     field = body.error?.field;
+    reason = body.error?.reason;
   } catch {
     // Not JSON (a proxy's page): the status says enough.
   }
-  return new ApiError(res.status, code, message, field);
+  return new ApiError(res.status, code, message, field, reason);
 }
 
 /** Calls the API with a JSON body (or none) and returns the JSON answer; errors become ApiError. */
@@ -68,6 +78,14 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
   return (type.includes('json') ? await res.json() : await res.text()) as T;
+}
+
+/** Sends a text body of the given type (a CSV import) and returns the JSON answer; errors become ApiError. */
+export async function sendText<T = unknown>(method: string, path: string, text: string, contentType: string): Promise<T> {
+  const res = await fetch(path, { method, credentials: 'same-origin', headers: { ...headers(method, false), 'content-type': contentType }, body: text });
+  if (res.status === 401) onUnauthorized();
+  if (!res.ok) throw await toError(res);
+  return (await res.json()) as T;
 }
 
 /** GET shorthand with query parameters (empty values left out). */
@@ -91,7 +109,7 @@ export function upload<T>(method: string, path: string, form: FormData, onProgre
     for (const [k, v] of Object.entries(headers(method, false))) xhr.setRequestHeader(k, v);
     xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0));
     xhr.addEventListener('load', () => {
-      let body: { error?: { code?: string; message?: string; field?: string } } & Record<string, unknown> = {};
+      let body: { error?: { code?: string; message?: string; field?: string; reason?: string } } & Record<string, unknown> = {};
       try {
         body = JSON.parse(xhr.responseText || '{}');
       } catch {
@@ -100,7 +118,7 @@ export function upload<T>(method: string, path: string, form: FormData, onProgre
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
       else {
         if (xhr.status === 401) onUnauthorized();
-        reject(new ApiError(xhr.status, body.error?.code ?? `HTTP_${xhr.status}`, body.error?.message ?? `HTTP ${xhr.status}`, body.error?.field));
+        reject(new ApiError(xhr.status, body.error?.code ?? `HTTP_${xhr.status}`, body.error?.message ?? `HTTP ${xhr.status}`, body.error?.field, body.error?.reason));
       }
     });
     xhr.addEventListener('error', () => reject(new ApiError(0, 'ERR_NETWORK', 'network error')));

@@ -14,7 +14,8 @@ interface Route {
   re: RegExp;
   keys: string[];
   view: View;
-  roles: readonly string[] | 'authenticated';
+  /** `'public'`: shown without signing in (the verification of extracts). */
+  roles: readonly string[] | 'authenticated' | 'public';
 }
 
 const routes: Route[] = [];
@@ -49,4 +50,21 @@ export function match(path: string): { route: Route; params: Record<string, stri
     if (m) return { route: r, params: Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)])) };
   }
   return undefined;
+}
+
+/**
+ * Puts keyboard focus on a new screen's heading (issue 22 point 9), so keyboard and screen-reader
+ * users start on the screen instead of the page body with the header's links to Tab through again.
+ * A screen that asks for a field (`autofocus`, e.g. sign-in) or already focused one (keying) keeps it.
+ */
+export function focusHeading(main: HTMLElement): void {
+  const active = document.activeElement;
+  if (active && active !== document.body && active !== main && main.contains(active)) return;
+  const wanted = main.querySelector<HTMLElement>('[autofocus]');
+  if (wanted) return wanted.focus();
+  const heading = main.querySelector<HTMLElement>('h1') ?? main.querySelector<HTMLElement>('h2');
+  if (!heading) return main.focus();
+  // -1: focusable from script without becoming a Tab stop of its own.
+  if (!heading.hasAttribute('tabindex')) heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }

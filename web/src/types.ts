@@ -37,11 +37,18 @@ export interface Page {
   status: string;
   stage: string | null;
   failureReason: string | null;
+  /** Failed pages: whether a retry can help (false when no source image was taken from the original). */
+  retryable?: boolean;
   attempts: number;
   width: number | null;
   height: number | null;
   ocrConfidence: number | null;
   revision: number;
+  /** What kind of leaf OCR judged the page (handwritten: keyed by people); null before. */
+  pageType?: string | null;
+  pageTypeReason?: string | null;
+  /** Quarter turn the OCR found the master needed to read upright. */
+  ocrTurn?: number | null;
 }
 
 /** A box in master-image pixels. */

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { enqueuePackage } from '../../preservation/package-book.ts';
+import { emit } from '../../events/index.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'log' | 'queue'>;
 
@@ -33,7 +34,17 @@ export async function completeBookJob(deps: Deps, job: JobOf<'book.complete'>, _
     pagesPerMinute: counts.done > 0 ? Math.round((counts.done / seconds) * 60 * 10) / 10 : null,
   };
   const status = counts.pages > 0 && counts.failed === counts.pages ? 'failed' : counts.failed > 0 ? 'complete_with_failures' : 'complete';
-  await completeBook(deps.db, job.bookId, status, summary);
+  await deps.db.transaction(async (tx) => {
+    await completeBook(tx, job.bookId, status, summary);
+    // Archived (with all or some pages) is news for other systems; the same status reached again by a re-run is not.
+    if (status !== 'failed') {
+      await emit(tx, {
+        type: 'book.archived',
+        subjects: { bookId: job.bookId },
+        data: { status, registerType: book.registerType, municipality: book.municipality, yearFrom: book.yearFrom, yearTo: book.yearTo, volume: book.volume ?? null },
+      }, { once: true });
+    }
+  });
   await recordEvent(deps.db, {
     bookId: job.bookId,
     type: 'accession',

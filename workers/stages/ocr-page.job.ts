@@ -8,6 +8,7 @@ import { runPageStage } from './page-stage.ts';
 import type { ArchivedOcr } from '../../archive/archived-ocr.ts';
 import { DECLARED_HANDWRITTEN, handwritingByReading, pageTimeBound, recognizeBounded, bookOcrProfileOf, profilesFor, readOrientationFirst } from '../../ocr/index.ts';
 import { skipBlankPage } from './blank-page.ts';
+import { detectZonesAfterRouting, pageAwaitsZones } from '../../keying/detect-zones.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'ocr'>;
 
@@ -23,7 +24,11 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const place = { bookId: job.bookId, pageId: job.pageId, revision: job.revision };
     const objects = await findPageObjects(deps.db, place);
     const existing = objects.get('ocr/ocr-json');
-    if (existing && page.ocrConfidence !== null) return 'skipped';
+    if (existing && page.ocrConfidence !== null) {
+      // A retry after a crash between routing the page to keying and proposing its zones: propose them now.
+      if (await pageAwaitsZones(deps, page.id)) await detectZonesAfterRouting(deps, { bookId: job.bookId, pageId: job.pageId });
+      return 'skipped';
+    }
     const master = objects.get('master');
     if (!master) throw new Error(`page ${page.sequence} has no master yet`);
     let read: Promise<Buffer> | undefined;
@@ -95,6 +100,8 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
         bookId: job.bookId, pageId: job.pageId, objectId: object.id, type: 'ocr', agent: 'arkiva page-type', outcome: 'success',
         detail: `routed to keying: ${handwriting.reason}`,
       });
+      // Zones from the ruling, so a keyer asking for work finds the page's rows; a failure here is a warning, not the page's.
+      await detectZonesAfterRouting(deps, { bookId: job.bookId, pageId: job.pageId }, archived);
     } else if (bounded.review) {
       await recordEvent(deps.db, {
         bookId: job.bookId,

@@ -3,6 +3,7 @@ import { field, h, replace } from '../dom.ts';
 import { t } from '../i18n.ts';
 import type { ViewContext } from '../router.ts';
 import { signedIn } from '../main.ts';
+import { errorText } from '../widgets.ts';
 
 /** The sign-in form. */
 export function loginView({ el }: ViewContext): void {
@@ -20,7 +21,7 @@ export function loginView({ el }: ViewContext): void {
         const r = await api<{ user: User; csrfToken: string }>('POST', '/auth/login', { username: username.value, password: password.value });
         signedIn(r.user, r.csrfToken);
       } catch (err) {
-        msg.textContent = err instanceof ApiError && err.status === 404 ? t('authMissing') : err instanceof ApiError && (err.status === 401 || err.status === 400) ? t('loginFailed') : `${t('error')}: ${(err as Error).message}`;
+        msg.textContent = err instanceof ApiError && err.status === 404 ? t('authMissing') : err instanceof ApiError && (err.status === 401 || err.status === 400) ? t('loginFailed') : `${t('error')}: ${errorText(err)}`;
         button.disabled = false;
         password.select();
       }

@@ -2,7 +2,9 @@ import { api, download, get, session } from '../api.ts';
 import { field, h, replace, select, when } from '../dom.ts';
 import { currentLang, t, tx, type Key } from '../i18n.ts';
 import { go, type ViewContext } from '../router.ts';
-import { badge, notice, typeLabel } from '../widgets.ts';
+import { badge, confirmAction, notice, typeLabel } from '../widgets.ts';
+import { bookHref, titleOrId, type BookTitle } from '../book-title.ts';
+import { bookPicker } from './book-picker.ts';
 import { DISPOSITION_ACTIONS, REGISTER_TYPES, RETENTION_TRIGGERS, RULE_KINDS, type RuleKind } from '../../../common/vocabulary.ts';
 
 interface Rule {
@@ -10,9 +12,9 @@ interface Rule {
   municipality: string | null; yearFrom: number | null; yearTo: number | null; periodYears: number; periodMonths: number;
   permanent: boolean; trigger: string; triggerEvent: string | null; action: string | null; changeReason: string; createdBy: string; createdAt: string; supersededAt: string | null;
 }
-interface Hold { id: string; name: string; reason: string; authority: string; createdBy: string; createdAt: string; items: { bookId: string; pageId: string | null }[] }
+interface Hold { id: string; name: string; reason: string; authority: string; createdBy: string; createdAt: string; items: { bookId: string; pageId: string | null; book?: BookTitle | null }[] }
 interface Due { bookId: string; registerType: string; municipality: string; yearFrom: number; yearTo: number; retainUntil: string; action: string; explanation: string; holds: { id: string; name: string }[]; closedUntil: string | null; blockedBy: string[] }
-interface Batch { id: string; status: string; note: string | null; proposedBy: string; proposedAt: string; decidedBy: string | null; decidedAt: string | null; decisionNote: string | null; executedAt: string | null; items: { bookId: string; outcome: string; detail: string | null }[] }
+interface Batch { id: string; status: string; note: string | null; proposedBy: string; proposedAt: string; decidedBy: string | null; decidedAt: string | null; decisionNote: string | null; executedAt: string | null; items: { bookId: string; outcome: string; detail: string | null; book?: BookTitle | null; pageCount?: number | null }[] }
 interface Intrusion { versionId: string; deleteMarker: boolean; size: number; appearedAt: string }
 interface FixityRun {
   id: string; startedAt: string; finishedAt: string | null; checked: number; failed: number;
@@ -109,32 +111,45 @@ async function holdsTab(el: HTMLElement): Promise<void> {
     const { holds } = await get<{ holds: Hold[] }>('/retention/holds');
     replace(list, holds.length === 0 ? h('p', null, t('none')) : h('ul', { class: 'holds' }, holds.map((x) => h('li', { class: 'card' },
       h('strong', null, x.name), h('p', null, `${x.reason} · ${t('authority')}: ${x.authority} · ${x.createdBy}, ${when(x.createdAt, currentLang())}`),
-      h('p', null, `${t('items')}: `, x.items.map((i, k) => [k ? ', ' : '', h('a', { href: `#/books/${i.bookId}` }, i.bookId.slice(0, 8)), i.pageId ? ` (${t('page')})` : ''])),
+      h('p', null, `${t('items')}: `, x.items.map((i, k) => {
+        // A link only where this role may open the book (or its tombstone); otherwise its title alone.
+        const href = bookHref(i.bookId, { disposed: i.book?.disposed });
+        const label = titleOrId(i.book, i.bookId);
+        return [k ? ', ' : '', href ? h('a', { href, 'data-testid': 'hold-item' }, label) : h('span', { 'data-testid': 'hold-item' }, label), i.pageId ? ` (${t('page')})` : ''];
+      })),
       h('button', {
         type: 'button', class: 'secondary small',
         onclick: async () => {
-          const why = window.prompt(t('releaseReason'));
-          if (!why) return;
-          try { await api('POST', `/retention/holds/${x.id}/release`, { reason: why }); await load(); } catch (e) { msg.fail(e); }
+          const why = h('input', { name: 'releaseReason', required: true, maxlength: '2000' });
+          const ok = await confirmAction({
+            title: t('confirmRelease'), confirm: t('release'),
+            body: [h('p', null, h('strong', null, x.name), ` · ${t('authority')}: ${x.authority}`),
+              h('ul', null, x.items.map((i) => h('li', null, titleOrId(i.book, i.bookId), i.pageId ? ` (${t('page')})` : ''))),
+              h('p', null, t('releaseWarn')), field(t('releaseReason'), why)],
+          });
+          if (!ok) return;
+          try { await api('POST', `/retention/holds/${x.id}/release`, { reason: why.value.trim() }); await load(); } catch (e) { msg.fail(e); }
         },
       }, t('release'))))));
   };
   const name = h('input', { name: 'name', required: true, maxlength: '200' });
   const reason = h('input', { name: 'reason', required: true, maxlength: '2000' });
   const authority = h('input', { name: 'authority', required: true, maxlength: '200' });
-  const ids = h('textarea', { name: 'bookIds', required: true, rows: '3' });
+  const picker = bookPicker({ legend: t('bpBooks'), id: 'hold-books' });
   replace(el, h('h2', null, t('holds')), msg, list, h('form', {
     class: 'card', 'aria-label': t('placeHold'),
     onsubmit: async (e: Event) => {
       e.preventDefault();
-      const items = ids.value.split(/[\s,]+/).filter(Boolean).map((bookId) => ({ bookId }));
+      const items = picker.selected().map((bookId) => ({ bookId }));
+      if (items.length === 0) { msg.fail(new Error(t('bpChooseOne'))); picker.el.querySelector('input')?.focus(); return; }
       try {
         await api('POST', '/retention/holds', { name: name.value.trim(), reason: reason.value.trim(), authority: authority.value.trim(), items });
         (e.target as HTMLFormElement).reset();
+        picker.clear();
         await load();
       } catch (err) { msg.fail(err); }
     },
-  }, h('h3', null, t('placeHold')), h('div', { class: 'grid' }, field(t('name'), name), field(t('reason'), reason), field(t('authority'), authority)), field(t('bookIds'), ids),
+  }, h('h3', null, t('placeHold')), h('div', { class: 'grid' }, field(t('name'), name), field(t('reason'), reason), field(t('authority'), authority)), picker.el,
   h('button', { type: 'submit' }, t('placeHold'))));
   await load();
 }
@@ -171,6 +186,7 @@ async function disposalTab(el: HTMLElement): Promise<void> {
   const msg = notice();
   const list = h('div');
   const act = async (b: Batch, what: 'approve' | 'reject' | 'execute') => {
+    if (what === 'execute' && !(await confirmExecute(b))) return;
     try {
       await api('POST', `/disposal/batches/${b.id}/${what}`, {});
       await load();
@@ -181,10 +197,11 @@ async function disposalTab(el: HTMLElement): Promise<void> {
     replace(list, batches.length === 0 ? h('p', null, t('none')) : h('ul', { class: 'batches' }, batches.map((b) => {
       const mine = b.proposedBy.trim().toLowerCase() === me().trim().toLowerCase();
       return h('li', { class: 'card', 'data-batch': b.id },
-        h('div', { class: 'row between' }, h('strong', null, `${b.id.slice(0, 8)} `, badge(b.status, 'b_')), h('small', null, `${t('proposedBy')} ${b.proposedBy}, ${when(b.proposedAt, currentLang())}${b.decidedBy ? ` · ${t('decidedBy')} ${b.decidedBy}, ${when(b.decidedAt, currentLang())}` : ''}`)),
+        h('div', { class: 'row between' }, h('strong', null, `${t('batch')} `, h('code', { 'data-testid': 'batch-ref' }, batchRef(b)), ' ', badge(b.status, 'b_')), h('small', null, `${t('proposedBy')} ${b.proposedBy}, ${when(b.proposedAt, currentLang())}${b.decidedBy ? ` · ${t('decidedBy')} ${b.decidedBy}, ${when(b.decidedAt, currentLang())}` : ''}`)),
         b.note ? h('p', null, b.note) : null,
-        h('ul', { class: 'batch-items' }, b.items.map((i) => h('li', null, h('code', null, i.bookId), ` · ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`,
-          i.outcome === 'disposed' ? h('button', { type: 'button', class: 'secondary small', onclick: () => void download(`/disposal/certificates/${i.bookId}`, `disposal-certificate-${i.bookId}.json`).catch((e) => msg.fail(e)) }, t('certificate')) : null))),
+        h('ul', { class: 'batch-items' }, b.items.map((i) => h('li', null, batchItemTitle(i), ' ', h('small', null, h('code', null, i.bookId.slice(0, 8))), ` · ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`,
+          i.outcome === 'disposed' ? [' ', h('a', { href: `#/disposal/certificates/${i.bookId}`, 'data-testid': 'certificate-link' }, t('certificate')), ' ',
+            h('a', { href: `/disposal/certificates/${i.bookId}/pdf`, download: `disposal-certificate-${i.bookId}.pdf`, 'aria-label': `${t('certPdf')}: ${titleOrId(i.book, i.bookId)}` }, 'PDF')] : null))),
         b.status === 'proposed' ? (mine ? h('p', { class: 'hint' }, t('fourEyes')) : h('div', { class: 'row' },
           h('button', { type: 'button', onclick: () => act(b, 'approve') }, t('approve')), h('button', { type: 'button', class: 'secondary', onclick: () => act(b, 'reject') }, t('reject')))) : null,
         b.status === 'approved' || b.status === 'executing' ? h('button', { type: 'button', class: 'danger', onclick: () => act(b, 'execute') }, t('execute')) : null);
@@ -192,6 +209,32 @@ async function disposalTab(el: HTMLElement): Promise<void> {
   };
   replace(el, h('h2', null, t('disposal')), msg, list);
   await load();
+}
+
+/** The reference people read and type for a batch: the start of its id, as its card shows it. */
+function batchRef(b: Batch): string {
+  return b.id.slice(0, 8);
+}
+
+/** Asks to confirm a batch's execution, naming each book to be destroyed and its pages; the reference must be typed. */
+function confirmExecute(b: Batch): Promise<boolean> {
+  const doomed = b.items.filter((i) => i.outcome !== 'disposed');
+  return confirmAction({
+    title: t('confirmExecute'), confirm: t('destroyForGood'), typeToConfirm: batchRef(b),
+    body: [
+      h('p', null, `${t('batch')} `, h('code', null, batchRef(b)), ` · ${t('proposedBy')} ${b.proposedBy}${b.decidedBy ? ` · ${t('decidedBy')} ${b.decidedBy}` : ''}`),
+      h('ul', { class: 'doomed', 'data-testid': 'doomed' }, doomed.map((i) => h('li', null, h('strong', null, titleOrId(i.book, i.bookId)),
+        ` · ${i.pageCount ?? '?'} ${t('nPages')}`, i.book ? null : ` (${t('bookGone')})`))),
+      h('p', { class: 'warn' }, t('executeWarn')),
+    ],
+  });
+}
+
+/** A batch item by its book's title, linked where the role may open the book or its tombstone. */
+function batchItemTitle(i: { bookId: string; book?: BookTitle | null }): HTMLElement {
+  const href = bookHref(i.bookId, { disposed: i.book?.disposed });
+  const label = titleOrId(i.book, i.bookId);
+  return href ? h('a', { href, 'data-testid': 'batch-item' }, label) : h('span', { 'data-testid': 'batch-item' }, label);
 }
 
 /** A version or delete marker written above a recorded version by someone else, in words. */
@@ -219,6 +262,53 @@ async function fixityTab(el: HTMLElement): Promise<void> {
   replace(el, h('h2', null, t('fixity')), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => run({ all: true }) }, t('runFixity')),
     field(t('bookId'), bookId), h('button', { type: 'button', class: 'secondary', onclick: () => bookId.value.trim() && run({ bookId: bookId.value.trim() }) }, t('runFixityBook'))), msg, list);
   await load();
+}
+
+interface CertificateAnswer {
+  bookId: string;
+  status: string;
+  certificate: { content: Record<string, unknown>; sha256: string } | null;
+  certificateValid: boolean | null;
+}
+
+/** Reads a field of the certificate's JSON, or '–' (older certificates may lack some). */
+function certField(o: unknown, ...path: string[]): string {
+  let v: unknown = o;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v === undefined || v === null || v === '' ? '–' : String(v);
+}
+
+/** A disposed book's certificate as a page people can read, with its PDF (signed content attached) and JSON to download. */
+export async function certificateView({ el, params }: ViewContext): Promise<void> {
+  const bookId = params.bookId!;
+  const msg = notice();
+  const r = await get<CertificateAnswer>(`/disposal/certificates/${bookId}`);
+  const c = r.certificate?.content;
+  const book = (c?.book ?? null) as (BookTitle & { pageCount?: number; sourceSha256?: string }) | null;
+  const row = (k: string, v: string | HTMLElement) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v));
+  const objects = Array.isArray(c?.objects) ? c.objects.length : 0;
+  replace(el,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/retention/disposal' }, t('disposal')), ' › ', t('certTitle')),
+    h('h1', null, `${t('certTitle')}: ${titleOrId(book, bookId)}`),
+    msg,
+    !r.certificate ? h('p', null, t('certNone')) : [
+      h('p', { class: r.certificateValid ? 'notice ok' : 'notice fail', 'data-testid': 'cert-valid' }, r.certificateValid ? t('certValid') : t('certInvalid')),
+      h('table', { class: 'data cert', 'data-testid': 'certificate' }, h('tbody', null,
+        row(t('book'), titleOrId(book, bookId)),
+        row(t('bookId'), h('code', null, bookId)),
+        h('tr', null, h('th', { scope: 'row' }, t('pages')), h('td', { 'data-testid': 'cert-pages' }, certField(book, 'pageCount'))),
+        row(t('disposedAt'), when(certField(c, 'disposedAt'), currentLang())),
+        row(t('certRule'), `${certField(c, 'rule', 'rule_key')} v${certField(c, 'rule', 'version')} – ${certField(c, 'rule', 'name')}`),
+        row(t('retainUntil'), certField(c, 'retention', 'retainUntil')),
+        row(t('certApprovals'), `${t('batch')} ${certField(c, 'approvals', 'batchId').slice(0, 8)} · ${t('proposedBy')} ${certField(c, 'approvals', 'proposedBy')} · ${t('decidedBy')} ${certField(c, 'approvals', 'approvedBy')}`),
+        row(t('certObjects'), String(objects)),
+        row(t('certVersions'), certField(c, 'storeVersionsDeleted')),
+        row(t('certSha'), h('code', null, r.certificate.sha256)))),
+      h('div', { class: 'row' },
+        // A plain link: the session cookie is all the certificate routes need, and the browser saves the PDF itself.
+        h('a', { class: 'button', href: `/disposal/certificates/${bookId}/pdf`, download: `disposal-certificate-${bookId}.pdf`, 'data-testid': 'cert-pdf' }, t('certPdf')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => void download(`/disposal/certificates/${bookId}`, `disposal-certificate-${bookId}.json`).catch((e) => msg.fail(e)) }, t('certJson'))),
+    ]);
 }
 
 /** Records managers: rules, holds, due list, disposal, fixity. */

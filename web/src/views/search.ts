@@ -3,7 +3,8 @@ import { field, h, replace, select } from '../dom.ts';
 import { t, tx } from '../i18n.ts';
 import { go, type ViewContext } from '../router.ts';
 import { bookTitle, type Hit } from '../types.ts';
-import { apiImage, typeLabel } from '../widgets.ts';
+import { apiImage, typeLabel, withheldNotice } from '../widgets.ts';
+import { matchQualityKey } from './search-words.ts';
 import { REGISTER_TYPES } from '../../../common/vocabulary.ts';
 
 /** A snippet with its «matched» words as <mark>. */
@@ -46,9 +47,14 @@ export async function searchView({ el, query }: ViewContext): Promise<void> {
   for (const k of FILTERS) if (query.get(k)) params[k] = query.get(k)!;
   const list = h('ol', { class: 'hits' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
-  replace(results, h('h2', null, t('results')), list, more);
+  // Hits of closed books are only counted without a purpose: say so, and let the clerk state one here.
+  const withheldArea = h('div');
+  let withheld = 0;
+  replace(results, h('h2', null, t('results')), withheldArea, list, more);
   const fetchPage = async (cursor?: string) => {
-    const r = await get<{ hits: Hit[]; nextCursor: string | null }>('/search', { ...params, cursor });
+    const r = await get<{ hits: Hit[]; nextCursor: string | null; withheld?: number }>('/search', { ...params, cursor });
+    withheld += r.withheld ?? 0;
+    replace(withheldArea, withheldNotice(withheld, 'searchWithPurpose', () => go(`/search?${query}`)));
     if (!cursor && r.hits.length === 0) list.replaceWith(h('p', null, t('noResults')));
     const viewQs = new URLSearchParams({ q: params.q!, mode: params.mode ?? 'words' });
     for (const hit of r.hits) {
@@ -58,7 +64,7 @@ export async function searchView({ el, query }: ViewContext): Promise<void> {
           h('span', { class: 'hit-body' },
             h('strong', null, bookTitle(hit.book, typeLabel), ` · ${t('page')} ${hit.sequence}`),
             snippet(hit.snippet),
-            h('small', null, `${t('score')} ${(hit.score * 100).toFixed(0)}% · ${hit.words.map((w) => w.text).join(', ')} · ${tx('', hit.book.registerType)}`)))));
+            h('small', { class: 'match' }, `${t('score')}: ${t(matchQualityKey(hit.words))} (${(hit.score * 100).toFixed(0)}%) · ${hit.words.map((w) => w.text).join(', ')} · ${tx('', hit.book.registerType)}`)))));
     }
     more.hidden = !r.nextCursor;
     more.onclick = () => void fetchPage(r.nextCursor ?? undefined);
