@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listEvents, listPages, recordObject, upsertPage, type Page } from '../archive/index.ts';
+import { findPageObjects, listEvents, listPages, recordObject, upsertPage, type ArchivedOcr, type Page } from '../archive/index.ts';
+import { readObject } from '../storage/read-object.ts';
 import { generateFixtureFiles, type FixtureFiles } from '../fixtures/index.ts';
 import type { Box as TruthBox } from '../fixtures/truth.ts';
 import { ingestBook } from '../ingest/index.ts';
@@ -123,6 +124,28 @@ describe('entry zones proposed by the pipeline', () => {
     const raced = await Promise.all([detectPageZones(t.deps, p2.id, { user: ZONE_DETECTION_AGENT }), detectPageZones(t.deps, p2.id, { user: ZONE_DETECTION_AGENT })]);
     expect(raced.map((r) => r.outcome).sort()).toEqual(['proposed', 'skipped']);
     expect(await liveCount(p2.id)).toBe(before[1]);
+  });
+
+  it('reads an upright page as scanned when the OCR turned it half round (its header row at the bottom), zones in reading order', async () => {
+    const p1 = pages[0]!;
+    const truth = files.truth.pages[0]!;
+    const objects = await findPageObjects(t.deps.db, { bookId, pageId: p1.id, revision: p1.revision });
+    const ocr = objects.get('ocr/ocr-json')!;
+    const reading = JSON.parse((await readObject(t.deps.store, ocr.storeKey, { expectedSha256: ocr.sha256 })).toString('utf8')) as ArchivedOcr;
+    // OSD is unsure on handwriting: a page read upside down still shows its table, so the turn alone cannot tell.
+    await t.deps.db.query('UPDATE pages SET ocr_turn = 180 WHERE id = $1', [p1.id]);
+    try {
+      const d = await detectPageZones(t.deps, p1.id, { user: 'zone-test', replace: true, reading: { ...reading, orientation: 180 } });
+      expect(d.outcome).toBe('proposed');
+      expect(d.detail).not.toMatch(/page turned/);
+      const zones = await pageZones(t.deps.db, p1.id);
+      expect(zones.every((z) => z.turn === 0)).toBe(true);
+      const order = truth.entries.map((e) => zones.findIndex((z) => iou(z.box, e.box) >= 0.5));
+      expect(order.filter((i) => i >= 0).length).toBeGreaterThanOrEqual(truth.entries.length - 1);
+      expect(order.filter((i) => i >= 0)).toEqual([...order.filter((i) => i >= 0)].sort((a, b) => a - b));
+    } finally {
+      await t.deps.db.query('UPDATE pages SET ocr_turn = $2 WHERE id = $1', [p1.id, p1.ocrTurn]);
+    }
   });
 
   it('detects again on demand for keyers and records managers, audited, and refuses once a zone is keyed', async () => {

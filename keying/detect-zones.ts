@@ -188,10 +188,12 @@ export async function detectPageZones(deps: Deps, pageId: string, opts: { user: 
   let turn = turnOf(reading?.orientation);
   let raster = await greyRaster(master, turn, page.dpiX);
   let grid = detectRegisterGrid(raster.image, { dpi: raster.dpi });
-  if (grid.zones.length === 0 && turn !== 0) {
+  // A register's header row is at the top of the upright page: under a turn OSD got wrong (half a
+  // turn reads a ruled table just as well) it is at the bottom and not found, and as scanned it is.
+  if (turn !== 0 && (grid.zones.length === 0 || !grid.headerRow)) {
     const asScanned = await greyRaster(master, 0, page.dpiX);
     const other = detectRegisterGrid(asScanned.image, { dpi: asScanned.dpi });
-    if (other.zones.length > 0) [turn, raster, grid] = [0, asScanned, other];
+    if (other.zones.length > 0 && (grid.zones.length === 0 || other.headerRow)) [turn, raster, grid] = [0, asScanned, other];
   }
   if (grid.columns.length === 0) return nothing('no ruled table found (fewer than two rules each way); no zones proposed');
   if (grid.zones.length === 0) return nothing(`a table of ${grid.columns.length} columns with no written rows found; no zones proposed`, grid.columns.length);
@@ -208,7 +210,7 @@ export async function detectPageZones(deps: Deps, pageId: string, opts: { user: 
     if (live.some((z) => z.keyed)) throw new AppError('ERR_CONFLICT', `page ${page.sequence} has keyed zones; correct them one by one instead of detecting again`);
     if (live.some((z) => z.source !== 'detected')) throw new AppError('ERR_CONFLICT', `page ${page.sequence} has zones drawn or corrected by hand; a detection would discard them`);
     for (const z of live) await retireZone(tx, z.id, opts.user);
-    const zones = await proposeZones(joinTransaction(tx, deps.db.kind), pageId, { layoutKey: layout.key, layoutVersion: layout.version, source: 'detected', zones: shapes }, { user: opts.user });
+    const zones = await proposeZones(joinTransaction(tx, deps.db.kind), pageId, { layoutKey: layout.key, layoutVersion: layout.version, source: 'detected', zones: shapes, turn }, { user: opts.user });
     return { zones, retired: live.map((z) => z.id), skipped: false };
   });
   const columns = { found: grid.columns.length, layout: layout.columns.length, matched: match.matched, method: match.matched ? match.method : null };

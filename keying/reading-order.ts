@@ -34,15 +34,15 @@ export const uprightSize = (turn: Turn, W: number, H: number): { width: number; 
   (turn === 90 || turn === 270 ? { width: H, height: W } : { width: W, height: H });
 
 /**
+ * SQL for the turn zone `z` of page `p` is read under: the zone's own (set by detection), else the
+ * page's OCR turn by the rule of readingTurn.
+ */
+export const ZONE_TURN_SQL = `COALESCE(z.turn, CASE WHEN p.ocr_turn IN (90, 270) AND (z.x1 - z.x0) >= (z.y1 - z.y0) THEN 0 ELSE COALESCE(p.ocr_turn, 0) END)`;
+
+/**
  * SQL ordering zones `z` of pages `p` as read: the upright top edge, then the upright left edge
- * (the same rule as readingTurn; a quarter turn's upright top is a master side, hence the signs).
+ * (a quarter turn's upright top is a master side, hence the signs).
  */
 export const READING_ORDER_SQL = `
-  CASE WHEN p.ocr_turn = 90 AND (z.y1 - z.y0) > (z.x1 - z.x0) THEN z.x0
-       WHEN p.ocr_turn = 270 AND (z.y1 - z.y0) > (z.x1 - z.x0) THEN -z.x1
-       WHEN p.ocr_turn = 180 THEN -z.y1
-       ELSE z.y0 END,
-  CASE WHEN p.ocr_turn = 90 AND (z.y1 - z.y0) > (z.x1 - z.x0) THEN -z.y1
-       WHEN p.ocr_turn = 270 AND (z.y1 - z.y0) > (z.x1 - z.x0) THEN z.y0
-       WHEN p.ocr_turn = 180 THEN -z.x1
-       ELSE z.x0 END`;
+  CASE ${ZONE_TURN_SQL} WHEN 90 THEN z.x0 WHEN 270 THEN -z.x1 WHEN 180 THEN -z.y1 ELSE z.y0 END,
+  CASE ${ZONE_TURN_SQL} WHEN 90 THEN -z.y1 WHEN 270 THEN z.y0 WHEN 180 THEN -z.x1 ELSE z.x0 END`;

@@ -40,13 +40,13 @@ export function zoneCropRegion(zone: Region, page: { width: number; height: numb
  * as the OCR read the page: on a page scanned a quarter turn round the row runs across the master,
  * so the region is taken around the upright row and the crop turned before it is shown.
  */
-export async function zoneCrop(deps: Deps, zone: Pick<EntryZone, 'pageId' | 'box'>, opts: { width: number; context: number }): Promise<ViewerImage> {
+export async function zoneCrop(deps: Deps, zone: Pick<EntryZone, 'pageId' | 'box'> & { turn?: EntryZone['turn'] }, opts: { width: number; context: number }): Promise<ViewerImage> {
   const width = Math.round(opts.width);
   if (!(width >= VIEW_WIDTH.min && width <= VIEW_WIDTH.max)) throw new AppError('ERR_VALIDATION', `width must be ${VIEW_WIDTH.min}..${VIEW_WIDTH.max}`, { field: 'width' });
   const page = await getPage(deps.db, zone.pageId);
   if (!page) throw new AppError('ERR_PAGE_NOT_FOUND', `no page ${zone.pageId}`);
   if (page.width === null || page.height === null) throw new AppError('ERR_OBJECT_NOT_FOUND', `page ${page.sequence} has no master image yet`);
-  const turn = readingTurn(page.ocrTurn, zone.box);
+  const turn = zone.turn ?? readingTurn(page.ocrTurn, zone.box);
   const { crop, row } = zoneCropRegion(masterBoxToUpright(zone.box, turn, page.width, page.height), uprightSize(turn, page.width, page.height), opts.context);
   const masterCrop = uprightBoxToMaster(crop, turn, page.width, page.height);
   // The master region's width is the upright crop's height after a quarter turn: ask for what turns into `width`.

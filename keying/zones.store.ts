@@ -3,7 +3,7 @@ import type { ArbitrationChoice, ZoneChangeOp, ZoneSource, ZoneStatus } from '..
 import type { Box } from '../entries/index.ts';
 import type { FieldAnswer, KeyedFields, KeyingWarning } from './answers.ts';
 import type { EntryZone, Keying } from './zones.ts';
-import { READING_ORDER_SQL } from './reading-order.ts';
+import { READING_ORDER_SQL, type Turn } from './reading-order.ts';
 
 type Json<T> = T | string;
 const parse = <T>(v: Json<T>): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
@@ -13,7 +13,7 @@ interface ZoneRow {
   x0: number; y0: number; x1: number; y1: number; cells: Json<Box[]>; source: ZoneSource; status: ZoneStatus; differences: string[];
   final_fields: Json<KeyedFields> | null; entry_id: string | null; verified_by: string | null; verified_at: Date | null;
   created_by: string; created_at: Date; retired_by: string | null; retired_at: Date | null;
-  review_reason: string | null; review_flagged_at: Date | null;
+  review_reason: string | null; review_flagged_at: Date | null; turn: number | null;
 }
 
 const ZONE_SELECT = `SELECT z.*, p.sequence, l.layout_key, l.version AS layout_version
@@ -26,6 +26,7 @@ function toZone(r: ZoneRow): EntryZone {
     finalFields: r.final_fields === null ? null : parse(r.final_fields), entryId: r.entry_id, verifiedBy: r.verified_by, verifiedAt: r.verified_at,
     createdBy: r.created_by, createdAt: r.created_at, retiredBy: r.retired_by, retiredAt: r.retired_at,
     reviewReason: r.review_reason ?? null, reviewFlaggedAt: r.review_flagged_at ?? null,
+    turn: r.turn === null || r.turn === undefined ? null : (Number(r.turn) as Turn),
   };
 }
 
@@ -49,12 +50,12 @@ export async function listPageZones(db: Queryable, pageId: string): Promise<Entr
 
 /** Writes a new zone; returns its id. */
 export async function insertZone(
-  tx: Queryable, z: { bookId: string; pageId: string; layoutId: string; box: Box; cells: Box[]; source: ZoneSource; createdBy: string },
+  tx: Queryable, z: { bookId: string; pageId: string; layoutId: string; box: Box; cells: Box[]; source: ZoneSource; createdBy: string; turn?: Turn | null },
 ): Promise<string> {
   const r = await tx.query<{ id: string }>(
-    `INSERT INTO entry_zones (book_id, page_id, layout_id, x0, y0, x1, y1, cells, source, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING id`,
-    [z.bookId, z.pageId, z.layoutId, z.box.x0, z.box.y0, z.box.x1, z.box.y1, JSON.stringify(z.cells), z.source, z.createdBy],
+    `INSERT INTO entry_zones (book_id, page_id, layout_id, x0, y0, x1, y1, cells, source, created_by, turn)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING id`,
+    [z.bookId, z.pageId, z.layoutId, z.box.x0, z.box.y0, z.box.x1, z.box.y1, JSON.stringify(z.cells), z.source, z.createdBy, z.turn ?? null],
   );
   return r.rows[0]!.id;
 }

@@ -10,6 +10,7 @@ import type { ZoneSource, ZoneStatus } from '../common/vocabulary.ts';
 import type { KeyedFields, KeyingWarning } from './answers.ts';
 import { layoutByKey, layoutForBook } from './layouts.store.ts';
 import type { RegisterLayout } from './layouts.ts';
+import type { Turn } from './reading-order.ts';
 import { getZone, insertZone, insertZoneChange, keyingsOfZone, listPageZones, lockZone, retireZone, settleZonesOfReplacedPage, updateZoneBox } from './zones.store.ts';
 
 /** A zone as the archive holds it. */
@@ -40,6 +41,8 @@ export interface EntryZone {
   /** Why the zone waits for a person's review (its page's image was replaced after it was made); null when it does not. */
   reviewReason: string | null;
   reviewFlaggedAt: Date | null;
+  /** The quarter turn the zone is read under, as detection found it; null: the page's OCR turn. */
+  turn: Turn | null;
 }
 
 /** One keyer's answers for one zone. */
@@ -94,7 +97,7 @@ export async function requireZone(db: Queryable, id: string): Promise<EntryZone>
  * of the book's register type.
  */
 export async function proposeZones(
-  db: Db, pageId: string, input: { layoutKey?: string; layoutVersion?: number; source: Exclude<ZoneSource, 'corrected'>; zones: ZoneShape[] }, by: { user: string },
+  db: Db, pageId: string, input: { layoutKey?: string; layoutVersion?: number; source: Exclude<ZoneSource, 'corrected'>; zones: ZoneShape[]; turn?: Turn }, by: { user: string },
 ): Promise<EntryZone[]> {
   const page = await getPage(db, pageId);
   if (!page) throw new AppError('ERR_PAGE_NOT_FOUND', `no page ${pageId}`);
@@ -109,7 +112,7 @@ export async function proposeZones(
   const shapes = input.zones.map((z) => ({ box: z.box, cells: checkShape(z, layout, page) }));
   const ids = await db.transaction(async (tx) => {
     const out: string[] = [];
-    for (const s of shapes) out.push(await insertZone(tx, { bookId: book.id, pageId, layoutId: layout.id, box: s.box, cells: s.cells, source: input.source, createdBy: by.user }));
+    for (const s of shapes) out.push(await insertZone(tx, { bookId: book.id, pageId, layoutId: layout.id, box: s.box, cells: s.cells, source: input.source, createdBy: by.user, turn: input.turn ?? null }));
     return out;
   });
   return Promise.all(ids.map((id) => requireZone(db, id)));
@@ -168,7 +171,7 @@ export async function splitZone(db: Db, id: string, parts: ZoneShape[], by: { us
     const made: string[] = [];
     for (const p of parts) {
       const cells = checkShape(p, layout, { width: page?.width ?? null, height: page?.height ?? null });
-      made.push(await insertZone(tx, { bookId: z.bookId, pageId: z.pageId, layoutId: z.layoutId, box: p.box, cells, source: 'corrected', createdBy: by.user }));
+      made.push(await insertZone(tx, { bookId: z.bookId, pageId: z.pageId, layoutId: z.layoutId, box: p.box, cells, source: 'corrected', createdBy: by.user, turn: z.turn }));
     }
     await retireZone(tx, id, by.user);
     await insertZoneChange(tx, { zoneId: id, op: 'split', before: shapeOf(z), after: parts, resultZoneIds: made, by: by.user });
@@ -195,7 +198,7 @@ export async function mergeZones(db: Db, ids: string[], shape: Partial<ZoneShape
     };
     const page = await getPage(tx, first.pageId);
     const cells = checkShape({ box, cells: shape.cells ?? [] }, await layoutOf(tx, first), { width: page?.width ?? null, height: page?.height ?? null });
-    const made = await insertZone(tx, { bookId: first.bookId, pageId: first.pageId, layoutId: first.layoutId, box, cells, source: 'corrected', createdBy: by.user });
+    const made = await insertZone(tx, { bookId: first.bookId, pageId: first.pageId, layoutId: first.layoutId, box, cells, source: 'corrected', createdBy: by.user, turn: first.turn });
     for (const z of zones) {
       await retireZone(tx, z.id, by.user);
       await insertZoneChange(tx, { zoneId: z.id, op: 'merge', before: shapeOf(z), after: { box, cells, merged: zones.map((x) => x.id) }, resultZoneIds: [made], by: by.user });
