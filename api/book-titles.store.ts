@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/index.ts';
 import type { BookCursor } from '../archive/index.ts';
+import { namesOfPlace } from '../records/index.ts';
+import { normaliseTokens } from '../search/index.ts';
 
 /** What people call a book (type · municipality · years · volume), for lists that carry book ids. */
 export interface BookTitle {
@@ -44,44 +46,83 @@ export async function bookTitles(db: Queryable, ids: readonly string[]): Promise
 
 /** Filters for browsing books; every one given must hold. */
 export interface BookFilter {
-  /** Words that must each appear in the title (type, municipality, years, volume), any case. */
+  /**
+   * Words that must each appear in the title (type, municipality under any of its names, years,
+   * volume), folded like every search of the archive: any case, diacritics and script.
+   */
   q?: string | undefined;
   registerType?: string | undefined;
-  /** Municipality, matched from its start, any case. */
+  /** Municipality, matched from the start of any of its names (or of a word of one), folded like `q`. */
   municipality?: string | undefined;
   /** A year the book covers. */
   year?: number | undefined;
   status?: string | undefined;
 }
 
-/** LIKE pattern of a literal text: its wildcards escaped. */
-function likeLiteral(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** How many books one query reads while the title words are matched here rather than in SQL. */
+const SCAN_CHUNK = 1000;
+
+/**
+ * The search forms of a municipality's names (Albanian, Serbian, aliases, as the gazetteer knows
+ * them), each also without its spaces, so "fushekosove" finds Fushë Kosovë.
+ */
+function municipalityForms(municipality: string): string[] {
+  const out = new Set<string>();
+  for (const name of namesOfPlace(municipality)) {
+    const tokens = normaliseTokens(name);
+    for (const tok of tokens) out.add(tok);
+    if (tokens.length > 0) out.add(tokens.join(''));
+  }
+  return [...out];
 }
 
 /**
- * Ids of the books that pass the filter, newest first, keyset-paged like the plain listing. The
- * title words are matched against a text of the book's columns, so "birth prishtin 1958" finds
- * the birth register of Prishtinë for 1958 (accents are compared as typed).
+ * Ids of the books that pass the filter, newest first, keyset-paged like the plain listing. Title
+ * words and the municipality are compared in the archive's one search form (search/normalise.ts),
+ * against every name the gazetteer gives the municipality, so "birth prishtine 1958", "Priština"
+ * and "Приштина" all find the birth register of Prishtinë. SQL narrows by status, type and year;
+ * the folding runs here, reading the narrowed books newest first until a page is full.
  */
 export async function searchBookIds(db: Queryable, f: BookFilter, page: { limit: number; after?: BookCursor | undefined }): Promise<string[]> {
-  const words = (f.q ?? '').toLowerCase().split(/[\s·,]+/).map((w) => w.trim()).filter(Boolean).slice(0, 8);
-  const r = await db.query<{ id: string }>(
-    `SELECT id::text FROM books
-      WHERE ($1::text IS NULL OR status = $1)
-        AND ($2::text IS NULL OR register_type = $2)
-        AND ($3::text IS NULL OR lower(municipality) LIKE $3 ESCAPE '\\')
-        AND ($4::int IS NULL OR (year_from <= $4 AND year_to >= $4))
-        AND (SELECT bool_and(lower(register_type || ' ' || municipality || ' ' || year_from || ' ' || year_to || ' ' || coalesce(volume, '')) LIKE w ESCAPE '\\')
-               FROM unnest($5::text[]) AS w) IS NOT FALSE
-        AND ($6::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($6::timestamptz, $7::uuid))
-      ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $8`,
-    [
-      f.status ?? null, f.registerType ?? null, f.municipality ? `${likeLiteral(f.municipality.trim().toLowerCase())}%` : null, f.year ?? null,
-      words.map((w) => `%${likeLiteral(w)}%`), page.after?.createdAt ?? null, page.after?.id ?? null, Math.min(page.limit, 500),
-    ],
-  );
-  return r.rows.map((row) => row.id);
+  const limit = Math.max(1, Math.min(page.limit, 500));
+  const typed = (f.q ?? '').trim();
+  const words = normaliseTokens(typed).slice(0, 8);
+  // Something typed that has no letter or digit ("%", "·") names no book.
+  if (typed && words.length === 0) return [];
+  const muniWanted = f.municipality?.trim() ? normaliseTokens(f.municipality).join('') : '';
+  if (f.municipality?.trim() && !muniWanted) return [];
+  const formsOf = new Map<string, string[]>();
+  const forms = (municipality: string) => {
+    let known = formsOf.get(municipality);
+    if (!known) formsOf.set(municipality, (known = municipalityForms(municipality)));
+    return known;
+  };
+  const out: string[] = [];
+  let after = page.after;
+  for (;;) {
+    const r = await db.query<{ id: string; register_type: string; municipality: string; year_from: number; year_to: number; volume: string | null; at: Date }>(
+      `SELECT id::text, register_type, municipality, year_from, year_to, volume, date_trunc('milliseconds', created_at) AS at FROM books
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($2::text IS NULL OR register_type = $2)
+          AND ($3::int IS NULL OR (year_from <= $3 AND year_to >= $3))
+          AND ($4::timestamptz IS NULL OR (date_trunc('milliseconds', created_at), id) < ($4::timestamptz, $5::uuid))
+        ORDER BY date_trunc('milliseconds', created_at) DESC, id DESC LIMIT $6`,
+      [f.status ?? null, f.registerType ?? null, f.year ?? null, after?.createdAt ?? null, after?.id ?? null, words.length > 0 || muniWanted ? SCAN_CHUNK : limit],
+    );
+    for (const row of r.rows) {
+      const places = forms(row.municipality);
+      if (muniWanted && !places.some((p) => p.startsWith(muniWanted))) continue;
+      if (words.length > 0) {
+        const title = [...normaliseTokens(`${row.register_type} ${row.year_from} ${row.year_to} ${row.volume ?? ''}`), ...places];
+        if (!words.every((w) => title.some((t) => t.includes(w)))) continue;
+      }
+      out.push(row.id);
+      if (out.length === limit) return out;
+    }
+    const last = r.rows.at(-1);
+    if (!last || r.rows.length < (words.length > 0 || muniWanted ? SCAN_CHUNK : limit)) return out;
+    after = { createdAt: new Date(last.at), id: last.id };
+  }
 }
 
 /** What the archive keeps of a disposed book: what it was, when and by which batch it went. */

@@ -50,16 +50,16 @@ export async function insertAuditEvent(tx: Queryable, event: AuditEvent): Promis
   );
 }
 
-/** Events in chain order after `q.afterSeq`, filtered, at most `limit`. */
+/** Events after `q.afterSeq` and before `q.beforeSeq`, filtered, at most `limit`, in chain order or newest first. */
 export async function selectAuditEvents(db: Queryable, q: AuditQuery, limit: number): Promise<AuditEvent[]> {
   const prefix = actionPrefix(q.action);
   const r = await db.query<Row>(
     `SELECT ${COLUMNS} FROM audit_events
-      WHERE seq > $1 AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3)
+      WHERE seq > $1 AND ($8::bigint IS NULL OR seq < $8) AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3)
         AND ($4::text IS NULL OR target_type = $4) AND ($5::text IS NULL OR target_id = $5)
         AND ($7::text IS NULL OR left(action, length($7)) = $7)
-      ORDER BY seq LIMIT $6`,
-    [q.afterSeq ?? 0, q.actor ?? null, prefix === null ? (q.action ?? null) : null, q.targetType ?? null, q.targetId ?? null, limit, prefix],
+      ORDER BY seq ${q.newestFirst ? 'DESC' : 'ASC'} LIMIT $6`,
+    [q.afterSeq ?? 0, q.actor ?? null, prefix === null ? (q.action ?? null) : null, q.targetType ?? null, q.targetId ?? null, limit, prefix, q.beforeSeq ?? null],
   );
   return r.rows.map(fromRow);
 }

@@ -89,6 +89,10 @@ export async function appendInTransaction(tx: Queryable, input: AuditInput): Pro
 /** Filters of `listAuditEvents`. */
 export interface AuditQuery {
   afterSeq?: number;
+  /** Only events before this one (paging back from the newest). */
+  beforeSeq?: number;
+  /** Newest first rather than in chain order: what a screen of recent activity shows. */
+  newestFirst?: boolean;
   actor?: string;
   /** An exact action name, or a category ending in `.` or `.*` (`book.*`: every book event). */
   action?: string;
@@ -102,7 +106,7 @@ export async function listAuditActions(db: Queryable): Promise<{ action: string;
   return auditActionCounts(db);
 }
 
-/** Events in chain order, filtered. */
+/** Events in chain order (or newest first), filtered. */
 export async function listAuditEvents(db: Queryable, q: AuditQuery = {}): Promise<AuditEvent[]> {
   return selectAuditEvents(db, q, Math.min(Math.max(q.limit ?? 100, 1), 1000));
 }

@@ -76,6 +76,16 @@ describe('help and suggestions', () => {
     expect(stderr).toContain('commands:');
   });
 
+  it('answers `help <unknown>` like `<unknown>`: the nearest command, exit 2', async () => {
+    expect(await main(['help', 'serach'])).toBe(2);
+    expect(stderr).toContain('arkiva help: no command "serach"; did you mean "arkiva help search"?');
+    expect(stdout).toBe('');
+    stderr = '';
+    expect(await main(['help', 'frobnicate'])).toBe(2);
+    expect(stderr).not.toContain('did you mean');
+    expect(stderr).toContain('arkiva --help lists the commands.');
+  });
+
   it('refuses an unknown subcommand with the nearest one and the list, before signing in', async () => {
     expect(await main(['retention', 'stal'])).toBe(2);
     expect(stderr).toMatch(/arkiva retention: unknown subcommand "stal"; did you mean "stale"\? \(one of run, stale, due/);

@@ -59,6 +59,15 @@ export function didYouMean(input: string, known: readonly string[], prefix = '')
   return s ? `; did you mean "${prefix}${s}"?` : '';
 }
 
+/**
+ * What `arkiva help <topic>` says when the topic is no command: the nearest command's help is
+ * offered like for `arkiva <unknown>`, or, with nothing near, where the list of commands is.
+ */
+export function unknownHelpTopic(topic: string, known: readonly string[]): string {
+  const s = suggest(topic, known);
+  return `arkiva help: no command "${topic}"${s ? `; did you mean "arkiva help ${s}"?` : ''}\narkiva --help lists the commands.`;
+}
+
 /** The alternatives of a usage line, without `arkiva <name>` and without a trailing ` [--json]` they share. */
 function alternatives(name: string, usage: string): { alts: string[]; shared: string } {
   let body = usage.startsWith(`arkiva ${name}`) ? usage.slice(`arkiva ${name}`.length).trim() : usage;

@@ -17,7 +17,7 @@ import { runExtractCommand } from './extract.command.ts';
 import { runEventsCommand } from './events.command.ts';
 import { attributedOpen, cliPolicy, takeGlobalOptions, type AttributedDeps, type CommandNote } from './attribution.ts';
 import { askSignInPassword } from './prompt.ts';
-import { commandHelp, didYouMean, SIGN_IN_NOTES, subcommandsOf, wantsHelp } from './help.ts';
+import { commandHelp, didYouMean, SIGN_IN_NOTES, subcommandsOf, unknownHelpTopic, wantsHelp } from './help.ts';
 
 /** What every command receives. */
 export interface CommandContext {
@@ -99,6 +99,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   // `arkiva help search [sub]` is `arkiva search [sub] --help`.
   if (name === 'help' && args[0] && COMMANDS[args[0]]) return main([args[0], ...args.slice(1), '--help']);
+  if (name === 'help' && args[0] && !args[0].startsWith('-')) {
+    process.stderr.write(`${unknownHelpTopic(args[0], Object.keys(COMMANDS))}\n`);
+    return 2;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;

@@ -1,7 +1,7 @@
 /**
  * What the native `tesseract` command writes, read into the shapes the tesseract.js adapter
  * already handles: its TSV into the block tree `layoutFromPage` flattens, its OSD report into a
- * detected orientation, its hOCR document into the `ocr_page` fragment tesseract.js returns.
+ * detected orientation, its hOCR document into the `ocr_page` element the tesseract.js adapter writes.
  */
 import { OcrWorkerError, type OcrBox } from './ocr-engine.ts';
 import type { QuarterTurn } from './prepare-image.ts';
@@ -82,8 +82,8 @@ export function orientationFromOsd(report: string): DetectedOrientation | undefi
 }
 
 /**
- * The `ocr_page` element of tesseract's hOCR document, which is what the tesseract.js adapter
- * returns and the archive stores, so a page's hOCR has one shape whichever engine read it.
+ * The `ocr_page` element of tesseract's hOCR document, the same element the tesseract.js adapter
+ * writes, so both go through one `hocrDocument` and a page's hOCR has one shape whichever engine read it.
  */
 export function hocrPageFragment(doc: string): string {
   const start = doc.search(/<div class=['"]ocr_page['"]/);

@@ -27,6 +27,7 @@ import { scanOcrData, validateOcrLanguages, type InstalledOcrData } from './lang
 import { unpackOcrData } from './native-data.ts';
 import { OrientationMemo } from './orientation-memo.ts';
 import { waitInLine, assertTimeout, detectsOrientation, OSD_DEFAULT_TIMEOUT_MS, OSD_MAX_SIDE, type OcrImageBounds, modelLabel, noteProfile, positiveSetting, preparationOf, turnFor } from './page-reading.ts';
+import { hocrDocument } from './hocr-document.ts';
 import { hocrPageFragment, orientationFromOsd, treeFromTsv } from './native-output.ts';
 import { exitFailure, nativeTesseractVersion, runTesseract, type RunningTesseract, type TesseractExit } from './native-process.ts';
 import { OcrTimeoutError, OcrWorkerError, type OcrEngine, type OcrOptions, type OcrProfile, type OcrResult, type OcrStats } from './ocr-engine.ts';
@@ -134,7 +135,7 @@ export class NativeTesseractOcrEngine implements OcrEngine {
       height: prepared.height,
     };
     noteProfile(result, profile, rotate, detected);
-    if (out.hocr !== undefined) result.hocr = scaleHocr(out.hocr, prepared);
+    if (out.hocr !== undefined) result.hocr = hocrDocument(scaleHocr(out.hocr, prepared), { system: result.engine, languages: langs, imageName: opts.imageName });
     if (out.pdf) result.pdf = out.pdf;
     return result;
   }

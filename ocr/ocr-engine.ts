@@ -44,7 +44,7 @@ export interface OcrResult {
   /** In reading order; boxes in pixels of the image that was given (after EXIF orientation). */
   words: OcrWord[];
   lines: OcrLine[];
-  /** hOCR 1.2 of the page, boxes in the same pixel coordinates as `words`, when asked. */
+  /** A whole hOCR 1.2 document (XHTML) of the page, boxes in the same pixel coordinates as `words`, when asked. */
   hocr?: string;
   /** One-page searchable PDF (page image plus invisible text layer), when asked. */
   pdf?: Uint8Array;
@@ -109,6 +109,11 @@ export interface OcrOptions {
   pdf?: boolean;
   /** Also produce hOCR. */
   hocr?: boolean;
+  /**
+   * File name of the page image, written as the hOCR page's `image` (a plain relative path, e.g.
+   * 'master.tif', the name the master has beside the hOCR in the package); left out when not given.
+   */
+  imageName?: string;
   /** Aborting stops the recognition (the call rejects with the signal's reason). */
   signal?: AbortSignal;
   /**

@@ -28,6 +28,7 @@ import {
 import { OrientationMemo } from './orientation-memo.ts';
 import { waitInLine, assertTimeout, detectsOrientation, OSD_DEFAULT_TIMEOUT_MS, OSD_MAX_SIDE, type OcrImageBounds, modelLabel, noteProfile, positiveSetting, preparationOf, turnFor } from './page-reading.ts';
 import { tesseractOrientationDetector, type DetectedOrientation, type OrientationDetector } from './tesseract-osd.ts';
+import { hocrDocument } from './hocr-document.ts';
 import { hocrFromPage, layoutFromPage } from './tesseract-page.ts';
 import { WALL_CEILING_FACTOR, watchTimeBound, type TimeBound } from './time-bound.ts';
 import {
@@ -165,7 +166,10 @@ export class TesseractOcrEngine implements OcrEngine {
       height: prepared.height,
     };
     noteProfile(result, profile, rotate, detected);
-    if (opts.hocr) result.hocr = scaleHocr(hocrFromPage(page, { width: prepared.ocrWidth, height: prepared.ocrHeight, dpi: prepared.ocrDpi }), prepared);
+    if (opts.hocr) {
+      const ocrPage = scaleHocr(hocrFromPage(page, { width: prepared.ocrWidth, height: prepared.ocrHeight, dpi: prepared.ocrDpi }), prepared);
+      result.hocr = hocrDocument(ocrPage, { system: result.engine, languages: langs, imageName: opts.imageName });
+    }
     // The type says number[]; tesseract.js 7 sends the bytes as a Uint8Array.
     if (opts.pdf && page.pdf) result.pdf = page.pdf instanceof Uint8Array ? page.pdf : Uint8Array.from(page.pdf);
     return result;

@@ -273,6 +273,41 @@ describe('PDF/A-2b structure (what can be asserted without veraPDF), qpdf and pd
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!tool('pdftotext'))("puts each invisible word on its own box (pdftotext -bbox), not stretched to the next word's start", async () => {
+    // One line with wide gaps between words (columns of a register), one whose boxes touch, at 150 dpi.
+    const word = (text: string, x0: number, x1: number, line: number) => ({ text, confidence: 90, bbox: { x0, y0: line ? 300 : 100, x1, y1: line ? 330 : 140 }, line, block: 0 });
+    const ocr: ArchivedOcr = {
+      engine: 'test-engine 1.0', languages: ['sqi', 'srp'], width: 1200, height: 600, meanConfidence: 90, text: '',
+      words: [word('Gjergj', 100, 220, 0), word('Krasniqi', 520, 700, 0), word('Ђорђе', 1000, 1100, 0), word('12.03.1958', 100, 300, 1), word('Prizren', 300, 420, 1)],
+      lines: [
+        { text: 'Gjergj Krasniqi Ђорђе', confidence: 90, bbox: { x0: 100, y0: 100, x1: 1100, y1: 140 }, block: 0 },
+        { text: '12.03.1958 Prizren', confidence: 90, bbox: { x0: 100, y0: 300, x1: 420, y1: 330 }, block: 0 },
+      ],
+    };
+    const png = await sharp({ create: { width: 1200, height: 600, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const pdf = Buffer.from(await buildPdfA(info, [{ sequence: 1, ...(await pageJpeg(png)), dpi: 150, ocr }]));
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pdfa-'));
+    try {
+      const f = path.join(dir, 'b.pdf');
+      await fs.promises.writeFile(f, pdf);
+      const out = spawnSync('pdftotext', ['-bbox', f, '-'], { encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      const boxes = [...out.stdout.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)]
+        .map((m) => ({ text: m[5]!.replace(/&amp;/g, '&'), box: m.slice(1, 5).map(Number) }));
+      // pdftotext orders by its own column analysis (wide gaps read as columns): match words by text.
+      expect(boxes.map((b) => b.text).sort()).toEqual(ocr.words.map((w) => w.text).sort());
+      const pt = 72 / 150;
+      ocr.words.forEach((w) => {
+        const line = ocr.lines[w.line]!.bbox;
+        // Across, the word's own box; down, its line's (the layer keeps one baseline and size per line).
+        const expected = [w.bbox.x0 * pt, line.y0 * pt, w.bbox.x1 * pt, line.y1 * pt];
+        boxes.find((b) => b.text === w.text)!.box.forEach((v, k) => expect(Math.abs(v - expected[k]!), `${w.text} edge ${k}: ${v} vs ${expected[k]}`).toBeLessThan(0.05));
+      });
+    } finally {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('streaming PDF writer', () => {

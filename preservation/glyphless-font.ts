@@ -12,6 +12,15 @@ export const GLYPHLESS_ADVANCE = 500;
 
 const UNITS_PER_EM = 1000;
 
+/**
+ * Width in text space units of `text` shown in the glyph-less font at `size` with no horizontal
+ * scaling: one code, so one advance, per character (a PDF writer shows a character outside the
+ * Basic Multilingual Plane as one U+FFFD code).
+ */
+export function glyphLessWidth(text: string, size: number): number {
+  return ([...text].length * GLYPHLESS_ADVANCE * size) / UNITS_PER_EM;
+}
+
 class Writer {
   private readonly parts: number[] = [];
   u8(v: number): this { this.parts.push(v & 0xff); return this; }

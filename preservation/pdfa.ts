@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { ArchivedOcr } from '../archive/archived-ocr.ts';
-import { GLYPHLESS_ADVANCE, GLYPHLESS_FONT_NAME, glyphLessFont, identityToUnicodeCMap } from './glyphless-font.ts';
+import { GLYPHLESS_ADVANCE, GLYPHLESS_FONT_NAME, glyphLessFont, glyphLessWidth, identityToUnicodeCMap } from './glyphless-font.ts';
 import { xmlEscape as x } from './xml.ts';
 
 /** One page of the book's PDF: a JPEG of the master and, when read, its OCR. */
@@ -133,7 +133,9 @@ export async function* writePdfA(info: PdfBookInfo, pages: Iterable<PdfPageInput
 
   const font = glyphLessFont();
   yield flate(OBJ.fontFile, `/Length1 ${font.length}`, font);
-  yield obj(OBJ.descriptor, `<< /Type /FontDescriptor /FontName /${GLYPHLESS_FONT_NAME} /Flags 4 /FontBBox [0 0 ${GLYPHLESS_ADVANCE} 1000] /ItalicAngle 0 /Ascent 1000 /Descent 0 /CapHeight 1000 /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`);
+  // Descent -1, not 0: readers (poppler among them) take a Descent of 0 as missing and assume
+  // -0.35 em, which would hang every word's box a third of the line below the line.
+  yield obj(OBJ.descriptor, `<< /Type /FontDescriptor /FontName /${GLYPHLESS_FONT_NAME} /Flags 4 /FontBBox [0 0 ${GLYPHLESS_ADVANCE} 1000] /ItalicAngle 0 /Ascent 1000 /Descent -1 /CapHeight 1000 /StemV 80 /FontFile2 ${OBJ.fontFile} 0 R >>`);
   // Every code (a UTF-16 unit) shows glyph 1: 65536 big-endian GIDs, tiny once deflated.
   const map = Buffer.alloc(65536 * 2);
   for (let i = 0; i < 65536; i++) map.writeUInt16BE(1, i * 2);
@@ -218,8 +220,10 @@ const num = (n: number) => (Math.round(n * 1000) / 1000).toString();
 
 /**
  * The invisible text layer of a page (rendering mode 3) in the OCR's reading order: per line the
- * font size from the line's height, per word a horizontal scale so it spans its box up to the next
- * word, and a space after every word but a line's last, so extracted text keeps words apart.
+ * font size from the line's height and the baseline at the line's bottom; per word a horizontal
+ * scale (Tz) so the word spans exactly its own box, and between words a space scaled to the gap
+ * up to the next word, so a viewer's selection of a word covers that word and extracted text keeps
+ * words apart.
  */
 export function textLayerOps(ocr: ArchivedOcr, scale: number, pageHeight: number): string {
   const ops: string[] = ['BT', '3 Tr'];
@@ -235,21 +239,29 @@ export function textLayerOps(ocr: ArchivedOcr, scale: number, pageHeight: number
     const lineBox = ocr.lines[li]?.bbox ?? words[0]!.bbox;
     const size = Math.max(1, (lineBox.y1 - lineBox.y0) * scale);
     const baseline = pageHeight - lineBox.y1 * scale;
+    const space = glyphLessWidth(' ', size);
     ops.push(`/FOcr ${num(size)} Tf`);
     words.forEach((w, i) => {
-      const next = words[i + 1];
-      const text = next ? `${w.text} ` : w.text;
-      const right = next ? next.bbox.x0 : w.bbox.x1;
-      const width = Math.max(1, (right - w.bbox.x0) * scale);
-      const natural = ([...text].length * GLYPHLESS_ADVANCE * size) / 1000;
-      ops.push(`${num((100 * width) / natural)} Tz`);
+      const text = w.text.trim();
+      const width = Math.max(MIN_WIDTH, (w.bbox.x1 - w.bbox.x0) * scale);
+      ops.push(`${num((100 * width) / glyphLessWidth(text, size))} Tz`);
       ops.push(`1 0 0 1 ${num(w.bbox.x0 * scale)} ${num(baseline)} Tm`);
       ops.push(`<${hexUtf16(text)}> Tj`);
+      const next = words[i + 1];
+      if (next) {
+        // Boxes that touch or overlap still get a space (a sliver wide), or extraction would join the words.
+        const gap = Math.max(MIN_WIDTH, (next.bbox.x0 - w.bbox.x1) * scale);
+        ops.push(`${num((100 * gap) / space)} Tz`);
+        ops.push('<0020> Tj');
+      }
     });
   }
   ops.push('ET');
   return ops.join('\n');
 }
+
+// Narrowest a word or a space is drawn, in points: a zero or negative width would mirror or hide it.
+const MIN_WIDTH = 0.1;
 
 function xmpDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -93,7 +93,7 @@ async function readAgain(
   deps: Pick<AppDeps, 'ocr'>, image: Buffer, job: JobOf<'page.reocr'>, languages: string[], sequence: number, signal: AbortSignal,
 ): Promise<Reading> {
   const profile = OCR_PROFILES[job.profile as BookOcrProfile];
-  const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal, timeoutMs: REOCR_TIMEOUT_MS, profiles: [profile], minConfidence: 0 });
+  const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, imageName: 'master.tif', signal, timeoutMs: REOCR_TIMEOUT_MS, profiles: [profile], minConfidence: 0 });
   const result = bounded.result;
   if (!result) throw new PermanentError(`page ${sequence}: re-OCR with profile ${profile.name} exceeded ${REOCR_TIMEOUT_MS} ms`);
   const archived: ArchivedOcr = {

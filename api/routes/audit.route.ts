@@ -15,11 +15,12 @@ export async function auditRoutes(app: FastifyInstance, opts: { deps: Deps }): P
 
   app.get<{ Querystring: AuditQuery }>('/audit/events', {
     schema: {
-      tags, summary: 'Audit events in chain order; events about a book carry its title (`book`)',
+      tags, summary: 'Audit events in chain order, or newest first; events about a book carry its title (`book`)',
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
-          afterSeq: { type: 'integer', minimum: 0 }, actor: { type: 'string', maxLength: 64 }, action: { type: 'string', maxLength: 100, description: 'An exact action name, or a category ending in . or .* (book.* matches every book event); GET /audit/actions lists the names' },
+          afterSeq: { type: 'integer', minimum: 0 }, beforeSeq: { type: 'integer', minimum: 1, description: 'Only events before this sequence number: the next page back when newest first' },
+          newestFirst: { type: 'boolean', default: false, description: 'Newest events first instead of chain order' }, actor: { type: 'string', maxLength: 64 }, action: { type: 'string', maxLength: 100, description: 'An exact action name, or a category ending in . or .* (book.* matches every book event); GET /audit/actions lists the names' },
           targetType: { type: 'string', maxLength: 100 }, targetId: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         },
       },

@@ -46,6 +46,24 @@ describe('book titles, browsing and tombstones', () => {
     expect((await rm.inject({ method: 'GET', url: '/books?registerType=novel' })).statusCode).toBe(400);
   });
 
+  it('folds diacritics and script in title words and municipality, over every name the gazetteer gives it', async () => {
+    const find = async (query: Record<string, string>) =>
+      ((await rm.inject({ method: 'GET', url: `/books?${new URLSearchParams(query)}` })).json() as { books: { id: string }[] }).books.map((b) => b.id).sort();
+    expect(await find({ q: 'prishtine' })).toEqual([ids.prishtina60]);
+    expect(await find({ q: 'birth Приштина 1960' })).toEqual([ids.prishtina60]);
+    expect(await find({ q: 'pristina' })).toEqual([ids.prishtina60]);
+    expect(await find({ q: 'Призрен' })).toEqual([ids.prizren58, ids.prizrenDeath].sort());
+    expect(await find({ q: 'priz', year: '1958' })).toEqual([ids.prizren58]);
+    expect(await find({ municipality: 'prisht' })).toEqual([ids.prishtina60]);
+    expect(await find({ municipality: 'Приш' })).toEqual([ids.prishtina60]);
+    expect(await find({ q: 'prishtine 1958' })).toEqual([]);
+    expect(await find({ q: '·' })).toEqual([]);
+    // Paged by the same cursor as the plain listing: two pages of one give both Prizren books, newest first, once each.
+    const first = (await rm.inject({ method: 'GET', url: '/books?q=prizren&limit=1' })).json() as { books: { id: string }[]; nextBefore: string };
+    const second = (await rm.inject({ method: 'GET', url: `/books?q=prizren&limit=1&before=${first.nextBefore}` })).json() as { books: { id: string }[] };
+    expect([first.books[0]!.id, second.books[0]!.id]).toEqual([ids.prizrenDeath, ids.prizren58]);
+  });
+
   it('names the books of holds, batches and audit events, disposed ones from their tombstone', async () => {
     const gone = await seedDisposedBook(t.deps.db, { registerType: 'marriage', municipality: 'Pejë', yearFrom: 1950, yearTo: 1951 });
     const hold = await rm.inject({ method: 'POST', url: '/retention/holds', payload: { name: 'Case 7', reason: 'court order', authority: 'Court', items: [{ bookId: ids.prizren58 }] } });
@@ -58,6 +76,13 @@ describe('book titles, browsing and tombstones', () => {
     const events = (await auditor.inject({ method: 'GET', url: `/audit/events?targetType=book&targetId=${gone.bookId}&limit=10` })).json() as { events: { book?: unknown }[] };
     expect(events.events.length).toBeGreaterThan(0);
     for (const e of events.events) expect(e.book).toMatchObject({ registerType: 'marriage', municipality: 'Pejë', disposed: true });
+    // Newest first, and paged back from there by sequence number (reads are audited too, so the chain is read last).
+    const seqs = async (qs: string) => ((await auditor.inject({ method: 'GET', url: `/audit/events?${qs}` })).json() as { events: { seq: number }[] }).events.map((e) => e.seq);
+    const newest = await seqs('newestFirst=true&limit=3');
+    const older = await seqs(`newestFirst=true&limit=2&beforeSeq=${newest[2]}`);
+    const chain = await seqs('limit=1000');
+    expect(newest).toEqual(chain.filter((n) => n <= newest[0]!).slice(-3).reverse());
+    expect(older).toEqual(chain.filter((n) => n < newest[2]!).slice(-2).reverse());
   });
 
   it("gives a page's type and OCR engine with its detail, null before classification and OCR", async () => {

@@ -118,9 +118,9 @@ export async function booksRoutes(app: FastifyInstance, opts: { deps: Deps }): P
         additionalProperties: false,
         properties: {
           status: { type: 'string', enum: BOOK_STATUSES },
-          q: { type: 'string', maxLength: 200, description: 'Words of the title, each matched anywhere in it (any case)' },
+          q: { type: 'string', maxLength: 200, description: 'Words of the title, each matched anywhere in it, folded like every search (any case, accents, Cyrillic or Latin; the municipality under any of its names)' },
           registerType: { type: 'string', enum: REGISTER_TYPES },
-          municipality: { type: 'string', maxLength: 200, description: 'Municipality, matched from its start (any case)' },
+          municipality: { type: 'string', maxLength: 200, description: 'Municipality, matched from the start of any of its names or their words, folded like `q`' },
           year: { type: 'integer', minimum: 1000, maximum: 9999, description: 'A year the book covers' },
           before: { type: 'string', maxLength: 200, description: 'The `nextBefore` cursor of the previous page' },
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },

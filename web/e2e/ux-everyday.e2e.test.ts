@@ -45,7 +45,7 @@ const WORDS = {
     noRetry: 'Retry cannot help', retrySelected: 'Retry selected pages', sent: 'Sent again',
     sessionEnded: 'Your session ended.', restored: 'What you typed before the session ended is back.',
     create: 'Create record', saved: 'Record saved', imported: 'Imported: 1 new, 0 updated, 1 rows with errors.',
-    processing: 'Processing', finished: 'Book finished', allShelf: 'shelf.* – all its events (3)', filter: 'Filter',
+    processing: 'Processing', finished: 'Book finished', allShelf: 'shelf.* – all its events (3)', filter: 'Filter', older: 'Older events',
   },
   sq: {
     signIn: 'Hyr', username: 'Përdoruesi', password: 'Fjalëkalimi',
@@ -54,7 +54,7 @@ const WORDS = {
     noRetry: 'Riprovimi nuk ndihmon', retrySelected: 'Riprovo faqet e zgjedhura', sent: 'U dërgua sërish',
     sessionEnded: 'Seanca juaj mbaroi.', restored: 'Ç’keni shkruar para se të mbaronte seanca u rikthye.',
     create: 'Krijo regjistrimin', saved: 'Regjistrimi u ruajt', imported: 'U importuan: 1 të reja, 0 të përditësuara, 1 rreshta me gabime.',
-    processing: 'Përpunimi', finished: 'Libri përfundoi', allShelf: 'shelf.* – të gjitha ngjarjet e saj (3)', filter: 'Filtro',
+    processing: 'Përpunimi', finished: 'Libri përfundoi', allShelf: 'shelf.* – të gjitha ngjarjet e saj (3)', filter: 'Filtro', older: 'Ngjarje më të vjetra',
   },
 } as const;
 type Lang = keyof typeof WORDS;
@@ -94,6 +94,8 @@ describe.skipIf(!ready)('everyday use in Chromium (issue 22: 5, 6, 8)', () => {
     for (const action of ['shelf.move', 'shelf.label', 'shelf.move', 'shelfmark.add']) {
       await appendAuditEvent(deps.db, { actor: 'dita', action, targetType: 'book', targetId: randomBytes(4).toString('hex'), outcome: 'ok' });
     }
+    // More events of one name than the audit screen shows at once (100), oldest s0, newest s104.
+    for (let i = 0; i < 105; i++) await appendAuditEvent(deps.db, { actor: 'dita', action: 'stack.count', targetType: 'stack', targetId: `s${i}`, outcome: 'ok' });
     app = await buildApp(deps, { logRequests: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
@@ -256,6 +258,16 @@ describe.skipIf(!ready)('everyday use in Chromium (issue 22: 5, 6, 8)', () => {
       const shown = page.getByTestId('audit-events').locator('tbody td code');
       await expect.poll(() => shown.allTextContents(), { timeout: 10_000 }).toEqual(['shelf.move', 'shelf.label', 'shelf.move']);
       await expectAccessible(page, `audit (${lang})`);
+      // The newest events first, 100 of them, then the older ones on demand.
+      await page.goto(`${base}/ui/#/audit?action=stack.count`);
+      const targets = page.getByTestId('audit-events').locator('tbody tr td:nth-child(5)');
+      await expect.poll(() => targets.count(), { timeout: 10_000 }).toBe(100);
+      expect(await targets.first().textContent()).toBe('stack s104');
+      expect(await targets.last().textContent()).toBe('stack s5');
+      await page.getByRole('button', { name: w.older }).click();
+      await expect.poll(() => targets.count(), { timeout: 10_000 }).toBe(105);
+      expect(await targets.last().textContent()).toBe('stack s0');
+      expect(await page.getByTestId('audit-older').isHidden()).toBe(true);
       expect(page.errors).toEqual([]);
       await page.context().close();
     }, 90_000);

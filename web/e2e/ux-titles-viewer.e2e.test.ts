@@ -52,6 +52,9 @@ const SAYS = {
   pageType: { en: 'Register page', sq: 'Faqe regjistri' },
   original: { en: 'The book as uploaded', sq: 'Libri siç u ngarkua' },
   pdf: { en: 'The book as PDF', sq: 'Libri si PDF' },
+  otherTitle: { en: 'Death · Ferizaj · 1971', sq: 'Vdekje · Ferizaj · 1971' },
+  disposedOutcome: { en: 'disposed of', sq: 'asgjësuar' },
+  notReady: { en: 'Page 1: pending.', sq: 'Faqja 1: në pritje.' },
 } as const;
 
 describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', () => {
@@ -79,6 +82,9 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
     await setClosure(db, bookId, '2000-12-31');
     await setClosure(db, otherId, '2000-12-31');
     await setBookPageCount(db, bookId, 2);
+    // The other book's only page is still waiting for processing: no image, no size yet.
+    await setBookPageCount(db, otherId, 1);
+    await upsertPage(db, otherId, 1);
     for (const seq of [1, 2]) {
       const page = await upsertPage(db, bookId, seq);
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="800"><rect width="100%" height="100%" fill="#f4efe3"/>
@@ -175,6 +181,21 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
       await picker.locator('input[type=search]').fill(SAYS.typeahead[lang]);
       await picker.getByTestId('picker-results').getByRole('button', { name: SAYS.title[lang] }).click();
       expect(await picker.getByTestId('picker-chosen').textContent()).toContain(SAYS.title[lang]);
+      // Bulk: every listed book chosen at once, and the chosen ones downloaded as a CSV list.
+      await picker.locator('input[type=search]').fill('');
+      await expect.poll(() => picker.getByTestId('picker-results').locator('button').count(), { timeout: 10_000 }).toBe(2);
+      await picker.getByTestId('picker-all').click();
+      await expect.poll(() => picker.getByTestId('picker-chosen').locator('li').count()).toBe(2);
+      const [csv] = await Promise.all([page.waitForEvent('download'), picker.getByTestId('picker-csv').click()]);
+      const lines = (await fs.promises.readFile((await csv.path())!, 'utf8')).trim().split('\r\n');
+      expect(lines[0]).toBe('title,bookId,registerType,municipality,yearFrom,yearTo,volume,status,pages');
+      const status = new Map((await deps.db.query<{ id: string; status: string }>('SELECT id::text, status FROM books')).rows.map((r) => [r.id, r.status]));
+      expect(lines.slice(1).sort()).toEqual([
+        `${SAYS.title[lang]},${bookId},birth,Prizren,1958,1958,2,${status.get(bookId)},2`,
+        `${SAYS.otherTitle[lang]},${otherId},death,Ferizaj,1971,1971,,${status.get(otherId)},1`,
+      ].sort());
+      await picker.getByTestId('picker-chosen').getByRole('button', { name: `${lang === 'en' ? 'Remove' : 'Hiqe'}: ${SAYS.otherTitle[lang]}` }).click();
+      await expect.poll(() => picker.getByTestId('picker-chosen').locator('li').count()).toBe(1);
       if (lang === 'en') await shot(page, 'hold-book-picker.png');
       const form = page.locator('form.card').filter({ has: picker });
       await form.locator('input[name=name]').fill(`Case ${lang}`);
@@ -190,6 +211,8 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
       await open(page, lang, '/retention/disposal');
       const batchItem = page.locator(`[data-batch="${gone.batchId}"]`).getByTestId('batch-item');
       await expect.poll(() => batchItem.textContent(), { timeout: 10_000 }).toBe(SAYS.disposed[lang]);
+      // What became of the book, in the interface's language.
+      expect(await page.locator(`[data-batch="${gone.batchId}"]`).getByTestId('item-outcome').textContent()).toBe(SAYS.disposedOutcome[lang]);
       expect(await batchItem.getAttribute('href')).toBe(`#/disposed/${gone.bookId}`);
       // Every rule on the batch items this file adds; the whole screen without label-content-name-mismatch,
       // which the batch list's certificate link (visible "PDF", labelled "Download the certificate (PDF): …") fails for now.
@@ -301,6 +324,14 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
     const file = await dl.path();
     const { createHash } = await import('node:crypto');
     expect(createHash('sha256').update(await fs.promises.readFile(file)).digest('hex')).toBe(masterSha[1]);
+    for (const lang of LANGS) {
+      // A page still being processed: its details and a word on why there is no image yet, not an error.
+      await open(digitiser, lang, `/view/${otherId}/1`);
+      await expect.poll(() => digitiser.getByTestId('page-not-ready').textContent(), { timeout: 10_000 }).toContain(SAYS.notReady[lang]);
+      expect(await digitiser.getByTestId('page-meta').textContent()).toContain(lang === 'en' ? '1 of 1' : '1 nga 1');
+      expect(await digitiser.getByTestId('book-title').textContent()).toBe(SAYS.otherTitle[lang]);
+      await expectAccessible(digitiser, `viewer, page not ready (${lang})`);
+    }
     expect(digitiser.errors).toEqual([]);
   }, 120_000);
 });

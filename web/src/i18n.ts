@@ -1,5 +1,5 @@
 import {
-  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSITION_ACTIONS, FIXITY_OUTCOMES, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS,
+  BOOK_OCR_PROFILES, BOOK_STATUSES, DISPOSAL_BATCH_STATUSES, DISPOSAL_ITEM_OUTCOMES, DISPOSITION_ACTIONS, FIXITY_OUTCOMES, PAGE_STATUSES, REGISTER_TYPES, RETENTION_TRIGGERS,
   REVIEW_REASONS, RULE_KINDS,
 } from '../../common/vocabulary.ts';
 import { KEYING_FIELDS, ZONE_CHANGE_OPS, ZONE_SOURCES, ZONE_STATUSES } from '../../common/vocabulary.ts';
@@ -41,6 +41,8 @@ const L = {
   bpNoneChosen: ['No book chosen yet.', 'Ende asnjë libër i zgjedhur.'],
   bpRemove: ['Remove', 'Hiqe'],
   bpMore: ['More books', 'Më shumë libra'],
+  bpChooseAll: ['Choose all listed', 'Zgjidhi të gjithë të listuarit'],
+  bpCsv: ['Download the chosen books (CSV)', 'Shkarko librat e zgjedhur (CSV)'],
   bpBadYear: ['A year has four digits, e.g. 1958.', 'Viti ka katër shifra, p.sh. 1958.'],
   bpChooseOne: ['Choose at least one book.', 'Zgjidhni të paktën një libër.'],
   bpBooks: ['Books to hold', 'Librat për t’u bllokuar'],
@@ -55,6 +57,7 @@ const L = {
   vwOf: ['of', 'nga'],
   vwCrumbs: ['You are here', 'Ju jeni këtu'],
   vwNoSuchPage: ['This book has no page', 'Ky libër nuk ka faqen'],
+  vwNotReady: ['Its image appears here once processing has made it; the details below are what is known so far.', 'Imazhi shfaqet këtu sapo përpunimi ta krijojë; më poshtë janë të dhënat që dihen deri tani.'],
   vwPagesInBook: ['Pages in this book', 'Faqe në këtë libër'],
   vwToFirst: ['Go to the first page', 'Shko te faqja e parë'],
   vwToLast: ['Go to the last page', 'Shko te faqja e fundit'],
@@ -227,6 +230,8 @@ const L = {
   bkEdit: ['Correct the book’s details', 'Korrigjo të dhënat e librit'],
   bkSaved: ['Details saved', 'Të dhënat u ruajtën'],
   auAllOf: ['all its events', 'të gjitha ngjarjet e saj'],
+  auNewestFirst: ['Newest events first.', 'Ngjarjet më të reja së pari.'],
+  auOlder: ['Older events', 'Ngjarje më të vjetra'],
   replace: ['Replace image', 'Zëvendëso imazhin'],
   replaced: ['Page replaced; it goes through the stages again.', 'Faqja u zëvendësua; kalon sërish nëpër faza.'],
   retried: ['Sent again', 'U dërgua sërish'],
@@ -372,6 +377,13 @@ const L = {
     rejected: ['rejected', 'refuzuar'],
     executing: ['executing', 'në ekzekutim'],
     executed: ['executed', 'ekzekutuar'],
+  }),
+  // A batch item's outcome (issue 22): what became of each book of the batch.
+  ...labelsOf('io_', DISPOSAL_ITEM_OUTCOMES, {
+    pending: ['pending', 'në pritje'],
+    disposed: ['disposed of', 'asgjësuar'],
+    skipped: ['skipped', 'anashkaluar'],
+    failed: ['failed', 'dështoi'],
   }),
   batchProposed: ['Batch proposed.', 'Grupi u propozua.'],
   runFixity: ['Check all objects now', 'Kontrollo tani të gjitha objektet'],

@@ -49,7 +49,7 @@ export async function ocrPage(deps: Deps, job: JobOf<'page.ocr'>, ctx: JobContex
     const orientationFirst = readOrientationFirst(await listRecentPageTurns(deps.db, job.bookId), shape);
     const bookProfile = bookOcrProfileOf(book.ocrProfile);
     const profiles = profilesFor(bookProfile, { orientationFirst });
-    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, signal: ctx.signal, timeoutMs, profiles });
+    const bounded = await recognizeBounded(deps.ocr(), image, { languages, hocr: true, imageName: 'master.tif', signal: ctx.signal, timeoutMs, profiles });
     const tries = bounded.attempts.map((a) => `${a.profile} ${a.outcome === 'timeout' ? `timeout ${a.durationMs} ms` : `${a.meanConfidence!.toFixed(1)}${a.outcome === 'not-upright' ? ' (not upright)' : ''}`}`).join(', ');
     const result = bounded.result;
     if (!result) {

@@ -12,6 +12,9 @@ interface ChainReport { ok: boolean; checked: number; head: { seq: number; hash:
 export const AUDIT_EVENTS = '/audit/events';
 export const AUDIT_VERIFY = '/audit/verify';
 
+/** Events per page of the trail: the newest first, then older ones on demand. */
+const PAGE = 100;
+
 /**
  * An event's target: a book by its title (auditors may open a disposed book's tombstone, no
  * other book screen), anything else by its type and id.
@@ -79,14 +82,30 @@ export async function auditView({ el, query }: ViewContext): Promise<void> {
     if (unavailable(e)) return;
     replace(chain, h('p', { class: 'notice fail' }, `${t('chain')}: ${errorText(e)}`));
   }
+  const filters: Record<string, string> = {};
+  for (const k of ['actor', 'action', 'targetType', 'targetId']) if (query.get(k)) filters[k] = query.get(k)!;
+  const row = (ev: AuditEvent) => h('tr', null, h('th', { scope: 'row' }, String(ev.seq)), h('td', null, when(ev.at, currentLang())), h('td', null, ev.actor),
+    h('td', null, h('code', null, ev.action)), h('td', null, target(ev)), h('td', null, ev.purpose ?? '–'), h('td', null, ev.outcome));
+  const body = h('tbody');
+  const older = h('button', { type: 'button', class: 'secondary', 'data-testid': 'audit-older', hidden: true }, t('auOlder'));
+  const olderMsg = h('p', { role: 'status', 'aria-live': 'polite' });
+  /** One page of events, newest first, before `beforeSeq` when paging back; says whether there may be older ones. */
+  const page = async (beforeSeq?: number) => {
+    const r = await get<{ events: AuditEvent[] }>(AUDIT_EVENTS, { ...filters, newestFirst: true, limit: PAGE, ...(beforeSeq === undefined ? {} : { beforeSeq }) });
+    body.append(...r.events.map(row));
+    const last = r.events.at(-1);
+    older.hidden = r.events.length < PAGE || !last;
+    older.onclick = last ? () => {
+      older.disabled = true;
+      void page(last.seq).then(() => { older.disabled = false; }, (e: unknown) => { older.disabled = false; replace(olderMsg, h('span', { class: 'notice fail' }, errorContent(e))); });
+    } : null;
+    return r.events.length;
+  };
   try {
-    const filters: Record<string, string> = {};
-    for (const k of ['actor', 'action', 'targetType', 'targetId']) if (query.get(k)) filters[k] = query.get(k)!;
-    const r = await get<{ events: AuditEvent[] }>(AUDIT_EVENTS, { ...filters, limit: 200 });
-    replace(table, r.events.length === 0 ? h('p', null, t('none')) : h('table', { 'data-testid': 'audit-events' },
+    const n = await page();
+    replace(table, n === 0 ? h('p', null, t('none')) : [h('p', { class: 'hint' }, t('auNewestFirst')), h('table', { 'data-testid': 'audit-events' },
       h('thead', null, h('tr', null, ['#', t('time'), t('actor'), t('eventKind'), t('target'), t('purpose'), t('status')].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, r.events.slice().reverse().map((ev) => h('tr', null, h('th', { scope: 'row' }, String(ev.seq)), h('td', null, when(ev.at, currentLang())), h('td', null, ev.actor),
-        h('td', null, h('code', null, ev.action)), h('td', null, target(ev)), h('td', null, ev.purpose ?? '–'), h('td', null, ev.outcome))))));
+      body), older, olderMsg]);
   } catch (e) {
     if (!unavailable(e)) replace(table, h('p', { class: 'notice fail' }, errorContent(e)));
   }

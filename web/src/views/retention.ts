@@ -199,7 +199,7 @@ async function disposalTab(el: HTMLElement): Promise<void> {
       return h('li', { class: 'card', 'data-batch': b.id },
         h('div', { class: 'row between' }, h('strong', null, `${t('batch')} `, h('code', { 'data-testid': 'batch-ref' }, batchRef(b)), ' ', badge(b.status, 'b_')), h('small', null, `${t('proposedBy')} ${b.proposedBy}, ${when(b.proposedAt, currentLang())}${b.decidedBy ? ` · ${t('decidedBy')} ${b.decidedBy}, ${when(b.decidedAt, currentLang())}` : ''}`)),
         b.note ? h('p', null, b.note) : null,
-        h('ul', { class: 'batch-items' }, b.items.map((i) => h('li', null, batchItemTitle(i), ' ', h('small', null, h('code', null, i.bookId.slice(0, 8))), ` · ${i.outcome}${i.detail ? ` (${i.detail})` : ''}`,
+        h('ul', { class: 'batch-items' }, b.items.map((i) => h('li', null, batchItemTitle(i), ' ', h('small', null, h('code', null, i.bookId.slice(0, 8))), ' · ', h('span', { 'data-testid': 'item-outcome', 'data-outcome': i.outcome }, tx('io_', i.outcome)), i.detail ? ` (${i.detail})` : '',
           i.outcome === 'disposed' ? [' ', h('a', { href: `#/disposal/certificates/${i.bookId}`, 'data-testid': 'certificate-link' }, t('certificate')), ' ',
             h('a', { href: `/disposal/certificates/${i.bookId}/pdf`, download: `disposal-certificate-${i.bookId}.pdf`, 'aria-label': `${t('certPdf')}: ${titleOrId(i.book, i.bookId)}` }, 'PDF')] : null))),
         b.status === 'proposed' ? (mine ? h('p', { class: 'hint' }, t('fourEyes')) : h('div', { class: 'row' },

@@ -135,8 +135,6 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   const title = titleOf(book);
   if (!Number.isInteger(seq) || seq < 1 || (total > 0 && seq > total)) return noSuchPage(el, bookId, seq, total, title);
   const { page, objects, facts } = await get<PageDetail>(`/books/${bookId}/pages/${seq}`);
-  if (!page.width || !page.height) throw new Error(`${t('page')} ${seq}: ${tx('s_', page.status)}`);
-  const dims = { width: page.width, height: page.height };
   const q = query.get('q') ?? '';
   const pagePath = (n: number) => {
     const keep = new URLSearchParams(query);
@@ -145,6 +143,21 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   };
   const msg = notice();
   const roles = session.user?.roles ?? [];
+  // A page still being processed has no image size yet: its details, not an error, and the way on.
+  if (!page.width || !page.height) {
+    const downloadsArea = h('section', { 'data-testid': 'downloads' });
+    replace(el,
+      crumbs(query, bookId, title, seq),
+      h('h1', { class: 'viewer-title', 'data-testid': 'book-title' }, title),
+      h('p', { class: 'notice warn', role: 'status', 'data-testid': 'page-not-ready' }, `${t('page')} ${seq}: ${tx('s_', page.status)}. ${t('vwNotReady')}`),
+      h('p', { class: 'row' },
+        h('a', { class: 'button secondary', href: `#${pagePath(seq - 1)}`, hidden: seq <= 1 }, `‹ ${t('prev')}`),
+        h('a', { class: 'button secondary', href: `#${pagePath(seq + 1)}`, hidden: total > 0 && seq >= total }, `${t('next')} ›`)),
+      h('div', { class: 'viewer' }, h('aside', { class: 'side' }, msg, pageMeta(page, objects, facts, total), downloadsArea)));
+    await loadDownloads(downloadsArea, book, objects, roles).catch((e) => msg.fail(e));
+    return;
+  }
+  const dims = { width: page.width, height: page.height };
   // Entries and links are personal data (clerks, records managers); only clerks create them.
   const readsPersonal = roles.some((r) => r === 'clerk' || r === 'records_manager');
   const writes = roles.includes('clerk');
