@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RegisterGrid } from '../ocr/index.ts';
-import { headerWordsOf, masterPointToUpright, uprightBoxToMaster, zoneShapes } from './detect-zones.ts';
+import { headerWordsOf, zoneShapes } from './detect-zones.ts';
+import { masterPointToUpright, uprightBoxToMaster } from './reading-order.ts';
 
 const W = 1000;
 const H = 600;

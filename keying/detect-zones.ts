@@ -16,6 +16,7 @@ import { liveZonesOfPage, lockPageForZones, pageTypeOf } from './detect-zones.st
 import { layoutForBook } from './layouts.store.ts';
 import { proposeZones, type EntryZone, type ZoneShape } from './zones.ts';
 import { joinTransaction, retireZone } from './zones.store.ts';
+import { masterPointToUpright, uprightBoxToMaster, type Turn } from './reading-order.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store'>;
 
@@ -43,32 +44,11 @@ export interface ZoneDetection {
   detail: string;
 }
 
-/** A quarter turn, clockwise, as the OCR reading records it. */
-type Turn = 0 | 90 | 180 | 270;
+/** The quarter turn an OCR reading records (any angle, normalised). */
 const turnOf = (deg: number | undefined): Turn => {
   const t = ((((deg ?? 0) % 360) + 360) % 360) as number;
   return t === 90 || t === 180 || t === 270 ? t : 0;
 };
-
-/** Maps a box of the upright page (turned clockwise by `turn` from the master of W×H) back to master pixels. */
-export function uprightBoxToMaster(b: Box, turn: Turn, W: number, H: number): Box {
-  switch (turn) {
-    case 90: return { x0: b.y0, y0: H - b.x1, x1: b.y1, y1: H - b.x0 };
-    case 180: return { x0: W - b.x1, y0: H - b.y1, x1: W - b.x0, y1: H - b.y0 };
-    case 270: return { x0: W - b.y1, y0: b.x0, x1: W - b.y0, y1: b.x1 };
-    default: return b;
-  }
-}
-
-/** Maps a point of the master (W×H) to the upright page turned clockwise by `turn`. */
-export function masterPointToUpright(x: number, y: number, turn: Turn, W: number, H: number): { x: number; y: number } {
-  switch (turn) {
-    case 90: return { x: H - y, y: x };
-    case 180: return { x: W - x, y: H - y };
-    case 270: return { x: y, y: W - x };
-    default: return { x, y };
-  }
-}
 
 /**
  * The words of the reading that lie in the table's header row, with their centres in the grid's

@@ -29,6 +29,26 @@ export function masterBoxToUpright(b: Box, turn: Turn, W: number, H: number): Bo
   }
 }
 
+/** Maps a box of the upright page (turned clockwise by `turn` from the master of W×H) back to master pixels. */
+export function uprightBoxToMaster(b: Box, turn: Turn, W: number, H: number): Box {
+  switch (turn) {
+    case 90: return { x0: b.y0, y0: H - b.x1, x1: b.y1, y1: H - b.x0 };
+    case 180: return { x0: W - b.x1, y0: H - b.y1, x1: W - b.x0, y1: H - b.y0 };
+    case 270: return { x0: W - b.y1, y0: b.x0, x1: W - b.y0, y1: b.x1 };
+    default: return b;
+  }
+}
+
+/** Maps a point of the master (W×H) to the upright page turned clockwise by `turn`. */
+export function masterPointToUpright(x: number, y: number, turn: Turn, W: number, H: number): { x: number; y: number } {
+  switch (turn) {
+    case 90: return { x: H - y, y: x };
+    case 180: return { x: W - x, y: H - y };
+    case 270: return { x: y, y: W - x };
+    default: return { x, y };
+  }
+}
+
 /** The upright page's size for a master of W×H. */
 export const uprightSize = (turn: Turn, W: number, H: number): { width: number; height: number } =>
   (turn === 90 || turn === 270 ? { width: H, height: W } : { width: W, height: H });

@@ -9,8 +9,7 @@ import { silentLogger } from '../common/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { zoneCrop, zoneCropRegion } from './zone-crop.ts';
-import { uprightBoxToMaster } from './detect-zones.ts';
-import { masterBoxToUpright, readingTurn } from './reading-order.ts';
+import { masterBoxToUpright, readingTurn, uprightBoxToMaster } from './reading-order.ts';
 import { nextZone } from './keyings.ts';
 import { pageZones, proposeZones, type EntryZone } from './zones.ts';
 

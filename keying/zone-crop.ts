@@ -10,8 +10,7 @@ import { getPage } from '../archive/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { viewerImage, VIEW_WIDTH, type ViewerImage } from '../search/page-image.ts';
 import type { EntryZone } from './zones.ts';
-import { uprightBoxToMaster } from './detect-zones.ts';
-import { masterBoxToUpright, readingTurn, uprightSize } from './reading-order.ts';
+import { masterBoxToUpright, readingTurn, uprightBoxToMaster, uprightSize } from './reading-order.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'config'>;
 
