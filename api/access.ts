@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app/deps.ts';
-import { AppError } from '../common/index.ts';
+import { AppError, sha256Hex } from '../common/index.ts';
 import {
-  authorize, bookClosure, cleanPurpose, csrfMatches, delegationDetail, findSession, userForToken, SESSION_COOKIE, SlidingWindowLimiter,
+  authorize, bookClosure, cleanPurpose, csrfMatches, delegationDetail, findSession, userForToken, SESSION_COOKIE, SESSION_TTL_MS, SlidingWindowLimiter,
   type AuthUser, type Policy,
 } from '../auth/index.ts';
-import { appendAuditEvent } from '../audit/index.ts';
+import { appendAuditEvent, appendAuditEventOnce } from '../audit/index.ts';
 import { bookOfEntry, bookOfZone } from './access.store.ts';
 
 declare module 'fastify' {
@@ -53,6 +53,12 @@ export interface AuditNote {
   detail?: Record<string, unknown>;
   /** Replaces the anonymous actor (login, before a session exists). */
   actor?: AuthUser;
+  /**
+   * What was read (e.g. a page revision), when one event per session is enough for it: successful
+   * reads of the same thing by the same session (token callers: user and UTC day) with the same
+   * purpose write one event (IIIF tiles: dozens of requests are one page viewed). Refusals are always written.
+   */
+  oncePerSession?: string;
 }
 
 /** Adds facts to the audit event the request will write. */
@@ -96,6 +102,9 @@ export function installAccessControl(app: FastifyInstance, deps: Deps): void {
 
   // Per user, for routes whose policy sets `rateLimit` (searches: each one reads personal data).
   const limiters = new Map<number, SlidingWindowLimiter>();
+  // Keys of once-per-session reads this process saw recorded, so further tiles skip the database;
+  // bounded (oldest dropped first), and only a shortcut: audit_once decides across processes.
+  const recordedOnce = new Map<string, number>();
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.is404) return;
@@ -142,7 +151,15 @@ export function installAccessControl(app: FastifyInstance, deps: Deps): void {
     const action = policy?.audit ?? (denied ? 'access.denied' : undefined);
     if (!action || req.is404) return payload;
     try {
-      await appendAuditEvent(deps.db as AppDeps['db'], auditInput(req, reply, action));
+      const once = reply.statusCode < 400 && req.auth ? onceKey(req, action) : undefined;
+      if (once) {
+        if ((recordedOnce.get(once.keyHash) ?? 0) > Date.now()) return payload;
+        await appendAuditEventOnce(deps.db as AppDeps['db'], once.keyHash, once.expiresAt, auditInput(req, reply, action));
+        recordedOnce.set(once.keyHash, once.expiresAt.getTime());
+        if (recordedOnce.size > ONCE_MEMORY) recordedOnce.delete(recordedOnce.keys().next().value!);
+      } else {
+        await appendAuditEvent(deps.db as AppDeps['db'], auditInput(req, reply, action));
+      }
     } catch (err) {
       if (reply.statusCode >= 400) {
         req.log.error({ err }, 'could not record a refused request in the audit trail');
@@ -155,6 +172,24 @@ export function installAccessControl(app: FastifyInstance, deps: Deps): void {
     }
     return payload;
   });
+}
+
+const ONCE_MEMORY = 10_000;
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * The audit_once key of a read noted `oncePerSession`: a hash (session ids are secrets, never stored
+ * as such) of the action, the session, or for token callers the user and UTC day, what was read,
+ * the purpose and whether the book was closed. Expires with the longest a session lives.
+ */
+function onceKey(req: FastifyRequest, action: string): { keyHash: string; expiresAt: Date } | undefined {
+  const what = req.auditNote?.oncePerSession;
+  if (!what || !req.auth) return undefined;
+  const now = Date.now();
+  const who = req.auth.sessionId ? `session:${req.auth.sessionId}` : `user:${req.auth.user.id}:${new Date(now).toISOString().slice(0, 10)}`;
+  const ttl = req.auth.sessionId ? SESSION_TTL_MS : DAY_MS - (now % DAY_MS);
+  const keyHash = sha256Hex(JSON.stringify([action, who, what, req.auth.purpose ?? null, req.auth.restricted === true, req.auth.user.issuedBy?.username ?? null]));
+  return { keyHash, expiresAt: new Date(now + ttl) };
 }
 
 function outcomeOf(status: number): string {

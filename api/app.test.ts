@@ -70,6 +70,18 @@ describe('API (embedded, no workers)', () => {
     expect(res.json().book).toMatchObject({ registerType: 'death', municipality: 'Shkodër', yearFrom: 1950, yearTo: 1950, sourceFormat: 'images' });
   });
 
+  it('reads a book uploaded without languages with Albanian and Serbian in both scripts', async () => {
+    const res = await t.api.inject({
+      method: 'POST',
+      url: '/books?registerType=birth&municipality=Prizren&year=1951',
+      headers: { 'content-type': 'image/png' },
+      payload: await pagePng('No languages'),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    // docs/performance.md §2 (issue 23): more names found than with sqi+srp+eng on every mixed kind.
+    expect(res.json().book.languages).toBe('sqi+srp_latn+srp');
+  });
+
   it('refuses bytes that are not a book with 415, and archives nothing', async () => {
     const before = await bookCount(t);
     const res = await t.api.inject({ method: 'POST', url: '/books', ...multipart([...METADATA, { data: Buffer.from('<html><body>not a scan</body></html>'), filename: 'x.tif' }]) });

@@ -16,6 +16,8 @@ import { entriesRoutes } from './routes/entries.route.ts';
 import { recordsRoutes } from './routes/records.route.ts';
 import { reviewRoutes } from './routes/review.route.ts';
 import { imagesRoutes } from './routes/images.route.ts';
+import { iiifImageRoutes } from './routes/iiif-image.route.ts';
+import { iiifPresentationRoutes } from './routes/iiif-presentation.route.ts';
 import { packageRoutes } from './routes/package.route.ts';
 import { retentionRoutes } from './routes/retention.route.ts';
 import { keyingRoutes } from './routes/keying.route.ts';
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
         { name: 'records', description: 'Registry records and their links to books, pages and entries' },
         { name: 'keying', description: 'Handwritten registers: layouts, entry zones, double blind keying and arbitration' },
         { name: 'images', description: 'Page images and crops for viewers' },
+        { name: 'iiif', description: 'IIIF: Image API 3.0, Presentation 3.0 manifests and annotations, Content Search within a book' },
         { name: 'retention', description: 'Retention rules, legal holds, reviewed disposal and fixity audit' },
         { name: 'auth', description: 'Sign in and out (web sessions); API clients send Authorization: Bearer <token>' },
         { name: 'users', description: 'Users, roles and API tokens (admins)' },
@@ -144,6 +147,8 @@ export async function buildApp(deps: AppDeps, opts: BuildAppOptions = {}): Promi
   await app.register(eventsRoutes, { deps });
   await app.register(reviewRoutes, { deps });
   await app.register(imagesRoutes, { deps });
+  await app.register(iiifImageRoutes, { deps });
+  await app.register(iiifPresentationRoutes, { deps });
   await app.register(webRoutes, { deps });
   await app.ready();
   return app;

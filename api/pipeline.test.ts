@@ -53,6 +53,7 @@ describe('API over the pipeline', () => {
       `/books/${bookId}/pages/2/master?revision=1`,
       `/books/${bookId}/pages/2/derivatives/view-jpeg?revision=1`,
       `/books/${bookId}/pages/2/derivatives/thumb-jpeg?revision=1`,
+      `/books/${bookId}/pages/2/derivatives/pyramid-tiff?revision=1`,
       `/books/${bookId}/pages/2/ocr?revision=1`,
     ]));
     const types = (await t.api.inject({ method: 'GET', url: `/books/${bookId}/events` })).json().events.map((e: { type: string }) => e.type);

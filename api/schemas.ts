@@ -1,4 +1,4 @@
-import { BOOK_OCR_PROFILES, BOOK_STATUSES, PAGE_ORIENTATIONS, PAGE_STATUSES, PAGE_TYPES, PROCESSING_EVENT_OUTCOMES, REGISTER_TYPES, SOURCE_FORMATS } from '../common/vocabulary.ts';
+import { BOOK_OCR_PROFILES, BOOK_STATUSES, DEFAULT_BOOK_LANGUAGES, PAGE_ORIENTATIONS, PAGE_STATUSES, PAGE_TYPES, PROCESSING_EVENT_OUTCOMES, REGISTER_TYPES, SOURCE_FORMATS } from '../common/vocabulary.ts';
 
 // Shared JSON schemas of the HTTP edge: they validate input and make the OpenAPI document.
 // Nullable fields use type arrays (OpenAPI 3.1); fast-json-stringify drops any field not listed,
@@ -65,7 +65,7 @@ export const bookMetadataProperties = {
   municipality: { type: 'string', minLength: 1, maxLength: 200, description: 'Municipality the register belongs to' },
   year: { type: 'string', pattern: YEAR_PATTERN, description: 'Year or span of years: yyyy or yyyy-yyyy', examples: ['1962', '1960-1965'] },
   volume: { type: 'string', minLength: 1, maxLength: 50, description: 'Volume label, when the register has several' },
-  languages: { type: 'string', pattern: LANGUAGES_PATTERN, description: "OCR languages joined by '+'; default sqi+srp+eng", examples: ['sqi+srp+eng'] },
+  languages: { type: 'string', pattern: LANGUAGES_PATTERN, description: `OCR languages joined by '+' (srp_latn: Serbian in Latin script); default ${DEFAULT_BOOK_LANGUAGES}`, examples: [DEFAULT_BOOK_LANGUAGES, 'sqi'] },
   ocrProfile: { type: 'string', enum: BOOK_OCR_PROFILES, description: 'How the pages are read: printed form, typewriter, mixed Latin/Cyrillic, or handwritten (read once, then routed to keying); default printed' },
 } as const;
 

@@ -2,7 +2,7 @@ import { FINAL_BOOK_STATUSES, type BookOcrProfile, type BookStatus, type ObjectR
 
 // The closed lists (register types, statuses, roles, OCR profiles) are written once, in common/vocabulary.ts.
 export {
-  BOOK_OCR_PROFILES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES,
+  BOOK_OCR_PROFILES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES,
   type BookOcrProfile, type BookStatus, type ObjectRole, type PageStatus, type RegisterType, type SourceFormat,
 } from '../common/vocabulary.ts';
 
@@ -11,8 +11,6 @@ export function isFinalBookStatus(status: string): boolean {
   return (FINAL_BOOK_STATUSES as readonly string[]).includes(status);
 }
 
-/** OCR languages of a book whose metadata names none: Albanian, Serbian (Cyrillic), English. */
-export const DEFAULT_BOOK_LANGUAGES = 'sqi+srp+eng';
 
 /** What staff say about a book when they upload it. */
 export interface BookMetadata {
@@ -21,7 +19,7 @@ export interface BookMetadata {
   yearFrom: number;
   yearTo: number;
   volume?: string | undefined;
-  /** Tesseract language codes joined by '+', e.g. 'sqi+srp+eng'. */
+  /** Tesseract language codes joined by '+', e.g. 'sqi+srp_latn+srp'. */
   languages: string;
   /** OCR profile of its pages; 'printed' when not given. */
   ocrProfile?: BookOcrProfile | undefined;

@@ -6,3 +6,4 @@ export { writeAnchor, latestAnchor, ANCHOR_PREFIX, type Anchor } from './anchor.
 export { auditHead } from './chain.store.ts';
 export { verifyWithAnchors, readAnchors, type AnchorsRead } from './anchor.ts';
 export { type AnchorClaim } from './chain.ts';
+export { appendAuditEventOnce } from './once.ts';

@@ -10,6 +10,6 @@ export { SlidingWindowLimiter } from './rate-limit.ts';
 export { activeUserById, listUsers, countAdmins, type UserInfo } from './users.store.ts';
 export { type ApiTokenInfo } from './tokens.store.ts';
 export { isRestricted, restrictedBooks } from './policy.store.ts';
-export { bootstrapFirstAdmin, BOOTSTRAP_ACTOR } from './users.ts';
+export { bootstrapFirstAdmin, restoreAdminPassword, BOOTSTRAP_ACTOR } from './users.ts';
 export { bookClosure, mayReadClosed, delegationDetail } from './policy.ts';
 export { booksWithheld, type ListingReader } from './policy.ts';

@@ -88,6 +88,22 @@ export async function disableUserById(db: Queryable, id: string): Promise<void> 
   await db.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
 }
 
+/** How many users could sign in now: an enabled account with a password or a live API token. */
+export async function countUsersWithCredentials(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM users u
+      WHERE u.disabled_at IS NULL
+        AND (u.password_hash IS NOT NULL
+             OR EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > now()))`,
+  );
+  return r.rows[0]?.n ?? 0;
+}
+
+/** Sets a user's password hash. */
+export async function setPasswordHash(db: Queryable, userId: string, passwordHash: string): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, passwordHash]);
+}
+
 /** How many enabled admins exist (the CLI lets the first one be created without one). */
 export async function countAdmins(db: Queryable): Promise<number> {
   const r = await db.query<{ n: number }>(

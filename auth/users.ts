@@ -3,8 +3,8 @@ import type { Db, Queryable } from '../db/index.ts';
 import { dummyVerify, hashPassword, verifyPassword } from './passwords.ts';
 import { ROLES, isRole, type AuthUser, type Role } from './roles.ts';
 import {
-  activeUserByName, countAdmins, deleteUserRoles, disableUserById, grantUserRole, insertUser, insertUserRole, lockFirstAdminBootstrap, userCredentials,
-  userIdByName, userRoles,
+  activeUserByName, countAdmins, countUsersWithCredentials, deleteUserRoles, disableUserById, grantUserRole, insertUser, insertUserRole, lockFirstAdminBootstrap, userCredentials,
+  setPasswordHash, userIdByName, userRoles,
 } from './users.store.ts';
 
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -65,6 +65,34 @@ export async function bootstrapFirstAdmin(
       throw new AppError('ERR_VALIDATION', 'no admin exists yet: the first user added must hold the admin role (--role admin)', { field: 'roles' });
     }
     const user = await insertWithRoles(tx, { username: input.username, roles: input.roles, passwordHash: hash, createdBy: BOOTSTRAP_ACTOR });
+    await recordIn?.(tx, user);
+    return user;
+  });
+}
+
+/**
+ * Gives a rebuilt archive's admin a password again. The catalogue in the object store keeps users and
+ * roles but no credentials (docs/catalogue-format.md), so after `arkiva catalogue rebuild` no one
+ * can sign in; like the first-admin bootstrap this is allowed only while that is so (no enabled
+ * user has a password or a live token), under the same lock, and only for an enabled admin.
+ */
+export async function restoreAdminPassword(
+  db: Db,
+  input: { username: string; password: string },
+  recordIn?: (tx: Queryable, user: AuthUser) => Promise<void>,
+): Promise<AuthUser> {
+  const username = checkUsername(input.username);
+  checkPassword(input.password);
+  const hash = await hashPassword(input.password);
+  return db.transaction(async (tx) => {
+    await lockFirstAdminBootstrap(tx);
+    if ((await countUsersWithCredentials(tx)) > 0) {
+      throw new AppError('ERR_CONFLICT', 'users can sign in: a password is given back only to a rebuilt archive where no one can; set passwords signed in as an admin');
+    }
+    const user = await activeUserByName(tx, username);
+    if (!user) throw new AppError('ERR_NOT_FOUND', `no enabled user ${username} in the rebuilt catalogue`);
+    if (!user.roles.includes('admin')) throw new AppError('ERR_VALIDATION', `${username} is not an admin: give the password back to an admin, who then re-secures the others`, { field: 'admin' });
+    await setPasswordHash(tx, user.id, hash);
     await recordIn?.(tx, user);
     return user;
   });

@@ -6,7 +6,7 @@
  *
  *   npm run bench:ocr-quality                 # the issue-10 fixture types, before and after
  *   npx tsx bench/ocr-quality.bench.ts [--set types|grey|grid] [--pages 2] [--scale 0.5] [--seed 11]
- *        [--candidates pipeline,pipeline:before,pipeline:typewriter,none,rescue:flatten,...] [--ocr-languages sqi+srp+eng]
+ *        [--candidates pipeline,pipeline:before,pipeline:typewriter,none,rescue:flatten,...] [--ocr-languages sqi+srp_latn+srp]
  *   grid only: [--styles printed,typewriter] [--noise 0,2,3] [--rotate 0,90,180]
  *        [--languages sq,sr-Latn,sr-Cyrl,mixed]
  *
@@ -29,6 +29,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { DEFAULT_BOOK_LANGUAGES } from '../common/vocabulary.ts';
 import { planBook } from '../fixtures/book.ts';
 import { nameRecall, surnameRecall } from '../fixtures/ocr-support.ts';
 import type { FixtureStyle, PageTruth, Rotation } from '../fixtures/truth.ts';
@@ -139,7 +140,8 @@ for (const look of looks) {
   for (let s = 1; s <= pageCount; s++) pages.push({ png: await book.renderPng(s), truth: book.truth.pages[s - 1]! });
   fixtures.push({ ...look, pages });
 }
-const ocrLanguages = values['ocr-languages'] ? values['ocr-languages'].split('+') : values.languages ? ['sqi', 'srp', 'eng'] : undefined;
+// With content languages given, pages are read as a book given no languages is (sqi+srp+eng before issue 23).
+const ocrLanguages = values['ocr-languages'] ? values['ocr-languages'].split('+') : values.languages ? DEFAULT_BOOK_LANGUAGES.split('+') : undefined;
 // The book's languages, as staff would set them: Serbian in Latin script is read with the Latin Serbian model.
 const languagesOf = (f: Fixture, _candidate: string) => ocrLanguages ?? (f.language === 'sr-Latn' ? ['srp_latn'] : lang(f.style));
 const lang = (style: FixtureStyle) => ocrLanguages ?? (style === 'cyrillic' ? ['srp'] : style === 'mixed' ? ['sqi', 'srp'] : ['sqi']);

@@ -2,9 +2,9 @@
  * End-to-end pages/min of the pipeline on a 20-page generated book with 2 OCR workers, against
  * tesseract.js alone (2 workers) on the same page images, in the same run, as a ratio.
  *
- *   npx tsx bench/pipeline.bench.ts [--pages 20] [--scale 0.6] [--lang sqi+srp+eng] [--rounds 2]
+ *   npx tsx bench/pipeline.bench.ts [--pages 20] [--scale 0.6] [--lang sqi+srp_latn+srp] [--rounds 2]
  *
- * The languages default to a book's (`sqi+srp+eng`); `--lang sqi` measures a book read in Albanian only,
+ * The languages default to a book's (`DEFAULT_BOOK_LANGUAGES`, `sqi+srp_latn+srp` since issue 23); `--lang sqi` measures a book read in Albanian only,
  * where each reading is about half the work and the pipeline's own share twice as large.
  *
  * The machine is shared and its load moves by the minute, so the two are measured in alternating

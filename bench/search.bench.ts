@@ -122,12 +122,16 @@ try {
     await db.transaction(async (tx) => {
       await applySearchSettings(tx, FUZZY_THRESHOLD);
       const forms = await candidateForms(tx, terms, true);
-      const captured: { sql: string; params: readonly unknown[] }[] = [];
-      const capture: Queryable = { query: async (sql, params) => { captured.push({ sql, params: params ?? [] }); return { rows: [], rowCount: 0 }; } } as Queryable;
-      await rankPages(capture, { terms, uppers: terms.map(prefixUpperBound), mode: sh.mode, forms, filters: {}, limit: 20 });
-      const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${captured[0]!.sql}`, captured[0]!.params);
+      // Every statement rankPages sends (several words and phrases walk in batches), explained, then run for its rows.
+      const plans: string[] = [];
+      const explaining: Queryable = { query: async (sql: string, params?: unknown[]) => {
+        const plan = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, params);
+        plans.push(`-- ${sql.replace(/\s+/g, ' ').slice(0, 120)}…`, ...plan.rows.map((r) => `  ${r['QUERY PLAN']}`));
+        return tx.query(sql, params);
+      } } as Queryable;
+      await rankPages(explaining, { terms, uppers: terms.map(prefixUpperBound), mode: sh.mode, forms, filters: {}, limit: 20 });
       console.log(`\nEXPLAIN (ANALYZE, BUFFERS) of rankPages, ${sh.shape}: "${q}" (${forms.length} candidate forms; slowest ${slowest[sh.shape]!.ms.toFixed(1)} ms):`);
-      for (const r of plan.rows) console.log(`  ${r['QUERY PLAN']}`);
+      for (const l of plans) console.log(l);
     });
   }
 } finally {

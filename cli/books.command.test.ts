@@ -68,16 +68,16 @@ describe('arkiva ingest --profile / status', () => {
     expect(text.stdout).toMatch(/OCR languages sqi, profile typewriter/);
   });
 
-  it('archives a book with the --profile given, and printed without one', async () => {
+  it('archives a book with the --profile and --lang given, and printed in the default languages without them', async () => {
     // Blank leaves are not read, so the embedded pipeline ends without starting OCR.
     const blank = (grey: number) => sharp({ create: { width: 600, height: 400, channels: 3, background: { r: grey, g: grey, b: grey } } }).png().toBuffer();
     await fs.promises.writeFile(path.join(dir, 'a.png'), await blank(255));
     await fs.promises.writeFile(path.join(dir, 'b.png'), await blank(250));
     const typed = await arkiva(['ingest', path.join(dir, 'a.png'), '--type', 'birth', '--municipality', 'Pejë', '--year', '1960', '--lang', 'sqi', '--profile', 'mixed', '--json']);
     expect(typed.code, typed.stderr).toBe(0);
-    expect(JSON.parse(typed.stdout.trim().split('\n').pop()!).book).toMatchObject({ ocrProfile: 'mixed', status: 'complete' });
-    const plain = await arkiva(['ingest', path.join(dir, 'b.png'), '--type', 'birth', '--municipality', 'Pejë', '--year', '1960', '--lang', 'sqi', '--json']);
+    expect(JSON.parse(typed.stdout.trim().split('\n').pop()!).book).toMatchObject({ ocrProfile: 'mixed', languages: 'sqi', status: 'complete' });
+    const plain = await arkiva(['ingest', path.join(dir, 'b.png'), '--type', 'birth', '--municipality', 'Pejë', '--year', '1960', '--json']);
     expect(plain.code, plain.stderr).toBe(0);
-    expect(JSON.parse(plain.stdout.trim().split('\n').pop()!).book).toMatchObject({ ocrProfile: 'printed', status: 'complete' });
+    expect(JSON.parse(plain.stdout.trim().split('\n').pop()!).book).toMatchObject({ ocrProfile: 'printed', languages: 'sqi+srp_latn+srp', status: 'complete' });
   }, 240_000);
 });

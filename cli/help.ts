@@ -12,7 +12,7 @@ export interface CommandDoc {
 
 /** The lines every command's help ends with: how commands sign in and state a purpose. */
 export const SIGN_IN_NOTES = [
-  'Every command but demo, worker, serve, resume and check signs in: ARKIVA_TOKEN (an API token), or --as NAME',
+  'Every command but demo, worker, serve, resume, check and catalogue signs in: ARKIVA_TOKEN (an API token), or --as NAME',
   '(ARKIVA_USER) with its password typed on the terminal; embedded (no DATABASE_URL) the name alone is enough.',
   'Reads of books under privacy closure state why: --purpose TEXT (ARKIVA_PURPOSE).',
 ] as const;

@@ -11,6 +11,7 @@ import { runExport, runVerifyPackage } from './package.command.ts';
 import { runRetention, runDisposal, runFixity } from './retention.command.ts';
 import { runUserCommand, runTokenCommand } from './user.command.ts';
 import { runAuditCommand } from './audit.command.ts';
+import { runCatalogueCommand } from './catalogue.command.ts';
 import { runCheck } from './check.command.ts';
 import { runKeyingCommand } from './keying.command.ts';
 import { runExtractCommand } from './extract.command.ts';
@@ -45,7 +46,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { summary: 'generate a register book and run the whole pipeline embedded (no services)', usage: 'arkiva demo [--pages N] [--keep] [--json]', run: runDemo },
   ingest: {
     summary: 'archive a scanned book and queue its pages',
-    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp+eng] [--profile printed|typewriter|mixed|handwritten] [--wait] [--json]',
+    usage: 'arkiva ingest <file|folder> --type birth|marriage|death|other --municipality NAME --year YYYY[-YYYY] [--volume V] [--lang sqi+srp_latn+srp] [--profile printed|typewriter|mixed|handwritten] [--wait] [--json]',
     run: runIngest,
   },
   status: { summary: "a book's status, pages and failures", usage: 'arkiva status <book-id> [--json]', run: runStatus },
@@ -80,6 +81,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: runExtractCommand,
   },
   audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
+  catalogue: {
+    summary: 'the catalogue in the object store (docs/catalogue-format.md): write out what changed, list every difference with the database (exit 1), or rebuild an empty database from it',
+    usage: 'arkiva catalogue write [--all] | check [--skip-objects] | rebuild [--admin NAME] [--json]',
+    run: runCatalogueCommand,
+  },
 };
 
 function usage(): string {

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   ERR_STORAGE: 503,
   ERR_UNAVAILABLE: 503,
   ERR_INTERNAL: 500,
+  /** A valid request for a feature this server does not offer (IIIF: arbitrary rotation, upscaling, other formats). */
+  ERR_NOT_IMPLEMENTED: 501,
   /** The services it was pointed at cannot serve the archive as configured (e.g. a bucket without Object Lock). */
   ERR_CONFIG: 500,
 } as const;

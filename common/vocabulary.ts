@@ -63,6 +63,13 @@ export const BOOK_OCR_PROFILES = ['printed', 'typewriter', 'mixed', 'handwritten
 export type BookOcrProfile = (typeof BOOK_OCR_PROFILES)[number];
 /** The profile of a book given none: what every book was read with before profiles were chosen. */
 export const DEFAULT_OCR_PROFILE: BookOcrProfile = 'printed';
+/**
+ * OCR languages of a book given none: Albanian, Serbian in Latin script (read with the Croatian
+ * model) and Serbian in Cyrillic. On generated Albanian, Serbian (both scripts) and mixed pages it
+ * found 97.6% of the names against 90.6% with the earlier sqi+srp+eng, at the same time a page
+ * (bench/ocr-languages.bench.ts, docs/performance.md §2).
+ */
+export const DEFAULT_BOOK_LANGUAGES = 'sqi+srp_latn+srp';
 
 /** Roles of the objects stored for a book or page (stored_objects.role). */
 export const OBJECT_ROLES = ['original', 'source', 'master', 'derivative', 'ocr', 'pdf', 'alto', 'package', 'extract'] as const;

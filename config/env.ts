@@ -41,6 +41,7 @@ export const ENV_DOC = {
   SCHEDULE_FIXITY_AUDIT_MINUTES: 'Interval of the fixity sampling run (each run checks its share of the cycle). Default 60',
   SCHEDULE_DISPOSAL_DUE_MINUTES: 'Interval of the disposal due list snapshot. Default 1440 (daily)',
   SCHEDULE_AUDIT_ANCHOR_MINUTES: 'Interval at which the audit chain head is written to object storage (when it moved). Default 10',
+  SCHEDULE_CATALOGUE_WRITE_SECONDS: 'Interval of the catalogue write-out to the object store (docs/catalogue-format.md): the most a database loss can take of what changed. 10 to 3600; default 60',
   SCHEDULE_EVENTS_DELIVER_SECONDS: 'Interval of the events sweep (fan-out of new outbox events, due webhook deliveries and retries): how long a receiving system waits at most to hear of a change. 1 to 3600; default 10',
   FIXITY_CYCLE_DAYS: 'Days within which the scheduled fixity audit re-reads every stored object. Default 90',
   BAG_SOURCE_ORGANIZATION: 'BagIt bag-info Source-Organization of every package. Default "Arkiva civil registration archive"',
@@ -105,6 +106,7 @@ const schema = z.object({
   SCHEDULE_DISPOSAL_DUE_MINUTES: int(1).default(1440),
   SCHEDULE_AUDIT_ANCHOR_MINUTES: int(1).default(10),
   SCHEDULE_EVENTS_DELIVER_SECONDS: int(1).max(3600).default(10),
+  SCHEDULE_CATALOGUE_WRITE_SECONDS: int(10).max(3600).default(60),
   FIXITY_CYCLE_DAYS: int(1).default(90),
   BAG_SOURCE_ORGANIZATION: z.preprocess(emptyToUndefined, z.string().max(500).default('Arkiva civil registration archive')),
   BAG_ORGANIZATION_ADDRESS: z.preprocess(emptyToUndefined, z.string().max(500).optional()),
@@ -154,7 +156,7 @@ export interface Config extends ServiceConfig {
   ocr: { engine: 'auto' | 'native' | 'wasm'; poolSize: number; recycleAfterPages: number; recycleRssMb: number };
   ingest: { maxPixels: number; maxPages: number; uploadMaxBytes: number };
   /** Intervals of the periodic jobs, in ms; `enabled` false leaves schedules alone at worker start. */
-  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number; eventsDeliverMs: number };
+  schedules: { enabled: boolean; retentionRecomputeMs: number; retentionStaleMs: number; fixityAuditMs: number; disposalDueMs: number; auditAnchorMs: number; eventsDeliverMs: number; catalogueWriteMs: number };
   fixity: { cycleDays: number };
   /** How often workers reconcile the queue with the database, in ms; 0 is off (workers/reconcile.ts). */
   reconcile: { intervalMs: number };
@@ -232,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       disposalDueMs: e.SCHEDULE_DISPOSAL_DUE_MINUTES * 60_000,
       auditAnchorMs: e.SCHEDULE_AUDIT_ANCHOR_MINUTES * 60_000,
       eventsDeliverMs: e.SCHEDULE_EVENTS_DELIVER_SECONDS * 1000,
+      catalogueWriteMs: e.SCHEDULE_CATALOGUE_WRITE_SECONDS * 1000,
     },
     fixity: { cycleDays: e.FIXITY_CYCLE_DAYS },
     reconcile: { intervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000 },

@@ -7,6 +7,7 @@ function complete(pageId: string): ObjectRow[] {
     { page_id: pageId, role: 'master', variant: '' },
     { page_id: pageId, role: 'derivative', variant: 'view-jpeg' },
     { page_id: pageId, role: 'derivative', variant: 'thumb-jpeg' },
+    { page_id: pageId, role: 'derivative', variant: 'pyramid-tiff' },
     { page_id: pageId, role: 'ocr', variant: 'ocr-json' },
     { page_id: pageId, role: 'ocr', variant: 'hocr' },
   ];
@@ -14,7 +15,7 @@ function complete(pageId: string): ObjectRow[] {
 
 describe('tallyPages', () => {
   it('expects the roles the pipeline archives per page', () => {
-    expect(EXPECTED_ROLES).toEqual({ source: 1, master: 1, derivative: 2, ocr: 2 });
+    expect(EXPECTED_ROLES).toEqual({ source: 1, master: 1, derivative: 3, ocr: 2 });
   });
 
   it('counts nothing lost or duplicated for pages done with every object once', () => {

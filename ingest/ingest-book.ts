@@ -51,7 +51,7 @@ export function validateMetadata(m: BookMetadata): BookMetadata & { ocrProfile: 
     bad('year', 'year must be yyyy or yyyy-yyyy with the first year not after the second');
   }
   if (m.volume !== undefined && m.volume.length > 50) bad('volume', 'volume is at most 50 characters');
-  if (!LANGUAGE_RE.test(m.languages)) bad('languages', 'languages must be OCR codes joined by +, e.g. sqi+srp+eng');
+  if (!LANGUAGE_RE.test(m.languages)) bad('languages', 'languages must be OCR codes joined by +, e.g. sqi+srp_latn+srp');
   const ocrProfile = m.ocrProfile ?? DEFAULT_OCR_PROFILE;
   if (!isBookOcrProfile(ocrProfile)) bad('ocrProfile', `ocrProfile ${ocrProfileProblem(String(ocrProfile))}`);
   if (problems.length) {

@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../common/index.ts';
+import { DEFAULT_BOOK_LANGUAGES } from '../common/vocabulary.ts';
 import { LanguageDataFolder, OCR_DATA_VARIANT, OCR_LANGUAGE_ALIASES, ocrLanguages, scanOcrData, validateOcrLanguages } from './lang-data.ts';
+import { modelLabel } from './page-reading.ts';
 
 describe('OCR language data', () => {
   it('finds the installed packages, keeps osd apart, and reads srp_latn with the Croatian model', async () => {
@@ -19,6 +21,12 @@ describe('OCR language data', () => {
     const srpDir = path.dirname(data.languages.get('srp')!.file);
     expect(await fs.readdir(srpDir)).toEqual(['srp.traineddata.gz']);
     expect(data.languages.get('srp_latn')!.file).toBe(data.languages.get('hrv')!.file);
+  });
+
+  it("has every default book language installed, and the engine string names srp_latn's model", async () => {
+    const langs = validateOcrLanguages(DEFAULT_BOOK_LANGUAGES.split('+'), await scanOcrData());
+    expect(langs).toEqual(['sqi', 'srp_latn', 'srp']);
+    expect(modelLabel(langs)).toBe(`sqi+srp_latn=hrv+srp ${OCR_DATA_VARIANT}`);
   });
 
   it('validates languages: repeats dropped in order, unknown ones named in ERR_VALIDATION', async () => {

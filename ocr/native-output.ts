@@ -78,7 +78,14 @@ export function orientationFromOsd(report: string): DetectedOrientation | undefi
   const degrees = rotate ? Number(rotate[1]) : NaN;
   if (![0, 90, 180, 270].includes(degrees)) return undefined;
   const c = confidence ? Number(confidence[1]) : 0;
-  return { rotate: degrees as QuarterTurn, confidence: Number.isFinite(c) ? Math.round(c * 100) / 100 : 0 };
+  const found: DetectedOrientation = { rotate: degrees as QuarterTurn, confidence: Number.isFinite(c) ? Math.round(c * 100) / 100 : 0 };
+  const script = /^Script:\s*(\S+)\s*$/m.exec(report);
+  const scriptConfidence = /^Script confidence:\s*([\d.]+)\s*$/m.exec(report);
+  if (script) {
+    found.script = script[1]!;
+    found.scriptConfidence = scriptConfidence ? Math.round(Number(scriptConfidence[1]) * 100) / 100 : 0;
+  }
+  return found;
 }
 
 /**

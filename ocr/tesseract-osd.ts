@@ -12,6 +12,10 @@ export interface DetectedOrientation {
   rotate: QuarterTurn;
   /** Tesseract's orientation confidence (margin over the second best; roughly 0-20 on register pages). */
   confidence: number;
+  /** The script OSD found most of ('Latin', 'Cyrillic', ...), when it named one. */
+  script?: string;
+  /** OSD's confidence in `script`. */
+  scriptConfidence?: number;
 }
 
 /** Detects page orientation; one detection at a time, bounded in time. */
@@ -63,7 +67,12 @@ export function tesseractOrientationDetector(langPath: () => Promise<string>): O
       const degrees = data.orientation_degrees;
       if (degrees === null || degrees === undefined || ![0, 90, 180, 270].includes(degrees)) return undefined;
       // OSD reports how far the text is turned counter-clockwise, which is the clockwise turn that undoes it.
-      return { rotate: degrees as QuarterTurn, confidence: Math.round((data.orientation_confidence ?? 0) * 100) / 100 };
+      const found: DetectedOrientation = { rotate: degrees as QuarterTurn, confidence: Math.round((data.orientation_confidence ?? 0) * 100) / 100 };
+      if (data.script) {
+        found.script = data.script;
+        found.scriptConfidence = Math.round((data.script_confidence ?? 0) * 100) / 100;
+      }
+      return found;
     } catch (e) {
       // Stopping the thread is the only way to interrupt it; the next page starts a fresh one.
       await stop();

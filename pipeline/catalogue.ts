@@ -32,6 +32,8 @@ export const JOBS = {
   'disposal.due': z.object({}),
   /** Writes the audit chain head to object storage when it moved (audit/anchor.ts): periodic, one schedule however many processes run. */
   'audit.anchor': z.object({}),
+  /** Writes the catalogue objects the archive changed, and new audit segments, to the object store (catalogue/write.ts): periodic and after a book is packaged. */
+  'catalogue.write': z.object({}),
   /** Fans new outbox events out to their subscriptions and posts the due deliveries (events/deliver.ts): periodic. */
   'events.deliver': z.object({}),
   /** Executes an approved disposal batch. */
@@ -71,6 +73,8 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
   'retention.stale': { attempts: 3, backoffMs: 5000 },
   'disposal.due': { attempts: 3, backoffMs: 5000 },
   'audit.anchor': { attempts: 3, backoffMs: 5000 },
+  // An object not written stays noted: the next run writes it.
+  'catalogue.write': { attempts: 2, backoffMs: 5000 },
   'page.reocr': { attempts: 2, backoffMs: 5000 },
   // A failed sweep is harmless: the next scheduled one picks up where it stopped.
   'events.deliver': { attempts: 2, backoffMs: 5000 },
@@ -83,5 +87,5 @@ export const STAGE_RETRIES: Record<JobName, { attempts: number; backoffMs: numbe
 export function stageConcurrency(ocrPoolSize: number): Record<JobName, number> {
   return { 'book.split': 1, 'page.master': 2, 'page.ocr': ocrPoolSize, 'page.index': 4, 'book.complete': 2, 'book.package': 1,
     'retention.recompute': 1, 'retention.reconcile': 1, 'fixity.audit': 1, 'disposal.execute': 1,
-    'retention.stale': 1, 'disposal.due': 1, 'audit.anchor': 1, 'page.reocr': 1, 'events.deliver': 1 };
+    'retention.stale': 1, 'disposal.due': 1, 'audit.anchor': 1, 'catalogue.write': 1, 'page.reocr': 1, 'events.deliver': 1 };
 }

@@ -35,6 +35,7 @@ describe.skipIf(!enabled)('periodic jobs on BullMQ job schedulers', () => {
     const listed = await deps.queue.schedules();
     expect(listed.map((s) => [s.id, s.name, s.everyMs])).toEqual([
       ['audit-anchor', 'audit.anchor', 10 * 60_000],
+      ['catalogue-write', 'catalogue.write', 60_000],
       ['disposal-due', 'disposal.due', 1440 * 60_000],
       ['events-deliver', 'events.deliver', 10_000],
       ['fixity-audit', 'fixity.audit', 30 * 60_000],
@@ -84,9 +85,9 @@ describe('periodic jobs on the in-process queue', () => {
   });
 
   it('takes every interval from the configuration', () => {
-    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4, auditAnchorMs: 5, eventsDeliverMs: 6 } });
+    const s = periodicSchedules({ schedules: { enabled: true, retentionRecomputeMs: 1, retentionStaleMs: 2, fixityAuditMs: 3, disposalDueMs: 4, auditAnchorMs: 5, eventsDeliverMs: 6, catalogueWriteMs: 7 } });
     expect(s.map((x) => [x.id, x.schedule.everyMs])).toEqual([
-      ['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4], ['audit-anchor', 5], ['events-deliver', 6],
+      ['retention-recompute', 1], ['retention-stale', 2], ['fixity-audit', 3], ['disposal-due', 4], ['audit-anchor', 5], ['events-deliver', 6], ['catalogue-write', 7],
     ]);
   });
 });

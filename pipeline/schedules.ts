@@ -18,6 +18,7 @@ export function periodicSchedules(config: Pick<Config, 'schedules'>): { id: stri
     { id: 'disposal-due', schedule: { name: 'disposal.due', data: {}, everyMs: s.disposalDueMs } },
     { id: 'audit-anchor', schedule: { name: 'audit.anchor', data: {}, everyMs: s.auditAnchorMs } },
     { id: 'events-deliver', schedule: { name: 'events.deliver', data: {}, everyMs: s.eventsDeliverMs } },
+    { id: 'catalogue-write', schedule: { name: 'catalogue.write', data: {}, everyMs: s.catalogueWriteMs } },
   ];
 }
 

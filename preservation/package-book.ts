@@ -271,7 +271,8 @@ async function writePageAlto(deps: Deps, bookId: string, p: Page, text: PageText
  * out, and the extracts issued from it (documents the agency issued, not the book's content).
  */
 async function currentObjects(db: Queryable, run: Omit<PackageRun, 'now'>): Promise<StoredObject[]> {
-  const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package' && o.role !== 'extract');
+  // The deep-zoom pyramid is an access copy the master remakes, many megabytes a page: not preserved.
+  const objects = (await listObjects(db, run.bookId)).filter((o) => o.role !== 'pdf' && o.role !== 'package' && o.role !== 'extract' && !(o.role === 'derivative' && o.variant === 'pyramid-tiff'));
   return objects.filter((o) => o.pageId === null || o.revision === run.pageOf.get(o.pageId)?.revision);
 }
 

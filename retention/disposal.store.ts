@@ -212,7 +212,13 @@ export async function cachedImagesOfBook(tx: Queryable, bookId: string): Promise
 /** Which of the keys another book still records (content addressing shares them). */
 export async function keysSharedWithOtherBooks(db: Queryable, keys: string[], bookId: string): Promise<Set<string>> {
   return new Set(
-    (await db.query<{ store_key: string }>('SELECT DISTINCT store_key FROM stored_objects WHERE store_key = ANY($1) AND book_id <> $2', [keys, bookId])).rows.map((r) => r.store_key),
+    // Cached views and IIIF tiles are content-addressed too: a tile of the same pixels in another book keeps its key.
+    (await db.query<{ store_key: string }>(
+      `SELECT store_key FROM stored_objects WHERE store_key = ANY($1) AND book_id <> $2
+        UNION
+       SELECT c.store_key FROM page_image_cache c JOIN pages p ON p.id = c.page_id WHERE c.store_key = ANY($1) AND p.book_id <> $2`,
+      [keys, bookId],
+    )).rows.map((r) => r.store_key),
   );
 }
 

@@ -29,7 +29,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['archive', 'events'],
   ['search', 'auth', 'audit'],
   ['records', 'entries', 'keying'],
-  ['ingest', 'preservation', 'retention', 'review', 'extracts'],
+  ['ingest', 'preservation', 'retention', 'review', 'extracts', 'iiif', 'catalogue'],
   ['workers'],
   ['api'],
   ['cli'],

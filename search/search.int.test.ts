@@ -161,6 +161,53 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     await expect(searchPages(db, { q, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
   });
 
+  it('several words and phrases stop early yet rank as a full ranking would, and page by cursor without gaps', async () => {
+    // 150 pages, more than the walk's first batches: a third hold the name on one line, a third
+    // its words scattered, a third only the given name (the surname, rarer, drives the walk).
+    const { book } = await createBook(db, {
+      registerType: 'birth', municipality: 'Rahovec', yearFrom: 1931, yearTo: 1931, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    const oneLine: string[] = [];
+    const scattered: string[] = [];
+    const box = (i: number) => ({ x0: 10 + i * 100, y0: 10, x1: 90 + i * 100, y1: 30 });
+    for (let i = 0; i < 150; i++) {
+      const page = await upsertPage(db, book.id, i + 1);
+      const words: SeedWord[] = i % 3 === 0
+        ? [{ text: 'Vllaznim', confidence: 90, line: 0, block: 0, box: box(0) }, { text: 'Qorraj', confidence: 50 + (i % 40), line: 0, block: 0, box: box(1) }]
+        : i % 3 === 1
+          ? [{ text: 'Qorraj', confidence: 90, line: 0, block: 0, box: box(0) }, { text: 'Shtëpia', confidence: 90, line: 1, block: 0, box: box(0) }, { text: 'Vllaznim', confidence: 90, line: 2, block: 0, box: box(0) }]
+          : [{ text: 'Vllaznim', confidence: 90, line: 0, block: 0, box: box(0) }];
+      await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, words);
+      if (i % 3 === 0) oneLine.push(page.id);
+      if (i % 3 === 1) scattered.push(page.id);
+    }
+    const desc = (xs: string[]) => [...xs].sort((a, b) => (a < b ? 1 : -1));
+    // The full ranking: the whole name on one line (0.9) above scattered words (0.7), then page id.
+    const wordsRanking = [...desc(oneLine), ...desc(scattered)];
+    const walk = async (q: string, mode: 'words' | 'phrase', fuzzy: boolean, limit: number) => {
+      const seen: { pageId: string; score: number }[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 200; i++) {
+        const r = await searchPages(db, { q, mode, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
+        seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
+        if (!r.nextCursor) break;
+        cursor = r.nextCursor;
+      }
+      return seen;
+    };
+    const words = await walk('Vllaznim Qorraj', 'words', false, 3);
+    expect(words.map((h) => h.pageId)).toEqual(wordsRanking);
+    expect(new Set(words.slice(0, 50).map((h) => h.score))).toEqual(new Set([0.9]));
+    expect(new Set(words.slice(50).map((h) => h.score))).toEqual(new Set([0.7]));
+    expect((await walk('Vllaznim Qorraj', 'phrase', false, 4)).map((h) => h.pageId)).toEqual(desc(oneLine));
+    expect((await walk('Qorraj Vllaznim', 'phrase', false, 4)).map((h) => h.pageId)).toEqual([]);
+    // Fuzzy on: a page of 20 from the walk is the head of the whole ranking, and the cursor goes on without gaps.
+    const fuzzyAll = (await searchPages(db, { q: 'Vllaznim Qorraj', fuzzy: true, limit: 100, bookId: book.id })).hits.map((h) => h.pageId);
+    expect((await searchPages(db, { q: 'Vllaznim Qorraj', fuzzy: true, limit: 20, bookId: book.id })).hits.map((h) => h.pageId)).toEqual(fuzzyAll.slice(0, 20));
+    expect((await walk('Vllaznim Qorraj', 'words', true, 7)).map((h) => h.pageId)).toEqual(wordsRanking);
+    expect(fuzzyAll).toEqual(wordsRanking.slice(0, 100));
+  });
+
   it('walks past withheld books in requests of bounded work: every visible hit once, in ranking order, each withheld hit counted once', async () => {
     // Ten pages holding one name, ranked by their distinct confidences in this pattern (H: a closed
     // book's page, V: an open one's): withheld runs at the start, inside and at batch ends.

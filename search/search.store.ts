@@ -67,9 +67,6 @@ export async function similarForms(tx: Queryable, terms: readonly string[], perT
   return r.rows;
 }
 
-/** Occurrences of a form counted, at most, to find a query's rarest word. */
-const RARITY_CAP = 5000;
-
 /** What `rankPages` ranks: the query's words in search form and how to match them, already checked and bounded. */
 export interface PageRanking {
   terms: readonly string[];
@@ -106,6 +103,17 @@ export interface RankedPage {
 /** A candidate form of a query word: position of the word in the query (from 1), the form, its similarity. */
 export type CandidateForm = [pos: number, norm: string, sim: number];
 
+/** The conditions on a book (alias `b`) of a search's filters, their values added by `p`. */
+function bookFilters(f: PageRanking['filters'], p: (v: unknown) => string): string[] {
+  const filters: string[] = [];
+  if (f.bookId) filters.push(`b.id = ${p(f.bookId)}`);
+  if (f.registerType) filters.push(`b.register_type = ${p(f.registerType)}`);
+  if (f.municipality) filters.push(`arkiva_place_forms(b.municipality) && arkiva_place_forms(${p(f.municipality)})`);
+  if (f.yearFrom !== undefined) filters.push(`b.year_to >= ${p(f.yearFrom)}`);
+  if (f.yearTo !== undefined) filters.push(`b.year_from <= ${p(f.yearTo)}`);
+  return filters;
+}
+
 /**
  * Ranks pages for a search, up to `limit + 1` of them, with the candidate forms the query's words
  * matched. Run after `applySearchSettings` in the same transaction.
@@ -115,10 +123,11 @@ export type CandidateForm = [pos: number, norm: string, sim: number];
  * candidate forms with their similarity; pages are then found by equality on page_terms (one row
  * per form and page, kept by triggers on page_words). A one-word query walks each candidate's
  * pages in ranking order (index page_terms_rank_idx) and stops after a page of results, so its cost
- * does not grow with the number of pages holding a common name; several words or a phrase join
- * the candidates' pages.
+ * does not grow with the number of pages holding a common name; several words or a phrase walk
+ * the rarest word's pages and stop as soon as a page of results is certain (`rankByWalk`).
  */
 export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
+  if (plan.mode === 'phrase' || plan.terms.length > 1) return rankByWalk(tx, plan);
   const { mode, limit, after, filters: f } = plan;
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -127,128 +136,46 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
   };
   const termsP = p(plan.terms);
   const uppersP = p(plan.uppers);
-  const n = plan.terms.length;
 
   // Candidate forms per query word: those chosen beforehand (exact, fuzzy within the edit budget,
   // script twins), and for prefixes the vocabulary's forms in the btree range.
   const sources = [`SELECT * FROM unnest(${p(plan.forms.map((c) => c[0]))}::int[], ${p(plan.forms.map((c) => c[1]))}::text[], ${p(plan.forms.map((c) => c[2]))}::float8[])`];
   if (mode === 'prefix') sources.push('SELECT t.pos, s.norm, CASE WHEN s.norm = t.term THEN 1.0 ELSE 0.9 END::float8 FROM terms t JOIN search_terms s ON s.norm ~>=~ t.term AND s.norm ~<~ t.upper');
 
-  const filters: string[] = [];
-  if (f.bookId) filters.push(`b.id = ${p(f.bookId)}`);
-  if (f.registerType) filters.push(`b.register_type = ${p(f.registerType)}`);
-  if (f.municipality) filters.push(`arkiva_place_forms(b.municipality) && arkiva_place_forms(${p(f.municipality)})`);
-  if (f.yearFrom !== undefined) filters.push(`b.year_to >= ${p(f.yearFrom)}`);
-  if (f.yearTo !== undefined) filters.push(`b.year_from <= ${p(f.yearTo)}`);
-  const bookJoin = filters.length ? 'JOIN books b ON b.id = pt.book_id' : '';
+  const filters = bookFilters(f, p);
   const bookWhere = filters.length ? `AND ${filters.join(' AND ')}` : '';
   const cs = after ? p(after.score) : '';
   const cp = after ? p(after.pageId) : '';
   // A candidate's weight in the score: exact numerics, so the cursor compares exactly.
   const weight = (sim: string) => `round((${sim} * 0.9)::numeric, 4)`;
 
-  let ranking: string;
-  if (mode !== 'phrase' && n === 1) {
-    // Per candidate form, its best pages in index order (confidence, page id, descending). Past a
-    // cursor, the bound is turned into one on (confidence, page id) for the index, and pages that
-    // another form already placed before the cursor are left out. The filters become the list of
-    // books that pass them, computed once. The page and cursor checks are scalar subqueries on purpose: they stay per-row probes of primary keys beside the ordered
-    // index scan, where a join could be planned as a hash over every occurrence (as it was on
-    // freshly loaded tables, before their statistics).
-    const bound = after
-      ? `AND (pt.confidence, pt.page_id) < (ceil((${cs}::numeric - c.w) * 1000)::int,
-               CASE WHEN (${cs}::numeric - c.w) * 1000 = ceil((${cs}::numeric - c.w) * 1000) THEN ${cp}::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END)
-         AND NOT (SELECT coalesce(bool_or((c2.w + q.confidence / 1000.0, q.page_id) >= (${cs}::numeric, ${cp}::uuid)), false)
-                    FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = pt.page_id AND q.revision = pt.revision)`
-      : '';
-    ranking = `
-    per AS (
-      SELECT x.page_id, x.revision, x.book_id, c.w + x.confidence / 1000.0 AS score
-        FROM cand c
-        CROSS JOIN LATERAL (
-          SELECT pt.page_id, pt.revision, pt.book_id, pt.confidence
-            FROM page_terms pt
-           WHERE pt.norm = c.norm ${bound}
-             AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
-             ${filters.length ? `AND pt.book_id = ANY((SELECT array_agg(b.id) FROM books b WHERE true ${bookWhere})::uuid[])` : ''}
-           ORDER BY pt.confidence DESC, pt.page_id DESC
-           LIMIT ${p(limit + 1)}
-        ) x
-    ),
-    ranked AS (SELECT page_id, revision, book_id, max(score) AS score FROM per GROUP BY page_id, revision, book_id)`;
-  } else if (mode !== 'phrase') {
-    // Every query word on the page, rarest word first: the pages of the word with the fewest
-    // occurrences (counted up to RARITY_CAP per form) drive, and each of them is probed for the
-    // other words by primary key, so the cost follows the rarest word, not the commonest. A page
-    // holding all the words on one line (the whole name in one entry) ranks above one where they
-    // are scattered (a 0.9 against a 0.7 weight). The current-revision check (a per-page probe of
-    // the primary key: estimated at one matched page, a join was planned as a scan of pages per
-    // page) and the filters run on the pages that hold every word.
-    ranking = `
-    freq AS (
-      SELECT c.pos, sum((SELECT count(*) FROM (SELECT 1 FROM page_terms q WHERE q.norm = c.norm LIMIT ${RARITY_CAP}) z)) AS n
-        FROM cand c GROUP BY c.pos
-    ),
-    driver AS (SELECT pos FROM freq ORDER BY n, pos LIMIT 1),
-    drv AS (
-      SELECT x.page_id, x.revision, x.book_id, max(c.sim) AS sim, max(x.confidence) AS conf
-        FROM cand c JOIN driver d ON d.pos = c.pos
-        CROSS JOIN LATERAL (SELECT pt.page_id, pt.revision, pt.book_id, pt.confidence FROM page_terms pt WHERE pt.norm = c.norm OFFSET 0) x
-       GROUP BY x.page_id, x.revision, x.book_id
-    ),
-    matched AS (
-      SELECT d.page_id, d.revision, d.book_id, (d.sim + sum(o.sim)) / ${n} AS sim, round((d.conf + sum(o.conf)) / ${n}.0) AS conf
-        FROM drv d
-        CROSS JOIN LATERAL (
-          SELECT c2.pos, max(c2.sim) AS sim, max(q.confidence) AS conf
-            FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = d.page_id AND q.revision = d.revision
-           WHERE c2.pos <> (SELECT pos FROM driver)
-           GROUP BY c2.pos) o
-       GROUP BY d.page_id, d.revision, d.book_id, d.sim, d.conf
-      HAVING count(*) = ${n - 1}
-    ),
-    ranked AS (
-      SELECT pt.page_id, pt.revision, pt.book_id,
-             round((pt.sim * CASE WHEN EXISTS (
-               SELECT 1 FROM (SELECT w.norm, w.line_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
-                 JOIN cand c ON c.norm = w.norm GROUP BY w.line_index HAVING count(DISTINCT c.pos) = ${n}) THEN 0.9 ELSE 0.7 END)::numeric, 4)
-             + pt.conf / 1000.0 AS score
-        FROM matched pt
-        ${bookJoin}
-       WHERE pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id) ${bookWhere}
-    )`;
-  } else {
-    // A phrase: the candidates' words (by index, per candidate), then runs of consecutive words on
-    // one line in query order; the current-revision check and the filters run on the pages found.
-    ranking = `
-    hits AS (
-      SELECT DISTINCT ON (c.pos, x.page_id, x.word_index) c.pos, c.sim, x.page_id, x.revision, x.book_id, x.word_index, x.line_index, x.confidence
-        FROM cand c
-        CROSS JOIN LATERAL (
-          SELECT w.page_id, w.revision, w.book_id, w.word_index, w.line_index, w.confidence FROM page_words w WHERE w.norm = c.norm OFFSET 0
-        ) x
-       ORDER BY c.pos, x.page_id, x.word_index, c.sim DESC
-    ),
-    phrase AS (
-      SELECT h1.page_id, h1.revision, h1.book_id, h1.word_index AS start, sum(h.sim) / ${n} AS sim, avg(h.confidence) AS conf
-        FROM hits h1
-        JOIN hits h ON h.page_id = h1.page_id AND h.revision = h1.revision AND h.line_index = h1.line_index
-                   AND h.word_index = h1.word_index + h.pos - 1
-       WHERE h1.pos = 1
-       GROUP BY h1.page_id, h1.revision, h1.book_id, h1.word_index
-      HAVING count(DISTINCT h.pos) = ${n}
-    ),
-    ranked AS (
-      SELECT pt.* FROM (
-        SELECT page_id, revision, book_id, ${weight('max(sim)')} + round(max(conf)::numeric) / 1000.0 AS score,
-               array_agg(start ORDER BY start) AS starts
-          FROM phrase GROUP BY page_id, revision, book_id
-      ) pt
-      JOIN pages p ON p.id = pt.page_id AND p.revision = pt.revision
-      ${bookJoin}
-     WHERE true ${bookWhere}
-    )`;
-  }
+  // Per candidate form, its best pages in index order (confidence, page id, descending). Past a
+  // cursor, the bound is turned into one on (confidence, page id) for the index, and pages that
+  // another form already placed before the cursor are left out. The filters become the list of
+  // books that pass them, computed once. The page and cursor checks are scalar subqueries on purpose: they stay per-row probes of primary keys beside the ordered
+  // index scan, where a join could be planned as a hash over every occurrence (as it was on
+  // freshly loaded tables, before their statistics).
+  const bound = after
+    ? `AND (pt.confidence, pt.page_id) < (ceil((${cs}::numeric - c.w) * 1000)::int,
+             CASE WHEN (${cs}::numeric - c.w) * 1000 = ceil((${cs}::numeric - c.w) * 1000) THEN ${cp}::uuid ELSE '00000000-0000-0000-0000-000000000000'::uuid END)
+       AND NOT (SELECT coalesce(bool_or((c2.w + q.confidence / 1000.0, q.page_id) >= (${cs}::numeric, ${cp}::uuid)), false)
+                  FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = pt.page_id AND q.revision = pt.revision)`
+    : '';
+  const ranking = `
+  per AS (
+    SELECT x.page_id, x.revision, x.book_id, c.w + x.confidence / 1000.0 AS score
+      FROM cand c
+      CROSS JOIN LATERAL (
+        SELECT pt.page_id, pt.revision, pt.book_id, pt.confidence
+          FROM page_terms pt
+         WHERE pt.norm = c.norm ${bound}
+           AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
+           ${filters.length ? `AND pt.book_id = ANY((SELECT array_agg(b.id) FROM books b WHERE true ${bookWhere})::uuid[])` : ''}
+         ORDER BY pt.confidence DESC, pt.page_id DESC
+         LIMIT ${p(limit + 1)}
+      ) x
+  ),
+  ranked AS (SELECT page_id, revision, book_id, max(score) AS score FROM per GROUP BY page_id, revision, book_id)`;
 
   const keyset = after ? `WHERE (r.score, r.page_id) < (${cs}::numeric, ${cp}::uuid)` : '';
   const sql = `
@@ -267,7 +194,7 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
     )
     SELECT top.page_id, top.book_id, top.revision, top.score::text AS score, p.sequence, p.width, p.height,
            b.register_type, b.municipality, b.year_from, b.year_to, b.volume,
-           ${mode === 'phrase' ? 'top.starts' : 'NULL::int[]'} AS starts,
+           NULL::int[] AS starts,
            (SELECT jsonb_agg(jsonb_build_array(c.pos, c.norm, c.sim)) FROM cand c) AS cands
       FROM top
       JOIN pages p ON p.id = top.page_id
@@ -286,6 +213,205 @@ export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pag
     pageId: x.page_id, bookId: x.book_id, revision: x.revision, score: x.score, sequence: x.sequence, width: x.width, height: x.height,
     registerType: x.register_type, municipality: x.municipality, yearFrom: x.year_from, yearTo: x.year_to, volume: x.volume, starts: x.starts,
   }));
+  return { pages, candidates };
+}
+
+/** Most postings of a form counted, per query word, to find the query's rarest word (the walk's driver). */
+const RARITY_CAP = 2000;
+/** Driver pages evaluated by the first batch of a walk, and at most by any batch (batches double in between). */
+const FIRST_BATCH = 64;
+const MAX_WALK_BATCH = 4096;
+const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/**
+ * Several words, or a phrase: the pages of the query's rarest word (the driver: fewest postings,
+ * counted up to RARITY_CAP) are walked in batches, best possible score first, and each batch's
+ * pages are probed by primary key for the other words (page_terms) and, for the one-line bonus or
+ * the phrase, for their own words (page_words); the walk stops as soon as `limit + 1` hits are
+ * certain to beat every page not yet walked, so a common full name costs a page of results, not
+ * every page holding its rarest word.
+ *
+ * What makes the stop exact is the ranking key: (score, page id), where the score is the match
+ * quality alone (the mean similarity of the words, × 0.9 for the whole name on one line or a
+ * phrase, × 0.7 scattered, rounded to 4 places). A page's score is at most its driver form's bound,
+ * round(0.9 × (sim + n − 1) / n, 4), the other words matched exactly; so the driver's forms are
+ * walked by bound, then page id, both descending (page_terms' primary key backwards), and a page
+ * not yet walked ranks below the position reached. OCR confidence is no part of these scores: a
+ * term summed over every word of a page can only be bounded by reading them all.
+ */
+async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
+  const { mode, limit, after, terms } = plan;
+  const n = terms.length;
+  const best = new Map<string, CandidateForm>();
+  const add = (c: CandidateForm) => {
+    const key = `${c[0]}\u0000${c[1]}`;
+    if ((best.get(key)?.[2] ?? -1) < Number(c[2])) best.set(key, [c[0], c[1], Number(c[2])]);
+  };
+  plan.forms.forEach(add);
+  if (mode === 'prefix') {
+    const r = await tx.query<{ pos: number; norm: string; sim: number }>(
+      `SELECT t.pos::int AS pos, s.norm, CASE WHEN s.norm = t.term THEN 1.0 ELSE 0.9 END::float8 AS sim
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(term, upper, pos)
+         JOIN search_terms s ON s.norm ~>=~ t.term AND s.norm ~<~ t.upper`,
+      [terms, plan.uppers],
+    );
+    r.rows.forEach((x) => add([x.pos, x.norm, Number(x.sim)]));
+  }
+  const candidates = [...best.values()];
+  const candArrays = [candidates.map((c) => c[0]), candidates.map((c) => c[1]), candidates.map((c) => c[2])];
+
+  // The driver: the word with the fewest postings, all its forms together, counted up to the cap.
+  const freq = await tx.query<{ pos: number; n: number }>(
+    `SELECT t.pos, (SELECT count(*) FROM (
+               SELECT 1 FROM unnest($2::int[], $3::text[]) AS c(pos, norm)
+               CROSS JOIN LATERAL (SELECT 1 FROM page_terms q WHERE q.norm = c.norm LIMIT $4) z
+                WHERE c.pos = t.pos LIMIT $4) y)::int AS n
+       FROM generate_series(1, $1::int) t(pos) ORDER BY 2, 1 LIMIT 1`,
+    [n, candArrays[0], candArrays[1], RARITY_CAP],
+  );
+  const driver = freq.rows[0]!.pos;
+
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const [posP, normP, simP] = candArrays.map(p) as [string, string, string];
+  const driverP = p(driver);
+  // The walk's position and batch size, set before each batch (their places in params).
+  const [tbAt, pidAt, batchAt] = [p(null), p(null), p(FIRST_BATCH)].map((x) => Number(x.slice(1)) - 1) as [number, number, number];
+  const [tbP, pidP, batchP] = [tbAt, pidAt, batchAt].map((i) => `$${i + 1}`);
+  const filters = bookFilters(plan.filters, p);
+  const bookJoin = filters.length ? 'JOIN books b ON b.id = pt.book_id' : '';
+  const bookWhere = filters.length ? `AND ${filters.join(' AND ')}` : '';
+  const scoring = mode === 'phrase'
+    ? `
+    has AS (
+      -- Pages holding every word somewhere (primary-key probes of page_terms): only they are read.
+      SELECT d.page_id, d.revision, d.book_id
+        FROM pg d
+       WHERE (SELECT count(DISTINCT c2.pos) FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = d.page_id AND q.revision = d.revision) = ${n}
+    ),
+    firsts AS (
+      -- Where the phrase may start: the page's words matching its first word.
+      SELECT DISTINCT ON (x.page_id, x.word_index) x.page_id, x.revision, x.book_id, x.word_index, x.line_index, c.sim
+        FROM has d
+        CROSS JOIN LATERAL (
+          SELECT w.page_id, w.revision, w.book_id, w.word_index, w.line_index, w.norm FROM page_words w
+           WHERE w.page_id = d.page_id AND w.revision = d.revision OFFSET 0) x
+        JOIN cand c ON c.norm = x.norm AND c.pos = 1
+       ORDER BY x.page_id, x.word_index, c.sim DESC
+    ),
+    phrase AS (
+      -- Each following word probed by primary key: the next word on the same line, matching.
+      SELECT h1.page_id, h1.revision, h1.book_id, h1.word_index AS start, (h1.sim::numeric + coalesce(sum(nx.sim::numeric), 0)) / ${n} AS sim
+        FROM firsts h1
+        LEFT JOIN LATERAL (
+          SELECT k, (SELECT max(c.sim) FROM page_words w JOIN cand c ON c.norm = w.norm AND c.pos = k
+                      WHERE w.page_id = h1.page_id AND w.revision = h1.revision AND w.word_index = h1.word_index + k - 1 AND w.line_index = h1.line_index) AS sim
+            FROM generate_series(2, ${n}) k) nx ON true
+       GROUP BY h1.page_id, h1.revision, h1.book_id, h1.word_index, h1.sim
+      HAVING count(nx.sim) = ${n - 1}
+    ),
+    scored AS (
+      SELECT pt.page_id, pt.score, pt.starts FROM (
+        SELECT page_id, book_id, round(max(sim) * 0.9, 4) AS score, array_agg(start ORDER BY start) AS starts
+          FROM phrase GROUP BY page_id, book_id
+      ) pt ${bookJoin}
+       WHERE true ${bookWhere}
+    )`
+    : `
+    matched AS (
+      SELECT d.page_id, d.revision, d.book_id, sum(o.sim::numeric) / ${n} AS sim
+        FROM pg d
+        CROSS JOIN LATERAL (
+          SELECT c2.pos, max(c2.sim) AS sim
+            FROM cand c2 JOIN page_terms q ON q.norm = c2.norm AND q.page_id = d.page_id AND q.revision = d.revision
+           GROUP BY c2.pos) o
+       GROUP BY d.page_id, d.revision, d.book_id
+      HAVING count(*) = ${n}
+    ),
+    scored AS (
+      SELECT pt.page_id, NULL::int[] AS starts,
+             round((pt.sim * CASE WHEN EXISTS (
+               SELECT 1 FROM (SELECT w.norm, w.line_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
+                 JOIN cand c ON c.norm = w.norm GROUP BY w.line_index HAVING count(DISTINCT c.pos) = ${n}) THEN 0.9 ELSE 0.7 END), 4) AS score
+        FROM matched pt ${bookJoin}
+       WHERE true ${bookWhere}
+    )`;
+  // One batch: the next driver pages in walk order (per form, page_terms' primary key backwards,
+  // current revisions only), then their scores. The walk's position is the last page walked.
+  const sql = `
+    WITH cand AS MATERIALIZED (SELECT * FROM unnest(${posP}::int[], ${normP}::text[], ${simP}::float8[]) AS c(pos, norm, sim)),
+    drv AS (
+      -- In numeric, as the scores are: a page's score is then never above its driver form's bound.
+      SELECT c.norm, round(((c.sim::numeric + ${n - 1}) / ${n}) * 0.9, 4) AS tb FROM cand c WHERE c.pos = ${driverP}
+    ),
+    walk AS (
+      SELECT d.tb, x.page_id, x.revision
+        FROM drv d
+        CROSS JOIN LATERAL (
+          -- page_id and revision only: an index-only scan of the primary key, read in its order.
+          SELECT pt.page_id, pt.revision FROM page_terms pt
+           WHERE pt.norm = d.norm
+             AND pt.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
+             AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
+           -- The primary key's order (norm first, though fixed): otherwise the planner may sort the
+           -- form's every posting from the rank index to take a batch.
+           ORDER BY pt.norm DESC, pt.page_id DESC, pt.revision DESC
+           LIMIT ${batchP}
+        ) x
+       WHERE ${tbP}::numeric IS NULL OR d.tb <= ${tbP}::numeric
+       ORDER BY d.tb DESC, x.page_id DESC
+       LIMIT ${batchP}
+    ),
+    pg AS (SELECT w.page_id, w.revision, (SELECT p.book_id FROM pages p WHERE p.id = w.page_id) AS book_id FROM (SELECT DISTINCT page_id, revision FROM walk) w),
+    ${scoring}
+    SELECT (SELECT count(*) FROM walk)::int AS walked,
+           (SELECT jsonb_build_array(w.tb::text, w.page_id) FROM walk w ORDER BY w.tb, w.page_id LIMIT 1) AS last,
+           (SELECT jsonb_agg(jsonb_build_array(s.page_id, s.score::text, s.starts)) FROM scored s) AS hits`;
+
+  // (score, page id) descending; scores are 4-place decimals and page ids lower-case hex, so
+  // numbers and strings order them as PostgreSQL does.
+  const above = (a: { score: string; pageId: string }, b: { score: string; pageId: string }) =>
+    Number(a.score) > Number(b.score) || (Number(a.score) === Number(b.score) && a.pageId > b.pageId);
+  const found = new Map<string, { score: string; pageId: string; starts: number[] | null }>();
+  let top: { score: string; pageId: string; starts: number[] | null }[] = [];
+  for (let batch = FIRST_BATCH; ; batch = Math.min(MAX_WALK_BATCH, batch * 2)) {
+    params[batchAt] = batch;
+    const r = await tx.query<{ walked: number; last: [string, string] | string | null; hits: [string, string, number[] | null][] | string | null }>(sql, params);
+    const row = r.rows[0]!;
+    const hits = typeof row.hits === 'string' ? (JSON.parse(row.hits) as [string, string, number[] | null][]) : (row.hits ?? []);
+    for (const [pageId, score, starts] of hits) {
+      const hit = { pageId, score, starts };
+      if (!after || above(after, hit)) found.set(pageId, hit);
+    }
+    top = [...found.values()].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0)).slice(0, limit + 1);
+    if (row.walked < batch) break;
+    const last = typeof row.last === 'string' ? (JSON.parse(row.last) as [string, string]) : row.last!;
+    if (top.length === limit + 1 && above(top[limit]!, { score: last[0], pageId: last[1] })) break;
+    params[tbAt] = last[0];
+    params[pidAt] = last[1];
+  }
+
+  if (top.length === 0) return { pages: [], candidates };
+  const details = await tx.query<{
+    page_id: string; book_id: string; revision: number; sequence: number; width: number | null; height: number | null;
+    register_type: string; municipality: string; year_from: number; year_to: number; volume: string | null;
+  }>(
+    `SELECT p.id AS page_id, p.book_id, p.revision, p.sequence, p.width, p.height, b.register_type, b.municipality, b.year_from, b.year_to, b.volume
+       FROM unnest($1::uuid[]) AS t(page_id) JOIN pages p ON p.id = t.page_id JOIN books b ON b.id = p.book_id`,
+    [top.map((x) => x.pageId)],
+  );
+  const byId = new Map(details.rows.map((x) => [x.page_id, x]));
+  const pages = top.flatMap((t) => {
+    const x = byId.get(t.pageId);
+    return x ? [{
+      pageId: x.page_id, bookId: x.book_id, revision: x.revision, score: t.score, sequence: x.sequence, width: x.width, height: x.height,
+      registerType: x.register_type, municipality: x.municipality, yearFrom: x.year_from, yearTo: x.year_to, volume: x.volume,
+      starts: mode === 'phrase' ? t.starts : null,
+    }] : [];
+  });
   return { pages, candidates };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The accessibility helper itself: it must find what axe-core calls serious or critical (an
- * unlabelled field, an image without text, low contrast), ignore minor findings, and pass a clean
- * page; otherwise every browser test's accessibility check could pass without checking anything.
+ * unlabelled field, an image without text, low contrast) and, as the browser tests enforce, moderate
+ * (a skipped heading level), leave the moderate out when asked for graver ones only, and pass a
+ * clean page; otherwise every browser test's accessibility check could pass without checking anything.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,15 @@ describe.skipIf(!haveChromium)('axe helper', () => {
     const found = await axeViolations(page);
     expect(found.map((v) => v.id).sort()).toEqual(['color-contrast', 'image-alt', 'label']);
     expect(found.find((v) => v.id === 'label')!.targets).toEqual(['#q']);
-    await expect(expectAccessible(page, 'broken screen')).rejects.toThrow(/broken screen: 3 serious\/critical.*\n.*#/);
+    await expect(expectAccessible(page, 'broken screen')).rejects.toThrow(/broken screen: 3 violation\(s\) of impact moderate or above\n.*#/);
+  }, 30_000);
+
+  it('enforces a moderate finding (a skipped heading level) by default, and only graver ones when asked', async () => {
+    await page.setContent(SHELL('<h3 id="deep">Details</h3><p>text</p>'));
+    expect((await axeViolations(page)).map((v) => [v.id, v.impact, v.targets])).toEqual([['heading-order', 'moderate', ['#deep']]]);
+    await expect(expectAccessible(page, 'deep heading')).rejects.toThrow(/deep heading: 1 violation\(s\) of impact moderate or above\n.*heading-order/);
+    expect(await axeViolations(page, { minImpact: 'serious' })).toEqual([]);
+    await expect(expectAccessible(page, 'deep heading', { minImpact: 'serious' })).resolves.toBeUndefined();
   }, 30_000);
 
   it('passes a labelled page, can be scoped to a part of it, and lets a screen skip a named rule', async () => {

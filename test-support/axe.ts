@@ -1,17 +1,29 @@
 /**
  * Accessibility checks for browser tests (issue 22): injects axe-core into a playwright-core page
- * and reports the serious and critical violations, each with its rule, impact and the elements it
- * hit. Use `expectAccessible(page, 'search (sq)')` after a screen has settled; `axeViolations` when
- * a test wants the list itself.
+ * and reports its violations at or above an impact (by default those the browser tests enforce,
+ * `ENFORCED_IMPACT`), each with its rule, impact and the elements it hit. Use
+ * `expectAccessible(page, 'search (sq)')` after a screen has settled; `axeViolations` when a test
+ * wants the list itself. With `ARKIVA_AXE_SURVEY=<file>` set, every check also appends the screen's
+ * findings of any impact to that file (one JSON object a line), to survey what is left below the bar.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 
-/** One serious or critical finding, reduced to what a reader needs to find and fix it. */
+/** axe-core's impacts, least first. */
+export const IMPACTS = ['minor', 'moderate', 'serious', 'critical'] as const;
+export type AxeImpact = (typeof IMPACTS)[number];
+
+/**
+ * The lowest impact the browser tests fail on: moderate since every screen of every role was
+ * surveyed clean at it (landmarks, one h1 a screen, named table headers), in English and Albanian.
+ */
+export const ENFORCED_IMPACT: AxeImpact = 'moderate';
+
+/** One finding, reduced to what a reader needs to find and fix it. */
 export interface AxeViolation {
   id: string;
-  impact: 'serious' | 'critical';
+  impact: AxeImpact;
   help: string;
   helpUrl: string;
   /** CSS selectors of the offending elements (axe's `target`), at most a few per rule. */
@@ -24,6 +36,8 @@ export interface AxeOptions {
   include?: string;
   /** Rule ids not to run, e.g. a third-party widget's; say why at the call site. */
   disableRules?: string[];
+  /** The lowest impact reported (default `ENFORCED_IMPACT`). */
+  minImpact?: AxeImpact;
 }
 
 let source: string | undefined;
@@ -42,7 +56,7 @@ interface RawResult {
   nodes: { target: unknown[] }[];
 }
 
-/** Runs axe-core on the page and returns its serious and critical violations. */
+/** Runs axe-core on the page and returns its violations of `options.minImpact` (default `ENFORCED_IMPACT`) and above. */
 export async function axeViolations(page: Page, options: AxeOptions = {}): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol, so the app's Content-Security-Policy (helmet) does not
   // block it as it would an injected <script>; re-injected after every navigation that drops it.
@@ -57,8 +71,9 @@ export async function axeViolations(page: Page, options: AxeOptions = {}): Promi
     },
     { include: options.include, disableRules: options.disableRules },
   );
+  const floor = IMPACTS.indexOf(options.minImpact ?? ENFORCED_IMPACT);
   return raw
-    .filter((v): v is RawResult & { impact: 'serious' | 'critical' } => v.impact === 'serious' || v.impact === 'critical')
+    .filter((v): v is RawResult & { impact: AxeImpact } => IMPACTS.indexOf(v.impact as AxeImpact) >= floor)
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, targets: v.nodes.slice(0, 5).map((n) => n.target.map(String).join(' ')) }));
 }
 
@@ -68,12 +83,19 @@ export function formatViolations(violations: AxeViolation[]): string {
 }
 
 /**
- * Fails (throws) when the page has a serious or critical violation; the message names the screen,
- * each rule, its impact and the elements, so the failure can be fixed without re-running.
+ * Fails (throws) when the page has a violation of `options.minImpact` (default `ENFORCED_IMPACT`) or
+ * above; the message names the screen, each rule, its impact and the elements, so the failure can
+ * be fixed without re-running. Under `ARKIVA_AXE_SURVEY`, the screen's findings of every impact are
+ * appended to that file first.
  */
 export async function expectAccessible(page: Page, screen: string, options: AxeOptions = {}): Promise<void> {
-  const violations = await axeViolations(page, options);
+  const floor = options.minImpact ?? ENFORCED_IMPACT;
+  const all = await axeViolations(page, { ...options, minImpact: process.env.ARKIVA_AXE_SURVEY ? 'minor' : floor });
+  if (process.env.ARKIVA_AXE_SURVEY && all.length > 0) {
+    await fs.promises.appendFile(process.env.ARKIVA_AXE_SURVEY, all.map((v) => JSON.stringify({ screen, id: v.id, impact: v.impact, targets: v.targets })).join('\n') + '\n');
+  }
+  const violations = all.filter((v) => IMPACTS.indexOf(v.impact) >= IMPACTS.indexOf(floor));
   if (violations.length > 0) {
-    throw new Error(`accessibility (axe-core) on ${screen}: ${violations.length} serious/critical violation(s)\n${formatViolations(violations)}`);
+    throw new Error(`accessibility (axe-core) on ${screen}: ${violations.length} violation(s) of impact ${floor} or above\n${formatViolations(violations)}`);
   }
 }

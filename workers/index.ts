@@ -5,7 +5,7 @@ import { pipelineHandlers } from './stages.ts';
 import { startReconciler } from './reconcile.ts';
 
 export { pipelineHandlers } from './stages.ts';
-export { DERIVATIVES, EARLIER_DERIVATIVES } from './stages/page-images.ts';
+export { DERIVATIVES, EARLIER_DERIVATIVES, PYRAMID } from './stages/page-images.ts';
 export { resumeUnfinished } from './resume.ts';
 export { findOrphans, Reconciler, startReconciler, type OrphanWork, type ReconcileReport, type ReconcilerHandle } from './reconcile.ts';
 

@@ -9,6 +9,7 @@ import { completeBookJob } from './stages/complete-book.job.ts';
 import { packageBookJob } from './stages/package-book.job.ts';
 import { reocrPageJob } from '../review/reocr.ts';
 import { writeAnchor } from '../audit/index.ts';
+import { writeCatalogue } from '../catalogue/index.ts';
 import { deliverEventsJob } from './stages/deliver-events.job.ts';
 import { retentionRecomputeJob, retentionReconcileJob, fixityAuditJob, disposalExecuteJob, retentionStaleJob, disposalDueJob } from './stages/retention.job.ts';
 
@@ -20,7 +21,12 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     'page.ocr': (data, ctx) => ocrPage(deps, data, ctx, s['page.ocr'].attempts),
     'page.index': (data, ctx) => indexPage(deps, data, ctx, s['page.index'].attempts),
     'book.complete': (data, ctx) => completeBookJob(deps, data, ctx),
-    'book.package': (data, ctx) => packageBookJob(deps, data, ctx),
+    'book.package': async (data, ctx) => {
+      const outcome = await packageBookJob(deps, data, ctx);
+      // The book's stages are over: its catalogue goes to the store now rather than at the next sweep.
+      await deps.queue.add('catalogue.write', {}).catch((e: unknown) => deps.log.warn({ err: e }, 'catalogue write not queued after packaging: the periodic one writes it'));
+      return outcome;
+    },
     'retention.recompute': (data, ctx) => retentionRecomputeJob(deps, data, ctx),
     'retention.reconcile': (data, ctx) => retentionReconcileJob(deps, data, ctx),
     'fixity.audit': (data, ctx) => fixityAuditJob(deps, data, ctx),
@@ -31,6 +37,10 @@ export function pipelineHandlers(deps: AppDeps): JobHandlers<Jobs> {
     'audit.anchor': async () => ((await writeAnchor(deps)) ? 'done' : 'skipped'),
     'page.reocr': (data, ctx) => reocrPageJob(deps, data, ctx),
     'events.deliver': (data, ctx) => deliverEventsJob(deps, data, ctx),
+    'catalogue.write': async (_data, ctx) => {
+      const r = await writeCatalogue(deps, { signal: ctx.signal });
+      return r.written.length || r.removed.length || r.audit.segments.length ? 'done' : 'skipped';
+    },
   } satisfies JobHandlers<Jobs>;
   return handlers;
 }

@@ -352,7 +352,7 @@ export function toMetadata(m: MetadataInput): BookMetadata {
   const volume = m.volume?.trim() || undefined;
   if (volume !== undefined && volume.length > 50) bad('volume', 'is at most 50 characters');
   const languages = m.languages?.trim() || DEFAULT_BOOK_LANGUAGES;
-  if (!LANGUAGES_RE.test(languages)) bad('languages', 'must be OCR language codes joined by +, e.g. sqi+srp+eng');
+  if (!LANGUAGES_RE.test(languages)) bad('languages', 'must be OCR language codes joined by +, e.g. sqi+srp_latn+srp');
   const ocrProfile = m.ocrProfile?.trim() || DEFAULT_OCR_PROFILE;
   if (!isBookOcrProfile(ocrProfile)) return bad('ocrProfile', ocrProfileProblem(ocrProfile));
   return { registerType: registerType as RegisterType, municipality: municipality!, ...years, volume, languages, ocrProfile };

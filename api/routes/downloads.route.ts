@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/index.ts';
-import { findObject, type ObjectRole, type Page } from '../../archive/index.ts';
+import { findObject, listObjects, type ObjectRole, type Page } from '../../archive/index.ts';
+import { ALTO_VARIANT } from '../../preservation/index.ts';
 import { bookOriginal } from '../../ingest/index.ts';
-import { DERIVATIVES, EARLIER_DERIVATIVES } from '../../workers/index.ts';
+import { DERIVATIVES, EARLIER_DERIVATIVES, PYRAMID } from '../../workers/index.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { sendObject, type SendObjectOptions } from '../object-response.ts';
 import { bookIdParam, errorResponses, pageParams } from '../schemas.ts';
@@ -20,9 +21,10 @@ const EXTENSIONS: Record<string, string> = {
   'application/pdf': 'pdf',
   'application/zip': 'zip',
   'application/json': 'json',
+  'application/xml': 'xml',
 };
 
-const SERVED = [...DERIVATIVES, ...EARLIER_DERIVATIVES];
+const SERVED = [...DERIVATIVES, ...EARLIER_DERIVATIVES, PYRAMID];
 const VARIANTS = SERVED.map((d) => d.variant);
 
 const revisionQuery = {
@@ -105,7 +107,7 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
       params: {
         type: 'object',
         required: [...pageParams.required, 'variant'],
-        properties: { ...pageParams.properties, variant: { type: 'string', enum: VARIANTS, description: `${DERIVATIVES.map((d) => `${d.variant}: ${d.width} px wide ${d.mediaType}`).join('; ')}; ${EARLIER_DERIVATIVES.map((d) => `${d.variant}: the same view, on pages archived before it became JPEG`).join('; ')}` } },
+        properties: { ...pageParams.properties, variant: { type: 'string', enum: VARIANTS, description: `${DERIVATIVES.map((d) => `${d.variant}: ${d.width} px wide ${d.mediaType}`).join('; ')}; ${EARLIER_DERIVATIVES.map((d) => `${d.variant}: the same view, on pages archived before it became JPEG`).join('; ')}; ${PYRAMID.variant}: the master as a tiled pyramidal TIFF of JPEG tiles (deep zoom; pages archived since IIIF)` } },
       },
       querystring: revisionQuery,
       response: downloadResponses('The derivative image'),
@@ -128,6 +130,26 @@ export async function downloadsRoutes(app: FastifyInstance, opts: { deps: Deps }
     },
     handler: async (req, reply) =>
       sendPageObject(deps, req, reply, { role: 'ocr', variant: 'ocr-json', name: 'ocr', disposition: 'attachment' }),
+  });
+
+  app.route<PageParams>({
+    method: methods,
+    url: '/books/:bookId/pages/:sequence/alto',
+    exposeHeadRoute: false,
+    config: policy(PAGE_READERS, 'page.ocr.read', { restricted: true }),
+    schema: {
+      tags: ['downloads'],
+      summary: "A page's text as ALTO 4.2 XML, as the archival package holds it (made when the book is packaged; the IIIF manifest's seeAlso)",
+      params: pageParams,
+      querystring: revisionQuery,
+      response: downloadResponses('The ALTO XML'),
+    },
+    handler: async (req, reply) => {
+      const page = await requirePage(deps, req.params.bookId, req.params.sequence);
+      // One ALTO is current per page revision (a correction supersedes the one before), whatever text revision it holds.
+      const alto = (await listObjects(deps.db, page.bookId, { pageId: page.id })).find((o) => o.role === 'alto' && o.revision === page.revision);
+      return sendPageObject(deps, req, reply, { role: 'alto', variant: alto?.variant ?? ALTO_VARIANT, name: 'alto', disposition: 'inline' });
+    },
   });
 }
 

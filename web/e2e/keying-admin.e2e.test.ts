@@ -270,7 +270,8 @@ describe.skipIf(!ready)('layouts, zone correction and keying progress in Chromiu
     const audit = await deps.db.query<{ action: string; outcome: string }>(
       "SELECT action, outcome FROM audit_events WHERE actor = 'klea' AND action IN ('zone.move', 'zone.split', 'zone.merge', 'zone.create') ORDER BY seq");
     expect(audit.rows.map((r) => `${r.action}:${r.outcome}`)).toEqual(['zone.move:ok', 'zone.move:ok', 'zone.split:ok', 'zone.merge:ok', 'zone.split:refused', 'zone.create:ok']);
-    await klea.screenshot({ path: path.join(SHOTS, 'zones.png') });
+    // The whole page: the zones sit below the fold, and a viewport shot cut the screen's heading off.
+    await klea.screenshot({ path: path.join(SHOTS, 'zones.png'), fullPage: true });
     await expectAccessible(klea, 'zone correction');
     noErrors(klea);
   }, 60_000);

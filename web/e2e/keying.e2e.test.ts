@@ -148,7 +148,7 @@ describe.skipIf(!ready)('keying a handwritten register in Chromium', () => {
     await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
     return page;
   }
-  // Every screen photographed is also checked by axe-core (issue 22): no serious or critical violation.
+  // Every screen photographed is also checked by axe-core (issue 22): no moderate, serious or critical violation.
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
     await expectAccessible(page, name);

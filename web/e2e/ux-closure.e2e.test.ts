@@ -182,7 +182,7 @@ describe.skipIf(!ready)('closed books, translated errors and confirmations in Ch
       await shot(page, 'viewer-closed');
       await closed.getByLabel(say.purpose).fill('identity check 7/2026');
       await closed.getByRole('button', { name: say.open }).click();
-      await expect.poll(() => page.locator('img.page-img:not(.loading):not(.broken)').count(), { timeout: 15_000 }).toBe(1);
+      await expect.poll(() => page.locator('.page-img:not(.loading):not(.broken)').count(), { timeout: 15_000 }).toBe(1);
       expect(await page.getByTestId('closed-notice').count()).toBe(0);
       expect(page.errors).toEqual([]);
     }, 60_000);

@@ -48,6 +48,15 @@ function headers(method: string, json: boolean): Record<string, string> {
   return out;
 }
 
+/**
+ * Headers a read outside `api()` must carry (the deep-zoom viewer's tile requests): the access
+ * purpose, as every other read sends it.
+ */
+export function readHeaders(): Record<string, string> {
+  const { accept: _json, ...rest } = headers('GET', false);
+  return rest;
+}
+
 async function toError(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;

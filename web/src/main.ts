@@ -120,7 +120,8 @@ function purposeBar(): HTMLElement | null {
   const user = session.user;
   if (!user || !user.roles.some((r) => ['clerk', 'records_manager'].includes(r))) return null;
   const input = h('input', { type: 'text', id: 'purpose', name: 'purpose', maxlength: '200', value: session.purpose, onchange: (e: Event) => setPurpose((e.target as HTMLInputElement).value), 'aria-describedby': 'purpose-hint' });
-  return h('div', { class: 'purpose' }, h('label', { for: 'purpose' }, t('purpose')), input, h('small', { id: 'purpose-hint', class: 'hint' }, t('purposeHint')));
+  // A named region, so the bar between the header and the screen is inside a landmark (axe: region).
+  return h('section', { class: 'purpose', 'aria-label': t('purpose') }, h('label', { for: 'purpose' }, t('purpose')), input, h('small', { id: 'purpose-hint', class: 'hint' }, t('purposeHint')));
 }
 
 async function logout(): Promise<void> {
@@ -173,7 +174,7 @@ export async function render(): Promise<void> {
     await m.route.view({ el: main, params: m.params, query, onLeave: (f) => leaving.push(f) });
   } catch (e) {
     // A closed book asks for the purpose right here (when one can help) and draws the screen again with it.
-    if (isClosedRefusal(e)) replace(main, closedNotice(e, 'closedBook', 'openWithPurpose', () => void render()));
+    if (isClosedRefusal(e)) replace(main, closedNotice(e, 'closedBook', 'openWithPurpose', () => void render(), true));
     // A book that is gone shows what it was (its tombstone) rather than "no book <uuid>".
     else if (e instanceof ApiError && e.code === 'ERR_BOOK_NOT_FOUND' && (m.params.bookId ?? m.params.id) && await showTombstone(main, (m.params.bookId ?? m.params.id)!).catch(() => false)) { /* shown */ }
     else replace(main, h('p', { class: 'error', role: 'alert' }, errorContent(e)));

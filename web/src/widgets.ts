@@ -92,10 +92,13 @@ export function purposeForm(opts: { hint: Key; submit: Key; then: () => void }):
   }, h('p', null, t(opts.hint)), h('div', { class: 'row grow' }, field(t('purpose'), input), h('button', { type: 'submit' }, t(opts.submit))), err);
 }
 
-/** What a closed-book refusal means for this user, with a purpose form when stating one can help. */
-export function closedNotice(e: unknown, intro: Key, submit: Key, then: () => void): HTMLElement {
+/**
+ * What a closed-book refusal means for this user, with a purpose form when stating one can help.
+ * `asHeading` when the notice is the whole screen: its first sentence is then the screen's heading.
+ */
+export function closedNotice(e: unknown, intro: Key, submit: Key, then: () => void, asHeading = false): HTMLElement {
   return h('div', { class: 'notice fail closed-notice', role: 'status', 'data-testid': 'closed-notice' },
-    h('p', null, h('strong', null, t(intro))),
+    asHeading ? h('h1', { class: 'notice-heading' }, t(intro)) : h('p', null, h('strong', null, t(intro))),
     needsPurpose(e) ? purposeForm({ hint: 'statePurposeHint', submit, then })
       : h('p', null, e instanceof ApiError && e.reason === 'closed-role' ? t('closedNotForRole') : errorText(e)));
 }

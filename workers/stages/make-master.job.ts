@@ -6,7 +6,7 @@ import type { AppDeps } from '../../app/deps.ts';
 import type { JobContext, JobOutcome } from '../../queue/index.ts';
 import type { JobOf } from '../../pipeline/index.ts';
 import { runPageStage } from './page-stage.ts';
-import { DERIVATIVES, MASTER_MEDIA_TYPE, renderPageImages, UnreadableImageError } from './page-images.ts';
+import { DERIVATIVES, MASTER_MEDIA_TYPE, PYRAMID, renderPageImages, UnreadableImageError } from './page-images.ts';
 
 type Deps = Pick<AppDeps, 'db' | 'store' | 'log' | 'config'>;
 
@@ -42,6 +42,8 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
       const put = await deps.store.putContentAddressed('derivatives', d.body, { contentType: d.mediaType });
       outputs.push({ place: { ...place, role: 'derivative', variant: d.variant }, put, mediaType: d.mediaType });
     }
+    const pyramidPut = await deps.store.putContentAddressed('derivatives', images.pyramid, { contentType: PYRAMID.mediaType });
+    outputs.push({ place: { ...place, role: 'derivative', variant: PYRAMID.variant }, put: pyramidPut, mediaType: PYRAMID.mediaType });
     const masterObj = (await recordObjects(deps.db, outputs))[0]!;
     await setPageImageInfo(deps.db, page.id, { width, height, dpiX: dpi, dpiY: dpi, orientation, inkRatio: images.inkRatio });
     await recordEvent(deps.db, {
@@ -51,7 +53,7 @@ export async function makeMaster(deps: Deps, job: JobOf<'page.master'>, ctx: Job
       type: 'normalization',
       agent: AGENT,
       outcome: 'success',
-      detail: `master ${width}x${height}${dpi ? ` at ${Math.round(dpi)} dpi` : ''}, sha256 ${masterPut.sha256}; derivatives ${DERIVATIVES.map((d) => d.variant).join(', ')}`,
+      detail: `master ${width}x${height}${dpi ? ` at ${Math.round(dpi)} dpi` : ''}, sha256 ${masterPut.sha256}; derivatives ${[...DERIVATIVES.map((d) => d.variant), PYRAMID.variant].join(', ')}`,
       durationMs: Date.now() - started,
     });
     return 'done';

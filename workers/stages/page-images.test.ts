@@ -22,6 +22,14 @@ describe('renderPageImages', () => {
       expect(`image/${m.format === 'jpeg' ? 'jpeg' : m.format}`).toBe(d.mediaType);
       expect(m.width).toBe(Math.min(DERIVATIVES[i]!.width, images.width));
     }
+    // The deep-zoom pyramid: the full size first, then halves down to one 512 px tile.
+    const pyramid = await sharp(images.pyramid).metadata();
+    expect(pyramid).toMatchObject({ format: 'tiff', width: images.width, height: images.height, channels: 1 });
+    expect(pyramid.pages).toBeGreaterThan(1);
+    const levels = await Promise.all(Array.from({ length: pyramid.pages! }, async (_, p) => (await sharp(images.pyramid, { page: p }).metadata()).width));
+    expect(levels[0]).toBe(images.width);
+    for (let i = 1; i < levels.length; i++) expect(levels[i]).toBe(Math.floor(levels[i - 1]! / 2));
+    expect(Math.max(levels.at(-1)!, Math.round(images.height / 2 ** (levels.length - 1)))).toBeLessThanOrEqual(512);
     // A register page carries a few percent of ink; the blank threshold is 0.2%.
     expect(images.inkRatio).toBeGreaterThan(0.01);
     expect(images.inkRatio).toBeLessThan(0.3);

@@ -2,8 +2,9 @@
  * The pixel work of the master stage, apart from the archive: one page source in, the lossless
  * preservation master, the access derivatives and the facts about the image out.
  */
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { inkRatioOf } from '../../ocr/index.ts';
+import { PYRAMID_VARIANT } from '../../iiif/index.ts';
 
 /**
  * Access derivatives made for every page: the viewer's image and the list thumbnail. The viewer's
@@ -14,6 +15,18 @@ export const DERIVATIVES = [
   { variant: 'view-jpeg', width: 1600, mediaType: 'image/jpeg', quality: 80 },
   { variant: 'thumb-jpeg', width: 320, mediaType: 'image/jpeg', quality: 78 },
 ] as const;
+
+/**
+ * The deep-zoom derivative: the page as a tiled (512 px), pyramidal TIFF of JPEG tiles, each level
+ * half the one before, from which the IIIF Image API cuts any tile after decoding one or a few tiles
+ * of one level instead of the whole master (see docs/performance.md, IIIF tiles, for the figures).
+ */
+export const PYRAMID = { variant: PYRAMID_VARIANT, mediaType: 'image/tiff', tile: 512, quality: 85 } as const;
+
+/** Encodes `pixels` (8-bit, as the derivatives are) as the pyramid derivative. */
+export function pyramidTiff(pixels: Sharp): Promise<Buffer> {
+  return pixels.tiff({ tile: true, tileWidth: PYRAMID.tile, tileHeight: PYRAMID.tile, pyramid: true, compression: 'jpeg', quality: PYRAMID.quality }).toBuffer();
+}
 
 /** View derivatives of books archived before the viewer's image became JPEG: still served as they are. */
 export const EARLIER_DERIVATIVES = [{ variant: 'view-webp', width: 1600, mediaType: 'image/webp' }] as const;
@@ -27,6 +40,8 @@ export interface PageImages {
   /** Lossless TIFF: orientation applied, resolution recorded, as many channels as the source. */
   master: Buffer;
   derivatives: { variant: DerivativeVariant; mediaType: string; body: Buffer }[];
+  /** The deep-zoom pyramid (PYRAMID), 8-bit like the derivatives. */
+  pyramid: Buffer;
   /** Size of the master (after orientation). */
   width: number;
   height: number;
@@ -81,8 +96,9 @@ export async function renderPageImages(input: Buffer, opts: { maxPixels: number 
     const out = pixels().toColourspace(grey ? 'b-w' : 'srgb').resize({ width: d.width, withoutEnlargement: true }).jpeg({ quality: d.quality });
     derivatives.push({ variant: d.variant, mediaType: d.mediaType, body: await out.toBuffer() });
   }
+  const pyramid = await pyramidTiff(pixels().toColourspace(grey ? 'b-w' : 'srgb'));
   const inkRatio = await inkRatioOf(pixels());
-  return { master, derivatives, width, height, dpi, orientation: exifToDegrees(meta.orientation), inkRatio };
+  return { master, derivatives, pyramid, width, height, dpi, orientation: exifToDegrees(meta.orientation), inkRatio };
 }
 
 function exifToDegrees(o: number | undefined): number {

@@ -7,12 +7,12 @@ import { apiImage, badge, bar, closedNotice, isClosedRefusal, notice, typeLabel 
 import { completeness, printedPageNumber } from '../completeness.ts';
 import { watchBook } from '../watch.ts';
 import { OFFERED_LANGUAGES, languageName, languageNames, reasonKey, stageName } from './book-words.ts';
-import { BOOK_OCR_PROFILES, BOOK_STATUSES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES } from '../../../common/vocabulary.ts';
+import { BOOK_OCR_PROFILES, BOOK_STATUSES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, FINAL_BOOK_STATUSES, REGISTER_TYPES } from '../../../common/vocabulary.ts';
 
 const TERMINAL: readonly string[] = FINAL_BOOK_STATUSES;
 const STAGES = ['split', 'master', 'ocr', 'index'];
-// Albanian, Serbian in Cyrillic and English: what most of the agency's books are written in.
-const DEFAULT_LANGUAGES: readonly string[] = ['sqi', 'srp', 'eng'];
+// The server's default for a book given no languages, so the ticked boxes and an API upload without languages agree.
+const DEFAULT_LANGUAGES: readonly string[] = DEFAULT_BOOK_LANGUAGES.split('+');
 
 function mb(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -307,7 +307,7 @@ export async function bookView(ctx: ViewContext): Promise<void> {
         h('div', { class: 'row between' }, h('h2', null, `${t('failedPages')} (${failed.length})`),
           h('div', { class: 'row' }, retrySel, retryable.length ? h('button', { type: 'button', onclick: () => retry(), 'data-testid': 'retry-all' }, t('retryFailed')) : null)),
         h('table', { class: 'failed', 'data-testid': 'failed-pages' },
-          h('thead', null, h('tr', null, h('th', { scope: 'col' }, all), [t('page'), t('stage'), t('reason'), '', ''].map((c) => h('th', { scope: 'col' }, c)))),
+          h('thead', null, h('tr', null, h('th', { scope: 'col' }, all), [t('page'), t('stage'), t('reason'), h('span', { class: 'visually-hidden' }, t('retry')), h('span', { class: 'visually-hidden' }, t('replace'))].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', null, failed.map((p) => {
             const canRetry = p.retryable !== false;
             const box = canRetry ? h('input', { type: 'checkbox', value: String(p.sequence), checked: selected.has(p.sequence), 'aria-label': `${t('selectPage')} ${p.sequence}`, onchange: (e: Event) => {

@@ -89,7 +89,7 @@ function layoutForm(base: Layout | null, msg: ReturnType<typeof notice>, saved: 
   const rows = h('tbody');
   const table = h('table', { class: 'columns-edit', 'data-testid': 'columns-edit' },
     h('caption', { class: 'visually-hidden' }, t('layoutColumns')),
-    h('thead', null, h('tr', null, ['#', t('layoutColKey'), t('layoutColField'), t('layoutLabelSq'), t('layoutLabelSr'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+    h('thead', null, h('tr', null, ['#', t('layoutColKey'), t('layoutColField'), t('layoutLabelSq'), t('layoutLabelSr'), h('span', { class: 'visually-hidden' }, t('edit'))].map((x) => h('th', { scope: 'col' }, x)))),
     rows);
 
   // Rows are redrawn from `columns` after each add, removal or move; focus follows the moved row.

@@ -153,10 +153,10 @@ export function linkProposalsPanel(bookId: string): HTMLElement {
     },
   },
   h('table', null,
-    h('thead', null, h('tr', null, ['', t('lpEntry'), t('lpRecord'), t('score'), t('lpRunnerUp')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, [h('span', { class: 'visually-hidden' }, t('lpAccept')), t('lpEntry'), t('lpRecord'), t('score'), t('lpRunnerUp')].map((c) => h('th', { scope: 'col' }, c)))),
     rows),
   h('div', { class: 'row' }, h('button', { type: 'submit' }, t('lpLinkSelected')), more));
-  const panel = h('section', { class: 'card', 'data-testid': 'link-proposals' }, h('h2', { id: 'lp-title' }, t('lpTitle')), h('p', { class: 'hint' }, t('lpHint')), summary, msg, form);
+  const panel = h('section', { class: 'card', 'data-testid': 'link-proposals' }, h('h1', { id: 'lp-title' }, t('lpTitle')), h('p', { class: 'hint' }, t('lpHint')), summary, msg, form);
   void load(true).catch((e) => msg.fail(e));
   return panel;
 }

@@ -93,7 +93,7 @@ async function rulesTab(el: HTMLElement): Promise<void> {
   const load = async () => {
     const { rules } = await get<{ rules: Rule[] }>('/retention/rules');
     replace(table, rules.length === 0 ? h('p', null, t('none')) : h('table', { 'data-testid': 'rules' },
-      h('thead', null, h('tr', null, [t('ruleKey'), t('name'), t('kind'), t('registerType'), t('period'), t('trigger'), t('action'), t('version'), ''].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', null, h('tr', null, [t('ruleKey'), t('name'), t('kind'), t('registerType'), t('period'), t('trigger'), t('action'), t('version'), h('span', { class: 'visually-hidden' }, t('edit'))].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', null, rules.map((r) => h('tr', null,
         h('th', { scope: 'row' }, r.ruleKey), h('td', null, r.name), h('td', null, tx('k_', r.kind)),
         h('td', null, `${typeLabel(r.registerType)}${r.municipality ? ` · ${r.municipality}` : ''}${r.yearFrom || r.yearTo ? ` · ${r.yearFrom ?? '…'}–${r.yearTo ?? '…'}` : ''}`),
@@ -170,7 +170,7 @@ async function dueTab(el: HTMLElement): Promise<void> {
       } catch (err) { msg.fail(err); }
     },
   }, h('table', { 'data-testid': 'due' },
-    h('thead', null, h('tr', null, ['', t('books'), t('retainUntil'), t('action'), t('reason'), t('blockedBy')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, [h('span', { class: 'visually-hidden' }, t('propose')), t('books'), t('retainUntil'), t('action'), t('reason'), t('blockedBy')].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, due.map((d) => {
       const blocked = d.blockedBy.length > 0 || d.action !== 'destroy';
       return h('tr', { class: blocked ? 'blocked' : '' },

@@ -64,7 +64,8 @@ export async function searchView({ el, query }: ViewContext): Promise<void> {
           h('span', { class: 'hit-body' },
             h('strong', null, bookTitle(hit.book, typeLabel), ` · ${t('page')} ${hit.sequence}`),
             snippet(hit.snippet),
-            h('small', { class: 'match' }, `${t('score')}: ${t(matchQualityKey(hit.words))} (${(hit.score * 100).toFixed(0)}%) · ${hit.words.map((w) => w.text).join(', ')} · ${tx('', hit.book.registerType)}`)))));
+            h('small', { class: 'match' }, `${t('score')}: `, h('span', { 'data-testid': 'match-quality' }, t(matchQualityKey(hit.words))),
+              ` (${(hit.score * 100).toFixed(0)}%) · `, h('span', { 'data-testid': 'matched-words' }, hit.words.map((w) => w.text).join(', ')), ` · ${tx('', hit.book.registerType)}`)))));
     }
     more.hidden = !r.nextCursor;
     more.onclick = () => void fetchPage(r.nextCursor ?? undefined);

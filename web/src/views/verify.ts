@@ -137,7 +137,7 @@ export async function extractsView({ el, query }: ViewContext): Promise<void> {
   const mayRevoke = session.user?.roles.includes('records_manager') ?? false;
   if (extracts.length === 0) return replace(list, h('p', null, t('noResults')));
   replace(list, h('table', { class: 'data', 'data-testid': 'extracts' },
-    h('thead', null, h('tr', null, [t('vfSerial'), t('vfStatus'), t('vfIssuedAt'), t('exRequest'), t('vfType'), ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', null, h('tr', null, [t('vfSerial'), t('vfStatus'), t('vfIssuedAt'), t('exRequest'), t('vfType'), h('span', { class: 'visually-hidden' }, t('exRevoke'))].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', null, extracts.map((x) => {
       const reason = h('input', { name: 'reason', type: 'text', maxlength: '1000', required: true, 'aria-label': t('exReason'), placeholder: t('exReason') });
       const revoke = mayRevoke && x.status === 'valid'

@@ -1,24 +1,38 @@
-import { api, ApiError, download, get, session } from '../api.ts';
+import { api, ApiError, download, get, readHeaders, session } from '../api.ts';
 import { field, h, replace, select, type Child } from '../dom.ts';
 import { bookHref, titleOf } from '../book-title.ts';
 import { t, tx } from '../i18n.ts';
-import { go, type ViewContext } from '../router.ts';
+import { current, go, type ViewContext } from '../router.ts';
 import type { Book, Box, Entry, Hit, Link, Page } from '../types.ts';
-import { errorContent, apiImage, closedNotice, isClosedRefusal, notice } from '../widgets.ts';
+import { errorContent, closedNotice, isClosedRefusal, notice } from '../widgets.ts';
 import { linkForm, linkList } from './records.ts';
 import { EVENT_TYPES } from '../../../common/vocabulary.ts';
+import { openDeepZoom, type DeepZoom, type ImageServiceInfo } from './deep-zoom.ts';
+import { pageStrip } from './page-strip.ts';
 
-const MAX_IMAGE_WIDTH = 2000;
+/** A toolbar icon: an SVG path on a 24-unit grid, hidden from assistive technology (the button's label says it). */
+function icon(d: string): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', 'icon');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
 
-/** A box as a positioned element, in percent of the page, so it follows any zoom. */
-function boxEl(b: Box, page: { width: number; height: number }, cls: string, label: string): HTMLElement {
-  // A labelled box is an image region to assistive technology (a bare div may not carry a label).
-  const el = h('div', { class: `box ${cls}`, ...(label ? { role: 'img', title: label, 'aria-label': label } : {}) });
-  el.style.left = `${(b.x0 / page.width) * 100}%`;
-  el.style.top = `${(b.y0 / page.height) * 100}%`;
-  el.style.width = `${((b.x1 - b.x0) / page.width) * 100}%`;
-  el.style.height = `${((b.y1 - b.y0) / page.height) * 100}%`;
-  return el;
+// Four corners pointing out: the usual sign for full screen.
+const FULL_SCREEN_ICON = 'M3 9V3h6M15 3h6v6M21 15v6h-6M9 21H3v-6';
+
+/** A box drawn over the page (placed by the deep-zoom view); a labelled one is an image region to assistive technology. */
+function boxEl(cls: string, label: string): HTMLElement {
+  // A bare div may not carry a label: role img gives it one.
+  return h('div', { class: `box ${cls}`, ...(label ? { role: 'img', title: label, 'aria-label': label } : {}) });
 }
 
 function entryLabel(e: Entry): string {
@@ -124,7 +138,11 @@ async function loadDownloads(area: HTMLElement, book: Book & { sourceFormat?: st
   replace(area, h('h2', null, t('vwDownloads')), msg, h('ul', { class: 'downloads' }, items), note);
 }
 
-/** Page viewer: zoom and pan, matched words highlighted, entry boxes, drawing a new entry, links. */
+/**
+ * Page viewer: deep zoom over the page's IIIF image service (OpenSeadragon), with matched words
+ * highlighted, entry boxes, drawing a new entry, links, rotation, actual size, full screen and the
+ * book's pages as a thumbnail strip.
+ */
 export async function pageView(ctx: ViewContext): Promise<void> {
   const { el, params, query } = ctx;
   const bookId = params.bookId!;
@@ -162,105 +180,58 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   const readsPersonal = roles.some((r) => r === 'clerk' || r === 'records_manager');
   const writes = roles.includes('clerk');
 
-  // Stage: the image and every overlay at the image's natural size; zoom and pan are one transform.
-  const imgWidth = Math.min(dims.width, MAX_IMAGE_WIDTH);
-  // A closed book's image is refused: ask for the purpose in its place, then open the page again.
-  const img = apiImage(`/books/${bookId}/pages/${seq}/image?width=${imgWidth}&revision=${page.revision}`, `${t('page')} ${seq}`, { class: 'page-img', draggable: 'false' },
-    (e) => { if (isClosedRefusal(e)) viewport.replaceWith(closedNotice(e, 'closedPage', 'openWithPurpose', () => go(location.hash.slice(1)))); });
-  const hits = h('div', { class: 'layer hits-layer' });
-  const entriesLayer = h('div', { class: 'layer entries-layer' });
-  const draft = h('div', { class: 'box draft', hidden: true });
-  const stage = h('div', { class: 'stage', 'data-testid': 'stage' }, img, entriesLayer, hits, draft);
-  const displayHeight = (imgWidth * dims.height) / dims.width;
-  stage.style.width = `${imgWidth}px`;
-  stage.style.height = `${displayHeight}px`;
-  const viewport = h('div', { class: 'viewport', tabindex: '0', role: 'application', 'aria-label': `${t('viewer')}. ${t('viewerHelp')}`, 'aria-describedby': 'viewer-help' }, stage);
-  let z = 1;
-  let tx0 = 0;
-  let ty0 = 0;
-  const apply = () => { stage.style.transform = `translate(${tx0}px, ${ty0}px) scale(${z})`; };
-  const fit = () => {
-    z = Math.min(viewport.clientWidth / imgWidth, viewport.clientHeight / displayHeight) || 1;
-    tx0 = (viewport.clientWidth - imgWidth * z) / 2;
-    ty0 = 0;
-    apply();
+  // The deep-zoom view fills `host`; `.loading` until the tiles the view needs have arrived.
+  const host = h('div', { class: 'osd-host page-img loading', 'data-testid': 'page-image' });
+  const viewport = h('div', { class: 'viewport', tabindex: '0', role: 'application', 'aria-label': `${t('viewer')}. ${t('viewerHelp')}`, 'aria-describedby': 'viewer-help' }, host);
+  const zoomLevel = h('span', { class: 'zoom-level', 'data-testid': 'zoom-level', title: t('vwZoomLevel') });
+  let dz: DeepZoom | null = null;
+  let tilesFailed = false;
+  const showView = () => {
+    if (!dz) return;
+    const r = dz.rotation();
+    zoomLevel.textContent = `${Math.round(dz.imageZoom() * 100)}%${r ? ` · ${r}°` : ''}`;
+    viewport.dataset.rotation = String(r);
   };
-  const zoomAt = (factor: number, cx = viewport.clientWidth / 2, cy = viewport.clientHeight / 2) => {
-    const nz = Math.min(8, Math.max(0.1, z * factor));
-    tx0 = cx - ((cx - tx0) * nz) / z;
-    ty0 = cy - ((cy - ty0) * nz) / z;
-    z = nz;
-    apply();
+  const imageFailed = (e: unknown) => {
+    host.classList.replace('loading', 'broken');
+    // A closed book's image is refused: ask for the purpose in its place, then open the page again.
+    if (isClosedRefusal(e)) viewport.replaceWith(closedNotice(e, 'closedPage', 'openWithPurpose', () => go(location.hash.slice(1))));
+    else msg.fail(e instanceof ApiError ? e : new Error(t('vwImageFailed')));
   };
-  /** Zooms so the box fills most of the view, and centres it. */
-  const zoomOnto = (b: Box) => {
-    const s = imgWidth / dims.width;
-    const fitBox = Math.min(viewport.clientWidth / ((b.x1 - b.x0) * s), viewport.clientHeight / ((b.y1 - b.y0) * s)) * 0.9;
-    z = Math.min(8, Math.max(0.1, fitBox || 1));
-    tx0 = viewport.clientWidth / 2 - ((b.x0 + b.x1) / 2) * s * z;
-    ty0 = viewport.clientHeight / 2 - ((b.y0 + b.y1) / 2) * s * z;
-    apply();
-  };
-  /** Centres the view on a box, zoomed so it is readable. */
-  const focusBox = (b: Box) => {
-    const s = imgWidth / dims.width;
-    z = Math.max(z, 1);
-    tx0 = viewport.clientWidth / 2 - ((b.x0 + b.x1) / 2) * s * z;
-    ty0 = viewport.clientHeight / 2 - ((b.y0 + b.y1) / 2) * s * z;
-    apply();
-  };
+  const ready: Promise<DeepZoom | null> = (async () => {
+    const info = await get<ImageServiceInfo>(`/iiif/3/books/${bookId}/pages/${seq}/info.json`);
+    if (!viewport.isConnected) return null;
+    dz = await openDeepZoom(host, info, dims, {
+      headers: readHeaders(),
+      onView: showView,
+      onLoaded: (loaded) => host.classList.toggle('loading', !loaded),
+      onTileFailed: () => {
+        if (tilesFailed) return;
+        tilesFailed = true;
+        msg.fail(new Error(t('vwTilesFailed')));
+      },
+    });
+    if (!viewport.isConnected) { dz.destroy(); return null; }
+    const frame = h('div', { class: 'page-frame', 'data-testid': 'page-frame' });
+    dz.setLayer('frame', [{ box: { x0: 0, y0: 0, x1: dims.width, y1: dims.height }, el: frame }]);
+    showView();
+    return dz;
+  })().catch((e: unknown) => { imageFailed(e); return null; });
+  ctx.onLeave(() => {
+    void ready.then((z) => z?.destroy());
+    // Full screen lasts while turning pages, not beyond the viewer.
+    if (!current().path.startsWith('/view/')) void setFullScreen(false);
+  });
+  const view = (f: (z: DeepZoom) => void) => () => { if (dz) f(dz); };
 
-  let drawing = false;
-  let start: { x: number; y: number } | null = null;
-  let drag: { x: number; y: number; tx: number; ty: number } | null = null;
-  const toPage = (e: PointerEvent) => {
-    const r = stage.getBoundingClientRect();
-    return {
-      x: Math.round(Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1) * dims.width),
-      y: Math.round(Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1) * dims.height),
-    };
-  };
-  const showDraft = (b: Box) => {
-    const d = boxEl(b, dims, '', '');
-    draft.style.cssText = '';
-    for (const k of ['left', 'top', 'width', 'height'] as const) draft.style[k] = d.style[k];
-    draft.hidden = false;
-  };
-  viewport.addEventListener('pointerdown', (e) => {
-    viewport.setPointerCapture(e.pointerId);
-    if (drawing) start = toPage(e);
-    else drag = { x: e.clientX, y: e.clientY, tx: tx0, ty: ty0 };
-  });
-  viewport.addEventListener('pointermove', (e) => {
-    if (start) {
-      const p = toPage(e);
-      showDraft({ x0: Math.min(start.x, p.x), y0: Math.min(start.y, p.y), x1: Math.max(start.x, p.x), y1: Math.max(start.y, p.y) });
-    } else if (drag) {
-      tx0 = drag.tx + e.clientX - drag.x;
-      ty0 = drag.ty + e.clientY - drag.y;
-      apply();
-    }
-  });
-  viewport.addEventListener('pointerup', (e) => {
-    if (start) {
-      const p = toPage(e);
-      const b = { x0: Math.min(start.x, p.x), y0: Math.min(start.y, p.y), x1: Math.max(start.x, p.x), y1: Math.max(start.y, p.y) };
-      start = null;
-      if (b.x1 - b.x0 > 4 && b.y1 - b.y0 > 4) { showDraft(b); setDrawing(false); openEntryForm(b); } else draft.hidden = true;
-    }
-    drag = null;
-  });
-  viewport.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const r = viewport.getBoundingClientRect();
-    zoomAt(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - r.left, e.clientY - r.top);
-  }, { passive: false });
   viewport.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
     const step = 60;
     const keys: Record<string, () => void> = {
-      '+': () => zoomAt(1.25), '=': () => zoomAt(1.25), '-': () => zoomAt(0.8), '0': fit,
-      ArrowLeft: () => { tx0 += step; apply(); }, ArrowRight: () => { tx0 -= step; apply(); },
-      ArrowUp: () => { ty0 += step; apply(); }, ArrowDown: () => { ty0 -= step; apply(); },
+      '+': view((z) => z.zoomBy(1.25)), '=': view((z) => z.zoomBy(1.25)), '-': view((z) => z.zoomBy(0.8)), '0': view((z) => z.fit()),
+      '1': view((z) => z.actualSize()), r: view((z) => z.rotateBy(90)), R: view((z) => z.rotateBy(-90)),
+      ArrowLeft: view((z) => z.panBy(-step, 0)), ArrowRight: view((z) => z.panBy(step, 0)),
+      ArrowUp: view((z) => z.panBy(0, -step)), ArrowDown: view((z) => z.panBy(0, step)),
       Escape: () => setDrawing(false),
     };
     const f = keys[e.key];
@@ -271,27 +242,50 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   // page OCR judged handwritten counts whatever its book's profile (a handwritten leaf in a typed book).
   const zonesSlot = h('span', { class: 'zones-link' });
   const zonesLink = () => replace(zonesSlot, h('a', { class: 'button secondary', href: `#/zones/${bookId}/${seq}`, 'data-testid': 'zones-link' }, t('zonesLink')));
-  if (readsPersonal && page.pageType === 'handwritten') zonesLink();
-  else if (readsPersonal) {
-    void get<{ book: Book }>(`/books/${bookId}`).then(({ book }) => {
-      if (book.ocrProfile === 'handwritten') zonesLink();
-    }, () => undefined);
-  }
+  if (readsPersonal && (page.pageType === 'handwritten' || book.ocrProfile === 'handwritten')) zonesLink();
+  let drawing = false;
   const drawBtn = h('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false', onclick: () => setDrawing(!drawing) }, t('drawEntry'));
   function setDrawing(on: boolean) {
     drawing = on;
     drawBtn.setAttribute('aria-pressed', String(on));
     viewport.classList.toggle('drawing', on);
-    if (on) msg.ok(t('drawing'));
+    if (on) {
+      msg.ok(t('drawing'));
+      dz?.startDrawing((b) => { setDrawing(false); openEntryForm(b); });
+    } else dz?.stopDrawing();
   }
+
+  // Full screen is the whole document (it outlives the redraw of each page turned); the class lays the
+  // viewer over it, and stands in where the browser refuses the Fullscreen API.
+  const doc = document.documentElement;
+  const fullBtn = h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(doc.classList.contains('viewer-fullscreen')), 'aria-label': t('vwFullScreen'), title: t('vwFullScreen'), 'data-testid': 'full-screen', onclick: () => void setFullScreen(!doc.classList.contains('viewer-fullscreen')) }, icon(FULL_SCREEN_ICON));
+  async function setFullScreen(on: boolean): Promise<void> {
+    doc.classList.toggle('viewer-fullscreen', on);
+    fullBtn.setAttribute('aria-pressed', String(on));
+    if (on && !document.fullscreenElement && document.fullscreenEnabled) await doc.requestFullscreen().catch(() => undefined);
+    if (!on && document.fullscreenElement) await document.exitFullscreen().catch(() => undefined);
+  }
+  // Leaving full screen the browser's way (Escape) leaves the viewer's too.
+  const onFullScreen = () => { if (!document.fullscreenElement && doc.classList.contains('viewer-fullscreen')) void setFullScreen(false); };
+  document.addEventListener('fullscreenchange', onFullScreen);
+  ctx.onLeave(() => document.removeEventListener('fullscreenchange', onFullScreen));
+
+  const btn = (label: string, text: string, f: () => void, testid?: string) =>
+    h('button', { type: 'button', class: 'secondary', onclick: f, 'aria-label': label, title: label, ...(testid ? { 'data-testid': testid } : {}) }, text);
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': t('viewer') },
     h('button', { type: 'button', class: 'secondary', onclick: () => go(pagePath(seq - 1)), disabled: seq <= 1, 'aria-label': t('prev') }, '‹'),
     h('span', { class: 'page-no', 'data-testid': 'page-no' }, total > 0 ? `${t('page')} ${seq} ${t('vwOf')} ${total}` : `${t('page')} ${seq}`),
     h('button', { type: 'button', class: 'secondary', onclick: () => go(pagePath(seq + 1)), disabled: total > 0 && seq >= total, 'aria-label': t('next') }, '›'),
     h('span', { class: 'sep' }),
-    h('button', { type: 'button', class: 'secondary', onclick: () => zoomAt(0.8), 'aria-label': t('zoomOut') }, '−'),
-    h('button', { type: 'button', class: 'secondary', onclick: () => zoomAt(1.25), 'aria-label': t('zoomIn') }, '+'),
-    h('button', { type: 'button', class: 'secondary', onclick: fit }, t('fit')),
+    btn(t('zoomOut'), '−', view((z) => z.zoomBy(0.8))),
+    btn(t('zoomIn'), '+', view((z) => z.zoomBy(1.25))),
+    h('button', { type: 'button', class: 'secondary', onclick: view((z) => z.fit()) }, t('fit')),
+    btn(t('vwActualSize'), '1:1', view((z) => z.actualSize()), 'actual-size'),
+    zoomLevel,
+    h('span', { class: 'sep' }),
+    btn(t('vwRotateLeft'), '⟲', view((z) => z.rotateBy(-90)), 'rotate-left'),
+    btn(t('vwRotateRight'), '⟳', view((z) => z.rotateBy(90)), 'rotate-right'),
+    fullBtn,
     writes ? h('span', { class: 'sep' }) : null,
     writes ? drawBtn : null,
     zonesSlot);
@@ -304,26 +298,26 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   const metaArea = pageMeta(page, objects, facts, total);
   const ocrArea = h('section', { class: 'ocr-text', 'data-testid': 'ocr-text' });
   const downloadsArea = h('section', { 'data-testid': 'downloads' });
-  append(side);
+  const stripSlot = h('div', { class: 'strip-slot' });
+  replace(side, msg, matches, formArea, entryList, linksArea, metaArea, downloadsArea, ocrArea);
 
-  function append(s: HTMLElement) {
-    replace(s, msg, matches, formArea, entryList, linksArea, metaArea, downloadsArea, ocrArea);
-  }
-
+  let entryEls: HTMLElement[] = [];
   const loadEntries = async () => {
     const { entries } = await get<{ entries: Entry[] }>(`/books/${bookId}/pages/${seq}/entries`);
-    replace(entriesLayer, entries.map((e) => {
-      const b = boxEl(e.box, dims, 'entry', entryLabel(e));
+    const items = entries.map((e) => {
+      const b = boxEl('entry', entryLabel(e));
       b.dataset.entryId = e.id;
-      return b;
-    }));
+      return { box: e.box, el: b };
+    });
+    entryEls = items.map((i) => i.el);
+    void ready.then((z) => z?.setLayer('entries', items));
     replace(entryList, h('h2', null, `${t('entries')} (${entries.length})`),
       entries.length === 0 ? h('p', null, t('none')) : h('ul', { class: 'entries', 'data-testid': 'entries' }, entries.map((e) => h('li', null,
-        h('button', { type: 'button', class: 'link', onclick: () => { focusBox(e.box); highlightEntry(e.id); } }, entryLabel(e)),
+        h('button', { type: 'button', class: 'link', onclick: () => { dz?.focusBox(e.box); highlightEntry(e.id); } }, entryLabel(e)),
         writes ? h('button', { type: 'button', class: 'secondary small', onclick: () => openLinkForm({ entryId: e.id }, entryLabel(e)) }, t('linkToRecord')) : null))));
   };
   const highlightEntry = (id: string) => {
-    for (const b of entriesLayer.querySelectorAll<HTMLElement>('.box')) b.classList.toggle('selected', b.dataset.entryId === id);
+    for (const b of entryEls) b.classList.toggle('selected', b.dataset.entryId === id);
   };
   const loadLinks = async () => {
     const { links } = await get<{ links: Link[] }>(`/pages/${page.id}/links`);
@@ -335,6 +329,8 @@ export async function pageView(ctx: ViewContext): Promise<void> {
     formArea.querySelector<HTMLInputElement>('input')?.focus();
   }
   function openEntryForm(b: Box) {
+    // The form is beside the page, which full screen covers.
+    void setFullScreen(false);
     const eventType = select('eventType', EVENT_TYPES.map((x) => [x, tx('', x)] as const), 'birth');
     const number = h('input', { name: 'entryNumber', maxlength: '50' });
     const date = h('input', { name: 'eventDate', pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?', placeholder: 'yyyy-mm-dd' });
@@ -351,7 +347,7 @@ export async function pageView(ctx: ViewContext): Promise<void> {
         if (name.value.trim()) body.names = [{ role: 'subject', name: name.value.trim() }];
         try {
           const r = await api<{ entry: Entry }>('POST', `/books/${bookId}/pages/${seq}/entries`, body);
-          draft.hidden = true;
+          dz?.showDraft(null);
           replace(formArea);
           msg.ok(t('entryCreated'));
           await loadEntries();
@@ -362,7 +358,7 @@ export async function pageView(ctx: ViewContext): Promise<void> {
       },
     }, h('h2', null, t('newEntry')), h('p', { class: 'hint' }, `x ${b.x0}–${b.x1}, y ${b.y0}–${b.y1}`),
     field(t('eventType'), eventType), field(t('entryNumber'), number), field(t('subjectName'), name), field(t('eventDate'), date), field(t('place'), place),
-    h('div', { class: 'row' }, h('button', { type: 'submit' }, t('createEntry')), h('button', { type: 'button', class: 'secondary', onclick: () => { draft.hidden = true; replace(formArea); } }, t('cancel'))));
+    h('div', { class: 'row' }, h('button', { type: 'submit' }, t('createEntry')), h('button', { type: 'button', class: 'secondary', onclick: () => { dz?.showDraft(null); replace(formArea); } }, t('cancel'))));
     replace(formArea, form);
     number.focus();
   }
@@ -370,31 +366,35 @@ export async function pageView(ctx: ViewContext): Promise<void> {
   replace(el,
     crumbs(query, bookId, title, seq),
     h('h1', { class: 'viewer-title', 'data-testid': 'book-title' }, title),
-    h('div', { class: 'viewer' }, h('div', { class: 'view-main' }, toolbar, viewport, h('p', { id: 'viewer-help', class: 'hint' }, t('viewerHelp'))), side));
+    h('div', { class: 'viewer' }, h('div', { class: 'view-main' }, toolbar, viewport, h('p', { id: 'viewer-help', class: 'hint' }, t('viewerHelp')), stripSlot), side));
 
-  const ro = new ResizeObserver(() => { if (z === 1 && tx0 === 0) fit(); });
-  ro.observe(viewport);
-  ctx.onLeave(() => ro.disconnect());
-  fit();
   // "Open on the page" from an entry: the page zoomed onto the entry's box, the box outlined.
   const target = parseBox(query.get('box'), dims);
   if (target) {
-    const mark = boxEl(target, dims, 'focus', t('vwEntryHere'));
+    const mark = boxEl('focus', t('vwEntryHere'));
     mark.dataset.testid = 'focus-box';
-    hits.append(mark);
-    zoomOnto(target);
+    void ready.then((z) => {
+      z?.zoomOnto(target, true);
+      z?.setLayer('focus', [{ box: target, el: mark }]);
+    });
   }
 
   const tasks: Promise<unknown>[] = readsPersonal ? [loadEntries(), loadLinks()] : [];
   tasks.push(loadOcrText(ocrArea, bookId, seq, page.revision), loadDownloads(downloadsArea, book, objects, roles).catch((e) => msg.fail(e)));
+  // The strip: every page of the book, in order (a refusal leaves it out; the page itself says why).
+  tasks.push(get<{ pages: Page[] }>(`/books/${bookId}/pages`).then(({ pages }) => {
+    if (pages.length > 1) replace(stripSlot, pageStrip(bookId, pages, seq, pagePath, ctx.onLeave));
+  }, () => undefined));
   if (q && readsPersonal) {
-    tasks.push(get<{ hits: Hit[] }>('/search', { q, mode: query.get('mode') ?? 'words', bookId, limit: 100 }).then(({ hits: found }) => {
+    tasks.push(get<{ hits: Hit[] }>('/search', { q, mode: query.get('mode') ?? 'words', bookId, limit: 100 }).then(async ({ hits: found }) => {
       const hit = found.find((x) => x.sequence === seq);
       const words = hit?.words ?? [];
-      replace(hits, words.map((w) => boxEl(w.box, dims, 'hl', `${w.text} (${Math.round(w.confidence)}%)`)));
       replace(matches, h('h2', null, `${t('matches')}: “${q}”`), words.length === 0 ? h('p', null, t('noResults')) : h('ul', { class: 'words' }, words.map((w) =>
-        h('li', null, h('button', { type: 'button', class: 'link', onclick: () => focusBox(w.box) }, w.text), ` ${Math.round(w.confidence)}%`))));
-      if (words[0]) focusBox(words[0].box);
+        h('li', null, h('button', { type: 'button', class: 'link', onclick: () => dz?.focusBox(w.box) }, w.text), ` ${Math.round(w.confidence)}%`))));
+      const z = await ready;
+      if (!z) return;
+      z.setLayer('hits', words.map((w) => ({ box: w.box, el: boxEl('hl', `${w.text} (${Math.round(w.confidence)}%)`) })));
+      if (words[0] && !target) z.focusBox(words[0].box, true);
     }));
   }
   await Promise.all(tasks);

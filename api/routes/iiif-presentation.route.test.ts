@@ -1,0 +1,4 @@
+import { openTestApp } from '../test-kit.ts';
+import { iiifPresentationSuite } from './iiif-presentation.suite.ts';
+
+iiifPresentationSuite('embedded PGlite', () => openTestApp());
