@@ -21,7 +21,7 @@ import { realServicesEnv } from '../test-support/real-deps.ts';
 import { startWorkers } from '../workers/index.ts';
 import { checkBook, unrecordedObjects } from '../fault/verify.ts';
 import { writeCatalogue } from './write.ts';
-import { rebuildCatalogue } from './rebuild.ts';
+import { LATER_EVENTS, rebuildCatalogue, UNRECORDED_OBJECT } from './rebuild.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 const PAGES = 6;
@@ -84,12 +84,15 @@ describe.skipIf(!ready)('database lost mid-ingest, rebuilt from the store, inges
     await deps.db.query(`DROP SCHEMA "${env.DATABASE_SCHEMA}" CASCADE`);
     await deps.close();
     deps = await openAppDeps(loadConfig(env), silentLogger());
-    const report = await rebuildCatalogue(deps);
+    // The queue still holds the stopped workers' jobs, which name rows as they were before the loss.
+    await expect(rebuildCatalogue(deps)).rejects.toMatchObject({ code: 'ERR_CONFLICT', message: expect.stringMatching(/--empty-queue/) });
+    const report = await rebuildCatalogue(deps, { emptyQueue: true });
     expect(report.books).toBe(1);
     expect(report.requeued.books).toBe(1);
     expect(report.requeued.pages).toBeGreaterThanOrEqual(PAGES - lostAt);
-    // What the pages done after the write-out stored is in the store and no row names it yet.
-    expect(report.unplaced.every((u) => u.reason === 'an object no book object of the catalogue names')).toBe(true);
+    // What the pages done after the write-out stored is in the store and no row names it yet; when
+    // the events object was read after the book object, the events of that work are left out.
+    expect(report.unplaced.filter((u) => u.reason !== UNRECORDED_OBJECT && !u.reason.startsWith(LATER_EVENTS))).toEqual([]);
 
     workers = await startWorkers(deps);
     try {

@@ -33,7 +33,9 @@ import { createUser } from '../auth/index.ts';
 import { verifyWithAnchors, writeAnchor } from '../audit/index.ts';
 import { pruneSearchTerms, searchPages } from '../search/index.ts';
 import { writeCatalogue } from './write.ts';
-import { rebuildCatalogue, type RebuildReport } from './rebuild.ts';
+import { LATER_EVENTS, rebuildCatalogue, UNRECORDED_OBJECT, type RebuildReport } from './rebuild.ts';
+import { readLatest } from './read.ts';
+import { catalogueKey, contentSha256, serialiseObject } from './format.ts';
 
 const ready = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
 
@@ -259,6 +261,41 @@ describe.skipIf(!ready)('catalogue rebuild from the object store (PostgreSQL + B
       for (const key of [stray.key, damaged]) {
         for (const v of await deps.store.keyHistory(key)) await deps.store.delete(key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true });
       }
+    }
+  }, 300_000);
+
+  // Each object is read from the database on its own, so a book's events object can be newer than
+  // its book object (the fault suite's database loss met it: the rebuild failed on the foreign key
+  // of an event naming a master the book object did not list). Made here by a book object that
+  // lacks one master its events name, as one written before that master was made would.
+  it('leaves out the events of work its book object does not hold, and places the rest', async () => {
+    await deps.queue.obliterate();
+    await reopen(true);
+    const ref = { kind: 'book' as const, scope: ids.keyed };
+    const book = (await readLatest(deps.store, ref))!;
+    const events = (await readLatest(deps.store, { kind: 'events', scope: ids.keyed }))!;
+    const masters = new Set((book.data.stored_objects ?? []).filter((o) => o.role === 'master').map((o) => String(o.id)));
+    const named = (events.data.processing_events ?? []).filter((e) => masters.has(String(e.object_id)));
+    const gone = String(named[0]!.object_id);
+    const goneKey = String(book.data.stored_objects!.find((o) => String(o.id) === gone)!.store_key);
+    const data = { ...book.data, stored_objects: book.data.stored_objects!.filter((o) => String(o.id) !== gone) };
+    const sha = contentSha256('book', data);
+    const key = catalogueKey(ref, book.header.version + 1, sha);
+    await deps.store.put(key, serialiseObject({ ...book.header, version: book.header.version + 1, contentSha256: sha, previous: { key: book.key, contentSha256: book.header.contentSha256 } }, data));
+    try {
+      const report = await rebuildCatalogue(deps);
+      const later = (events.data.processing_events ?? []).filter((e) => String(e.object_id) === gone).length;
+      expect(later).toBeGreaterThan(0);
+      expect(report.unplaced).toEqual([
+        { key: events.key, reason: expect.stringMatching(new RegExp(`^${LATER_EVENTS} \\(${later} of ${events.data.processing_events!.length}\\)`)) },
+        { key: goneKey, reason: UNRECORDED_OBJECT },
+      ]);
+      expect(report.books).toBe(4);
+      const placed = await deps.db.query<{ object_id: string | null }>('SELECT object_id FROM processing_events WHERE book_id = $1', [ids.keyed]);
+      expect(placed.rows).toHaveLength(events.data.processing_events!.length - later);
+      expect(placed.rows.some((r) => r.object_id === gone)).toBe(false);
+    } finally {
+      for (const v of await deps.store.keyHistory(key)) await deps.store.delete(key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true });
     }
   }, 300_000);
 });

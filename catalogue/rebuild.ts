@@ -41,6 +41,17 @@ const UNPLACED_LISTED = 200;
 // A catalogue object is one book's rows, a registry shard or an audit segment of at most 10 000 events.
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
+/** The reason given for an object in the store that no row of the rebuilt catalogue names. */
+export const UNRECORDED_OBJECT = 'an object no book object of the catalogue names';
+/**
+ * The start of the reason given for a book's processing events that name a page or an object its
+ * book object does not hold. Each object is read from the database on its own, so a book's
+ * `events` object can be newer than its `book` object: it then logs work (a page's master, its
+ * OCR) done after the rows the `book` object holds, and the loss took that work. Those events are
+ * left out (their references could not hold); the page is queued again and logs them anew.
+ */
+export const LATER_EVENTS = 'processing events of work the book object does not hold';
+
 /** Something the rebuild found in the store and could not put into the catalogue, and why. */
 export interface Unplaced {
   key: string;
@@ -84,6 +95,13 @@ export interface RebuildOptions {
   onProgress?: (p: RebuildProgress) => void;
   /** Stops the rebuild between two books (what a kill does, without the kill): run again to finish. */
   signal?: AbortSignal;
+  /**
+   * Empties the job queue first. Jobs left from before the loss name rows the rebuild restores as
+   * they were at the last write-out: an old `page.index` whose OCR row is not in the store fails its
+   * page for good, and the page is then lost to the work the rebuild queues again. Without this the
+   * rebuild refuses a queue that holds work.
+   */
+  emptyQueue?: boolean;
 }
 
 /** One version of a catalogue object, as its key names it. */
@@ -216,6 +234,7 @@ export async function rebuildCatalogue(deps: Deps, opts: RebuildOptions = {}): P
     return n;
   };
   const phases = new Set(rebuild.phasesDone);
+  if (!phases.has('queue')) await clearQueueOfLostWork(deps, opts.emptyQueue ?? false);
   const counts = { books: rebuild.booksDone, pages: rebuild.pagesDone, booksThisRun: 0, disposed: 0, registryRecords: 0, holds: 0, auditEvents: 0, pagesIndexed: 0 };
   let booksTotal = 0;
   const progress = (phase: string) => opts.onProgress?.({ phase, booksDone: counts.books, booksTotal, pagesDone: counts.pages });
@@ -397,7 +416,14 @@ async function rebuildBook(
     await ctx.write(tx, book.data, ['books', 'pages', 'stored_objects']);
     await noteRead(tx, book);
     if (events) {
-      await ctx.write(tx, events.data, ['processing_events']);
+      const pages = new Set((book.data.pages ?? []).map((p) => String(p.id)));
+      const objects = new Set((book.data.stored_objects ?? []).map((o) => String(o.id)));
+      const all = events.data.processing_events ?? [];
+      const placed = all.filter((e) => (e.page_id == null || pages.has(String(e.page_id))) && (e.object_id == null || objects.has(String(e.object_id))));
+      if (placed.length < all.length) {
+        ctx.unplaced({ key: events.key, reason: `${LATER_EVENTS} (${all.length - placed.length} of ${all.length}): they log work done after it was written, which the loss took; the pages are queued again` });
+      }
+      await ctx.write(tx, { processing_events: placed }, ['processing_events']);
       await noteRead(tx, events);
     }
     for (const [i, [, tables]] of BOOK_KINDS.entries()) {
@@ -497,6 +523,19 @@ function toAuditEvent(r: CatalogueRow): AuditEvent {
  * split, pages whose stages had not finished, and done pages whose words are not indexed (their
  * reading was missing). Every stage skips what is already archived, so queuing is always safe.
  */
+/** Refuses (or, asked to, empties) a queue that still holds jobs from before the catalogue was lost. */
+async function clearQueueOfLostWork(deps: Deps, empty: boolean): Promise<void> {
+  if (empty) {
+    await deps.queue.obliterate();
+    return;
+  }
+  // A schedule's next run does not count: drained() leaves those out.
+  const busy = await deps.queue.drained({ timeoutMs: 300 }).then(() => false, () => true);
+  if (busy) {
+    throw new AppError('ERR_CONFLICT', 'the job queue still holds work from before the catalogue was lost: stop every worker, then rebuild with --empty-queue (its jobs name rows as they were, and would fail pages the rebuild queues again)');
+  }
+}
+
 async function requeueUnfinished(deps: Deps): Promise<{ books: number; pages: number }> {
   const run = newRunId('rebuild');
   let books = 0;
@@ -527,7 +566,7 @@ async function requeueUnfinished(deps: Deps): Promise<{ books: number; pages: nu
 async function findUnrecordedObjects(deps: Deps, unplaced: (u: Unplaced) => void): Promise<void> {
   let keys: string[] = [];
   const flush = async () => {
-    for (const k of await unrecordedKeys(deps.db, keys)) unplaced({ key: k, reason: 'an object no book object of the catalogue names' });
+    for (const k of await unrecordedKeys(deps.db, keys)) unplaced({ key: k, reason: UNRECORDED_OBJECT });
     keys = [];
   };
   for await (const o of deps.store.list('')) {

@@ -10,10 +10,12 @@ import { readPassword } from './prompt.ts';
  * database (catalogue/rebuild.ts), with a progress bar on a terminal; run again after a crash or an
  * interrupt, it finishes the rebuild it started. Exit 0 when everything in the store was placed,
  * 1 when something was not (listed), or when the database already holds another catalogue.
+ * `--empty-queue` empties the job queue first (stop the workers before): jobs from before the loss
+ * would fail pages the rebuild queues again, so a queue holding work is refused without it.
  * With `--admin NAME` that rebuilt admin gets a password again (asked on the terminal, or
  * ARKIVA_PASSWORD): the store keeps no credentials, so without it no one could sign in.
  */
-export async function runRebuild(ctx: CommandContext, opts: { admin?: string } = {}): Promise<number> {
+export async function runRebuild(ctx: CommandContext, opts: { admin?: string; emptyQueue?: boolean } = {}): Promise<number> {
   // Asked before the rebuild, which can take an hour: the operator is at the terminal now.
   const password = opts.admin !== undefined ? (ctx.config.cli.password ?? (await readPassword(`new password for the rebuilt admin ${opts.admin}: `))) : undefined;
   if (opts.admin !== undefined && !password) throw new UsageError('give the admin\'s new password on the terminal or in ARKIVA_PASSWORD');
@@ -27,6 +29,7 @@ export async function runRebuild(ctx: CommandContext, opts: { admin?: string } =
   try {
     report = await rebuildCatalogue(deps, {
       signal: stop.signal,
+      emptyQueue: opts.emptyQueue ?? false,
       onProgress: (p) => bar?.update(p.booksDone, Math.max(p.booksTotal, p.booksDone), `${p.phase}, ${p.pagesDone} pages`),
     });
     if (opts.admin !== undefined && password) {

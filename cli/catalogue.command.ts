@@ -12,13 +12,13 @@ import { runRebuild } from './catalogue-rebuild.command.ts';
  * database with no users), they print identifiers and counts, never a book's content.
  */
 export async function runCatalogueCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(ctx.args, { all: { type: 'boolean' }, 'skip-objects': { type: 'boolean' }, admin: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs(ctx.args, { all: { type: 'boolean' }, 'skip-objects': { type: 'boolean' }, admin: { type: 'string' }, 'empty-queue': { type: 'boolean' } });
   const sub = positionals[0];
   if (sub === 'rebuild') {
-    if (values.all || values['skip-objects'] || positionals.length > 1) throw new UsageError('catalogue rebuild takes no arguments but --admin NAME and --json');
-    return runRebuild(ctx, values.admin !== undefined ? { admin: values.admin } : {});
+    if (values.all || values['skip-objects'] || positionals.length > 1) throw new UsageError('catalogue rebuild takes no arguments but --admin NAME, --empty-queue and --json');
+    return runRebuild(ctx, { ...(values.admin !== undefined ? { admin: values.admin } : {}), emptyQueue: values['empty-queue'] ?? false });
   }
-  if (values.admin !== undefined) throw new UsageError('--admin belongs to catalogue rebuild');
+  if (values.admin !== undefined || values['empty-queue']) throw new UsageError('--admin and --empty-queue belong to catalogue rebuild');
   if (sub !== 'write' && sub !== 'check') throw new UsageError('a subcommand is required: write, check or rebuild');
   if (values.all && sub !== 'write') throw new UsageError('--all belongs to catalogue write');
   if (values['skip-objects'] && sub !== 'check') throw new UsageError('--skip-objects belongs to catalogue check');

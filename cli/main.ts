@@ -83,7 +83,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit: { summary: 'the audit trail (auditors): verify the hash chain against every anchor, anchor the head, list events', usage: 'arkiva audit verify | anchor | list [--after SEQ] [--actor NAME] [--action A] [--limit N] [--json]', run: runAuditCommand },
   catalogue: {
     summary: 'the catalogue in the object store (docs/catalogue-format.md): write out what changed, list every difference with the database (exit 1), or rebuild an empty database from it',
-    usage: 'arkiva catalogue write [--all] | check [--skip-objects] | rebuild [--admin NAME] [--json]',
+    usage: 'arkiva catalogue write [--all] | check [--skip-objects] | rebuild [--empty-queue] [--admin NAME] [--json]',
     run: runCatalogueCommand,
   },
 };

@@ -186,6 +186,7 @@ export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry
     dates.push((a) => `left(${a}.event_date, ${len}) <= ${to}`);
   }
   where.push(...dates.map((d) => d('e')));
+  const onPostings = dates.map((d) => `AND ${d('n')}`);
   if (s.bookId) where.push(`e.book_id = ${p(s.bookId)}`);
   if (s.status) where.push(`e.status = ${p(s.status)}`);
   // The entries to return, best first, at most `limit`: ids and scores.
@@ -203,14 +204,23 @@ export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry
           SELECT w.sim, x.entry_id, x.created_at FROM (${words[0]}) w
            CROSS JOIN LATERAL (SELECT DISTINCT ON (n.created_at, n.entry_id) n.entry_id, n.created_at
                                  FROM entry_name_postings n JOIN entries e ON e.id = n.entry_id
-                                WHERE n.norm = w.norm ${roleCond} ${dates.map((d) => `AND ${d('n')}`).join(' ')} AND ${where.join(' AND ')}
+                                WHERE n.norm = w.norm ${roleCond} ${onPostings.join(' ')} AND ${where.join(' AND ')}
                                 ORDER BY n.created_at, n.entry_id LIMIT ${limit}) x) c
         GROUP BY c.entry_id, c.created_at ORDER BY score DESC, c.created_at, c.entry_id LIMIT ${limit}`;
     } else {
       // Several terms: the entries holding a match of every term (hash joins of the terms' postings),
-      // ranked, then read best first until `limit` pass the filters.
+      // ranked, then read best first until `limit` pass the filters. The dates also as the range
+      // the postings' date index (migration 028) reads: byte-wise, below the upper date followed by
+      // '~' (above any digit or '-'); equal to the conditions above for ISO dates, which are all
+      // entries hold, and those stay as the check. (One term keeps its walk in tie order, which
+      // stops after `limit` entries: the date range read whole and sorted was measured 4-15 times
+      // slower for a common surname within five years.)
+      const inRange = [...onPostings];
+      const iso = /^\d{4}(-\d{2}(-\d{2})?)?$/;
+      if (s.dateFrom && iso.test(s.dateFrom)) inRange.push(`AND n.event_date COLLATE "C" >= ${p(s.dateFrom)}`);
+      if (s.dateTo && iso.test(s.dateTo)) inRange.push(`AND n.event_date COLLATE "C" < ${p(`${s.dateTo}~`)}`);
       const parts = words.map((w, i) => `(SELECT n.entry_id, n.created_at, w.sim FROM (${w}) w JOIN entry_name_postings n
-        ON n.norm = w.norm ${roleCond} ${dates.map((d) => `AND ${d('n')}`).join(' ')}) t${i}`);
+        ON n.norm = w.norm ${roleCond} ${inRange.join(' ')}) t${i}`);
       const joins = parts.map((part, i) => (i === 0 ? part : `JOIN ${part} ON t${i}.entry_id = t0.entry_id`)).join(' ');
       const score = `(${words.map((_, i) => `max(t${i}.sim)::float8`).join(' + ')}) / ${s.terms.length}`;
       chosen = `SELECT r.entry_id, r.score FROM (

@@ -85,6 +85,9 @@ describe('entry search over name-word postings', () => {
     { name: 'Jovana', role: 'mother', limit: 4 }, { name: 'marko jovanovic' }, { name: 'marko jovanovic', limit: 2 },
     { name: 'Ana Gashi', place: 'Peje' }, { name: 'hoxha', dateFrom: '1953', dateTo: '1956', limit: 6 }, { name: 'marko krasniqi gashi' },
     { name: 'Arben', role: 'father' }, { name: 'nomatchatall' },
+    // Several words within dates of every precision: read as a range of the date index (migration 028).
+    { name: 'marko jovanovic', dateFrom: '1952-03', dateTo: '1957-05' }, { name: 'jovana gashi', dateFrom: '1951-04-15', dateTo: '1958' },
+    { name: 'marko krasniqi', dateFrom: '1950', dateTo: '1955-06-30', limit: 4 },
   ];
   for (const q of queries) {
     it(`answers as a scan of every name row: ${JSON.stringify(q)}`, async () => {
@@ -95,6 +98,18 @@ describe('entry search over name-word postings', () => {
       if (q.name !== 'nomatchatall') expect(want.length).toBeGreaterThan(0);
     });
   }
+
+  it('keeps the date bounds of several words exact at each precision', async () => {
+    const e = await createEntry(db, pageId, { box: { x0: 10, y0: 2600, x1: 1900, y1: 2640 }, eventType: 'birth', eventDate: '1957-01-20', names: [{ role: 'subject', name: 'Besnik Xhaferi' }] }, { user: 'clerk' });
+    const found = async (dateFrom?: string, dateTo?: string) => (await searchEntries(db, { name: 'besnik xhaferi', dateFrom, dateTo, bookId })).map((x) => x.id);
+    for (const [from, to] of [['1957', '1957'], ['1957-01', '1957-01'], ['1957-01-20', '1957-01-20'], [undefined, '1957-01-20'], ['1956-12-31', undefined], ['1950', '1960']] as const) {
+      expect(await found(from, to), `${from}..${to}`).toEqual([e.id]);
+    }
+    for (const [from, to] of [['1957-01-21', '1957'], ['1957', '1957-01-19'], [undefined, '1956'], ['1957-02', undefined], ['1958', '1959']] as const) {
+      expect(await found(from, to), `${from}..${to}`).toEqual([]);
+    }
+    await db.query('DELETE FROM entries WHERE id = $1', [e.id]);
+  });
 
   it('follows renamed, retired and deleted entries', async () => {
     const e = await createEntry(db, pageId, { box: { x0: 10, y0: 2500, x1: 1900, y1: 2540 }, eventType: 'birth', eventDate: '1955-04-02', names: [{ role: 'subject', name: 'Zenel Qerimi' }] }, { user: 'clerk' });

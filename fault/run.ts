@@ -8,15 +8,20 @@
  *   kill-load while busy processes load every core, SIGKILL the worker running one of the book's
  *             OCR jobs, then the worker that takes that job over (issue 17: a page whose OCR job
  *             was lost twice, to a kill and then to a lost claim under load, used to be lost)
+ *   catalogue the database lost mid-ingest (issue 25): the catalogue is written out to the store,
+ *             more pages are archived, then PostgreSQL is stopped at once and its cluster deleted;
+ *             the workers are stopped, the queue emptied, an empty cluster made, `catalogue rebuild`
+ *             run into it (it queues the unfinished work again), the workers started again
  * Each book must end with every page archived exactly once (rows and objects counted per page and
  * role, each object read back and hashed), with nobody running `arkiva resume`.
  *
  *   npm run test:fault            (needs `scripts/services.sh start`: the Ceph cluster, redis-server, PostgreSQL 15 binaries)
- *   npx tsx fault/run.ts [--pages 200] [--load-pages 16] [--scale 0.4] [--only kill,rgw] [--rgw-outage 60] [--keep]
+ *   npx tsx fault/run.ts [--pages 200] [--load-pages 16] [--catalogue-pages 10] [--catalogue-keep-queue] [--scale 0.4] [--only kill,rgw] [--rgw-outage 60] [--keep]
  *
- * `--pages` is shared by the first four scenarios; kill-load has its own, smaller book (`--pages`
- * when it runs alone). Prints a table, a line of pages lost and duplicated per scenario, and one
- * JSON line; exits 1 when a page is lost or duplicated, a hash differs, or a book did not finish by itself.
+ * `--pages` is shared by kill, redis, postgres and rgw; kill-load and catalogue have their own,
+ * smaller books (`--pages` when they run without the others). Prints a table, a line of pages lost
+ * and duplicated per scenario, and one JSON line; exits 1 when a page is lost or duplicated, a hash
+ * differs, a book did not finish by itself, or the rebuild could not place what it should have.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,18 +39,27 @@ import { loadCpu, runningOcrJobs } from './load.ts';
 import { Redis } from 'ioredis';
 import { checkBook, unrecordedObjects, type BookCheck } from './verify.ts';
 import { isFinalBookStatus } from '../archive/index.ts';
+import { readLatest, writeCatalogue } from '../catalogue/index.ts';
+import { LATER_EVENTS, rebuildCatalogue, UNRECORDED_OBJECT } from '../catalogue/rebuild.ts';
 
-// kill-load first: with the queues still short, its lost job is taken over within seconds (a
-// lock plus a stalled check) and its busy processes load the machine for ~20 s, not minutes
-const SCENARIOS = ['kill-load', 'kill', 'redis', 'postgres', 'rgw'] as const;
+// catalogue first: its book is the only one the database loss meets (a book being packaged then
+// would leave a package the rebuild cannot name: written after the write-out, and not made again
+// byte for byte), and every later book goes into the rebuilt database. kill-load next: with the
+// queues still short, its lost job is taken over within seconds (a lock plus a stalled check) and
+// its busy processes load the machine for ~20 s, not minutes
+const SCENARIOS = ['catalogue', 'kill-load', 'kill', 'redis', 'postgres', 'rgw'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** Each scenario's book, the same whichever scenarios run and in whatever order. */
-const SEEDS: Record<Scenario, number> = { kill: 4100, redis: 4101, postgres: 4102, rgw: 4103, 'kill-load': 4104 };
+const SEEDS: Record<Scenario, number> = { kill: 4100, redis: 4101, postgres: 4102, rgw: 4103, 'kill-load': 4104, catalogue: 4105 };
+/** Scenarios with a small book of their own instead of a share of `--pages`. */
+const OWN_BOOK: readonly Scenario[] = ['kill-load', 'catalogue'];
 
 const { values } = parseArgs({
   options: {
     pages: { type: 'string', default: '200' },
     'load-pages': { type: 'string', default: '16' },
+    'catalogue-pages': { type: 'string', default: '10' },
+    'catalogue-keep-queue': { type: 'boolean', default: false },
     scale: { type: 'string', default: '0.4' },
     only: { type: 'string' },
     'rgw-outage': { type: 'string', default: '60' },
@@ -56,10 +70,11 @@ const { values } = parseArgs({
 const scenarios = (values.only ? values.only.split(',') : [...SCENARIOS]) as Scenario[];
 for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
 const totalPages = Number(values.pages);
-const shared = scenarios.filter((s) => s !== 'kill-load');
+const shared = scenarios.filter((s) => !OWN_BOOK.includes(s));
 const pagesPer = Math.max(4, Math.floor(totalPages / Math.max(1, shared.length)));
-/** Pages of each scenario's book: kill-load's is kept small, the suite must stay well under 6 minutes on 2 cores. */
-const pagesOf = (s: Scenario): number => (s !== 'kill-load' ? pagesPer : shared.length === 0 ? Math.max(4, totalPages) : Math.max(4, Number(values['load-pages'])));
+const ownPages: Partial<Record<Scenario, number>> = { 'kill-load': Number(values['load-pages']), catalogue: Number(values['catalogue-pages']) };
+/** Pages of each scenario's book: kill-load's and catalogue's are kept small, the suite must stay well under 6 minutes on 2 cores. */
+const pagesOf = (s: Scenario): number => (!OWN_BOOK.includes(s) ? pagesPer : shared.length === 0 ? Math.max(4, totalPages) : Math.max(4, ownPages[s]!));
 const scale = Number(values.scale);
 const rgwOutageMs = Number(values['rgw-outage']) * 1000;
 const started = Date.now();
@@ -143,9 +158,10 @@ async function main(): Promise<number> {
     ARKIVA_DATA_DIR: path.join(root, 'data'),
   };
   // the harness's own connections (ingest, checks): migrations and the bucket are made here, before the workers start
-  let deps: AppDeps & { close(): Promise<void> };
+  const openHarness = () => openAppDeps(loadConfig({ ...env, RECONCILE_INTERVAL_SECONDS: '0' }), createLogger('silent'));
+  let deps: HarnessDeps;
   try {
-    deps = await openAppDeps(loadConfig({ ...env, RECONCILE_INTERVAL_SECONDS: '0' }), createLogger('silent'));
+    deps = await openHarness();
   } catch (e) {
     await stopServices();
     console.error(`FAIL: cannot open the private services (${e instanceof Error ? e.message : String(e)}); kept ${root}`);
@@ -153,6 +169,8 @@ async function main(): Promise<number> {
   }
   const pool = new WorkerPool(Number(values.workers), env, logs);
   const results: Result[] = [];
+  /** What a scenario found wrong besides its book's pages (the rebuild's report). */
+  const failures: string[] = [];
   let ok = true;
   try {
     pool.start();
@@ -234,6 +252,15 @@ async function main(): Promise<number> {
           case 'kill-load':
             await killUnderLoad(pool, redis.url, book.id, Number(values.workers));
             break;
+          case 'catalogue': {
+            const after = await loseDatabase({
+              deps, pg, pool, bookId: book.id, workers: Number(values.workers), beforeLoss: sampleDb, reopen: openHarness,
+              emptyQueue: values['catalogue-keep-queue'] ? undefined : redis.url,
+            });
+            deps = after.deps;
+            failures.push(...after.failures);
+            break;
+          }
         }
         running.push({ scenario, bookId: book.id, t0, faultStart, faultEnd: Date.now(), restarts: pool.restarts - restartsBefore });
         say(`${scenario}: fault over, ${await donePages(deps, book.id).catch(() => '?')} of its pages done`);
@@ -295,6 +322,10 @@ async function main(): Promise<number> {
         ok = false;
         console.error(`FAIL ${r.scenario}: status ${r.bookStatus}, lost pages ${JSON.stringify(r.lost)}, duplicated ${JSON.stringify(r.duplicated)}, hash mismatches ${r.hashMismatches}, missing objects ${r.missingObjects}, pages indexed twice ${r.duplicateWordPages}`);
       }
+    }
+    for (const f of failures) {
+      ok = false;
+      console.error(`FAIL ${f}`);
     }
     if (unrecorded.length > 0) {
       ok = false;
@@ -359,6 +390,67 @@ async function killUnderLoad(pool: WorkerPool, redisUrl: string, bookId: string,
     await load.stop();
     redis.disconnect();
   }
+}
+
+type HarnessDeps = AppDeps & { close(): Promise<void> };
+
+/**
+ * Issue 25's scenario: the database lost in the middle of an ingest. The catalogue is written out
+ * (what the `catalogue.write` schedule does; the suite runs without schedules), at least one more
+ * page is archived, and the PostgreSQL cluster is lost as to a failed disk: stopped at once and
+ * its folder deleted, not a schema dropped on a running server, because a loss cuts the workers'
+ * transactions in flight and leaves nothing (roles, sequences, the migrations table) behind. The
+ * workers meet the loss, then the operator stops them for the restore: a worker started against
+ * the new, empty cluster would migrate it and run old jobs before the rebuild, which goes into an
+ * empty database only. The rebuild empties the queue (`--empty-queue`): its jobs name rows the
+ * loss took, and the rebuild queues all unfinished work again from the rows it rebuilt. Kept, an
+ * old page.index job whose OCR child had finished before the loss found no OCR row in the rebuilt
+ * database and failed its page for good before the re-queued work read it again (the page lost,
+ * its OCR objects named by no row: 1 run of 15), so the rebuild now refuses a queue holding work;
+ * `--catalogue-keep-queue` shows that refusal. An empty cluster is made, migrated and rebuilt from the store, the workers are
+ * started again and the book must finish by itself with every page archived once.
+ */
+async function loseDatabase(ctx: {
+  deps: HarnessDeps; pg: PrivatePostgres; pool: WorkerPool; bookId: string; workers: number;
+  beforeLoss: () => Promise<void>; reopen: () => Promise<HarnessDeps>; emptyQueue: string | undefined;
+}): Promise<{ deps: HarnessDeps; failures: string[] }> {
+  let deps = ctx.deps;
+  await writeCatalogue(deps, { flushAudit: true });
+  const doneInStore = async () => ((await readLatest(deps.store, { kind: 'book', scope: ctx.bookId }))?.data.pages ?? []).filter((p) => p.status === 'done').length;
+  // Work goes on after the last write-out: that is what the loss takes with it. Compared with the
+  // store's newest version, in case a write-out after a package job came in between.
+  const at = await waitFor('a page archived after the write-out', async () => {
+    const stored = await doneInStore();
+    const done = await donePages(deps, ctx.bookId);
+    return done > stored ? { stored, done } : undefined;
+  }, BOOK_TIMEOUT_MS, 200);
+  say(`catalogue: the store has the book with ${at.stored} pages done, the database ${at.done}: PostgreSQL lost (stopped at once, its cluster deleted)`);
+  await ctx.beforeLoss();
+  await ctx.pg.lose();
+  await sleep(3000);
+  say(`catalogue: workers stopped for the restore; ${ctx.emptyQueue ? 'the queue emptied, ' : 'the queue kept, '}an empty cluster made and migrated, \`catalogue rebuild\` run into it`);
+  await ctx.pool.stop();
+  await ctx.pg.init();
+  await ctx.pg.start();
+  // the old connections lead nowhere; closing them must not hold the suite up
+  await Promise.race([deps.close().catch(() => undefined), sleep(10_000)]);
+  deps = await ctx.reopen();
+  // the jobs of before the loss the queue still holds (delayed by the outage, or stalled with the stopped workers)
+  const old = (await deps.queue.liveJobs()).length;
+  const t0 = Date.now();
+  const report = await rebuildCatalogue(deps, { emptyQueue: ctx.emptyQueue !== undefined });
+  // What the loss took is expected in the report: objects stored after the write-out, and events
+  // of that work when the events object was written after the book object
+  const later = report.unplaced.filter((u) => u.reason.startsWith(LATER_EVENTS));
+  const other = report.unplaced.filter((u) => u.reason !== UNRECORDED_OBJECT && !later.includes(u));
+  say(`catalogue: rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${report.books} books, ${report.pages} pages, ${report.requeued.pages} pages of ${report.requeued.books} books queued again; `
+    + `${report.unplacedCount - later.length - other.length} objects stored after the write-out, ${later.length} books' later events left out, ${other.length} other things not placed; `
+    + `${old} jobs of before the loss ${ctx.emptyQueue !== undefined ? 'emptied from the queue by the rebuild' : 'in the queue'}`);
+  ctx.pool.start();
+  await waitFor('the workers to start again', async () => (ctx.pool.alive === ctx.workers ? true : undefined), 60_000);
+  const failures = other.map((u) => `catalogue: the rebuild could not place ${u.key}: ${u.reason}`);
+  if (report.books === 0 || report.requeued.pages === 0) failures.push(`catalogue: the rebuild placed ${report.books} books and queued ${report.requeued.pages} pages again: the book being ingested is not back`);
+  return { deps, failures };
 }
 
 /**

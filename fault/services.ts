@@ -121,6 +121,16 @@ export class PrivatePostgres {
     await until('private PostgreSQL', () => tcpOpen(this.port), 30_000);
   }
 
+  /**
+   * The cluster lost, as to a failed disk: stopped at once (every connection cut, the transactions
+   * in flight gone) and its data folder deleted. `init()` and `start()` then give an empty cluster
+   * on the same port, as a replacement server would.
+   */
+  async lose(): Promise<void> {
+    await this.stop('immediate');
+    await fs.promises.rm(path.join(this.dir, 'data'), { recursive: true, force: true });
+  }
+
   /** Immediate shutdown: every connection cut at once, crash recovery at the next start. */
   async stop(mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
     await this.asPostgres('pg_ctl', ['-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']).catch(() => undefined);

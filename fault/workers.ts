@@ -26,7 +26,9 @@ export class WorkerPool {
     this.slots = Array.from({ length: size }, () => undefined);
   }
 
+  /** Starts every worker; after `stop()`, starts them again (an operator's restart after a restore). */
   start(): void {
+    this.stopping = false;
     for (let i = 0; i < this.slots.length; i++) this.spawn(i);
   }
 
@@ -38,10 +40,11 @@ export class WorkerPool {
     this.slots[i] = child;
     child.once('exit', () => {
       if (!this.killed.delete(child)) this.unexpectedExits += this.stopping ? 0 : 1;
-      if (this.stopping) return;
+      // a worker of before a stop() is not restarted once start() has put a new one in its slot
+      if (this.stopping || this.slots[i] !== child) return;
       // a short pause, as a supervisor's restart delay, so a crash loop does not spin
       setTimeout(() => {
-        if (this.stopping) return;
+        if (this.stopping || this.slots[i] !== child) return;
         this.restarts++;
         this.spawn(i);
       }, 500);
@@ -76,9 +79,14 @@ export class WorkerPool {
   async stop(graceMs = 15_000): Promise<void> {
     this.stopping = true;
     const live = this.slots.filter((c): c is ChildProcess => c !== undefined && c.exitCode === null && c.signalCode === null);
-    for (const c of live) c.kill('SIGTERM');
+    for (const c of live) {
+      this.killed.add(c);
+      c.kill('SIGTERM');
+    }
     const end = Date.now() + graceMs;
     while (live.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < end) await sleep(100);
     for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // gone before stop() returns, so that a start() after it runs no worker twice
+    while (live.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < end + 5000) await sleep(50);
   }
 }

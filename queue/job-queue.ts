@@ -163,7 +163,7 @@ export interface JobQueue<S extends JobSchemas> {
    * rejects with ERR_UNAVAILABLE after `timeoutMs` (default 60 s).
    */
   drained(opts?: { timeoutMs?: number }): Promise<void>;
-  /** Removes every job of this queue (tests only). */
+  /** Removes every job of this queue (tests, and a catalogue rebuild whose jobs name lost rows). */
   obliterate(): Promise<void>;
   /**
    * Every job of the given names (default all) that has not ended yet. The reconciler compares it

@@ -4,83 +4,40 @@
  * valid; a records manager revokes it and the page says revoked. An embedded Arkiva (PGlite,
  * filesystem store) listening on 127.0.0.1, Debian's Chromium through playwright-core.
  */
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { BrowserContext } from 'playwright-core';
 import { createUser } from '../../auth/index.ts';
-import { loadConfig } from '../../config/index.ts';
-import { silentLogger } from '../../common/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, fillSignIn, freePort, newTab, openEmbeddedDeps, requireBrowser, serveToChromium, tearDown, type EmbeddedDeps, type ServedChromium, type Tab } from '../../test-support/browser.ts';
 import { SEEDED_NAMES, seedEntry } from '../../extracts/seed.suite.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
-
-/** A free loopback port, so the public base URL printed in the QR code is this server's. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+const ready = requireBrowser();
 
 describe.skipIf(!ready)('extracts in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
-  let browser: Browser;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-e2e-extracts-'));
+    // A port known before the app starts, so the public base URL printed in the QR code is this server's.
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, OCR_POOL_SIZE: '1', COOKIE_SECURE: 'false', ARKIVA_PUBLIC_BASE_URL: base, ARKIVA_ISSUING_OFFICE: 'Agjencia e Regjistrimit Civil' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-e2e-extracts-', { ARKIVA_PUBLIC_BASE_URL: base, ARKIVA_ISSUING_OFFICE: 'Agjencia e Regjistrimit Civil' }));
     for (const [username, roles] of [['klea', ['clerk']], ['rita', ['records_manager']]] as const) await createUser(deps.db, { username, password: PASSWORD, roles });
     await seedEntry(deps);
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    web = await serveToChromium(deps, { port });
   }, 120_000);
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ contexts, ...web, deps, dir }), 60_000);
 
   /** A fresh context in English; signed in as `username` unless none is given (the public). */
-  async function open(username?: string): Promise<Page & { errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-    contexts.push(context);
-    await context.addInitScript(() => localStorage.setItem('arkiva.lang', 'en'));
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
+  async function open(username?: string): Promise<Tab> {
+    const page = await newTab(web.browser, { contexts, prepare: (p) => p.addInitScript(() => localStorage.setItem('arkiva.lang', 'en')) });
     if (username) {
       await page.goto(`${base}/`);
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
+      await fillSignIn(page, username);
     }
     return page;
   }

@@ -7,86 +7,75 @@
  * the cookie and same-origin rules hold as for a viewer the archive would host.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page, type Response } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
+import type { Browser, Page, Response } from 'playwright-core';
 import { METADATA, multiPageTiff, multipart, userHeaders, waitForBook } from '../../api/test-kit.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import type { WorkerHandle } from '../../queue/index.ts';
 import { parseManifest, schemaErrors } from '../../test-support/iiif-check.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, launchChromium, newTab, openEmbeddedDeps, requireBrowser, serveApp, type EmbeddedDeps, type ServedApp, type Tab } from '../../test-support/browser.ts';
 import { startWorkers } from '../../workers/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'e2e-password-long-enough';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const MIRADOR_PAGE = path.resolve(import.meta.dirname, '../../test-support/mirador/index.html');
 const MIRADOR_JS = path.resolve(import.meta.dirname, '../../node_modules/mirador/dist/mirador.min.js');
 const IMAGE_ROUTE = path.resolve(import.meta.dirname, '../../api/routes/iiif-image.route.ts');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(MIRADOR_JS)) throw new Error('CI=true but node_modules/mirador is missing (npm ci installs it as a devDependency)');
-if (isCI && !fs.existsSync(IMAGE_ROUTE)) throw new Error('CI=true but the IIIF Image API (api/routes/iiif-image.route.ts) is missing');
-const ready = haveChromium && fs.existsSync(MIRADOR_JS) && fs.existsSync(IMAGE_ROUTE);
+// Mirador is served by the test itself: this needs no web/dist.
+const ready = requireBrowser({
+  webBuild: false,
+  needs: [
+    { file: MIRADOR_JS, missing: 'node_modules/mirador is missing (npm ci installs it as a devDependency)' },
+    { file: IMAGE_ROUTE, missing: 'the IIIF Image API (api/routes/iiif-image.route.ts) is missing' },
+  ],
+});
 
 /** The word the fixture pages carry (with their number), as tesseract reads it. */
 const WORD = 'Krasniqi';
 
 describe.skipIf(!ready)('Mirador opens an Arkiva book over IIIF in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
+  let deps: EmbeddedDeps;
   let workers: WorkerHandle;
-  let app: FastifyInstance;
+  let server: ServedApp;
   let browser: Browser;
   let base: string;
   let bookId: string;
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-mirador-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-mirador-e2e-'));
     workers = await startWorkers(deps);
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
+    server = await serveApp(deps);
+    base = server.base;
     // Uploaded by a digitiser and processed as every book is: a register whose closure has ended (1900-1901).
     const digitiser = await userHeaders(deps.db, ['digitiser'], 'dren-mirador');
     const form = multipart([...METADATA.map(([k, v]) => [k, k === 'year' ? '1900-1901' : v] as const), { data: await multiPageTiff(2, WORD) }]);
-    const up = await app.inject({ method: 'POST', url: '/books', headers: { ...digitiser, ...form.headers }, payload: form.payload });
+    const up = await server.app.inject({ method: 'POST', url: '/books', headers: { ...digitiser, ...form.headers }, payload: form.payload });
     expect(up.statusCode, up.body).toBe(201);
     bookId = up.json().book.id;
-    const book = await waitForBook({ inject: (o) => app.inject({ ...o, headers: { ...digitiser, ...(o.headers ?? {}) } }) }, bookId, 120_000);
+    const book = await waitForBook({ inject: (o) => server.app.inject({ ...o, headers: { ...digitiser, ...(o.headers ?? {}) } }) }, bookId, 120_000);
     expect(book.status).toBe('complete');
     await createUser(deps.db, { username: 'klea-mirador', password: PASSWORD, roles: ['clerk'] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     await workers?.close({ timeoutMs: 10_000 });
-    await app?.close();
+    await server?.close();
     await deps?.close();
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   /** A tab signed in as the clerk, with Mirador's page and script answered at Arkiva's origin. */
-  async function miradorTab(): Promise<Page & { errors: string[]; responses: Response[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
+  async function miradorTab(): Promise<Tab & { responses: Response[] }> {
+    const responses: Response[] = [];
+    const page = await newTab(browser, { viewport: { width: 1280, height: 860 }, prepare: (p) => { p.on('response', (r) => responses.push(r)); } });
+    const context = page.context();
     const login = await context.request.post(`${base}/auth/login`, { data: { username: 'klea-mirador', password: PASSWORD } });
     expect(login.status(), await login.text()).toBe(200);
     await context.route(`${base}/test-mirador/index.html*`, (route) => route.fulfill({ contentType: 'text/html', body: fs.readFileSync(MIRADOR_PAGE) }));
     await context.route(`${base}/test-mirador/mirador.min.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: fs.readFileSync(MIRADOR_JS) }));
-    const page = Object.assign(await context.newPage(), { errors: [] as string[], responses: [] as Response[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    page.on('response', (r) => page.responses.push(r));
-    return page;
+    return Object.assign(page, { responses });
   }
 
   const tilesOf = (page: { responses: Response[] }, sequence: number) => page.responses.filter((r) =>

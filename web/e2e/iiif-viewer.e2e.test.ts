@@ -7,33 +7,19 @@
  * thumbnail strip by mouse and keyboard, with "Page N of M" and axe-core clean. Embedded deps.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { Page } from 'playwright-core';
 import { markPageDone, recordObject, setBookPageCount, setPageImageInfo, upsertPage } from '../../archive/index.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { createBookWithRetention } from '../../retention/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
 import { setClosure } from '../../test-support/closure.ts';
 import { insertPageWords, type SeedWord } from '../../test-support/seed-words.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, openEmbeddedDeps, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium } from '../../test-support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'e2e-password-long-enough';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 // An A4 page scanned at 300 dpi: four levels of 512 px tiles, so 100% is well above the fitted view.
 const W = 2480;
@@ -61,9 +47,8 @@ const TILE = /\/iiif\/3\/books\/[^/]+\/pages\/(\d+)\/(\d+),(\d+),(\d+),(\d+)\/(\
 
 describe.skipIf(!ready)('the deep-zoom viewer over IIIF tiles in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
   let bookId: string;
   /** The name's box on page 2, in master pixels, measured from the rendered ink. */
@@ -76,8 +61,7 @@ describe.skipIf(!ready)('the deep-zoom viewer over IIIF tiles in Chromium', () =
     ${withName ? `<text x="1500" y="2450" ${FONT}>${NAME}</text>` : ''}</svg>`;
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-iiif-viewer-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-iiif-viewer-e2e-'));
     const db = deps.db;
     bookId = (await createBookWithRetention(db, {
       registerType: 'birth', municipality: 'Prizren', yearFrom: 1962, yearTo: 1962, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
@@ -105,37 +89,21 @@ describe.skipIf(!ready)('the deep-zoom viewer over IIIF tiles in Chromium', () =
     }
     await db.query(`UPDATE books SET status = 'complete', pages_done = 3 WHERE id = $1`, [bookId]);
     await createUser(db, { username: 'klea', password: PASSWORD, roles: ['clerk'] });
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ ...web, deps, dir }), 60_000);
 
   type Tab = Page & { errors: string[]; tiles: { url: string; status: number }[] };
   async function signIn(username: string): Promise<Tab> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-    const page = Object.assign(await context.newPage(), { errors: [] as string[], tiles: [] as { url: string; status: number }[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    // OpenSeadragon under the UI's strict CSP: any blocked script, style or image shows up here.
-    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/.test(m.text())) page.errors.push(m.text()); });
-    page.on('response', (r) => { if (r.url().includes('/iiif/3/')) page.tiles.push({ url: r.url(), status: r.status() }); });
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-    return page;
+    const tiles: Tab['tiles'] = [];
+    // OpenSeadragon under the UI's strict CSP: any blocked script, style or image counts as an error.
+    const page = await signInTab(web.browser, base, username, {
+      cspErrors: true,
+      prepare: (p) => { p.on('response', (r) => { if (r.url().includes('/iiif/3/')) tiles.push({ url: r.url(), status: r.status() }); }); },
+    });
+    return Object.assign(page, { tiles });
   }
 
   async function open(page: Page, lang: Lang, hash: string): Promise<void> {

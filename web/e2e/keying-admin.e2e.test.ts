@@ -6,33 +6,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../auth/index.ts';
 import { createBook, markPageDone, recordObjects, setPageImageInfo, setPageType, upsertPage } from '../../archive/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
 import { defineLayout, keyingStats, layoutVersions, proposeZones, submitKeying, zoneChanges, type EntryZone } from '../../keying/index.ts';
 import { handwrittenPagePng } from '../../test-support/handwritten-page.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, openEmbeddedDeps, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium, type Tab } from '../../test-support/browser.ts';
 import { setClosure } from '../../test-support/closure.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
-
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 // Rows of the page in master pixels: row 2 holds two rows (to split), rows 3 and 4 are one row
 // torn in two (to merge), row 5 has been keyed once (a split is refused).
@@ -46,23 +32,18 @@ const ROWS = [
 
 describe.skipIf(!ready)('layouts, zone correction and keying progress in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
-  let browser: Browser;
   let bookId: string;
   let pageHeight: number;
   let zones: EntryZone[];
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-keying-admin-'));
     await fs.promises.mkdir(SHOTS, { recursive: true });
-    const [png, opened] = await Promise.all([
-      handwrittenPagePng({ seed: 20, width: 1240 }),
-      openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false' }), silentLogger()),
-    ]);
-    deps = opened;
+    const [png, opened] = await Promise.all([handwrittenPagePng({ seed: 20, width: 1240 }), openEmbeddedDeps('arkiva-keying-admin-')]);
+    ({ dir, deps } = opened);
     const { db, store } = deps;
     const { book } = await createBook(db, {
       registerType: 'birth', municipality: 'Pejë', yearFrom: 1900, yearTo: 1900, languages: 'sqi', ocrProfile: 'handwritten',
@@ -88,43 +69,14 @@ describe.skipIf(!ready)('layouts, zone correction and keying progress in Chromiu
     }, { user: 'setup', reason: 'form of 1850' });
     for (const [username, roles] of [['klea', ['clerk']], ['rita', ['records_manager']]] as const) await createUser(db, { username, password: PASSWORD, roles });
 
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ contexts, ...web, deps, dir }), 60_000);
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/.test(m.text())) errors.push(m.text()); });
-    (page as Page & { errors: string[] }).errors = errors;
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-    return page;
-  }
-  const noErrors = (page: Page) => expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  const signIn = (username: string) => signInTab(web.browser, base, username, { viewport: { width: 1280, height: 860 }, cspErrors: true, contexts });
+  const noErrors = (page: Tab) => expect(page.errors).toEqual([]);
   /** The page's zones as the API gives them to the signed-in user. */
   const apiZones = (page: Page) => page.evaluate(async (u) => ((await (await fetch(u, { headers: { accept: 'application/json' } })).json()) as { zones: EntryZone[] }).zones, `/books/${bookId}/pages/1/zones`);
 

@@ -11,23 +11,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateFixtureFiles, type EntryTruth, type FixtureFiles, type PageTruth } from '../../fixtures/index.ts';
-import { buildApp } from '../../api/index.ts';
 import { createUser } from '../../auth/index.ts';
 import { ingestBook } from '../../ingest/index.ts';
 import { importRecords } from '../../records/index.ts';
 import { getBook } from '../../archive/index.ts';
 import { startWorkers } from '../../workers/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI, requireService } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, launchChromium, requireBrowser, serveApp, signIn as signInTab, type ServedApp, type Tab } from '../../test-support/browser.ts';
+import { requireService } from '../../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../../test-support/real-deps.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
 // Three handwritten rows of a 1900 Prizren birth register; row 1 is Majlinda Çollaku (seed 2026).
 const FIXTURE = { seed: 2026, pages: 1, scale: 0.5, style: 'handwritten', language: 'sq', year: 1900, registerType: 'birth', entriesPerPage: [3, 3] } as const;
 // The birth-default layout's columns, in order (db/migrations/016_keying.sql).
@@ -37,10 +32,7 @@ const COMPLETED = new Set(['firstName', 'surname', 'fatherName', 'mother', 'plac
 const PREFIX = 3;
 
 const services = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = services && haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser() && services;
 
 type Env = Awaited<ReturnType<typeof openRealDeps>>;
 
@@ -77,7 +69,7 @@ describe.skipIf(!ready)('keying a handwritten register in Chromium', () => {
   let truthPage: PageTruth;
   let env: Env;
   let workers: Awaited<ReturnType<typeof startWorkers>>;
-  let app: FastifyInstance;
+  let server: ServedApp;
   let base: string;
   let browser: Browser;
   let bookId: string;
@@ -98,11 +90,8 @@ describe.skipIf(!ready)('keying a handwritten register in Chromium', () => {
     expect(cellText(truthPage.entries[0]!, 'surname')).toBe('Çollaku');
     const { deps } = env;
     workers = await startWorkers(deps);
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
+    server = await serveApp(deps);
+    base = server.base;
     for (const [username, roles] of [['kera', ['clerk']], ['kujtim', ['clerk']], ['arben', ['reviewer']], ['klea', ['clerk']]] as const) {
       await createUser(deps.db, { username, password: PASSWORD, roles });
     }
@@ -111,49 +100,33 @@ describe.skipIf(!ready)('keying a handwritten register in Chromium', () => {
       system: 'civil-registry', recordType: 'birth', recordId: `KS-1900-000${i + 1}`, personNames: [`${row.fields.firstName} ${row.fields.surname}`],
       eventDate: String(row.fields.dateOfBirth), municipality: fixture.truth.book.municipality,
     })), { user: 'e2e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
-    await app?.close();
+    await server?.close();
     await workers?.close({ timeoutMs: 20_000 }).catch(() => undefined);
     await env?.cleanup();
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   /** A fresh browser context signed in as `username`, in English, counting focus changes on the page. */
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-    contexts.push(context);
-    await context.addInitScript(() => {
+  const signIn = (username: string) => signInTab(browser, base, username, {
+    contexts,
+    prepare: (page) => page.addInitScript(() => {
       const w = window as unknown as { focusMoves: number };
       w.focusMoves = 0;
       document.addEventListener('focusin', () => { w.focusMoves++; }, true);
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    (page as Page & { errors: string[] }).errors = errors;
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-    return page;
-  }
+    }),
+  });
   // Every screen photographed is also checked by axe-core (issue 22): no moderate, serious or critical violation.
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
     await expectAccessible(page, name);
   };
-  const noErrors = (page: Page) => expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  const noErrors = (page: Tab) => expect(page.errors).toEqual([]);
   const focusMoves = (page: Page) => page.evaluate(() => (window as unknown as { focusMoves: number }).focusMoves);
 
   /** The truth row a zone covers (IoU ≥ 0.5 in master pixels), or null for a zone over no written row. */

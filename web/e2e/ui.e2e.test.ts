@@ -7,31 +7,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateFixtureFiles, normaliseForMatch, planBook, surnamesOnPage, writeZip, type FixtureFiles } from '../../fixtures/index.ts';
-import { buildApp } from '../../api/index.ts';
 import { createUser } from '../../auth/index.ts';
 import { importRecords } from '../../records/index.ts';
 import { searchPages } from '../../search/index.ts';
 import { startWorkers } from '../../workers/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI, requireService } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, launchChromium, requireBrowser, serveApp, signIn as signInTab, type ServedApp, type Tab } from '../../test-support/browser.ts';
+import { requireService } from '../../test-support/services.ts';
 import { openRealDeps, realServicesEnv } from '../../test-support/real-deps.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
 // A 2-page book whose page 2 is corrupt in its ZIP, then replaced by its true image.
 const BAD_BOOK = { seed: 7, pages: 2, scale: 0.4 } as const;
 
 const services = requireService('databaseUrl') && requireService('redisUrl') && requireService('s3');
-const haveChromium = fs.existsSync(CHROMIUM);
-// Under CI a missing browser or build is a failure, not a skip.
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = services && haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser() && services;
 
 type Env = Awaited<ReturnType<typeof openRealDeps>>;
 
@@ -46,7 +37,7 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
   let badZip: string;
   let env: Env;
   let workers: Awaited<ReturnType<typeof startWorkers>>;
-  let app: FastifyInstance;
+  let server: ServedApp;
   let base: string;
   let browser: Browser;
   let bookId: string;
@@ -70,11 +61,8 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
     ]);
     const { deps } = env;
     workers = await startWorkers(deps);
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
+    server = await serveApp(deps);
+    base = server.base;
     for (const [username, roles] of [['dita', ['digitiser']], ['klea', ['clerk']], ['rita', ['records_manager']], ['besnik', ['records_manager']], ['ana', ['auditor']]] as const) {
       await createUser(deps.db, { username, password: PASSWORD, roles });
     }
@@ -88,45 +76,27 @@ describe.skipIf(!ready)('web interface in Chromium', () => {
       system: 'civil-registry', recordType: 'birth', recordId: 'KS-1962-0001', personNames: [`${row.fields.firstName} ${surname}`],
       eventDate: String(row.fields.dateOfBirth), municipality: fixture.truth.book.municipality,
     }], { user: 'e2e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
-    await app?.close();
+    await server?.close();
     await workers?.close({ timeoutMs: 20_000 }).catch(() => undefined);
     await env?.cleanup();
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   /** A fresh browser context (its own cookies) signed in as `username`, in English at 1280 px. */
-  async function signIn(username: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, locale: 'en-GB', acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/.test(m.text())) errors.push(m.text()); });
-    (page as Page & { errors: string[] }).errors = errors;
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-    return page;
-  }
+  const signIn = (username: string, viewport = { width: 1280, height: 860 }) =>
+    signInTab(browser, base, username, { viewport, acceptDownloads: true, cspErrors: true, contexts });
   // Every screen photographed is also checked by axe-core (issue 22): no moderate, serious or critical violation.
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
     await expectAccessible(page, name);
   };
-  const noErrors = (page: Page) => expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  const noErrors = (page: Tab) => expect(page.errors).toEqual([]);
 
   it('a digitiser drops a book, watches the upload and the pages go through the stages, and sees the book complete', async () => {
     const page = await signIn('dita');

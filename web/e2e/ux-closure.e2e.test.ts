@@ -9,33 +9,20 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { Page } from 'playwright-core';
 import { recordObject, setPageImageInfo, upsertPage } from '../../archive/index.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { createEntry } from '../../entries/index.ts';
 import { createBookWithRetention, decideBatch, placeHold, proposeBatch, saveRuleAndRecompute } from '../../retention/index.ts';
 import { setClosure } from '../../test-support/closure.ts';
 import { insertPageWords } from '../../test-support/seed-words.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, openEmbeddedDeps, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium, type Tab } from '../../test-support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'e2e-password-long-enough';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 type Lang = 'en' | 'sq';
 /** What the screens must say, per language: written out here so a missing translation fails. */
@@ -62,17 +49,15 @@ const SAYS = {
 
 describe.skipIf(!ready)('closed books, translated errors and confirmations in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
   let closedBook: string;
   /** Per language: a book due for destruction in an approved batch, and a hold on another book. */
   const disposal: Record<Lang, { bookId: string; batchId: string; holdName: string }> = {} as never;
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-ux-closure-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-ux-closure-e2e-'));
     const db = deps.db;
     const mkBook = async (municipality: string, year: number) => (await createBookWithRetention(db, {
       registerType: 'birth', municipality, yearFrom: year, yearTo: year, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
@@ -107,33 +92,15 @@ describe.skipIf(!ready)('closed books, translated errors and confirmations in Ch
     await createUser(db, { username: 'klea', password: PASSWORD, roles: ['clerk'] });
     await createUser(db, { username: 'dita', password: PASSWORD, roles: ['digitiser'] });
     await createUser(db, { username: 'besnik', password: PASSWORD, roles: ['records_manager'] });
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ ...web, deps, dir }), 60_000);
 
   /** Signs in (in English), then switches the language with the header's select, as a user would. */
-  async function signIn(username: string, lang: Lang): Promise<Page & { errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', acceptDownloads: true });
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
+  async function signIn(username: string, lang: Lang): Promise<Tab> {
+    const page = await signInTab(web.browser, base, username, { acceptDownloads: true });
     await page.locator('#lang').selectOption(lang);
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
     return page;

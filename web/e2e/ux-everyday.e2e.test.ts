@@ -6,32 +6,18 @@
  * deps (PGlite, filesystem store, no workers): the pages' states are written directly.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { Page } from 'playwright-core';
 import { claimPageForStage, markPageFailed, recordEvent, recordObject, setBookStatus, upsertPage } from '../../archive/index.ts';
 import { appendAuditEvent } from '../../audit/index.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { createBookWithRetention } from '../../retention/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, fillSignIn, openEmbeddedDeps, openTab, requireBrowser, serveToChromium, tearDown, type EmbeddedDeps, type ServedChromium } from '../../test-support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 // What the archive writes when a part of an upload is not a page image (ingest/detect.ts), and when
 // OCR runs out of time (workers/stages/ocr-page.job.ts).
@@ -40,7 +26,6 @@ const OCR_TIMEOUT = 'page.ocr: OCR exceeded the page time bound of 60000 ms with
 
 const WORDS = {
   en: {
-    signIn: 'Sign in', username: 'Username', password: 'Password',
     ocrStage: 'reading the text (OCR)', indexStage: 'indexing for search', masterStage: 'master image',
     notImage: 'This part of the file is not a page image', timeout: 'Reading the text (OCR) took longer than allowed',
     noRetry: 'Retry cannot help', retrySelected: 'Retry selected pages', sent: 'Sent again',
@@ -49,7 +34,6 @@ const WORDS = {
     processing: 'Processing', finished: 'Book finished', allShelf: 'shelf.* – all its events (3)', filter: 'Filter', older: 'Older events',
   },
   sq: {
-    signIn: 'Hyr', username: 'Përdoruesi', password: 'Fjalëkalimi',
     ocrStage: 'leximi i tekstit (OCR)', indexStage: 'indeksimi për kërkim', masterStage: 'imazhi master',
     notImage: 'Kjo pjesë e skedarit nuk është imazh faqeje', timeout: 'Leximi i tekstit (OCR) zgjati më shumë',
     noRetry: 'Riprovimi nuk ndihmon', retrySelected: 'Riprovo faqet e zgjedhura', sent: 'U dërgua sërish',
@@ -62,9 +46,8 @@ type Lang = keyof typeof WORDS;
 
 describe.skipIf(!ready)('everyday use in Chromium (issue 22: 5, 6, 8)', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
   let png: Buffer;
 
@@ -85,8 +68,7 @@ describe.skipIf(!ready)('everyday use in Chromium (issue 22: 5, 6, 8)', () => {
   }
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-ux-everyday-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-ux-everyday-e2e-'));
     png = await sharp({ create: { width: 60, height: 80, channels: 3, background: '#f4efe3' } }).png().toBuffer();
     await createUser(deps.db, { username: 'dita', password: PASSWORD, roles: ['digitiser'] });
     await createUser(deps.db, { username: 'klea', password: PASSWORD, roles: ['clerk'] });
@@ -97,38 +79,14 @@ describe.skipIf(!ready)('everyday use in Chromium (issue 22: 5, 6, 8)', () => {
     }
     // More events of one name than the audit screen shows at once (100), oldest s0, newest s104.
     for (let i = 0; i < 105; i++) await appendAuditEvent(deps.db, { actor: 'dita', action: 'stack.count', targetType: 'stack', targetId: `s${i}`, outcome: 'ok' });
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ ...web, deps, dir }), 60_000);
 
-  async function open(lang: Lang): Promise<Page & { errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang === 'en' ? 'en-GB' : 'sq-AL' });
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.evaluate((l) => localStorage.setItem('arkiva.lang', l), lang);
-    await page.reload();
-    return page;
-  }
-
-  async function signIn(page: Page, lang: Lang, username: string): Promise<void> {
-    const w = WORDS[lang];
-    await page.getByLabel(w.username).fill(username);
-    await page.getByLabel(w.password).fill(PASSWORD);
-    await page.getByRole('button', { name: w.signIn, exact: true }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-  }
+  const open = (lang: Lang) => openTab(web.browser, base, { lang });
+  const signIn = (page: Page, lang: Lang, username: string) => fillSignIn(page, username, { lang });
 
   for (const lang of ['en', 'sq'] as const) {
     const w = WORDS[lang];

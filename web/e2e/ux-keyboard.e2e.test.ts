@@ -5,49 +5,33 @@
  * on any screen of any role. Embedded deps (PGlite, filesystem store), one browser for the file.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { BrowserContext, Page } from 'playwright-core';
 import { markPageDone, recordObject, setPageImageInfo, upsertPage } from '../../archive/index.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { proposeZones, submitKeying } from '../../keying/index.ts';
 import { upsertRecord } from '../../records/index.ts';
 import { createBookWithRetention } from '../../retention/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
 import { setClosure } from '../../test-support/closure.ts';
-import { isCI } from '../../test-support/services.ts';
+import { E2E_PASSWORD as PASSWORD, openEmbeddedDeps, openTab, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium } from '../../test-support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'e2e-password-long-enough';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 type Lang = 'en' | 'sq';
 
 describe.skipIf(!ready)('keyboard focus and accessibility of every screen in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
   let bookId: string;
   let recordId: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-ux-keyboard-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-ux-keyboard-e2e-'));
     const db = deps.db;
     const { book } = await createBookWithRetention(db, { registerType: 'birth', municipality: 'Prizren', yearFrom: 1961, yearTo: 1961, languages: 'sqi', sourceFormat: 'images', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 });
     bookId = book.id;
@@ -71,41 +55,14 @@ describe.skipIf(!ready)('keyboard focus and accessibility of every screen in Chr
     for (const [username, roles] of [['dita', ['digitiser']], ['klea', ['clerk']], ['rita', ['records_manager']], ['ana', ['auditor']], ['reni', ['reviewer']], ['adi', ['admin']]] as const) {
       await createUser(db, { username, password: PASSWORD, roles: [...roles] });
     }
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ contexts, ...web, deps, dir }), 60_000);
 
-  async function open(lang: Lang): Promise<Page & { errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang === 'en' ? 'en-GB' : 'sq-AL' });
-    contexts.push(context);
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.evaluate((l) => localStorage.setItem('arkiva.lang', l), lang);
-    await page.reload();
-    return page;
-  }
-
-  async function signIn(username: string, lang: Lang): Promise<Page & { errors: string[] }> {
-    const page = await open(lang);
-    await page.getByLabel(lang === 'en' ? 'Username' : 'Përdoruesi').fill(username);
-    await page.getByLabel(lang === 'en' ? 'Password' : 'Fjalëkalimi').fill(PASSWORD);
-    await page.getByRole('button', { name: lang === 'en' ? 'Sign in' : 'Hyr' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
-    return page;
-  }
+  const open = (lang: Lang) => openTab(web.browser, base, { lang, contexts });
+  const signIn = (username: string, lang: Lang) => signInTab(web.browser, base, username, { lang, contexts });
 
   /** What has keyboard focus: its tag, text and whether it is inside the screen (main). */
   const focused = (page: Page) => page.evaluate(() => {

@@ -8,34 +8,21 @@
  * the misreadings OCR makes, so the test does not hang on what Tesseract reads on a given day.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { Page } from 'playwright-core';
 import { recordObject, setBookStatus, upsertPage, type ArchivedOcr } from '../../archive/index.ts';
 import { createUser } from '../../auth/index.ts';
 import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import type { JobContext } from '../../queue/index.ts';
 import { createBookWithRetention } from '../../retention/index.ts';
 import { FUZZY_THRESHOLD, normaliseWord } from '../../search/index.ts';
 import { pipelineHandlers } from '../../workers/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, openEmbeddedDeps, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium } from '../../test-support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const PASSWORD = 'e2e-password-long-enough';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 /**
  * The register's lines as OCR read them, page by page. Živković is on page 2 (in Cyrillic) and,
@@ -54,12 +41,12 @@ const WRONG_NAMES = ['Бошковић', 'Здравковић', 'Vuković', 'Ja
 
 const WORDS = {
   en: {
-    signIn: 'Sign in', username: 'Username', password: 'Password', query: 'Words to find', search: 'Search', mode: 'Match', fuzzy: 'Tolerate OCR errors',
+    query: 'Words to find', search: 'Search', mode: 'Match', fuzzy: 'Tolerate OCR errors',
     phrase: 'exact phrase', words: 'all words', nothing: 'Nothing found.',
     exact: 'exact', close: 'nearly exact, a letter differs (as OCR errors do)', loose: 'similar spelling',
   },
   sq: {
-    signIn: 'Hyr', username: 'Përdoruesi', password: 'Fjalëkalimi', query: 'Fjalët për të gjetur', search: 'Kërko', mode: 'Përputhja', fuzzy: 'Toleroj gabimet e OCR',
+    query: 'Fjalët për të gjetur', search: 'Kërko', mode: 'Përputhja', fuzzy: 'Toleroj gabimet e OCR',
     phrase: 'frazë e saktë', words: 'të gjitha fjalët', nothing: 'Asgjë nuk u gjet.',
     exact: 'e saktë', close: 'pothuajse e saktë, ndryshon një shkronjë (si gabimet e OCR)', loose: 'drejtshkrim i ngjashëm',
   },
@@ -96,14 +83,12 @@ function ocrOf(lines: readonly string[]): ArchivedOcr {
 
 describe.skipIf(!ready)('search precision and match quality in Chromium (issue 22: 7)', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-ux-search-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-ux-search-e2e-'));
     const db = deps.db;
     // A birth register of 1900: its closure under the default schedule ended in 2000, so the clerk reads it without a purpose.
     const { book } = await createBookWithRetention(db, { registerType: 'birth', municipality: 'Pejë', yearFrom: 1900, yearTo: 1900, languages: 'sqi+srp', sourceFormat: 'images', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1 });
@@ -122,37 +107,13 @@ describe.skipIf(!ready)('search precision and match quality in Chromium (issue 2
     }
     await setBookStatus(db, book.id, 'complete');
     await createUser(db, { username: 'klea', password: PASSWORD, roles: ['clerk'] });
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ ...web, deps, dir }), 60_000);
 
-  async function signIn(lang: Lang): Promise<Page & { errors: string[] }> {
-    const w = WORDS[lang];
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang === 'en' ? 'en-GB' : 'sq-AL' });
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.evaluate((l) => localStorage.setItem('arkiva.lang', l), lang);
-    await page.reload();
-    await page.getByLabel(w.username).fill('klea').catch(async (e: unknown) => {
-      throw new Error(`no sign-in form (${lang}) at ${page.url()}: ${await page.locator('body').innerText()}`, { cause: e });
-    });
-    await page.getByLabel(w.password).fill(PASSWORD);
-    await page.getByRole('button', { name: w.signIn, exact: true }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe('klea');
-    return page;
-  }
+  const signIn = (lang: Lang) => signInTab(web.browser, base, 'klea', { lang });
 
   /** Searches from the form, as a clerk would: the words, the mode, OCR tolerance on or off. */
   async function search(page: Page, lang: Lang, q: string, opts: { mode: 'words' | 'phrase'; fuzzy: boolean }): Promise<void> {

@@ -8,34 +8,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../api/index.ts';
-import { WEB_DIST } from '../../api/web-ui.ts';
-import { openAppDeps, type AppDeps } from '../../app/deps.ts';
+import type { Page } from 'playwright-core';
 import { markPageDone, recordObject, setBookPageCount, setPageImageInfo, setPageOcr, setPageType, upsertPage } from '../../archive/index.ts';
 import { createUser } from '../../auth/index.ts';
-import { silentLogger } from '../../common/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { createEntry } from '../../entries/index.ts';
 import { createLink, upsertRecord } from '../../records/index.ts';
 import { createBookWithRetention } from '../../retention/index.ts';
 import { expectAccessible } from '../../test-support/axe.ts';
 import { setClosure } from '../../test-support/closure.ts';
-import { isCI } from '../../test-support/services.ts';
+import { SHOTS, E2E_PASSWORD as PASSWORD, openEmbeddedDeps, requireBrowser, serveToChromium, signIn as signInTab, tearDown, type EmbeddedDeps, type ServedChromium, type Tab } from '../../test-support/browser.ts';
 import { seedDisposedBook, type SeededDisposal } from '../../test-support/tombstone.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'e2e-password-long-enough';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
-const haveChromium = fs.existsSync(CHROMIUM);
-if (isCI && !haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-if (isCI && !fs.existsSync(path.join(WEB_DIST, 'index.html'))) throw new Error('CI=true but web/dist is not built (npm run build:web)');
-const ready = haveChromium && fs.existsSync(path.join(WEB_DIST, 'index.html'));
+const ready = requireBrowser();
 
 type Lang = 'en' | 'sq';
 const LANGS: Lang[] = ['en', 'sq'];
@@ -59,9 +46,8 @@ const SAYS = {
 
 describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', () => {
   let dir: string;
-  let deps: AppDeps & { close(): Promise<void> };
-  let app: FastifyInstance;
-  let browser: Browser;
+  let deps: EmbeddedDeps;
+  let web: ServedChromium;
   let base: string;
   let bookId: string;
   let otherId: string;
@@ -70,8 +56,7 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
   const masterSha: string[] = [];
 
   beforeAll(async () => {
-    dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-titles-e2e-'));
-    deps = await openAppDeps(loadConfig({ ARKIVA_DATA_DIR: dir, COOKIE_SECURE: 'false', OCR_POOL_SIZE: '1' }), silentLogger());
+    ({ dir, deps } = await openEmbeddedDeps('arkiva-titles-e2e-'));
     const db = deps.db;
     const mk = async (registerType: 'birth' | 'death', municipality: string, year: number, volume?: string) => (await createBookWithRetention(db, {
       registerType, municipality, yearFrom: year, yearTo: year, ...(volume ? { volume } : {}), languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
@@ -111,44 +96,19 @@ describe.skipIf(!ready)('titles, tombstones and the page viewer in Chromium', ()
     await createUser(db, { username: 'klea', password: PASSWORD, roles: ['clerk'] });
     await createUser(db, { username: 'dren', password: PASSWORD, roles: ['digitiser'] });
     await createUser(db, { username: 'aida', password: PASSWORD, roles: ['auditor'] });
-    app = await buildApp(deps, { logRequests: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    base = `http://127.0.0.1:${addr.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    web = await serveToChromium(deps);
+    base = web.base;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await deps?.close();
-    if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => tearDown({ ...web, deps, dir }), 60_000);
 
-  const signedIn = new Map<string, Page & { errors: string[] }>();
+  const signedIn = new Map<string, Tab>();
   /** One signed-in tab per user for the whole file (a sign-in costs a password hash). */
-  async function signIn(username: string): Promise<Page & { errors: string[] }> {
+  async function signIn(username: string): Promise<Tab> {
     const known = signedIn.get(username);
     if (known) return known;
-    const page = await newSignIn(username);
+    const page = await signInTab(web.browser, base, username);
     signedIn.set(username, page);
-    return page;
-  }
-
-  async function newSignIn(username: string): Promise<Page & { errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
-    const page = Object.assign(await context.newPage(), { errors: [] as string[] });
-    page.on('pageerror', (e) => page.errors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.evaluate(() => localStorage.setItem('arkiva.lang', 'en'));
-    await page.reload();
-    await page.getByLabel('Username').fill(username).catch(async (e: unknown) => {
-      throw new Error(`no sign-in form for ${username}: ${await page.locator('body').innerText()}`, { cause: e });
-    });
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('username').textContent()).toBe(username);
     return page;
   }
 
