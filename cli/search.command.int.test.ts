@@ -64,7 +64,11 @@ describe.skipIf(!run)('arkiva search', () => {
       return (JSON.parse(lines[0]!) as { hits: { sequence: number }[] }).hits.map((h) => h.sequence);
     };
     expect(await json(['krasniqi', '--exact'])).toEqual([3, 1]);
-    expect(await json(['arben krasniqi', '--mode', 'phrase', '--book', bookId])).toEqual([3, 1, 2]);
+    // Pages 3 and 1 hold the phrase as read (equal matches: several words rank by match, then page
+    // id, so their order is not fixed); the OCR-damaged page 2 comes last.
+    const phrase = await json(['arben krasniqi', '--mode', 'phrase', '--book', bookId]);
+    expect([...phrase.slice(0, 2)].sort()).toEqual([1, 3]);
+    expect(phrase.slice(2)).toEqual([2]);
     expect(await json(['krasniqi arben', '--mode', 'phrase', '--book', bookId])).toEqual([]);
     expect(await json(['krasniqi', '--type', 'death'])).toEqual([]);
     const none: string[] = [];
