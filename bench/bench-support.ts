@@ -81,3 +81,31 @@ export function procCpuSeconds(pid: number | 'self', opts: { children?: boolean 
   const own = f[11]! + f[12]!;
   return (opts.children ? own + f[13]! + f[14]! : own) / ticks;
 }
+
+/** Runs `jobs` with at most `limit` at once; results in the jobs' order. */
+export async function runLimited<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  }));
+  return results;
+}
+
+/** Mean of a list, 0 for an empty one. */
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+/** Rounded to `digits` decimals. */
+export function round(x: number, digits: number): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}
+
+/** A share as a percentage. */
+export function pct(share: number, digits = 0): string {
+  return `${(100 * share).toFixed(digits)}%`;
+}

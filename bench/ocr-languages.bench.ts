@@ -18,7 +18,6 @@
  *
  * Prints a table per kind and candidate, one over all kinds, OSD's scripts per kind, then one JSON line.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { planBook } from '../fixtures/book.ts';
@@ -26,19 +25,18 @@ import type { BookLanguage } from '../fixtures/content.ts';
 import { nameRecall, surnameRecall } from '../fixtures/ocr-support.ts';
 import type { NoiseLevel } from '../fixtures/degrade.ts';
 import type { FixtureStyle, PageTruth } from '../fixtures/truth.ts';
-import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
-import { NativeTesseractOcrEngine, TesseractOcrEngine, profilesFor, recognizeBounded, scanOcrData, type OcrEngine } from '../ocr/index.ts';
+import { pageCharacterErrorRate } from '../review/cer.ts';
+import { profilesFor, recognizeBounded, scanOcrData } from '../ocr/index.ts';
 import { orientationImage } from '../ocr/prepare-image.ts';
 import { OSD_MAX_SIDE } from '../ocr/page-reading.ts';
 import { tesseractOrientationDetector } from '../ocr/tesseract-osd.ts';
+import { mean, pct, round, runLimited } from './bench-support.ts';
+import { ocrBenchOptions, ocrCpuSeconds, openBenchOcrEngine, truthRowsOf } from './ocr-bench.ts';
 
 const { values } = parseArgs({
   options: {
-    pages: { type: 'string', default: '3' },
-    scale: { type: 'string', default: '0.5' },
-    seed: { type: 'string', default: '23' },
+    ...ocrBenchOptions({ pages: '3', seed: '23' }),
     engine: { type: 'string', default: 'native' },
-    workers: { type: 'string', default: '2' },
     kinds: { type: 'string', default: 'sq,sr-Cyrl,sr-Latn,mixed-latn,mixed' },
     looks: { type: 'string', default: 'printed:0,typewriter:2' },
     sets: { type: 'string', default: 'sqi+srp+eng,sqi+srp_latn+srp,sqi+srp_latn+srp+eng,sqi+srp_latn' },
@@ -87,11 +85,7 @@ interface Reading {
   /** CPU seconds a page of the batch it was read in (this process, its threads and its children). */
   cpu: number;
 }
-const rowsOf = (page: PageTruth): TruthRow[] => page.entries.map((e) => ({ text: e.cells.map((c) => c.text).join(' '), box: e.box }));
-const engine: OcrEngine = values.engine === 'native'
-  ? new NativeTesseractOcrEngine({ poolSize: workers })
-  : values.engine === 'wasm' ? new TesseractOcrEngine({ poolSize: workers, recycleAfterPages: 200, recycleRssMb: 8192 })
-    : (() => { throw new Error(`--engine takes native or wasm, not ${values.engine}`); })();
+const engine = openBenchOcrEngine(values.engine, workers);
 const osdData = (await scanOcrData()).osd;
 if (!osdData) throw new Error('the per-page candidates need @tesseract.js-data/osd');
 const osd = tesseractOrientationDetector(async () => path.dirname(osdData.file));
@@ -106,7 +100,7 @@ const read = async (i: number, set: string): Promise<Reading> => {
   const started = performance.now();
   const r = (await recognizeBounded(engine, p.png, { languages: set.split('+'), profiles: profilesFor('printed') })).result;
   if (!r) throw new Error(`page ${i} (${p.kind} ${p.look}) was not read with ${set}`);
-  const cer = pageCharacterErrorRate(rowsOf(p.truth), r.words, 0);
+  const cer = pageCharacterErrorRate(truthRowsOf(p.truth), r.words, 0);
   const reading = { names: nameRecall(p.truth, r.text).recall, surnames: surnameRecall(p.truth, r.text).recall, cerErrors: cer.errors, cerChars: cer.characters, seconds: (performance.now() - started) / 1000, cpu: 0 };
   readings.set(key, reading);
   return reading;
@@ -119,9 +113,9 @@ try {
   await osd.detect(await orientationImage(warm, { maxSide: OSD_MAX_SIDE, maxInputPixels: 200e6 }), 30_000);
   for (const p of pages) {
     const started = performance.now();
-    const cpu0 = cpuSeconds();
+    const cpu0 = ocrCpuSeconds();
     const found = await osd.detect(await orientationImage(p.png, { maxSide: OSD_MAX_SIDE, maxInputPixels: 200e6 }), 30_000);
-    scripts.push({ script: found?.script ?? 'none', confidence: found?.scriptConfidence ?? 0, seconds: (performance.now() - started) / 1000, cpu: cpuSeconds() - cpu0 });
+    scripts.push({ script: found?.script ?? 'none', confidence: found?.scriptConfidence ?? 0, seconds: (performance.now() - started) / 1000, cpu: ocrCpuSeconds() - cpu0 });
   }
   // One language set at a time over every page, so each set's pages meet the same load.
   const needed = [...staticSets, ...perPage.flatMap((c) => [...c.map.values()])];
@@ -131,9 +125,9 @@ try {
     for (const kind of kinds) {
       const batch = jobs.filter((i) => pages[i]!.kind === kind);
       if (batch.length === 0) continue;
-      const cpu0 = cpuSeconds();
+      const cpu0 = ocrCpuSeconds();
       const rs = await runLimited(batch.map((i) => () => read(i, set)), workers);
-      const cpu = (cpuSeconds() - cpu0) / batch.length;
+      const cpu = (ocrCpuSeconds() - cpu0) / batch.length;
       for (const r of rs) r.cpu = cpu;
     }
     console.error(`${set}: ${jobs.length} pages read`);
@@ -172,32 +166,3 @@ for (const kind of kinds) {
 }
 console.log(out.join('\n'));
 console.log(JSON.stringify({ bench: 'ocr-languages', engine: values.engine, scale, pagesPerLook: pageCount, looks: values.looks, cells, scripts: pages.map((p, i) => ({ kind: p.kind, look: p.look, ...scripts[i] })) }));
-
-/** CPU seconds of this process, its threads (tesseract.js, OSD) and its waited-for children (native tesseract). */
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  const f = readFileSync('/proc/self/stat', 'utf8');
-  // cutime and cstime, fields 16 and 17, are at index 13 and 14 after the command name, in clock ticks.
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
-  return (u.user + u.system) / 1e6 + ((fields[13] ?? 0) + (fields[14] ?? 0)) / 100;
-}
-function mean(a: number[]): number {
-  return a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
-}
-function round(v: number, digits: number): number {
-  return Math.round(v * 10 ** digits) / 10 ** digits;
-}
-function pct(v: number, digits = 0): string {
-  return `${(100 * v).toFixed(digits)}%`;
-}
-async function runLimited<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  }));
-  return results;
-}

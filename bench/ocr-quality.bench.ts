@@ -27,19 +27,18 @@
  *
  * Prints one table row per candidate and fixture, the summaries, then one JSON line with every figure.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BOOK_LANGUAGES } from '../common/vocabulary.ts';
 import { planBook } from '../fixtures/book.ts';
 import { nameRecall, surnameRecall } from '../fixtures/ocr-support.ts';
 import type { FixtureStyle, PageTruth, Rotation } from '../fixtures/truth.ts';
 import type { BookLanguage } from '../fixtures/content.ts';
-import { pageCharacterErrorRate, type TruthRow } from '../review/cer.ts';
+import { pageCharacterErrorRate } from '../review/cer.ts';
 import type { NoiseLevel } from '../fixtures/degrade.ts';
 import type { PaperKind } from '../fixtures/degrade.ts';
-import {
-  NativeTesseractOcrEngine, TesseractOcrEngine, type OcrEngine, type OcrProfile, FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, profilesFor, readsAsEmpty, recognizeBounded,
-} from '../ocr/index.ts';
+import { type OcrEngine, type OcrProfile, FLATTEN_RESCUE_PROFILE, OCR_PROFILES, RESCUE_PROFILE, profilesFor, readsAsEmpty, recognizeBounded } from '../ocr/index.ts';
+import { mean, median, pct, round, runLimited } from './bench-support.ts';
+import { ocrBenchOptions, ocrCpuSeconds, openBenchOcrEngine, truthRowsOf } from './ocr-bench.ts';
 
 /** Preparations measured; the named page-type profiles are measured alongside under their own names. */
 const CANDIDATES: Record<string, OcrProfile> = {
@@ -70,15 +69,12 @@ const CANDIDATES: Record<string, OcrProfile> = {
 
 const { values } = parseArgs({
   options: {
+    ...ocrBenchOptions({ pages: '2', seed: '11' }),
     set: { type: 'string', default: 'types' },
-    pages: { type: 'string', default: '2' },
-    scale: { type: 'string', default: '0.5' },
     styles: { type: 'string', default: 'printed,typewriter' },
     noise: { type: 'string', default: '0,2,3' },
     rotate: { type: 'string', default: '0,90,180' },
     candidates: { type: 'string', default: '' },
-    seed: { type: 'string', default: '11' },
-    workers: { type: 'string', default: '2' },
     languages: { type: 'string', default: '' },
     'ocr-languages': { type: 'string', default: '' },
     engines: { type: 'string', default: 'wasm' },
@@ -145,7 +141,6 @@ const ocrLanguages = values['ocr-languages'] ? values['ocr-languages'].split('+'
 // The book's languages, as staff would set them: Serbian in Latin script is read with the Latin Serbian model.
 const languagesOf = (f: Fixture, _candidate: string) => ocrLanguages ?? (f.language === 'sr-Latn' ? ['srp_latn'] : lang(f.style));
 const lang = (style: FixtureStyle) => ocrLanguages ?? (style === 'cyrillic' ? ['srp'] : style === 'mixed' ? ['sqi', 'srp'] : ['sqi']);
-const rowsOf = (page: PageTruth): TruthRow[] => page.entries.map((e) => ({ text: e.cells.map((c) => c.text).join(' '), box: e.box }));
 
 interface Row {
   candidate: string;
@@ -180,17 +175,7 @@ const rows: Row[] = [];
 const workers = Number(values.workers);
 const engineNames = values.engines!.split(',').map((e) => e.trim()).filter(Boolean);
 for (const e of engineNames) if (e !== 'wasm' && e !== 'native') throw new Error(`--engines takes wasm and native, not ${e}`);
-const engines = new Map<string, OcrEngine>(engineNames.map((e) => [e, e === 'native'
-  ? new NativeTesseractOcrEngine({ poolSize: workers })
-  : new TesseractOcrEngine({ poolSize: workers, recycleAfterPages: 200, recycleRssMb: 8192 })]));
-/** CPU seconds of this process, its threads (tesseract.js) and its waited-for children (native tesseract). */
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  const f = readFileSync('/proc/self/stat', 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ').map(Number);
-  // Fields 16 and 17 (cutime, cstime) at index 13 and 14 after the command name, in clock ticks.
-  return (u.user + u.system) / 1e6 + ((fields[13] ?? 0) + (fields[14] ?? 0)) / 100;
-};
+const engines = new Map<string, OcrEngine>(engineNames.map((e) => [e, openBenchOcrEngine(e, workers)]));
 try {
   // Start and warm every worker (and the OSD worker) so start-up stays out of the per-page times.
   const warm = await planBook({ seed: 1, pages: 1, scale: 0.25 }).renderPng(1);
@@ -206,7 +191,7 @@ try {
     const order = turn++ % 2 === 0 ? [...engines] : [...engines].reverse();
     for (const [engineName, engine] of order) for (const f of fixtures) {
       const label = engines.size > 1 ? `${name}@${engineName}` : name;
-      const cpu0 = cpuSeconds();
+      const cpu0 = ocrCpuSeconds();
       const jobs = f.pages.map((p) => async () => {
         const started = performance.now();
         // 'pipeline' is what the OCR stage does: the printed chain with second passes on low confidence.
@@ -222,11 +207,11 @@ try {
           ? (await recognizeBounded(engine, p.png, { languages: languagesOf(f, name), profiles: chain })).result!
           : await engine.recognize(p.png, { languages: languagesOf(f, name), profile });
         // Wall time of the whole call: for 'pipeline' it covers every pass, not only the reading kept.
-        const cer = pageCharacterErrorRate(rowsOf(p.truth), r.words, f.rotate);
+        const cer = pageCharacterErrorRate(truthRowsOf(p.truth), r.words, f.rotate);
         return { words: r.words.length, empty: readsAsEmpty(r), recall: surnameRecall(p.truth, r.text).recall, names: nameRecall(p.truth, r.text).recall, cer, seconds: (performance.now() - started) / 1000, confidence: r.meanConfidence, orientation: r.orientation };
       });
       const results = await runLimited(jobs, workers);
-      const cpuPerPage = (cpuSeconds() - cpu0) / results.length;
+      const cpuPerPage = (ocrCpuSeconds() - cpu0) / results.length;
       const recalls = results.map((r) => r.recall);
       const secs = results.map((r) => r.seconds);
       const row: Row = {
@@ -348,31 +333,3 @@ if (engines.has('native') && engines.has('wasm')) {
 }
 console.log(out.join('\n'));
 console.log(JSON.stringify({ bench: 'ocr-quality', engines: engineNames, engineComparison, scale, pagesPerFixture: pageCount, ocrLanguages: ocrLanguages ?? 'per style', summary, byFixtureType: byType, byLanguageAndNoise: byLangNoise, rows }));
-
-function mean(a: number[]): number {
-  return a.reduce((x, y) => x + y, 0) / a.length;
-}
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-function round(v: number, digits: number): number {
-  return Math.round(v * 10 ** digits) / 10 ** digits;
-}
-function pct(v: number, digits = 0): string {
-  return `${(100 * v).toFixed(digits)}%`;
-}
-async function runLimited<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, jobs.length) }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await jobs[i]!();
-      }
-    }),
-  );
-  return results;
-}

@@ -46,6 +46,14 @@ const QUERIES = Number(process.env.SCALE_QUERIES ?? 60);
 const KEEP = process.env.SCALE_KEEP === '1';
 const ROWWISE = Number(process.env.SCALE_ROWWISE_PAGES ?? 200);
 const schema = process.env.SCALE_SCHEMA ?? 'scale';
+/**
+ * What is generated and measured: page search (`pages`), entry search (`entries`) or both (`all`).
+ * Apart, the two fit a machine's disk at a million pages / ten million entries, each measured on its own.
+ */
+const PARTS = (process.env.SCALE_PARTS ?? 'all') as 'all' | 'pages' | 'entries';
+if (!['all', 'pages', 'entries'].includes(PARTS)) throw new Error(`SCALE_PARTS must be all, pages or entries, not ${PARTS}`);
+const withPages = PARTS !== 'entries';
+const withEntries = PARTS !== 'pages';
 const PAGES_PER_BOOK = 500;
 const LINES = 12;
 const sec = (ms: number) => (ms / 1000).toFixed(1);
@@ -80,7 +88,7 @@ async function searchIndexes(tables: string[]): Promise<{ drop: string[]; build:
        JOIN pg_namespace s ON s.oid = t.relnamespace
       WHERE s.nspname = $1 AND t.relname = ANY($2) AND c.contype = 'p'
         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)`,
-    [schema, tables.filter((t) => t === 'page_words' || t === 'page_terms' || t === 'entry_name_postings')])).rows;
+    [schema, tables.filter((t) => t === 'page_words' || t === 'page_terms' || t === 'page_pairs' || t === 'entry_name_postings')])).rows;
   return {
     drop: [...idx.map((i) => `DROP INDEX "${schema}"."${i.indexname}"`), ...keys.map((k) => `ALTER TABLE "${schema}"."${k.table}" DROP CONSTRAINT "${k.name}"`)],
     build: [...keys.map((k) => `ALTER TABLE "${schema}"."${k.table}" ADD CONSTRAINT "${k.name}" ${k.def}`), ...idx.map((i) => i.indexdef)],
@@ -92,7 +100,9 @@ const count = async (sql: string) => Number((await db.query<{ n: string }>(sql))
 /** Grows the data to `target` pages (and their entries), in bulk. */
 async function grow(target: number): Promise<void> {
   // A load that died half-way left pages without words (their rows went with its transaction).
-  const bare = await count(`SELECT count(*) AS n FROM pages p WHERE NOT EXISTS (SELECT 1 FROM page_words w WHERE w.page_id = p.id)`);
+  const bare = await count(withPages
+    ? `SELECT count(*) AS n FROM pages p WHERE NOT EXISTS (SELECT 1 FROM page_words w WHERE w.page_id = p.id)`
+    : `SELECT count(*) AS n FROM pages p WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.page_id = p.id)`);
   if (bare > 0) throw new Error(`schema ${schema} holds ${bare} pages without words from an interrupted load: DROP SCHEMA ${schema} CASCADE and run again`);
   const have = await count(`SELECT count(*) AS n FROM pages p JOIN books b ON b.id = p.book_id WHERE b.municipality <> 'Rowwise'`);
   if (have >= target) return;
@@ -115,7 +125,7 @@ async function grow(target: number): Promise<void> {
      SELECT b.id, s, 'done', 2480, 1754, 1, 1 FROM unnest($1::uuid[], $2::int[]) AS b(id, n) CROSS JOIN LATERAL generate_series(1, b.n) s`,
     [bookIds.map((b) => b.id), bookIds.map((b) => b.n)]);
   const tPages = Date.now();
-  const tables = ['page_words', 'page_terms', 'entries', 'entry_names', 'entry_name_postings'];
+  const tables = [...(withPages ? ['page_words', 'page_terms', 'page_pairs'] : []), ...(withEntries ? ['entries', 'entry_names', 'entry_name_postings'] : [])];
   const { drop, build } = await searchIndexes(tables);
   const steps: Record<string, number> = {};
   await db.transaction(async (tx) => {
@@ -146,20 +156,20 @@ async function grow(target: number): Promise<void> {
                CASE WHEN random() < 0.8 THEN 1 + (hashtext(b.municipality) & 1023) % cardinality($3::text[]) ELSE 1 + floor(random() * cardinality($3::text[]))::int END AS pl
           FROM pages p JOIN books b ON b.id = p.book_id CROSS JOIN generate_series(0, ${LINES - 1}) l
          WHERE p.book_id = ANY($4::uuid[])`, [S.text, G.text, P.text, ids]);
-      await step('entries', `INSERT INTO entries (id, book_id, page_id, x0, y0, x1, y1, event_type, entry_number, event_date, place, place_norm,
+      if (withEntries) await step('entries', `INSERT INTO entries (id, book_id, page_id, x0, y0, x1, y1, event_type, entry_number, event_date, place, place_norm,
                                     source, status, created_by, verified_by, verified_at)
         SELECT g.entry_id, g.book_id, g.page_id, 40, 200 + g.l * 120, 2440, 300 + g.l * 120, 'birth', ((g.sequence - 1) * ${LINES} + g.l + 1)::text,
                to_char(make_date(g.year, 1, 1) + floor(random() * 364)::int, 'YYYY-MM-DD'), ($1::text[])[g.pl], ($2::text[])[g.pl],
                'keyed', 'verified', 'bench', 'bench', now()
           FROM g`, [P.text, P.text.map((x) => normaliseText(x))]);
-      await step('names', `INSERT INTO entry_names (entry_id, role, position, name, norm)
+      if (withEntries) await step('names', `INSERT INTO entry_names (entry_id, role, position, name, norm)
         SELECT g.entry_id, n.role, 0, n.name, n.norm FROM g CROSS JOIN LATERAL (VALUES
           ('subject', ($3::text[])[g.g] || ' ' || ($1::text[])[g.s], ($4::text[])[g.g] || ' ' || ($2::text[])[g.s]),
           ('father', ($3::text[])[g.fg] || ' ' || ($1::text[])[g.s], ($4::text[])[g.fg] || ' ' || ($2::text[])[g.s]),
           ('mother', ($3::text[])[g.mg] || ' ' || ($1::text[])[g.ms], ($4::text[])[g.mg] || ' ' || ($2::text[])[g.ms])) AS n(role, name, norm)`,
         [S.text, S.norm, G.text, G.norm]);
       // The page's words as OCR read them: a header, then each entry's line of 8 words.
-      await step('words', `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
+      if (withPages) await step('words', `INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
         SELECT p.id, 1, h - 1, p.book_id, ($11::text[])[h], 92::real, 0, 0, 40 + (h - 1) * 300, 80, 290 + (h - 1) * 300, 140, ($12::text[])[h]
           FROM pages p CROSS JOIN generate_series(1, 4) h WHERE p.book_id = ANY($13::uuid[])
         UNION ALL
@@ -182,15 +192,22 @@ async function grow(target: number): Promise<void> {
       await tx.query('DROP TABLE g');
     }
     const newBooks = bookIds.map((b) => b.id);
-    // What the statement triggers of migrations 006 and 020 do, once for the whole load.
-    await step('terms', `INSERT INTO search_terms (norm) SELECT DISTINCT norm FROM page_words WHERE book_id = ANY($1) AND norm <> '' ON CONFLICT DO NOTHING`, [newBooks]);
-    await step('page_terms', `INSERT INTO page_terms (norm, page_id, revision, book_id, confidence)
+    // What the statement triggers of migrations 006, 020 and 029 do, once for the whole load.
+    if (withPages) await step('terms', `INSERT INTO search_terms (norm) SELECT DISTINCT norm FROM page_words WHERE book_id = ANY($1) AND norm <> '' ON CONFLICT DO NOTHING`, [newBooks]);
+    if (withPages) await step('page_terms', `INSERT INTO page_terms (norm, page_id, revision, book_id, confidence)
       SELECT norm, page_id, revision, min(book_id::text)::uuid, round(max(confidence))::smallint FROM page_words WHERE book_id = ANY($1) AND norm <> ''
        GROUP BY norm, page_id, revision`, [newBooks]);
-    await step('name_terms', `INSERT INTO entry_name_terms (norm)
+    // Migration 029's own statement, each line's words in order once.
+    if (withPages) await step('page_pairs', `INSERT INTO page_pairs (pair, page_id, revision)
+      SELECT DISTINCT arkiva_pair_key(norm, next_norm), page_id, revision FROM (
+        SELECT page_id, revision, word_index, norm, lead(norm) OVER w AS next_norm, lead(word_index) OVER w AS next_index
+          FROM page_words WHERE book_id = ANY($1)
+        WINDOW w AS (PARTITION BY page_id, revision, line_index ORDER BY word_index)) x
+       WHERE next_index = word_index + 1 AND norm <> '' AND next_norm <> ''`, [newBooks]);
+    if (withEntries) await step('name_terms', `INSERT INTO entry_name_terms (norm)
       SELECT DISTINCT w FROM entry_names n JOIN entries e ON e.id = n.entry_id CROSS JOIN LATERAL unnest(string_to_array(n.norm, ' ')) w
        WHERE e.book_id = ANY($1) AND w <> '' ON CONFLICT DO NOTHING`, [newBooks]);
-    await step('postings', `INSERT INTO entry_name_postings (norm, entry_id, role, created_at, event_date)
+    if (withEntries) await step('postings', `INSERT INTO entry_name_postings (norm, entry_id, role, created_at, event_date)
       SELECT DISTINCT w, n.entry_id, n.role, e.created_at, e.event_date
         FROM entry_names n JOIN entries e ON e.id = n.entry_id CROSS JOIN LATERAL unnest(string_to_array(n.norm, ' ')) w
        WHERE e.book_id = ANY($1) AND w <> ''`, [newBooks]);
@@ -263,13 +280,20 @@ async function measure(): Promise<void> {
   };
   const places = (v: ReturnType<typeof vocab>) => v.places.map((p) => fold(p.split(/\s+/)[0]!));
   // Persons of the registers, as a clerk looking for one types them: Latin, no diacritics.
-  const people = (await db.query<{ subject: string; father: string }>(
-    `SELECT s.name AS subject, f.name AS father FROM entries e TABLESAMPLE BERNOULLI (1) REPEATABLE (23)
-       JOIN entry_names s ON s.entry_id = e.id AND s.role = 'subject' JOIN entry_names f ON f.entry_id = e.id AND f.role = 'father' LIMIT 1000`)).rows;
+  // Without entries, read off the pages' lines (given name, surname, father's given name; now and
+  // then as OCR misread them).
+  const people = (await db.query<{ subject: string; father: string }>(withEntries
+    ? `SELECT s.name AS subject, f.name AS father FROM entries e TABLESAMPLE BERNOULLI (1) REPEATABLE (23)
+         JOIN entry_names s ON s.entry_id = e.id AND s.role = 'subject' JOIN entry_names f ON f.entry_id = e.id AND f.role = 'father' LIMIT 1000`
+    : `SELECT g.text || ' ' || s.text AS subject, f.text || ' ' || s.text AS father
+         FROM (SELECT id FROM pages TABLESAMPLE SYSTEM (1) REPEATABLE (23) LIMIT 100) p CROSS JOIN generate_series(0, ${LINES - 1}) l
+         JOIN page_words g ON g.page_id = p.id AND g.revision = 1 AND g.word_index = 4 + l * 8 + 1
+         JOIN page_words s ON s.page_id = p.id AND s.revision = 1 AND s.word_index = 4 + l * 8 + 2
+         JOIN page_words f ON f.page_id = p.id AND f.revision = 1 AND f.word_index = 4 + l * 8 + 3`)).rows;
   const person = () => rng.pick(people);
   const latin = (name: string) => fold(normaliseText(name));
   const entryQuery = (q: string): EntrySearch => { const [name, y, place] = q.split('|'); return { name, dateFrom: y, dateTo: String(Number(y) + 4), place }; };
-  const shapes: Shape[] = [
+  const shapes: Shape[] = ([
     { shape: 'one word (1 in 4 with a wrong letter)', run: page('words'), make: () => typo(fold(rng.pick(anyLang().surnames))) },
     { shape: 'two words (a person: given name + surname)', run: page('words'), make: () => latin(person().subject) },
     { shape: 'two words drawn at random (often no such person)', run: page('words'), make: fullName },
@@ -280,7 +304,7 @@ async function measure(): Promise<void> {
       shape: 'entry: name + year range + place', run: (q, qq) => searchEntries(qq, entryQuery(q)),
       make: () => { const v = anyLang(); return `${fold(rng.pick(v.given))} ${fold(rng.pick(v.surnames))}|${1900 + Math.floor(rng.next() * 96)}|${rng.pick(places(v))}`; },
     },
-  ];
+  ] as Shape[]).filter((sh) => (sh.shape.startsWith('entry:') ? withEntries : withPages));
   for (const sh of shapes) for (let i = 0; i < 3; i++) await sh.run(sh.make(), db);
   await db.query('SELECT pg_stat_reset()');
   console.log(`\nsearch at ${pages} pages / ${entries} entries, fuzzy on, limit 20 (entries: default 50), ${QUERIES} queries a shape, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}:`);
@@ -306,11 +330,11 @@ async function measure(): Promise<void> {
   const hit = (await db.query<{ t: string; heap: string | null; idx: string | null; reads: string }>(
     `SELECT relname AS t, round(100.0 * heap_blks_hit / nullif(heap_blks_hit + heap_blks_read, 0), 1)::text AS heap,
             round(100.0 * idx_blks_hit / nullif(idx_blks_hit + idx_blks_read, 0), 1)::text AS idx, (heap_blks_read + coalesce(idx_blks_read, 0))::text AS reads
-       FROM pg_statio_user_tables WHERE schemaname = $1 AND relname IN ('page_words', 'page_terms', 'search_terms', 'pages', 'books', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
+       FROM pg_statio_user_tables WHERE schemaname = $1 AND relname IN ('page_words', 'page_terms', 'page_pairs', 'search_terms', 'pages', 'books', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
   console.log(`shared_buffers ${(await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]!.shared_buffers}; hit ratio during the timed queries (heap / index %, blocks read from outside): ${hit.map((h) => `${h.t} ${h.heap ?? '-'} / ${h.idx ?? '-'} (${h.reads})`).join(', ')}`);
   const size = (await db.query<{ t: string; bytes: string; rows: string }>(
     `SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS bytes, c.reltuples::bigint::text AS rows FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname IN ('page_words', 'page_terms', 'search_terms', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname IN ('page_words', 'page_terms', 'page_pairs', 'search_terms', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
   const mb = (b: number) => `${r1(b / 2 ** 20)} MB`;
   console.log(`sizes with indexes (per million pages): ${size.map((s) => `${s.t} ${mb(Number(s.bytes))} (${mb((Number(s.bytes) * 1e6) / pages)}), ${s.rows} rows`).join('; ')}`);
   console.log(JSON.stringify({ bench: 'search-scale', pages, entries, queries: QUERIES, shapes: out, sizes: Object.fromEntries(size.map((s) => [s.t, Number(s.bytes)])), hit, loadavg: os.loadavg().map(r1) }));
@@ -327,7 +351,7 @@ async function measure(): Promise<void> {
 
 try {
   await grow(PAGES);
-  await rowwise(ROWWISE);
+  if (withPages) await rowwise(ROWWISE);
   await measure();
 } finally {
   if (!KEEP) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -17,7 +17,7 @@ import { placeHold } from '../retention/index.ts';
 import { createLink, upsertRecord } from '../records/index.ts';
 import { startWorkers } from '../workers/index.ts';
 import { requireService } from '../test-support/services.ts';
-import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
+import { openRealDeps, realServicesEnv, type RealDeps } from '../test-support/real-deps.ts';
 import type { AppDeps } from '../app/deps.ts';
 import {
   CATALOGUE_KINDS, CATALOGUE_PREFIX, CATALOGUE_TABLES, NOT_WRITTEN_TABLES, OMITTED_COLUMNS, catalogueFolder, checkCatalogue, latestObjects,
@@ -63,7 +63,7 @@ async function storeKeysUnder(deps: AppDeps, prefix: string): Promise<string[]> 
 describe.skipIf(!ready)('catalogue in the object store (PostgreSQL + Redis + RGW)', () => {
   let dir: string;
   let env: Record<string, string>;
-  let real: Awaited<ReturnType<typeof openRealDeps>>;
+  let real: RealDeps;
   let bookId: string;
 
   beforeAll(async () => {

@@ -17,7 +17,7 @@ import { loadConfig } from '../config/index.ts';
 import { openAppDeps, type AppDeps } from '../app/deps.ts';
 import { silentLogger } from '../common/index.ts';
 import { requireService } from '../test-support/services.ts';
-import { realServicesEnv } from '../test-support/real-deps.ts';
+import { realServicesEnv, tearDownRealDeps } from '../test-support/real-deps.ts';
 import { startWorkers } from '../workers/index.ts';
 import { checkBook, unrecordedObjects } from '../fault/verify.ts';
 import { writeCatalogue } from './write.ts';
@@ -55,14 +55,7 @@ describe.skipIf(!ready)('database lost mid-ingest, rebuilt from the store, inges
   }, 120_000);
 
   afterAll(async () => {
-    if (deps) {
-      await deps.queue.obliterate().catch(() => undefined);
-      await deps.db.query(`DROP SCHEMA IF EXISTS "${env.DATABASE_SCHEMA}" CASCADE`).catch(() => undefined);
-      for await (const v of deps.store.listVersions('')) {
-        await deps.store.delete(v.key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true }).catch(() => undefined);
-      }
-      await deps.close();
-    }
+    if (deps) await tearDownRealDeps(deps);
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   });
 

@@ -255,7 +255,7 @@ async function main(): Promise<number> {
           case 'catalogue': {
             const after = await loseDatabase({
               deps, pg, pool, bookId: book.id, workers: Number(values.workers), beforeLoss: sampleDb, reopen: openHarness,
-              emptyQueue: values['catalogue-keep-queue'] ? undefined : redis.url,
+              emptyQueue: !values['catalogue-keep-queue'],
             });
             deps = after.deps;
             failures.push(...after.failures);
@@ -412,7 +412,7 @@ type HarnessDeps = AppDeps & { close(): Promise<void> };
  */
 async function loseDatabase(ctx: {
   deps: HarnessDeps; pg: PrivatePostgres; pool: WorkerPool; bookId: string; workers: number;
-  beforeLoss: () => Promise<void>; reopen: () => Promise<HarnessDeps>; emptyQueue: string | undefined;
+  beforeLoss: () => Promise<void>; reopen: () => Promise<HarnessDeps>; emptyQueue: boolean;
 }): Promise<{ deps: HarnessDeps; failures: string[] }> {
   let deps = ctx.deps;
   await writeCatalogue(deps, { flushAudit: true });
@@ -438,14 +438,14 @@ async function loseDatabase(ctx: {
   // the jobs of before the loss the queue still holds (delayed by the outage, or stalled with the stopped workers)
   const old = (await deps.queue.liveJobs()).length;
   const t0 = Date.now();
-  const report = await rebuildCatalogue(deps, { emptyQueue: ctx.emptyQueue !== undefined });
+  const report = await rebuildCatalogue(deps, { emptyQueue: ctx.emptyQueue });
   // What the loss took is expected in the report: objects stored after the write-out, and events
   // of that work when the events object was written after the book object
   const later = report.unplaced.filter((u) => u.reason.startsWith(LATER_EVENTS));
   const other = report.unplaced.filter((u) => u.reason !== UNRECORDED_OBJECT && !later.includes(u));
   say(`catalogue: rebuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${report.books} books, ${report.pages} pages, ${report.requeued.pages} pages of ${report.requeued.books} books queued again; `
     + `${report.unplacedCount - later.length - other.length} objects stored after the write-out, ${later.length} books' later events left out, ${other.length} other things not placed; `
-    + `${old} jobs of before the loss ${ctx.emptyQueue !== undefined ? 'emptied from the queue by the rebuild' : 'in the queue'}`);
+    + `${old} jobs of before the loss ${ctx.emptyQueue ? 'emptied from the queue by the rebuild' : 'in the queue'}`);
   ctx.pool.start();
   await waitFor('the workers to start again', async () => (ctx.pool.alive === ctx.workers ? true : undefined), 60_000);
   const failures = other.map((u) => `catalogue: the rebuild could not place ${u.key}: ${u.reason}`);

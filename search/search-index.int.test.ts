@@ -62,6 +62,33 @@ describe.skipIf(!run)('search index upkeep, place folding and link history on Po
     expect(vocab).toEqual(['1', 'berisha', 'drita']);
   });
 
+  it('keeps page_pairs (adjacent forms on one line) in step with page_words through insert, update and delete', async () => {
+    const { book } = await createBook(db, {
+      registerType: 'birth', municipality: 'Prizren', yearFrom: 1960, yearTo: 1960, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    const page = await upsertPage(db, book.id, 1);
+    const on = (line: number, text: string, i: number): SeedWord => ({ ...word(text, i), line });
+    const pairs = async () => (await db.query<{ pair: string }>(
+      `SELECT pair::text FROM page_pairs WHERE page_id = $1 ORDER BY 1`, [page.id])).rows.map((r) => r.pair);
+    const keys = async (...xs: [string, string][]) => (await db.query<{ k: string }>(
+      `SELECT arkiva_pair_key(a, b)::text AS k FROM unnest($1::text[], $2::text[]) AS t(a, b) ORDER BY 1`, [xs.map((x) => x[0]), xs.map((x) => x[1])])).rows.map((r) => r.k);
+    // Line 0: "Drita Berisha Gashi"; line 1: "Arta". The last word of a line and the first of the next are no pair.
+    await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, [on(0, 'Drita', 0), on(0, 'Berisha', 1), on(0, 'Gashi', 2), on(1, 'Arta', 0)]);
+    expect(await pairs()).toEqual(await keys(['drita', 'berisha'], ['berisha', 'gashi']));
+    // A corrected word changes the pairs on both its sides.
+    await db.query(`UPDATE page_words SET text = 'Krasniqi', norm = 'krasniqi' WHERE page_id = $1 AND word_index = 1`, [page.id]);
+    expect(await pairs()).toEqual(await keys(['drita', 'krasniqi'], ['krasniqi', 'gashi']));
+    // A new revision of the page has pairs of its own; a word removed from the old one leaves a
+    // gap there (its neighbours are not next to each other) and the new revision's pairs as they were.
+    await db.query(`INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
+      SELECT page_id, 2, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm FROM page_words WHERE page_id = $1 AND revision = 1`, [page.id]);
+    await db.query('DELETE FROM page_words WHERE page_id = $1 AND revision = 1 AND word_index = 1', [page.id]);
+    const byRevision = async () => (await db.query<{ revision: number; pair: string }>('SELECT revision, pair::text FROM page_pairs WHERE page_id = $1 ORDER BY 1, 2', [page.id])).rows;
+    expect(await byRevision()).toEqual((await keys(['drita', 'krasniqi'], ['krasniqi', 'gashi'])).map((pair) => ({ revision: 2, pair })));
+    await db.query('DELETE FROM page_words WHERE page_id = $1', [page.id]);
+    expect((await db.query('SELECT 1 FROM page_pairs WHERE page_id = $1', [page.id])).rowCount).toBe(0);
+  });
+
   it('never rewrites a link, and leaves a tombstone when a link row is removed with its book', async () => {
     const { record } = await upsertRecord(db, { system: 'CRS', recordType: 'birth', recordId: 'B-77', personNames: ['Drita Berisha'] }, { user: 'clerk' });
     const link = await createLink(db, { recordId: record.id, target: { kind: 'page', pageId: pages.pec!.id }, linkType: 'original-entry' }, { user: 'clerk' });

@@ -208,6 +208,72 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     expect(fuzzyAll).toEqual(wordsRanking.slice(0, 100));
   });
 
+  it('ranks the whole name together above its words apart, in either order, and walks pairs without losing a page', async () => {
+    // 120 pages in six layouts, the name's two words: next to each other (0.9) as written or
+    // surname first; on one line but apart, or on different lines (0.7); next to each other with
+    // one misread (0.9 × its similarity, or 0.7 for the exact words scattered on the page, if more);
+    // and a misread word between the exact words on one line (fuzzy on, the run holds both exact
+    // words: 0.9; off, the misread word parts them: 0.7).
+    const { book } = await createBook(db, {
+      registerType: 'birth', municipality: 'Rahovec', yearFrom: 1932, yearTo: 1932, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    const at = (text: string, line: number, i: number): SeedWord => ({ text, confidence: 90, line, block: 0, box: { x0: 10 + i * 100, y0: 10 + line * 40, x1: 90 + i * 100, y1: 30 + line * 40 } });
+    const layouts: SeedWord[][] = [
+      [at('12', 0, 0), at('Dardan', 0, 1), at('Mehmetaj', 0, 2), at('1932', 0, 3)],
+      [at('Mehmetaj', 0, 0), at('Dardan', 0, 1)],
+      [at('Dardan', 0, 0), at('Ahmet', 0, 1), at('Mehmetaj', 0, 2)],
+      [at('Dardan', 0, 0), at('Mehmetaj', 1, 0)],
+      [at('Dardan', 0, 0), at('Mehmetal', 0, 1), at('Mehmetaj', 2, 0)],
+      [at('Dardan', 0, 0), at('Mehmetal', 0, 1), at('Mehmetaj', 0, 2)],
+    ];
+    const byLayout: string[][] = layouts.map(() => []);
+    for (let i = 0; i < 120; i++) {
+      const page = await upsertPage(db, book.id, i + 1);
+      await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, layouts[i % 6]!);
+      byLayout[i % 6]!.push(page.id);
+    }
+    const inPages = async (q: string, fuzzy: boolean, limit: number) => {
+      const seen: { pageId: string; score: number }[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 200; i++) {
+        const r = await searchPages(db, { q, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
+        seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
+        if (!r.nextCursor) break;
+        cursor = r.nextCursor;
+      }
+      return seen;
+    };
+    // The largest pages a search gives (100), as near as it comes to ranking everything at once.
+    const everything = (q: string, fuzzy: boolean) => inPages(q, fuzzy, 100);
+    const scoreOf = (hits: { pageId: string; score: number }[], layout: number) => new Set(byLayout[layout]!.map((id) => hits.find((h) => h.pageId === id)?.score));
+    for (const q of ['Dardan Mehmetaj', 'Mehmetaj Dardan']) {
+      const exact = await everything(q, false);
+      expect(exact).toHaveLength(120);
+      for (const [layout, score] of [[0, 0.9], [1, 0.9], [2, 0.7], [3, 0.7], [4, 0.7], [5, 0.7]] as const) expect(scoreOf(exact, layout), `${q}, layout ${layout}`).toEqual(new Set([score]));
+      const fuzzy = await everything(q, true);
+      expect(fuzzy).toHaveLength(120);
+      // Fuzzy on, the misread pair's run scores 0.9 × (1 + its similarity) / 2: above the words scattered, below the exact pair.
+      // The misread word joins the run when it matches: the exact words are then together.
+      expect(scoreOf(fuzzy, 5)).toEqual(new Set([0.9]));
+      const misread = [...scoreOf(fuzzy, 4)];
+      expect(misread).toHaveLength(1);
+      expect(misread[0]).toBeGreaterThan(0.7);
+      expect(misread[0]).toBeLessThan(0.9);
+      // Small pages, walked by cursor and stopping early, give the whole ranking in its order.
+      for (const limit of [1, 7]) {
+        expect((await inPages(q, true, limit)).map((h) => h.pageId), `${q}, limit ${limit}`).toEqual(fuzzy.map((h) => h.pageId));
+        expect((await inPages(q, false, limit)).map((h) => h.pageId), `${q}, limit ${limit}, exact`).toEqual(exact.map((h) => h.pageId));
+      }
+    }
+    // A phrase holds its words in order, next to each other, whichever pair of its words drives the walk.
+    const phrase = async (q: string, fuzzy: boolean) => new Set((await searchPages(db, { q, mode: 'phrase', fuzzy, limit: 100, bookId: book.id })).hits.map((h) => h.pageId));
+    expect(await phrase('Dardan Mehmetaj', false)).toEqual(new Set(byLayout[0]));
+    expect(await phrase('Dardan Mehmetaj', true)).toEqual(new Set([...byLayout[0]!, ...byLayout[4]!, ...byLayout[5]!]));
+    expect(await phrase('12 Dardan Mehmetaj 1932', false)).toEqual(new Set(byLayout[0]));
+    expect(await phrase('Dardan Ahmet Mehmetaj', false)).toEqual(new Set(byLayout[2]));
+    expect(await phrase('Mehmetaj Dardan', false)).toEqual(new Set(byLayout[1]));
+  });
+
   it('walks past withheld books in requests of bounded work: every visible hit once, in ranking order, each withheld hit counted once', async () => {
     // Ten pages holding one name, ranked by their distinct confidences in this pattern (H: a closed
     // book's page, V: an open one's): withheld runs at the start, inside and at batch ends.

@@ -223,6 +223,78 @@ const FIRST_BATCH = 64;
 const MAX_WALK_BATCH = 4096;
 const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
+/** Most sources a walk reads from: past it (prefixes of several words), pairs are left out. */
+const MAX_SOURCES = 400;
+
+/**
+ * A list of postings the walk reads pages from, and the bound of a page listed there:
+ * round(((sims[0] + sims[1] + rest) / n) × factor, 4), the query words not in the source counted
+ * as exact (`rest` of them).
+ */
+interface WalkSource {
+  kind: 't' | 'p';
+  /** For a form's postings (page_terms). */
+  norm?: string;
+  /** For a pair's postings (page_pairs): the form on the left, the one next to it on the right. */
+  pair?: [string, string];
+  sims: [number] | [number, number];
+  rest: number;
+  factor: number;
+}
+
+/**
+ * Where `rankByWalk` reads its pages, each source with its bound (`WalkSource`). Every page that
+ * can score holds a posting in a source whose bound is at least its score, so a walk in bound
+ * order can stop exactly:
+ * - a phrase: the pairs of the two adjacent query words whose pairs have the fewest postings (an
+ *   occurrence of the phrase holds that pair, with its own similarities in the bound);
+ * - several words: the rarest word's forms next to any query word's form, in either order, bound
+ *   0.9 (a run holding the whole name has its best driver word next to another matching word); and
+ *   the rarest word's own pages, bound 0.7, for the words scattered;
+ * - one word as a phrase, or more pairs than MAX_SOURCES (prefixes): the rarest word's pages, bound 0.9.
+ * Rarity is counted up to RARITY_CAP postings a word or pair position.
+ */
+async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidates: readonly CandidateForm[]): Promise<WalkSource[]> {
+  const at = (pos: number) => candidates.filter((c) => c[0] === pos);
+  if (mode === 'phrase' && n > 1) {
+    const pairs = Array.from({ length: n - 1 }, (_, i) => at(i + 1).flatMap((a) => at(i + 2).map((b) => ({ k: i + 1, a, b }))));
+    if (pairs.every((x) => x.length <= MAX_SOURCES)) {
+      const flat = pairs.flat();
+      const freq = await tx.query<{ k: number }>(
+        `SELECT t.k FROM generate_series(1, $1::int) t(k) ORDER BY (SELECT count(*) FROM (
+                  SELECT 1 FROM unnest($2::int[], $3::text[], $4::text[]) AS c(k, a, b)
+                  CROSS JOIN LATERAL (SELECT 1 FROM page_pairs q WHERE q.pair = arkiva_pair_key(c.a, c.b) LIMIT $5) z
+                   WHERE c.k = t.k LIMIT $5) y), 1 LIMIT 1`,
+        [n - 1, flat.map((x) => x.k), flat.map((x) => x.a[1]), flat.map((x) => x.b[1]), RARITY_CAP],
+      );
+      const k = freq.rows[0]!.k;
+      return pairs[k - 1]!.map(({ a, b }) => ({ kind: 'p', pair: [a[1], b[1]], sims: [a[2], b[2]], rest: n - 2, factor: 0.9 }));
+    }
+  }
+  const freq = await tx.query<{ pos: number }>(
+    `SELECT t.pos FROM generate_series(1, $1::int) t(pos) ORDER BY (SELECT count(*) FROM (
+              SELECT 1 FROM unnest($2::int[], $3::text[]) AS c(pos, norm)
+              CROSS JOIN LATERAL (SELECT 1 FROM page_terms q WHERE q.norm = c.norm LIMIT $4) z
+               WHERE c.pos = t.pos LIMIT $4) y), 1 LIMIT 1`,
+    [n, candidates.map((c) => c[0]), candidates.map((c) => c[1]), RARITY_CAP],
+  );
+  const driver = at(freq.rows[0]!.pos);
+  const withPairs = mode !== 'phrase' && n > 1 && driver.length * candidates.length * 2 <= MAX_SOURCES;
+  const terms: WalkSource[] = driver.map((d) => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: withPairs ? 0.7 : 0.9 }));
+  if (!withPairs) return terms;
+  const pairs = driver.flatMap((d) => candidates.flatMap((c): WalkSource[] => [
+    { kind: 'p', pair: [d[1], c[1]], sims: [d[2]], rest: n - 1, factor: 0.9 },
+    { kind: 'p', pair: [c[1], d[1]], sims: [d[2]], rest: n - 1, factor: 0.9 },
+  ]));
+  // The same pair can come from two query words' forms: once, with the best bound.
+  const best = new Map<string, WalkSource>();
+  for (const x of pairs) {
+    const key = `${x.pair![0]}\u0000${x.pair![1]}`;
+    if ((best.get(key)?.sims[0] ?? -1) < x.sims[0]) best.set(key, x);
+  }
+  return [...best.values(), ...terms];
+}
+
 /**
  * Several words, or a phrase: the pages of the query's rarest word (the driver: fewest postings,
  * counted up to RARITY_CAP) are walked in batches, best possible score first, and each batch's
@@ -260,16 +332,10 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   const candidates = [...best.values()];
   const candArrays = [candidates.map((c) => c[0]), candidates.map((c) => c[1]), candidates.map((c) => c[2])];
 
-  // The driver: the word with the fewest postings, all its forms together, counted up to the cap.
-  const freq = await tx.query<{ pos: number; n: number }>(
-    `SELECT t.pos, (SELECT count(*) FROM (
-               SELECT 1 FROM unnest($2::int[], $3::text[]) AS c(pos, norm)
-               CROSS JOIN LATERAL (SELECT 1 FROM page_terms q WHERE q.norm = c.norm LIMIT $4) z
-                WHERE c.pos = t.pos LIMIT $4) y)::int AS n
-       FROM generate_series(1, $1::int) t(pos) ORDER BY 2, 1 LIMIT 1`,
-    [n, candArrays[0], candArrays[1], RARITY_CAP],
-  );
-  const driver = freq.rows[0]!.pos;
+  // Where the walk reads pages from: its sources, each a list of postings (a form's pages, or a
+  // pair's: two forms next to each other on a line) with the best score a page listed there can
+  // have (its bound), walked together by bound, then page id.
+  const sources = await walkSources(tx, mode, n, candidates);
 
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -277,7 +343,10 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
     return `$${params.length}`;
   };
   const [posP, normP, simP] = candArrays.map(p) as [string, string, string];
-  const driverP = p(driver);
+  const [kindP, srcNormP, srcAP, srcBP, s1P, s2P, restP, multP] = [
+    sources.map((x) => x.kind), sources.map((x) => x.norm ?? null), sources.map((x) => x.pair?.[0] ?? null), sources.map((x) => x.pair?.[1] ?? null),
+    sources.map((x) => x.sims[0]), sources.map((x) => x.sims[1] ?? null), sources.map((x) => x.rest), sources.map((x) => x.factor),
+  ].map(p) as string[] as [string, string, string, string, string, string, string, string];
   // The walk's position and batch size, set before each batch (their places in params).
   const [tbAt, pidAt, batchAt] = [p(null), p(null), p(FIRST_BATCH)].map((x) => Number(x.slice(1)) - 1) as [number, number, number];
   const [tbP, pidP, batchP] = [tbAt, pidAt, batchAt].map((i) => `$${i + 1}`);
@@ -332,10 +401,18 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
       HAVING count(*) = ${n}
     ),
     scored AS (
+      -- The whole name together: a run of matching words next to each other on one line (two or
+      -- more) holding every query word, scored by its own words; else the page's words, scattered.
       SELECT pt.page_id, NULL::int[] AS starts,
-             round((pt.sim * CASE WHEN EXISTS (
-               SELECT 1 FROM (SELECT w.norm, w.line_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
-                 JOIN cand c ON c.norm = w.norm GROUP BY w.line_index HAVING count(DISTINCT c.pos) = ${n}) THEN 0.9 ELSE 0.7 END), 4) AS score
+             greatest(round(pt.sim * 0.7, 4), coalesce((
+               SELECT round(max(r.sim) * 0.9, 4) FROM (
+                 SELECT sum(i.sim::numeric) / ${n} AS sim FROM (
+                   SELECT m.line_index, m.run, max(m.sim) AS sim, min(m.word_index) AS lo, max(m.word_index) AS hi FROM (
+                     SELECT w.line_index, w.word_index, c.pos, c.sim, w.word_index - dense_rank() OVER (PARTITION BY w.line_index ORDER BY w.word_index) AS run
+                       FROM (SELECT w.norm, w.line_index, w.word_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
+                       JOIN cand c ON c.norm = w.norm) m
+                   GROUP BY m.line_index, m.run, m.pos) i
+                 GROUP BY i.line_index, i.run HAVING count(*) = ${n} AND max(i.hi) > min(i.lo)) r), 0)) AS score
         FROM matched pt ${bookJoin}
        WHERE true ${bookWhere}
     )`;
@@ -343,23 +420,33 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   // current revisions only), then their scores. The walk's position is the last page walked.
   const sql = `
     WITH cand AS MATERIALIZED (SELECT * FROM unnest(${posP}::int[], ${normP}::text[], ${simP}::float8[]) AS c(pos, norm, sim)),
-    drv AS (
-      -- In numeric, as the scores are: a page's score is then never above its driver form's bound.
-      SELECT c.norm, round(((c.sim::numeric + ${n - 1}) / ${n}) * 0.9, 4) AS tb FROM cand c WHERE c.pos = ${driverP}
+    drv AS MATERIALIZED (
+      -- In numeric, as the scores are: a page's score is then never above its source's bound.
+      SELECT s.kind, s.norm, CASE WHEN s.kind = 'p' THEN arkiva_pair_key(s.a, s.b) END AS pair,
+             round(((s.s1::numeric + coalesce(s.s2::numeric, 0) + s.rest) / ${n}) * s.factor, 4) AS tb
+        FROM unnest(${kindP}::text[], ${srcNormP}::text[], ${srcAP}::text[], ${srcBP}::text[], ${s1P}::float8[], ${s2P}::float8[], ${restP}::int[], ${multP}::numeric[])
+             AS s(kind, norm, a, b, s1, s2, rest, factor)
     ),
     walk AS (
       SELECT d.tb, x.page_id, x.revision
         FROM drv d
         CROSS JOIN LATERAL (
-          -- page_id and revision only: an index-only scan of the primary key, read in its order.
-          SELECT pt.page_id, pt.revision FROM page_terms pt
-           WHERE pt.norm = d.norm
-             AND pt.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
-             AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
-           -- The primary key's order (norm first, though fixed): otherwise the planner may sort the
-           -- form's every posting from the rank index to take a batch.
-           ORDER BY pt.norm DESC, pt.page_id DESC, pt.revision DESC
-           LIMIT ${batchP}
+          -- page_id and revision only: an index-only scan of the primary key, read in its order
+          -- (its first column too, though fixed: otherwise the planner may sort every posting of
+          -- the form from the rank index to take a batch). One branch runs per source, by kind.
+          (SELECT pt.page_id, pt.revision FROM page_terms pt
+            WHERE d.kind = 't' AND pt.norm = d.norm
+              AND pt.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
+              AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
+            ORDER BY pt.norm DESC, pt.page_id DESC, pt.revision DESC
+            LIMIT ${batchP})
+          UNION ALL
+          (SELECT pp.page_id, pp.revision FROM page_pairs pp
+            WHERE d.kind = 'p' AND pp.pair = d.pair
+              AND pp.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
+              AND pp.revision = (SELECT p.revision FROM pages p WHERE p.id = pp.page_id)
+            ORDER BY pp.pair DESC, pp.page_id DESC, pp.revision DESC
+            LIMIT ${batchP})
         ) x
        WHERE ${tbP}::numeric IS NULL OR d.tb <= ${tbP}::numeric
        ORDER BY d.tb DESC, x.page_id DESC

@@ -27,20 +27,33 @@ export function realServicesEnv(extra: Record<string, string> = {}): Record<stri
   };
 }
 
+/** AppDeps opened on the real services, the configuration they were opened with, and their teardown. */
+export interface RealDeps {
+  deps: AppDeps;
+  config: Readonly<Config>;
+  /** tearDownRealDeps of `deps`. */
+  cleanup(): Promise<void>;
+}
+
 /** Opens AppDeps on the real services with `env`, and a cleanup that removes the test's schema, queue and objects. */
-export async function openRealDeps(env: Record<string, string>, log: Logger = silentLogger()): Promise<{ deps: AppDeps; config: Readonly<Config>; cleanup(): Promise<void> }> {
+export async function openRealDeps(env: Record<string, string>, log: Logger = silentLogger()): Promise<RealDeps> {
   const config = loadConfig(env);
   const deps = await openAppDeps(config, log);
-  return {
-    deps,
-    config,
-    async cleanup() {
-      await deps.queue.obliterate().catch(() => undefined);
-      if (config.database.kind === 'pg') await deps.db.query(`DROP SCHEMA IF EXISTS "${config.database.schema}" CASCADE`).catch(() => undefined);
-      for await (const v of deps.store.listVersions('')) {
-        await deps.store.delete(v.key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true }).catch(() => undefined);
-      }
-      await deps.close();
-    },
-  };
+  return { deps, config, cleanup: () => tearDownRealDeps(deps) };
+}
+
+/**
+ * Removes what a test left on the real services (its queue, its PostgreSQL schema, every version
+ * of every object in its bucket, past Object Lock governance) and closes `deps`. For tests that
+ * open deps again part-way (openRealDeps's cleanup would close the first ones only). Best effort:
+ * a removal that fails must not hide the test's own result.
+ */
+export async function tearDownRealDeps(deps: AppDeps & { close(): Promise<void> }): Promise<void> {
+  const { database } = deps.config;
+  await deps.queue.obliterate().catch(() => undefined);
+  if (database.kind === 'pg') await deps.db.query(`DROP SCHEMA IF EXISTS "${database.schema}" CASCADE`).catch(() => undefined);
+  for await (const v of deps.store.listVersions('')) {
+    await deps.store.delete(v.key, { ...(v.versionId ? { versionId: v.versionId } : {}), bypassGovernance: true }).catch(() => undefined);
+  }
+  await deps.close();
 }

@@ -10,7 +10,7 @@ import { generateFixtureFiles, surnameRecall, type FixtureFiles } from '../fixtu
 import { ingestBook } from '../ingest/index.ts';
 import { getBook, listPages, isFinalBookStatus } from '../archive/index.ts';
 import { requireService } from '../test-support/services.ts';
-import { openRealDeps, realServicesEnv } from '../test-support/real-deps.ts';
+import { openRealDeps, realServicesEnv, type RealDeps } from '../test-support/real-deps.ts';
 import { startWorkers } from './index.ts';
 import type { AppDeps } from '../app/deps.ts';
 
@@ -30,7 +30,7 @@ describe.skipIf(!ready)('pipeline on PostgreSQL + BullMQ/Redis + S3 (RGW)', () =
   let dir: string;
   let tiff: FixtureFiles;
   let pdf: FixtureFiles;
-  let env: ReturnType<typeof openRealDeps> extends Promise<infer T> ? T : never;
+  let real: RealDeps;
 
   beforeAll(async () => {
     dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'arkiva-pipeline-'));
@@ -38,16 +38,16 @@ describe.skipIf(!ready)('pipeline on PostgreSQL + BullMQ/Redis + S3 (RGW)', () =
       generateFixtureFiles({ outDir: path.join(dir, 'a'), pages: 12, seed: 12, formats: ['tiff'], scale: 0.6, style: 'printed' }),
       generateFixtureFiles({ outDir: path.join(dir, 'b'), pages: 6, seed: 6, formats: ['pdf'], scale: 0.6, style: 'printed', registerType: 'death' }),
     ]);
-    env = await openRealDeps(realServicesEnv({ OCR_POOL_SIZE: '2' }));
+    real = await openRealDeps(realServicesEnv({ OCR_POOL_SIZE: '2' }));
   });
 
   afterAll(async () => {
-    await env?.cleanup();
+    await real?.cleanup();
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   });
 
   it('archives a 12-page TIFF and a 6-page PDF: every page once, every hash read back, names found', async () => {
-    const { deps } = env;
+    const { deps } = real;
     const workers = await startWorkers(deps);
     try {
       const a = await ingestBook(deps, { kind: 'file', path: tiff.tiff!.path }, { registerType: 'birth', municipality: tiff.truth.book.municipality, yearFrom: tiff.truth.book.yearFrom, yearTo: tiff.truth.book.yearTo, languages: 'sqi' });
