@@ -212,8 +212,8 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     // 120 pages in six layouts, the name's two words: next to each other (0.9) as written or
     // surname first; on one line but apart, or on different lines (0.7); next to each other with
     // one misread (0.9 × its similarity, or 0.7 for the exact words scattered on the page, if more);
-    // and a misread word between the exact words on one line (fuzzy on, the run holds both exact
-    // words: 0.9; off, the misread word parts them: 0.7).
+    // and a misread word between the exact words on one line (fuzzy on, the given name is next to
+    // the misread surname: as the misread pair; off, the misread word parts them: 0.7).
     const { book } = await createBook(db, {
       registerType: 'birth', municipality: 'Rahovec', yearFrom: 1932, yearTo: 1932, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
     });
@@ -252,13 +252,14 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
       for (const [layout, score] of [[0, 0.9], [1, 0.9], [2, 0.7], [3, 0.7], [4, 0.7], [5, 0.7]] as const) expect(scoreOf(exact, layout), `${q}, layout ${layout}`).toEqual(new Set([score]));
       const fuzzy = await everything(q, true);
       expect(fuzzy).toHaveLength(120);
-      // Fuzzy on, the misread pair's run scores 0.9 × (1 + its similarity) / 2: above the words scattered, below the exact pair.
-      // The misread word joins the run when it matches: the exact words are then together.
-      expect(scoreOf(fuzzy, 5)).toEqual(new Set([0.9]));
+      // Fuzzy on, the misread pair scores 0.9 × (1 + its similarity) / 2: above the words scattered, below the exact pair.
       const misread = [...scoreOf(fuzzy, 4)];
       expect(misread).toHaveLength(1);
       expect(misread[0]).toBeGreaterThan(0.7);
       expect(misread[0]).toBeLessThan(0.9);
+      // Two words are together when next to each other: "Dardan Mehmetal Mehmetaj" has Dardan
+      // next to the misread surname only, and scores as the misread pair.
+      expect(scoreOf(fuzzy, 5)).toEqual(new Set(misread));
       // Small pages, walked by cursor and stopping early, give the whole ranking in its order.
       for (const limit of [1, 7]) {
         expect((await inPages(q, true, limit)).map((h) => h.pageId), `${q}, limit ${limit}`).toEqual(fuzzy.map((h) => h.pageId));
@@ -272,6 +273,46 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     expect(await phrase('12 Dardan Mehmetaj 1932', false)).toEqual(new Set(byLayout[0]));
     expect(await phrase('Dardan Ahmet Mehmetaj', false)).toEqual(new Set(byLayout[2]));
     expect(await phrase('Mehmetaj Dardan', false)).toEqual(new Set(byLayout[1]));
+  });
+
+  it('finds three words together in any order through the two rarest of their three links', async () => {
+    // Pages with the three words next to each other in each of their six orders (0.9), pages with
+    // them on three lines (0.7), and pages holding only "Kastrati Lulzim" side by side, which make
+    // that link the commonest, so the walk reads the other two.
+    const { book } = await createBook(db, {
+      registerType: 'birth', municipality: 'Rahovec', yearFrom: 1933, yearTo: 1933, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    const at = (text: string, line: number, i: number): SeedWord => ({ text, confidence: 90, line, block: 0, box: { x0: 10 + i * 100, y0: 10 + line * 40, x1: 90 + i * 100, y1: 30 + line * 40 } });
+    const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const name = ['Besnik', 'Kastrati', 'Lulzim'];
+    const together: string[] = [];
+    const apart: string[] = [];
+    for (let i = 0; i < 96; i++) {
+      const page = await upsertPage(db, book.id, i + 1);
+      const words = i < 36 ? [at('7', 0, 0), ...orders[i % 6]!.map((k, j) => at(name[k]!, 0, j + 1)), at('1933', 0, 4)]
+        : i < 60 ? name.map((w, j) => at(w, j, 0))
+          : [at('Kastrati', 0, 0), at('Lulzim', 0, 1)];
+      await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, words);
+      (i < 36 ? together : i < 60 ? apart : []).push(page.id);
+    }
+    const desc = (xs: string[]) => [...xs].sort((a, b) => (a < b ? 1 : -1));
+    for (const q of ['Besnik Kastrati Lulzim', 'Lulzim Besnik Kastrati']) {
+      for (const fuzzy of [false, true]) {
+        for (const limit of [1, 5, 100]) {
+          const seen: { pageId: string; score: number }[] = [];
+          let cursor: string | undefined;
+          for (let i = 0; i < 100; i++) {
+            const r = await searchPages(db, { q, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
+            seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
+            if (!r.nextCursor) break;
+            cursor = r.nextCursor;
+          }
+          const walk = `${q}, fuzzy ${fuzzy}, limit ${limit}`;
+          expect(seen.map((h) => h.pageId), walk).toEqual([...desc(together), ...desc(apart)]);
+          expect(new Set(seen.slice(0, 36).map((h) => h.score)), walk).toEqual(new Set([0.9]));
+        }
+      }
+    }
   });
 
   it('walks past withheld books in requests of bounded work: every visible hit once, in ranking order, each withheld hit counted once', async () => {

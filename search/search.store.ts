@@ -124,7 +124,8 @@ function bookFilters(f: PageRanking['filters'], p: (v: unknown) => string): stri
  * per form and page, kept by triggers on page_words). A one-word query walks each candidate's
  * pages in ranking order (index page_terms_rank_idx) and stops after a page of results, so its cost
  * does not grow with the number of pages holding a common name; several words or a phrase walk
- * the rarest word's pages and stop as soon as a page of results is certain (`rankByWalk`).
+ * the pages holding their words next to each other (page_pairs), then the rarest word's, and stop
+ * as soon as a page of results is certain (`rankByWalk`).
  */
 export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
   if (plan.mode === 'phrase' || plan.terms.length > 1) return rankByWalk(tx, plan);
@@ -223,6 +224,9 @@ const FIRST_BATCH = 64;
 const MAX_WALK_BATCH = 4096;
 const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
+/** A pair of forms that links two query words (`link`: which two), with the two forms' similarities. */
+type WalkLink = [link: number, a: string, b: string, simA: number, simB: number];
+
 /** Most sources a walk reads from: past it (prefixes of several words), pairs are left out. */
 const MAX_SOURCES = 400;
 
@@ -240,6 +244,11 @@ interface WalkSource {
   sims: [number] | [number, number];
   rest: number;
   factor: number;
+  /**
+   * Several words: the links (pairs of query words) a pair's forms make. Holding only those, a page
+   * cannot have the whole name together when they are fewer than n - 1: the walk passes it over.
+   */
+  links?: number[];
 }
 
 /**
@@ -248,27 +257,39 @@ interface WalkSource {
  * order can stop exactly:
  * - a phrase: the pairs of the two adjacent query words whose pairs have the fewest postings (an
  *   occurrence of the phrase holds that pair, with its own similarities in the bound);
- * - several words: the rarest word's forms next to any query word's form, in either order, bound
- *   0.9 (a run holding the whole name has its best driver word next to another matching word); and
- *   the rarest word's own pages, bound 0.7, for the words scattered;
+ * - several words, the name together: a run of adjacent words holding all n query words links
+ *   them (word i next to word j, in either order) in a connected graph, which lacks at most
+ *   C(n,2) − (n − 1) of the C(n,2) links; so the C(n,2) − n + 2 links with the fewest postings
+ *   (one for two words, two for three) list every such page. Bound: 0.9 × the two words' best
+ *   similarities, the others exact;
+ * - several words apart: the rarest word's pages, bound 0.7;
  * - one word as a phrase, or more pairs than MAX_SOURCES (prefixes): the rarest word's pages, bound 0.9.
- * Rarity is counted up to RARITY_CAP postings a word or pair position.
+ * Postings are counted up to RARITY_CAP a word, link or pair position.
  */
-async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidates: readonly CandidateForm[]): Promise<WalkSource[]> {
+async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidates: readonly CandidateForm[]): Promise<{ sources: WalkSource[]; links: WalkLink[] }> {
   const at = (pos: number) => candidates.filter((c) => c[0] === pos);
+  // A query word no form matches: no page holds them all.
+  for (let pos = 1; pos <= n; pos++) if (at(pos).length === 0) return { sources: [], links: [] };
+  const bestSim = (pos: number) => Math.max(...at(pos).map((c) => c[2]));
+  /** Postings of each group of pairs, counted up to the cap (a group: one pair position, or one link). */
+  const pairPostings = async (groups: readonly (readonly [string, string])[][]): Promise<number[]> => {
+    const flat = groups.flatMap((g, k) => g.map(([a, b]) => ({ k, a, b })));
+    const r = await tx.query<{ k: number; n: number }>(
+      `SELECT t.k, (SELECT count(*) FROM (
+                SELECT 1 FROM unnest($2::int[], $3::text[], $4::text[]) AS c(k, a, b)
+                CROSS JOIN LATERAL (SELECT 1 FROM page_pairs q WHERE q.pair = arkiva_pair_key(c.a, c.b) LIMIT $5) z
+                 WHERE c.k = t.k LIMIT $5) y)::int AS n
+         FROM generate_series(0, $1::int - 1) t(k) ORDER BY t.k`,
+      [groups.length, flat.map((x) => x.k), flat.map((x) => x.a), flat.map((x) => x.b), RARITY_CAP],
+    );
+    return r.rows.map((x) => Number(x.n));
+  };
   if (mode === 'phrase' && n > 1) {
-    const pairs = Array.from({ length: n - 1 }, (_, i) => at(i + 1).flatMap((a) => at(i + 2).map((b) => ({ k: i + 1, a, b }))));
-    if (pairs.every((x) => x.length <= MAX_SOURCES)) {
-      const flat = pairs.flat();
-      const freq = await tx.query<{ k: number }>(
-        `SELECT t.k FROM generate_series(1, $1::int) t(k) ORDER BY (SELECT count(*) FROM (
-                  SELECT 1 FROM unnest($2::int[], $3::text[], $4::text[]) AS c(k, a, b)
-                  CROSS JOIN LATERAL (SELECT 1 FROM page_pairs q WHERE q.pair = arkiva_pair_key(c.a, c.b) LIMIT $5) z
-                   WHERE c.k = t.k LIMIT $5) y), 1 LIMIT 1`,
-        [n - 1, flat.map((x) => x.k), flat.map((x) => x.a[1]), flat.map((x) => x.b[1]), RARITY_CAP],
-      );
-      const k = freq.rows[0]!.k;
-      return pairs[k - 1]!.map(({ a, b }) => ({ kind: 'p', pair: [a[1], b[1]], sims: [a[2], b[2]], rest: n - 2, factor: 0.9 }));
+    const positions = Array.from({ length: n - 1 }, (_, i) => at(i + 1).flatMap((a) => at(i + 2).map((b) => [a, b] as const)));
+    if (positions.every((x) => x.length <= MAX_SOURCES)) {
+      const counts = await pairPostings(positions.map((g) => g.map(([a, b]) => [a[1], b[1]] as const)));
+      const k = counts.indexOf(Math.min(...counts));
+      return { sources: positions[k]!.map(([a, b]) => ({ kind: 'p', pair: [a[1], b[1]], sims: [a[2], b[2]], rest: n - 2, factor: 0.9 })), links: [] };
     }
   }
   const freq = await tx.query<{ pos: number }>(
@@ -279,37 +300,66 @@ async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidate
     [n, candidates.map((c) => c[0]), candidates.map((c) => c[1]), RARITY_CAP],
   );
   const driver = at(freq.rows[0]!.pos);
-  const withPairs = mode !== 'phrase' && n > 1 && driver.length * candidates.length * 2 <= MAX_SOURCES;
-  const terms: WalkSource[] = driver.map((d) => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: withPairs ? 0.7 : 0.9 }));
-  if (!withPairs) return terms;
-  const pairs = driver.flatMap((d) => candidates.flatMap((c): WalkSource[] => [
-    { kind: 'p', pair: [d[1], c[1]], sims: [d[2]], rest: n - 1, factor: 0.9 },
-    { kind: 'p', pair: [c[1], d[1]], sims: [d[2]], rest: n - 1, factor: 0.9 },
-  ]));
-  // The same pair can come from two query words' forms: once, with the best bound.
-  const best = new Map<string, WalkSource>();
-  for (const x of pairs) {
-    const key = `${x.pair![0]}\u0000${x.pair![1]}`;
-    if ((best.get(key)?.sims[0] ?? -1) < x.sims[0]) best.set(key, x);
+  const alone = (): { sources: WalkSource[]; links: WalkLink[] } => ({ sources: driver.map((d) => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: 0.9 })), links: [] });
+  if (mode === 'phrase' || n < 2) return alone();
+  // Links between query words i < j, each as its forms' pairs in both orders.
+  const links: { i: number; j: number; pairs: [string, string][]; sims: Map<string, [number, number]> }[] = [];
+  for (let i = 1; i <= n; i++) {
+    for (let j = i + 1; j <= n; j++) {
+      const pairs = new Map<string, [string, string]>();
+      const sims = new Map<string, [number, number]>();
+      for (const a of at(i)) {
+        for (const b of at(j)) {
+          for (const x of [[a[1], b[1]], [b[1], a[1]]] as [string, string][]) {
+            const key = x.join(' ');
+            pairs.set(key, x);
+            if ((sims.get(key)?.reduce((m, v) => m + v, 0) ?? -1) < a[2] + b[2]) sims.set(key, [a[2], b[2]]);
+          }
+        }
+      }
+      links.push({ i, j, pairs: [...pairs.values()], sims });
+    }
   }
-  return [...best.values(), ...terms];
+  const wanted = (n * (n - 1)) / 2 - n + 2;
+  let chosen = links;
+  if (links.length > wanted) {
+    const counts = await pairPostings(links.map((l) => l.pairs));
+    chosen = links.map((l, k) => ({ l, n: counts[k]! })).sort((a, b) => a.n - b.n).slice(0, wanted).map((x) => x.l);
+  }
+  if (chosen.reduce((m, l) => m + l.pairs.length, 0) > MAX_SOURCES || links.reduce((m, l) => m + l.pairs.length, 0) > 4 * MAX_SOURCES) return alone();
+  // The same pair can serve two links (a form matching two query words): once, with the best bound.
+  const best = new Map<string, WalkSource>();
+  const linksOf = (key: string) => links.flatMap((l, k) => (l.sims.has(key) ? [k] : []));
+  for (const l of chosen) {
+    const sims: [number, number] = [bestSim(l.i), bestSim(l.j)];
+    for (const pair of l.pairs) {
+      const key = pair.join(' ');
+      const had = best.get(key);
+      if (!had || had.sims[0] + (had.sims[1] ?? 0) < sims[0] + sims[1]) best.set(key, { kind: 'p', pair, sims, rest: n - 2, factor: 0.9, links: linksOf(key) });
+    }
+  }
+  return {
+    sources: [...best.values(), ...driver.map((d): WalkSource => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: 0.7 }))],
+    links: links.flatMap((l, k) => l.pairs.map(([a, b]): WalkLink => [k, a, b, ...l.sims.get(`${a} ${b}`)!])),
+  };
 }
 
 /**
- * Several words, or a phrase: the pages of the query's rarest word (the driver: fewest postings,
- * counted up to RARITY_CAP) are walked in batches, best possible score first, and each batch's
- * pages are probed by primary key for the other words (page_terms) and, for the one-line bonus or
- * the phrase, for their own words (page_words); the walk stops as soon as `limit + 1` hits are
- * certain to beat every page not yet walked, so a common full name costs a page of results, not
- * every page holding its rarest word.
+ * Several words, or a phrase: the pages listed by the walk's sources (`walkSources`: the pairs of
+ * adjacent words that hold the whole name or the phrase, then the rarest word's pages) are walked
+ * in batches, best possible score first, and each batch's pages are probed by primary key for the
+ * other words (page_terms) and, for the name together or the phrase, for their own words
+ * (page_words); the walk stops as soon as `limit + 1` hits are certain to beat every page not yet
+ * walked, so a common full name costs a page of results, not every page holding its rarest word.
  *
  * What makes the stop exact is the ranking key: (score, page id), where the score is the match
- * quality alone (the mean similarity of the words, × 0.9 for the whole name on one line or a
- * phrase, × 0.7 scattered, rounded to 4 places). A page's score is at most its driver form's bound,
- * round(0.9 × (sim + n − 1) / n, 4), the other words matched exactly; so the driver's forms are
- * walked by bound, then page id, both descending (page_terms' primary key backwards), and a page
- * not yet walked ranks below the position reached. OCR confidence is no part of these scores: a
- * term summed over every word of a page can only be bounded by reading them all.
+ * quality alone, rounded to 4 places: for a phrase, 0.9 × the mean similarity of its best
+ * occurrence; for several words, the greater of 0.9 × the mean similarity within the best run of
+ * matching words next to each other on one line that holds them all, and 0.7 × the mean of the
+ * page's best match of each word. A page's score is at most the bound of a source listing it, so
+ * the sources are walked by bound, then page id, both descending (their primary keys backwards),
+ * and a page not yet walked ranks below the position reached. OCR confidence is no part of these
+ * scores: a term summed over every word of a page can only be bounded by reading them all.
  */
 async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
   const { mode, limit, after, terms } = plan;
@@ -335,7 +385,7 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   // Where the walk reads pages from: its sources, each a list of postings (a form's pages, or a
   // pair's: two forms next to each other on a line) with the best score a page listed there can
   // have (its bound), walked together by bound, then page id.
-  const sources = await walkSources(tx, mode, n, candidates);
+  const { sources, links } = await walkSources(tx, mode, n, candidates);
 
   const params: unknown[] = [];
   const p = (v: unknown): string => {
@@ -343,16 +393,43 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
     return `$${params.length}`;
   };
   const [posP, normP, simP] = candArrays.map(p) as [string, string, string];
-  const [kindP, srcNormP, srcAP, srcBP, s1P, s2P, restP, multP] = [
+  const sourceArrays = [
     sources.map((x) => x.kind), sources.map((x) => x.norm ?? null), sources.map((x) => x.pair?.[0] ?? null), sources.map((x) => x.pair?.[1] ?? null),
     sources.map((x) => x.sims[0]), sources.map((x) => x.sims[1] ?? null), sources.map((x) => x.rest), sources.map((x) => x.factor),
-  ].map(p) as string[] as [string, string, string, string, string, string, string, string];
+    sources.map((x) => x.links?.join(',') ?? null),
+  ];
+  // The sources with their bounds, in numeric as the scores are: a page's score is then never
+  // above its source's bound.
+  const sourcesSql = (ph: readonly string[]) => `
+      SELECT s.kind, s.norm, CASE WHEN s.kind = 'p' THEN arkiva_pair_key(s.a, s.b) END AS pair,
+             round(((s.s1::numeric + coalesce(s.s2::numeric, 0) + s.rest) / ${n}) * s.factor, 4) AS tb, string_to_array(s.links, ',')::int[] AS links
+        FROM unnest(${ph[0]}::text[], ${ph[1]}::text[], ${ph[2]}::text[], ${ph[3]}::text[], ${ph[4]}::float8[], ${ph[5]}::float8[], ${ph[6]}::int[], ${ph[7]}::numeric[], ${ph[8]}::text[])
+             AS s(kind, norm, a, b, s1, s2, rest, factor, links)`;
+  // The bounds, best first: the walk reads one at a time, its sources together by page id.
+  const levels = (await tx.query<{ tb: string }>(`SELECT DISTINCT x.tb::text AS tb FROM (${sourcesSql(sourceArrays.map((_, i) => `$${i + 1}`))}) x ORDER BY 1 DESC`, sourceArrays))
+    .rows.map((x) => x.tb).sort((a, b) => Number(b) - Number(a));
+  const sourcePs = sourceArrays.map(p);
+  // Several words only (a phrase's statement has no links, and an unused parameter has no type).
+  const [linkP, linkAP, linkBP, linkSAP, linkSBP] = mode === 'phrase' ? ['', '', '', '', ''] : [0, 1, 2, 3, 4].map((i) => p(links.map((l) => l[i]))) as [string, string, string, string, string];
   // The walk's position and batch size, set before each batch (their places in params).
   const [tbAt, pidAt, batchAt] = [p(null), p(null), p(FIRST_BATCH)].map((x) => Number(x.slice(1)) - 1) as [number, number, number];
   const [tbP, pidP, batchP] = [tbAt, pidAt, batchAt].map((i) => `$${i + 1}`);
   const filters = bookFilters(plan.filters, p);
   const bookJoin = filters.length ? 'JOIN books b ON b.id = pt.book_id' : '';
   const bookWhere = filters.length ? `AND ${filters.join(' AND ')}` : '';
+  // Words mode: how many links a page holds, and the score of the name together (`scored` below).
+  const linksHeld = `(SELECT count(DISTINCT split_part(x, ' ', 1)) FROM unnest(pt.held) x)`;
+  const together = n === 2
+    ? `coalesce((SELECT round((max(split_part(x, ' ', 2)::numeric) / 2) * 0.9, 4) FROM unnest(pt.held) x), 0)`
+    : `CASE WHEN ${linksHeld} < ${n - 1} THEN 0 ELSE coalesce((
+               SELECT round(max(r.sim) * 0.9, 4) FROM (
+                 SELECT sum(i.sim::numeric) / ${n} AS sim FROM (
+                   SELECT m.line_index, m.run, max(m.sim) AS sim, min(m.word_index) AS lo, max(m.word_index) AS hi FROM (
+                     SELECT w.line_index, w.word_index, c.pos, c.sim, w.word_index - dense_rank() OVER (PARTITION BY w.line_index ORDER BY w.word_index) AS run
+                       FROM (SELECT w.norm, w.line_index, w.word_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
+                       JOIN cand c ON c.norm = w.norm) m
+                   GROUP BY m.line_index, m.run, m.pos) i
+                 GROUP BY i.line_index, i.run HAVING count(*) = ${n} AND max(i.hi) > min(i.lo)) r), 0) END`;
   const scoring = mode === 'phrase'
     ? `
     has AS (
@@ -390,7 +467,7 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
        WHERE true ${bookWhere}
     )`
     : `
-    matched AS (
+    holding AS (
       SELECT d.page_id, d.revision, d.book_id, sum(o.sim::numeric) / ${n} AS sim
         FROM pg d
         CROSS JOIN LATERAL (
@@ -400,62 +477,68 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
        GROUP BY d.page_id, d.revision, d.book_id
       HAVING count(*) = ${n}
     ),
+    matched AS (
+      -- With the links each page holds (probes of page_pairs' primary key).
+      SELECT h.*, array(SELECT k.link || ' ' || (k.sa::numeric + k.sb::numeric)::text FROM links k
+                         WHERE EXISTS (SELECT 1 FROM page_pairs q WHERE q.pair = k.pair AND q.page_id = h.page_id AND q.revision = h.revision)) AS held
+        FROM holding h
+    ),
     scored AS (
-      -- The whole name together: a run of matching words next to each other on one line (two or
-      -- more) holding every query word, scored by its own words; else the page's words, scattered.
+      -- The whole name together, else the page's words scattered. Two words are together when they
+      -- are next to each other, either order (their best such pair, from page_pairs alone); more
+      -- words when a run of matching words next to each other on one line holds them all, scored
+      -- by its own words (read from page_words only for pages holding n - 1 links, the least
+      -- such a run makes). Walking pairs, a page with no chance of that is not scored: it comes
+      -- again with the rarest word's pages.
       SELECT pt.page_id, NULL::int[] AS starts,
-             greatest(round(pt.sim * 0.7, 4), coalesce((
-               SELECT round(max(r.sim) * 0.9, 4) FROM (
-                 SELECT sum(i.sim::numeric) / ${n} AS sim FROM (
-                   SELECT m.line_index, m.run, max(m.sim) AS sim, min(m.word_index) AS lo, max(m.word_index) AS hi FROM (
-                     SELECT w.line_index, w.word_index, c.pos, c.sim, w.word_index - dense_rank() OVER (PARTITION BY w.line_index ORDER BY w.word_index) AS run
-                       FROM (SELECT w.norm, w.line_index, w.word_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
-                       JOIN cand c ON c.norm = w.norm) m
-                   GROUP BY m.line_index, m.run, m.pos) i
-                 GROUP BY i.line_index, i.run HAVING count(*) = ${n} AND max(i.hi) > min(i.lo)) r), 0)) AS score
+             greatest(round(pt.sim * 0.7, 4), ${together}) AS score
         FROM matched pt ${bookJoin}
        WHERE true ${bookWhere}
+         AND (NOT (SELECT bool_and(l.kind = 'p') FROM level l) OR ${linksHeld} >= ${n - 1})
     )`;
   // One batch: the next driver pages in walk order (per form, page_terms' primary key backwards,
   // current revisions only), then their scores. The walk's position is the last page walked.
   const sql = `
     WITH cand AS MATERIALIZED (SELECT * FROM unnest(${posP}::int[], ${normP}::text[], ${simP}::float8[]) AS c(pos, norm, sim)),
-    drv AS MATERIALIZED (
-      -- In numeric, as the scores are: a page's score is then never above its source's bound.
-      SELECT s.kind, s.norm, CASE WHEN s.kind = 'p' THEN arkiva_pair_key(s.a, s.b) END AS pair,
-             round(((s.s1::numeric + coalesce(s.s2::numeric, 0) + s.rest) / ${n}) * s.factor, 4) AS tb
-        FROM unnest(${kindP}::text[], ${srcNormP}::text[], ${srcAP}::text[], ${srcBP}::text[], ${s1P}::float8[], ${s2P}::float8[], ${restP}::int[], ${multP}::numeric[])
-             AS s(kind, norm, a, b, s1, s2, rest, factor)
-    ),
+    ${mode === 'phrase' ? '' : `links AS MATERIALIZED (
+      SELECT l.link, arkiva_pair_key(l.a, l.b) AS pair, l.sa, l.sb
+        FROM unnest(${linkP}::int[], ${linkAP}::text[], ${linkBP}::text[], ${linkSAP}::float8[], ${linkSBP}::float8[]) AS l(link, a, b, sa, sb)),`}
+    -- Several words: the pairs of the links a pair source does not make, one of which a page must
+    -- also hold to be walked (none needed when the source makes n - 1 links itself).
+    level AS MATERIALIZED (
+      SELECT d.*, ${mode === 'phrase' || n < 3 ? 'NULL::bigint[]' : `CASE WHEN cardinality(d.links) < ${n - 1} THEN (SELECT array_agg(k.pair) FROM links k WHERE NOT k.link = ANY(d.links)) END`} AS others
+        FROM (${sourcesSql(sourcePs)}) d WHERE d.tb = ${tbP}::numeric),
     walk AS (
       SELECT d.tb, x.page_id, x.revision
-        FROM drv d
+        FROM level d
         CROSS JOIN LATERAL (
           -- page_id and revision only: an index-only scan of the primary key, read in its order
           -- (its first column too, though fixed: otherwise the planner may sort every posting of
           -- the form from the rank index to take a batch). One branch runs per source, by kind.
           (SELECT pt.page_id, pt.revision FROM page_terms pt
             WHERE d.kind = 't' AND pt.norm = d.norm
-              AND pt.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
-              AND pt.revision = (SELECT p.revision FROM pages p WHERE p.id = pt.page_id)
+              AND pt.page_id < ${pidP}::uuid
             ORDER BY pt.norm DESC, pt.page_id DESC, pt.revision DESC
             LIMIT ${batchP})
           UNION ALL
           (SELECT pp.page_id, pp.revision FROM page_pairs pp
             WHERE d.kind = 'p' AND pp.pair = d.pair
-              AND pp.page_id < CASE WHEN d.tb = ${tbP}::numeric THEN ${pidP}::uuid ELSE '${LAST_UUID}'::uuid END
-              AND pp.revision = (SELECT p.revision FROM pages p WHERE p.id = pp.page_id)
+              AND pp.page_id < ${pidP}::uuid
+              -- The planner chooses between a probe per posting and a hash of the other links' postings.
+              AND (d.others IS NULL OR EXISTS (SELECT 1 FROM page_pairs q WHERE q.pair = ANY(d.others) AND q.page_id = pp.page_id AND q.revision = pp.revision))
             ORDER BY pp.pair DESC, pp.page_id DESC, pp.revision DESC
             LIMIT ${batchP})
         ) x
-       WHERE ${tbP}::numeric IS NULL OR d.tb <= ${tbP}::numeric
-       ORDER BY d.tb DESC, x.page_id DESC
+       ORDER BY x.page_id DESC
        LIMIT ${batchP}
     ),
-    pg AS (SELECT w.page_id, w.revision, (SELECT p.book_id FROM pages p WHERE p.id = w.page_id) AS book_id FROM (SELECT DISTINCT page_id, revision FROM walk) w),
+    -- The pages walked, their current revisions only (the postings of earlier ones stay until
+    -- they are cleared, and are passed over here, once per page rather than once per posting).
+    pg AS (SELECT x.* FROM (SELECT w.page_id, w.revision, (SELECT p.book_id FROM pages p WHERE p.id = w.page_id AND p.revision = w.revision) AS book_id
+                              FROM (SELECT DISTINCT page_id, revision FROM walk) w) x WHERE x.book_id IS NOT NULL),
     ${scoring}
     SELECT (SELECT count(*) FROM walk)::int AS walked,
-           (SELECT jsonb_build_array(w.tb::text, w.page_id) FROM walk w ORDER BY w.tb, w.page_id LIMIT 1) AS last,
+           (SELECT w.page_id FROM walk w ORDER BY w.page_id LIMIT 1) AS last,
            (SELECT jsonb_agg(jsonb_build_array(s.page_id, s.score::text, s.starts)) FROM scored s) AS hits`;
 
   // (score, page id) descending; scores are 4-place decimals and page ids lower-case hex, so
@@ -464,9 +547,12 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
     Number(a.score) > Number(b.score) || (Number(a.score) === Number(b.score) && a.pageId > b.pageId);
   const found = new Map<string, { score: string; pageId: string; starts: number[] | null }>();
   let top: { score: string; pageId: string; starts: number[] | null }[] = [];
-  for (let batch = FIRST_BATCH; ; batch = Math.min(MAX_WALK_BATCH, batch * 2)) {
+  let level = 0;
+  params[tbAt] = levels[0];
+  params[pidAt] = LAST_UUID;
+  for (let batch = FIRST_BATCH; level < levels.length; batch = Math.min(MAX_WALK_BATCH, batch * 2)) {
     params[batchAt] = batch;
-    const r = await tx.query<{ walked: number; last: [string, string] | string | null; hits: [string, string, number[] | null][] | string | null }>(sql, params);
+    const r = await tx.query<{ walked: number; last: string | null; hits: [string, string, number[] | null][] | string | null }>(sql, params);
     const row = r.rows[0]!;
     const hits = typeof row.hits === 'string' ? (JSON.parse(row.hits) as [string, string, number[] | null][]) : (row.hits ?? []);
     for (const [pageId, score, starts] of hits) {
@@ -474,11 +560,15 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
       if (!after || above(after, hit)) found.set(pageId, hit);
     }
     top = [...found.values()].sort((a, b) => (above(a, b) ? -1 : above(b, a) ? 1 : 0)).slice(0, limit + 1);
-    if (row.walked < batch) break;
-    const last = typeof row.last === 'string' ? (JSON.parse(row.last) as [string, string]) : row.last!;
-    if (top.length === limit + 1 && above(top[limit]!, { score: last[0], pageId: last[1] })) break;
-    params[tbAt] = last[0];
-    params[pidAt] = last[1];
+    // This bound's sources are done: the next bound's from their first page.
+    if (row.walked < batch) {
+      if (++level === levels.length) break;
+      params[tbAt] = levels[level];
+      params[pidAt] = LAST_UUID;
+    } else {
+      params[pidAt] = row.last;
+    }
+    if (top.length === limit + 1 && above(top[limit]!, { score: String(params[tbAt]), pageId: String(params[pidAt]) })) break;
   }
 
   if (top.length === 0) return { pages: [], candidates };
