@@ -63,6 +63,19 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
 
   const latinPlain = (s: string) => normaliseWord(s);
 
+  /** Every hit of a search, page after page through its cursor, as a clerk paging on would see them. */
+  async function everyHitByCursor(query: Omit<Parameters<typeof searchPages>[1], 'cursor'>): Promise<{ pageId: string; score: number }[]> {
+    const seen: { pageId: string; score: number }[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 200; i++) {
+      const r = await searchPages(db, { ...query, ...(cursor ? { cursor } : {}) });
+      seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
+      if (!r.nextCursor) return seen;
+      cursor = r.nextCursor;
+    }
+    throw new Error(`more than 200 pages of results for ${query.q}`);
+  }
+
   it('finds ≥ 95% of ground-truth surnames by their Latin spelling without diacritics, in the top 5', async () => {
     let total = 0;
     let found = 0;
@@ -184,17 +197,7 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     const desc = (xs: string[]) => [...xs].sort((a, b) => (a < b ? 1 : -1));
     // The full ranking: the whole name on one line (0.9) above scattered words (0.7), then page id.
     const wordsRanking = [...desc(oneLine), ...desc(scattered)];
-    const walk = async (q: string, mode: 'words' | 'phrase', fuzzy: boolean, limit: number) => {
-      const seen: { pageId: string; score: number }[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 200; i++) {
-        const r = await searchPages(db, { q, mode, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
-        seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
-        if (!r.nextCursor) break;
-        cursor = r.nextCursor;
-      }
-      return seen;
-    };
+    const walk = (q: string, mode: 'words' | 'phrase', fuzzy: boolean, limit: number) => everyHitByCursor({ q, mode, fuzzy, limit, bookId: book.id });
     const words = await walk('Vllaznim Qorraj', 'words', false, 3);
     expect(words.map((h) => h.pageId)).toEqual(wordsRanking);
     expect(new Set(words.slice(0, 50).map((h) => h.score))).toEqual(new Set([0.9]));
@@ -232,17 +235,7 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
       await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, layouts[i % 6]!);
       byLayout[i % 6]!.push(page.id);
     }
-    const inPages = async (q: string, fuzzy: boolean, limit: number) => {
-      const seen: { pageId: string; score: number }[] = [];
-      let cursor: string | undefined;
-      for (let i = 0; i < 200; i++) {
-        const r = await searchPages(db, { q, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
-        seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
-        if (!r.nextCursor) break;
-        cursor = r.nextCursor;
-      }
-      return seen;
-    };
+    const inPages = (q: string, fuzzy: boolean, limit: number) => everyHitByCursor({ q, fuzzy, limit, bookId: book.id });
     // The largest pages a search gives (100), as near as it comes to ranking everything at once.
     const everything = (q: string, fuzzy: boolean) => inPages(q, fuzzy, 100);
     const scoreOf = (hits: { pageId: string; score: number }[], layout: number) => new Set(byLayout[layout]!.map((id) => hits.find((h) => h.pageId === id)?.score));
@@ -299,14 +292,7 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     for (const q of ['Besnik Kastrati Lulzim', 'Lulzim Besnik Kastrati']) {
       for (const fuzzy of [false, true]) {
         for (const limit of [1, 5, 100]) {
-          const seen: { pageId: string; score: number }[] = [];
-          let cursor: string | undefined;
-          for (let i = 0; i < 100; i++) {
-            const r = await searchPages(db, { q, fuzzy, limit, bookId: book.id, ...(cursor ? { cursor } : {}) });
-            seen.push(...r.hits.map((h) => ({ pageId: h.pageId, score: h.score })));
-            if (!r.nextCursor) break;
-            cursor = r.nextCursor;
-          }
+          const seen = await everyHitByCursor({ q, fuzzy, limit, bookId: book.id });
           const walk = `${q}, fuzzy ${fuzzy}, limit ${limit}`;
           expect(seen.map((h) => h.pageId), walk).toEqual([...desc(together), ...desc(apart)]);
           expect(new Set(seen.slice(0, 36).map((h) => h.score)), walk).toEqual(new Set([0.9]));
