@@ -21,6 +21,8 @@
  * The data is kept in a schema of its own (`scale`) of SCALE_URL (default: database arkiva_scale on
  * 127.0.0.1) when SCALE_KEEP=1, and grown to SCALE_PAGES by the next run, so a series of sizes is
  * generated once. Without SCALE_KEEP the schema is dropped at the end.
+ * SCALE_PARTS=pages|entries generates and measures page search or entry search alone (default
+ * both), so that a million pages and ten million entries each fit a machine's disk in turn.
  * SCALE_QUERIES: queries per shape (default 60). SCALE_ROWWISE_PAGES: pages also written one page
  * per statement with the triggers and indexes live, as the indexer writes (default 200; 0 skips).
  */
