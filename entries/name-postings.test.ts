@@ -88,6 +88,8 @@ describe('entry search over name-word postings', () => {
     // Several words within dates of every precision: read as a range of the date index (migration 028).
     { name: 'marko jovanovic', dateFrom: '1952-03', dateTo: '1957-05' }, { name: 'jovana gashi', dateFrom: '1951-04-15', dateTo: '1958' },
     { name: 'marko krasniqi', dateFrom: '1950', dateTo: '1955-06-30', limit: 4 },
+    // Several words of one role: each word must be a word of a name of that role.
+    { name: 'jovana gashi', role: 'mother' }, { name: 'drita krasniqi', role: 'subject', limit: 3 },
   ];
   for (const q of queries) {
     it(`answers as a scan of every name row: ${JSON.stringify(q)}`, async () => {
