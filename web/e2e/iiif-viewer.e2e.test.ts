@@ -150,6 +150,9 @@ describe.skipIf(!ready)('the deep-zoom viewer over IIIF tiles in Chromium', () =
       const zoomMs = Date.now() - zoomed;
       console.log(`iiif viewer e2e (${lang}): hit clicked to its tiles loaded ${openMs} ms; 1:1 clicked to full-resolution tiles loaded ${zoomMs} ms; ${page.tiles.length} IIIF requests so far`);
       // One master pixel on one screen pixel: the highlight is the word's box, unscaled, and in sight.
+      // The zoom animates: wait on the whole page's outline, which shows a scale still short of 1 long
+      // after a word-sized box looks settled.
+      await expect.poll(async () => Math.abs((await box(page, '[data-testid=page-frame]')).width - W), { timeout: 5_000 }).toBeLessThan(1.5);
       await expect.poll(async () => Math.abs((await box(page, '.box.hl')).width - wordW), { timeout: 5_000 }).toBeLessThan(1.5);
       const hl = await box(page, '.box.hl');
       expect(Math.abs(hl.height - wordH)).toBeLessThan(1.5);
@@ -181,11 +184,13 @@ describe.skipIf(!ready)('the deep-zoom viewer over IIIF tiles in Chromium', () =
       // A quarter turn: the page lies on its side and the highlight turns with it, still on the word.
       await page.getByRole('button', { name: SAYS.rotateRight[lang] }).click();
       await expect.poll(() => page.getByTestId('zoom-level').textContent()).toBe('100% · 90°');
-      await expect.poll(async () => Math.abs((await box(page, '.box.hl')).width - wordH), { timeout: 5_000 }).toBeLessThan(1.5);
+      // The turn animates too: settled once the page's outline lies on its side, H wide and W high.
+      await expect.poll(async () => {
+        const turned = await box(page, '[data-testid=page-frame]');
+        return Math.max(Math.abs(turned.width - H), Math.abs(turned.height - W));
+      }, { timeout: 5_000 }).toBeLessThan(1.5);
+      expect(Math.abs((await box(page, '.box.hl')).width - wordH)).toBeLessThan(1.5);
       expect(Math.abs((await box(page, '.box.hl')).height - wordW)).toBeLessThan(1.5);
-      const turned = await box(page, '[data-testid=page-frame]');
-      expect(Math.abs(turned.width - H)).toBeLessThan(1.5);
-      expect(Math.abs(turned.height - W)).toBeLessThan(1.5);
       await expect.poll(() => page.locator('.page-img:not(.loading)').count(), { timeout: 20_000 }).toBe(1);
       expect(await ink(page, await box(page, '.box.hl'))).toBeGreaterThan(0.08);
       // From the keyboard, back upright (Shift+R turns left), then the button again.
