@@ -90,7 +90,7 @@ async function searchIndexes(tables: string[]): Promise<{ drop: string[]; build:
        JOIN pg_namespace s ON s.oid = t.relnamespace
       WHERE s.nspname = $1 AND t.relname = ANY($2) AND c.contype = 'p'
         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)`,
-    [schema, tables.filter((t) => t === 'page_words' || t === 'page_terms' || t === 'page_pairs' || t === 'entry_name_postings')])).rows;
+    [schema, tables.filter((t) => t === 'page_words' || t === 'page_terms' || t === 'page_pairs' || t === 'page_triples' || t === 'entry_name_postings')])).rows;
   return {
     drop: [...idx.map((i) => `DROP INDEX "${schema}"."${i.indexname}"`), ...keys.map((k) => `ALTER TABLE "${schema}"."${k.table}" DROP CONSTRAINT "${k.name}"`)],
     build: [...keys.map((k) => `ALTER TABLE "${schema}"."${k.table}" ADD CONSTRAINT "${k.name}" ${k.def}`), ...idx.map((i) => i.indexdef)],
@@ -127,7 +127,7 @@ async function grow(target: number): Promise<void> {
      SELECT b.id, s, 'done', 2480, 1754, 1, 1 FROM unnest($1::uuid[], $2::int[]) AS b(id, n) CROSS JOIN LATERAL generate_series(1, b.n) s`,
     [bookIds.map((b) => b.id), bookIds.map((b) => b.n)]);
   const tPages = Date.now();
-  const tables = [...(withPages ? ['page_words', 'page_terms', 'page_pairs'] : []), ...(withEntries ? ['entries', 'entry_names', 'entry_name_postings'] : [])];
+  const tables = [...(withPages ? ['page_words', 'page_terms', 'page_pairs', 'page_triples'] : []), ...(withEntries ? ['entries', 'entry_names', 'entry_name_postings'] : [])];
   const { drop, build } = await searchIndexes(tables);
   const steps: Record<string, number> = {};
   await db.transaction(async (tx) => {
@@ -206,11 +206,20 @@ async function grow(target: number): Promise<void> {
           FROM page_words WHERE book_id = ANY($1)
         WINDOW w AS (PARTITION BY page_id, revision, line_index ORDER BY word_index)) x
        WHERE next_index = word_index + 1 AND norm <> '' AND next_norm <> ''`, [newBooks]);
+    // Migration 031's own statement: each window of three words on a line once.
+    if (withPages) await step('page_triples', `INSERT INTO page_triples (triple, page_id, revision)
+      SELECT DISTINCT arkiva_triple_key(norm, norm2, norm3), page_id, revision FROM (
+        SELECT page_id, revision, word_index, norm, lead(norm) OVER w AS norm2, lead(norm, 2) OVER w AS norm3, lead(word_index, 2) OVER w AS index3
+          FROM page_words WHERE book_id = ANY($1)
+        WINDOW w AS (PARTITION BY page_id, revision, line_index ORDER BY word_index)) x
+       WHERE index3 = word_index + 2 AND norm <> '' AND norm2 <> '' AND norm3 <> ''`, [newBooks]);
     if (withEntries) await step('name_terms', `INSERT INTO entry_name_terms (norm)
       SELECT DISTINCT w FROM entry_names n JOIN entries e ON e.id = n.entry_id CROSS JOIN LATERAL unnest(string_to_array(n.norm, ' ')) w
        WHERE e.book_id = ANY($1) AND w <> '' ON CONFLICT DO NOTHING`, [newBooks]);
-    if (withEntries) await step('postings', `INSERT INTO entry_name_postings (norm, entry_id, role, created_at, event_date)
-      SELECT DISTINCT w, n.entry_id, n.role, e.created_at, e.event_date
+    if (withEntries) await step('places', `INSERT INTO entry_places (norm)
+      SELECT DISTINCT place_norm FROM entries WHERE book_id = ANY($1) AND place_norm IS NOT NULL ON CONFLICT DO NOTHING`, [newBooks]);
+    if (withEntries) await step('postings', `INSERT INTO entry_name_postings (norm, entry_id, role, created_at, event_date, place_norm)
+      SELECT DISTINCT w, n.entry_id, n.role, e.created_at, e.event_date, e.place_norm
         FROM entry_names n JOIN entries e ON e.id = n.entry_id CROSS JOIN LATERAL unnest(string_to_array(n.norm, ' ')) w
        WHERE e.book_id = ANY($1) AND w <> ''`, [newBooks]);
   });
@@ -220,7 +229,7 @@ async function grow(target: number): Promise<void> {
     for (const b of build) await tx.query(b);
   });
   const tIdx = Date.now();
-  for (const t of ['pages', 'books', ...tables, 'search_terms', 'entry_name_terms']) await db.query(`VACUUM ANALYZE "${schema}"."${t}"`);
+  for (const t of ['pages', 'books', ...tables, 'search_terms', 'entry_name_terms', 'entry_places']) await db.query(`VACUUM ANALYZE "${schema}"."${t}"`);
   console.log(`grew to ${target} pages (+${newPages}): books+pages ${sec(tPages - t0)} s, rows ${sec(tRows - tPages)} s (${Object.entries(steps).map(([k, v]) => `${k} ${sec(v)}`).join(', ')}), indexes built after ${sec(tIdx - tRows)} s, VACUUM ANALYZE ${sec(Date.now() - tIdx)} s`);
   console.log(JSON.stringify({ bench: 'search-scale-load', pages: target, added: newPages, rowsS: r1((tRows - tPages) / 1000), indexesS: r1((tIdx - tRows) / 1000), vacuumS: r1((Date.now() - tIdx) / 1000), steps }));
 }
@@ -332,11 +341,11 @@ async function measure(): Promise<void> {
   const hit = (await db.query<{ t: string; heap: string | null; idx: string | null; reads: string }>(
     `SELECT relname AS t, round(100.0 * heap_blks_hit / nullif(heap_blks_hit + heap_blks_read, 0), 1)::text AS heap,
             round(100.0 * idx_blks_hit / nullif(idx_blks_hit + idx_blks_read, 0), 1)::text AS idx, (heap_blks_read + coalesce(idx_blks_read, 0))::text AS reads
-       FROM pg_statio_user_tables WHERE schemaname = $1 AND relname IN ('page_words', 'page_terms', 'page_pairs', 'search_terms', 'pages', 'books', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
+       FROM pg_statio_user_tables WHERE schemaname = $1 AND relname IN ('page_words', 'page_terms', 'page_pairs', 'page_triples', 'search_terms', 'pages', 'books', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms', 'entry_places') ORDER BY 1`, [schema])).rows;
   console.log(`shared_buffers ${(await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]!.shared_buffers}; hit ratio during the timed queries (heap / index %, blocks read from outside): ${hit.map((h) => `${h.t} ${h.heap ?? '-'} / ${h.idx ?? '-'} (${h.reads})`).join(', ')}`);
   const size = (await db.query<{ t: string; bytes: string; rows: string }>(
     `SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS bytes, c.reltuples::bigint::text AS rows FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname IN ('page_words', 'page_terms', 'page_pairs', 'search_terms', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms') ORDER BY 1`, [schema])).rows;
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname IN ('page_words', 'page_terms', 'page_pairs', 'page_triples', 'search_terms', 'entries', 'entry_names', 'entry_name_postings', 'entry_name_terms', 'entry_places') ORDER BY 1`, [schema])).rows;
   const mb = (b: number) => `${r1(b / 2 ** 20)} MB`;
   console.log(`sizes with indexes (per million pages): ${size.map((s) => `${s.t} ${mb(Number(s.bytes))} (${mb((Number(s.bytes) * 1e6) / pages)}), ${s.rows} rows`).join('; ')}`);
   console.log(JSON.stringify({ bench: 'search-scale', pages, entries, queries: QUERIES, shapes: out, sizes: Object.fromEntries(size.map((s) => [s.t, Number(s.bytes)])), hit, loadavg: os.loadavg().map(r1) }));

@@ -243,7 +243,7 @@ export const OMITTED_COLUMNS: Readonly<Partial<Record<CatalogueTable, readonly s
  * fails on a table in neither, so a new table needs a decision.
  */
 export const NOT_WRITTEN_TABLES: Readonly<Record<string, 'derived' | 'not kept'>> = {
-  page_words: 'derived', search_terms: 'derived', page_terms: 'derived', page_pairs: 'derived', entry_name_terms: 'derived', entry_name_postings: 'derived',
+  page_words: 'derived', search_terms: 'derived', page_terms: 'derived', page_pairs: 'derived', page_triples: 'derived', entry_name_terms: 'derived', entry_name_postings: 'derived', entry_places: 'derived',
   audit_head: 'derived', schema_migrations: 'derived',
   page_image_cache: 'not kept', retention_stale: 'not kept', disposal_due_lists: 'not kept', fixity_state: 'not kept', fixity_runs: 'not kept',
   fixity_intrusions: 'not kept', api_tokens: 'not kept', sessions: 'not kept', server_keys: 'not kept', package_parts: 'not kept',

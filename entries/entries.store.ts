@@ -174,7 +174,8 @@ export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry
   const where = ['e.deleted_at IS NULL'];
   if (s.eventType) where.push(`e.event_type = ${p(s.eventType)}`);
   if (s.entryNumber) where.push(`e.entry_number = ${p(s.entryNumber)}`);
-  if (s.placeNorm !== undefined) where.push(`e.place_norm % ${p(s.placeNorm)}`);
+  const place = s.placeNorm !== undefined ? p(s.placeNorm) : undefined;
+  if (place) where.push(`e.place_norm % ${place}`);
   // The date conditions, once for the entry and once for the name postings that carry its date.
   const dates: ((alias: string) => string)[] = [];
   if (s.dateFrom) {
@@ -219,8 +220,12 @@ export async function findEntries(db: Queryable, s: EntryFilter): Promise<(Entry
       const iso = /^\d{4}(-\d{2}(-\d{2})?)?$/;
       if (s.dateFrom && iso.test(s.dateFrom)) inRange.push(`AND n.event_date COLLATE "C" >= ${p(s.dateFrom)}`);
       if (s.dateTo && iso.test(s.dateTo)) inRange.push(`AND n.event_date COLLATE "C" < ${p(`${s.dateTo}~`)}`);
-      const parts = words.map((w, i) => `(SELECT n.entry_id, n.created_at, w.sim FROM (${w}) w JOIN entry_name_postings n
-        ON n.norm = w.norm ${roleCond} ${inRange.join(' ')}) t${i}`);
+      // With a place, each word is read per place of the vocabulary like it (migration 030): the
+      // postings of that municipality within the years, not every municipality's.
+      const places = place ? `CROSS JOIN (SELECT v.norm AS place FROM entry_places v WHERE v.norm % ${place}) pl` : '';
+      const inPlace = place ? 'AND n.place_norm = pl.place' : '';
+      const parts = words.map((w, i) => `(SELECT n.entry_id, n.created_at, w.sim FROM (${w}) w ${places} JOIN entry_name_postings n
+        ON n.norm = w.norm ${inPlace} ${roleCond} ${inRange.join(' ')}) t${i}`);
       const joins = parts.map((part, i) => (i === 0 ? part : `JOIN ${part} ON t${i}.entry_id = t0.entry_id`)).join(' ');
       const score = `(${words.map((_, i) => `max(t${i}.sim)::float8`).join(' + ')}) / ${s.terms.length}`;
       chosen = `SELECT r.entry_id, r.score FROM (

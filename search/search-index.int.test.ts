@@ -89,6 +89,39 @@ describe.skipIf(!run)('search index upkeep, place folding and link history on Po
     expect((await db.query('SELECT 1 FROM page_pairs WHERE page_id = $1', [page.id])).rowCount).toBe(0);
   });
 
+  it('keeps page_triples (three consecutive forms on one line, in any order) in step with page_words', async () => {
+    const { book } = await createBook(db, {
+      registerType: 'birth', municipality: 'Prizren', yearFrom: 1961, yearTo: 1961, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
+    });
+    const page = await upsertPage(db, book.id, 1);
+    const on = (line: number, text: string, i: number): SeedWord => ({ ...word(text, i), line });
+    const triples = async () => (await db.query<{ revision: number; triple: string }>(
+      'SELECT revision, triple::text FROM page_triples WHERE page_id = $1 ORDER BY 1, 2', [page.id])).rows;
+    const keys = async (revision: number, ...xs: [string, string, string][]) => (await db.query<{ k: string }>(
+      `SELECT arkiva_triple_key(a, b, c)::text AS k FROM unnest($1::text[], $2::text[], $3::text[]) AS t(a, b, c) ORDER BY 1`,
+      [xs.map((x) => x[0]), xs.map((x) => x[1]), xs.map((x) => x[2])])).rows.map((r) => ({ revision, triple: r.k }));
+    // The key is the same whatever the order of the three forms (a name typed in any order), and
+    // another set of forms has another key.
+    const orders = await db.query<{ k: string }>(`SELECT DISTINCT arkiva_triple_key(a, b, c)::text AS k FROM (VALUES
+      ('drita', 'hasan', 'gashi'), ('drita', 'gashi', 'hasan'), ('hasan', 'drita', 'gashi'), ('hasan', 'gashi', 'drita'), ('gashi', 'drita', 'hasan'), ('gashi', 'hasan', 'drita')) t(a, b, c)`);
+    expect(orders.rowCount).toBe(1);
+    expect(await keys(1, ['drita', 'hasan', 'gashi'])).not.toEqual(await keys(1, ['drita', 'hasan', 'hasan']));
+    // Line 0: "Drita Hasan Gashi Arta"; line 1: "Besa Krasniqi". Windows do not cross lines.
+    await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 },
+      [on(0, 'Drita', 0), on(0, 'Hasan', 1), on(0, 'Gashi', 2), on(0, 'Arta', 3), on(1, 'Besa', 4), on(1, 'Krasniqi', 5)]);
+    expect(await triples()).toEqual(await keys(1, ['drita', 'hasan', 'gashi'], ['hasan', 'gashi', 'arta']));
+    // A corrected word changes every window it is in.
+    await db.query(`UPDATE page_words SET text = 'Ahmet', norm = 'ahmet' WHERE page_id = $1 AND word_index = 1`, [page.id]);
+    expect(await triples()).toEqual(await keys(1, ['drita', 'ahmet', 'gashi'], ['ahmet', 'gashi', 'arta']));
+    // A second revision has windows of its own; a word removed from the first leaves a gap there.
+    await db.query(`INSERT INTO page_words (page_id, revision, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm)
+      SELECT page_id, 2, word_index, book_id, text, confidence, line_index, block_index, x0, y0, x1, y1, norm FROM page_words WHERE page_id = $1 AND revision = 1`, [page.id]);
+    await db.query('DELETE FROM page_words WHERE page_id = $1 AND revision = 1 AND word_index = 2', [page.id]);
+    expect(await triples()).toEqual(await keys(2, ['drita', 'ahmet', 'gashi'], ['ahmet', 'gashi', 'arta']));
+    await db.query('DELETE FROM page_words WHERE page_id = $1', [page.id]);
+    expect(await triples()).toEqual([]);
+  });
+
   it('never rewrites a link, and leaves a tombstone when a link row is removed with its book', async () => {
     const { record } = await upsertRecord(db, { system: 'CRS', recordType: 'birth', recordId: 'B-77', personNames: ['Drita Berisha'] }, { user: 'clerk' });
     const link = await createLink(db, { recordId: record.id, target: { kind: 'page', pageId: pages.pec!.id }, linkType: 'original-entry' }, { user: 'clerk' });

@@ -268,25 +268,32 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
     expect(await phrase('Mehmetaj Dardan', false)).toEqual(new Set(byLayout[1]));
   });
 
-  it('finds three words together in any order through the two rarest of their three links', async () => {
-    // Pages with the three words next to each other in each of their six orders (0.9), pages with
-    // them on three lines (0.7), and pages holding only "Kastrati Lulzim" side by side, which make
-    // that link the commonest, so the walk reads the other two.
+  it('finds three words together in any order through the triples of their forms, and three words in a row only', async () => {
+    // Pages with the three words next to each other in each of their six orders (0.9); with one
+    // misread (fuzzy on: 0.9 × the mean similarity); on three lines (0.7); two people on one line,
+    // "Besnik Kastrati" and "Kastrati Lulzim", no three words in a row holding the name (0.7); and
+    // pages holding only "Kastrati Lulzim" side by side, which make that link the commonest.
     const { book } = await createBook(db, {
       registerType: 'birth', municipality: 'Rahovec', yearFrom: 1933, yearTo: 1933, languages: 'sqi', sourceFormat: 'tiff', sourceSha256: randomBytes(32).toString('hex'), sourceSize: 1,
     });
     const at = (text: string, line: number, i: number): SeedWord => ({ text, confidence: 90, line, block: 0, box: { x0: 10 + i * 100, y0: 10 + line * 40, x1: 90 + i * 100, y1: 30 + line * 40 } });
     const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
     const name = ['Besnik', 'Kastrati', 'Lulzim'];
+    const misspelt = ['Besnik', 'Kastratl', 'Lulzim'];
     const together: string[] = [];
+    const misread: string[] = [];
     const apart: string[] = [];
-    for (let i = 0; i < 96; i++) {
+    // More pages hold the rarest word than the walk's second batch reads (128): were the triples
+    // to list nothing, pages together would turn up only among the words apart, and out of order.
+    for (let i = 0; i < 200; i++) {
       const page = await upsertPage(db, book.id, i + 1);
       const words = i < 36 ? [at('7', 0, 0), ...orders[i % 6]!.map((k, j) => at(name[k]!, 0, j + 1)), at('1933', 0, 4)]
-        : i < 60 ? name.map((w, j) => at(w, j, 0))
-          : [at('Kastrati', 0, 0), at('Lulzim', 0, 1)];
+        : i < 48 ? orders[i % 6]!.map((k, j) => at(misspelt[k]!, 0, j))
+          : i < 152 ? name.map((w, j) => at(w, j, 0))
+            : i < 164 ? ['Besnik', 'Kastrati', 'Kastrati', 'Lulzim'].map((w, j) => at(w, 0, j))
+              : [at('Kastrati', 0, 0), at('Lulzim', 0, 1)];
       await insertPageWords(db, { bookId: book.id, pageId: page.id, revision: 1 }, words);
-      (i < 36 ? together : i < 60 ? apart : []).push(page.id);
+      (i < 36 ? together : i < 48 ? misread : i < 164 ? apart : []).push(page.id);
     }
     const desc = (xs: string[]) => [...xs].sort((a, b) => (a < b ? 1 : -1));
     for (const q of ['Besnik Kastrati Lulzim', 'Lulzim Besnik Kastrati']) {
@@ -294,8 +301,15 @@ describe.skipIf(!run)('searchPages on PostgreSQL', () => {
         for (const limit of [1, 5, 100]) {
           const seen = await everyHitByCursor({ q, fuzzy, limit, bookId: book.id });
           const walk = `${q}, fuzzy ${fuzzy}, limit ${limit}`;
-          expect(seen.map((h) => h.pageId), walk).toEqual([...desc(together), ...desc(apart)]);
+          expect(seen.map((h) => h.pageId), walk).toEqual([...desc(together), ...(fuzzy ? desc(misread) : []), ...desc(apart)]);
           expect(new Set(seen.slice(0, 36).map((h) => h.score)), walk).toEqual(new Set([0.9]));
+          expect(new Set(seen.slice(-apart.length).map((h) => h.score)), walk).toEqual(new Set([0.7]));
+          if (fuzzy) {
+            const scores = new Set(seen.slice(36, 48).map((h) => h.score));
+            expect(scores.size, walk).toBe(1);
+            expect([...scores][0], walk).toBeGreaterThan(0.7);
+            expect([...scores][0], walk).toBeLessThan(0.9);
+          }
         }
       }
     }

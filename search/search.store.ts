@@ -232,16 +232,19 @@ const MAX_SOURCES = 400;
 
 /**
  * A list of postings the walk reads pages from, and the bound of a page listed there:
- * round(((sims[0] + sims[1] + rest) / n) × factor, 4), the query words not in the source counted
- * as exact (`rest` of them).
+ * round(((sum of sims + rest) / n) × factor, 4), the query words not in the source counted as
+ * exact (`rest` of them).
  */
 interface WalkSource {
-  kind: 't' | 'p';
+  kind: 't' | 'p' | 'r';
   /** For a form's postings (page_terms). */
   norm?: string;
-  /** For a pair's postings (page_pairs): the form on the left, the one next to it on the right. */
-  pair?: [string, string];
-  sims: [number] | [number, number];
+  /**
+   * For a pair's postings (page_pairs): the form on the left, the one next to it on the right; for
+   * a triple's (page_triples): three forms next to each other, in any order.
+   */
+  forms?: [string, string] | [string, string, string];
+  sims: [number] | [number, number] | [number, number, number];
   rest: number;
   factor: number;
   /**
@@ -257,7 +260,9 @@ interface WalkSource {
  * order can stop exactly:
  * - a phrase: the pairs of the two adjacent query words whose pairs have the fewest postings (an
  *   occurrence of the phrase holds that pair, with its own similarities in the bound);
- * - several words, the name together: a run of adjacent words holding all n query words links
+ * - three words whose forms are all distinct, the name together: the triples of their forms
+ *   (n consecutive words holding all three hold one of each), bound 0.9 × their own similarities;
+ * - other several words, the name together: n consecutive words holding all n query words link
  *   them (word i next to word j, in either order) in a connected graph, which lacks at most
  *   C(n,2) − (n − 1) of the C(n,2) links; so the C(n,2) − n + 2 links with the fewest postings
  *   (one for two words, two for three) list every such page. Bound: 0.9 × the two words' best
@@ -289,7 +294,7 @@ async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidate
     if (positions.every((x) => x.length <= MAX_SOURCES)) {
       const counts = await pairPostings(positions.map((g) => g.map(([a, b]) => [a[1], b[1]] as const)));
       const k = counts.indexOf(Math.min(...counts));
-      return { sources: positions[k]!.map(([a, b]) => ({ kind: 'p', pair: [a[1], b[1]], sims: [a[2], b[2]], rest: n - 2, factor: 0.9 })), links: [] };
+      return { sources: positions[k]!.map(([a, b]) => ({ kind: 'p', forms: [a[1], b[1]], sims: [a[2], b[2]], rest: n - 2, factor: 0.9 })), links: [] };
     }
   }
   const freq = await tx.query<{ pos: number }>(
@@ -302,22 +307,34 @@ async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidate
   const driver = at(freq.rows[0]!.pos);
   const alone = (): { sources: WalkSource[]; links: WalkLink[] } => ({ sources: driver.map((d) => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: 0.9 })), links: [] });
   if (mode === 'phrase' || n < 2) return alone();
-  // Links between query words i < j, each as its forms' pairs in both orders.
+  // Links between query words i < j, each as its forms' pairs in both orders ("a b"), with the two
+  // forms' similarities.
   const links: { i: number; j: number; pairs: [string, string][]; sims: Map<string, [number, number]> }[] = [];
   for (let i = 1; i <= n; i++) {
     for (let j = i + 1; j <= n; j++) {
-      const pairs = new Map<string, [string, string]>();
       const sims = new Map<string, [number, number]>();
       for (const a of at(i)) {
         for (const b of at(j)) {
-          for (const x of [[a[1], b[1]], [b[1], a[1]]] as [string, string][]) {
-            const key = x.join(' ');
-            pairs.set(key, x);
+          for (const key of [`${a[1]} ${b[1]}`, `${b[1]} ${a[1]}`]) {
             if ((sims.get(key)?.reduce((m, v) => m + v, 0) ?? -1) < a[2] + b[2]) sims.set(key, [a[2], b[2]]);
           }
         }
       }
-      links.push({ i, j, pairs: [...pairs.values()], sims });
+      links.push({ i, j, pairs: [...sims.keys()].map((k) => k.split(' ') as [string, string]), sims });
+    }
+  }
+  const walkLinks = links.flatMap((l, k) => l.pairs.map(([a, b]): WalkLink => [k, a, b, ...l.sims.get(`${a} ${b}`)!]));
+  const apart = driver.map((d): WalkSource => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: 0.7 }));
+  // Three words none of whose forms matches another of them: a window of three words holding all
+  // three holds one form of each, so the pages with the name together are listed by the triples
+  // of their forms (page_triples), each with its own similarities as bound; one short list per
+  // combination however common each word is, and no link's postings read.
+  if (n === 3) {
+    const [x, y, z] = [at(1), at(2), at(3)];
+    if (new Set([...x, ...y, ...z].map((c) => c[1])).size === x.length + y.length + z.length && x.length * y.length * z.length <= MAX_SOURCES) {
+      const triples = x.flatMap((a) => y.flatMap((b) => z.map((c): WalkSource => (
+        { kind: 'r', forms: [a[1], b[1], c[1]], sims: [a[2], b[2], c[2]], rest: 0, factor: 0.9, links: [0, 1, 2] }))));
+      return { sources: [...triples, ...apart], links: walkLinks };
     }
   }
   const wanted = (n * (n - 1)) / 2 - n + 2;
@@ -335,13 +352,10 @@ async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidate
     for (const pair of l.pairs) {
       const key = pair.join(' ');
       const had = best.get(key);
-      if (!had || had.sims[0] + (had.sims[1] ?? 0) < sims[0] + sims[1]) best.set(key, { kind: 'p', pair, sims, rest: n - 2, factor: 0.9, links: linksOf(key) });
+      if (!had || had.sims[0] + (had.sims[1] ?? 0) < sims[0] + sims[1]) best.set(key, { kind: 'p', forms: pair, sims, rest: n - 2, factor: 0.9, links: linksOf(key) });
     }
   }
-  return {
-    sources: [...best.values(), ...driver.map((d): WalkSource => ({ kind: 't', norm: d[1], sims: [d[2]], rest: n - 1, factor: 0.7 }))],
-    links: links.flatMap((l, k) => l.pairs.map(([a, b]): WalkLink => [k, a, b, ...l.sims.get(`${a} ${b}`)!])),
-  };
+  return { sources: [...best.values(), ...apart], links: walkLinks };
 }
 
 /**
@@ -354,8 +368,8 @@ async function walkSources(tx: Queryable, mode: SearchMode, n: number, candidate
  *
  * What makes the stop exact is the ranking key: (score, page id), where the score is the match
  * quality alone, rounded to 4 places: for a phrase, 0.9 × the mean similarity of its best
- * occurrence; for several words, the greater of 0.9 × the mean similarity within the best run of
- * matching words next to each other on one line that holds them all, and 0.7 × the mean of the
+ * occurrence; for several words, the greater of 0.9 × the mean similarity within the best n
+ * consecutive words on one line that hold them all (two words: next to each other, either order), and 0.7 × the mean of the
  * page's best match of each word. A page's score is at most the bound of a source listing it, so
  * the sources are walked by bound, then page id, both descending (their primary keys backwards),
  * and a page not yet walked ranks below the position reached. OCR confidence is no part of these
@@ -394,17 +408,19 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   };
   const [posP, normP, simP] = candArrays.map(p) as [string, string, string];
   const sourceArrays = [
-    sources.map((x) => x.kind), sources.map((x) => x.norm ?? null), sources.map((x) => x.pair?.[0] ?? null), sources.map((x) => x.pair?.[1] ?? null),
-    sources.map((x) => x.sims[0]), sources.map((x) => x.sims[1] ?? null), sources.map((x) => x.rest), sources.map((x) => x.factor),
-    sources.map((x) => x.links?.join(',') ?? null),
+    sources.map((x) => x.kind), sources.map((x) => x.norm ?? null),
+    ...[0, 1, 2].map((i) => sources.map((x) => x.forms?.[i] ?? null)), ...[0, 1, 2].map((i) => sources.map((x) => x.sims[i] ?? null)),
+    sources.map((x) => x.rest), sources.map((x) => x.factor), sources.map((x) => x.links?.join(',') ?? null),
   ];
   // The sources with their bounds, in numeric as the scores are: a page's score is then never
   // above its source's bound.
   const sourcesSql = (ph: readonly string[]) => `
-      SELECT s.kind, s.norm, CASE WHEN s.kind = 'p' THEN arkiva_pair_key(s.a, s.b) END AS pair,
-             round(((s.s1::numeric + coalesce(s.s2::numeric, 0) + s.rest) / ${n}) * s.factor, 4) AS tb, string_to_array(s.links, ',')::int[] AS links
-        FROM unnest(${ph[0]}::text[], ${ph[1]}::text[], ${ph[2]}::text[], ${ph[3]}::text[], ${ph[4]}::float8[], ${ph[5]}::float8[], ${ph[6]}::int[], ${ph[7]}::numeric[], ${ph[8]}::text[])
-             AS s(kind, norm, a, b, s1, s2, rest, factor, links)`;
+      SELECT s.kind, s.norm, CASE s.kind WHEN 'p' THEN arkiva_pair_key(s.a, s.b) WHEN 'r' THEN arkiva_triple_key(s.a, s.b, s.c) END AS key,
+             round(((s.s1::numeric + coalesce(s.s2::numeric, 0) + coalesce(s.s3::numeric, 0) + s.rest) / ${n}) * s.factor, 4) AS tb,
+             string_to_array(s.links, ',')::int[] AS links
+        FROM unnest(${ph[0]}::text[], ${ph[1]}::text[], ${ph[2]}::text[], ${ph[3]}::text[], ${ph[4]}::text[], ${ph[5]}::float8[], ${ph[6]}::float8[], ${ph[7]}::float8[],
+                    ${ph[8]}::int[], ${ph[9]}::numeric[], ${ph[10]}::text[])
+             AS s(kind, norm, a, b, c, s1, s2, s3, rest, factor, links)`;
   // The bounds, best first: the walk reads one at a time, its sources together by page id.
   const levels = (await tx.query<{ tb: string }>(`SELECT DISTINCT x.tb::text AS tb FROM (${sourcesSql(sourceArrays.map((_, i) => `$${i + 1}`))}) x ORDER BY 1 DESC`, sourceArrays))
     .rows.map((x) => x.tb).sort((a, b) => Number(b) - Number(a));
@@ -422,14 +438,17 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   const together = n === 2
     ? `coalesce((SELECT round((max(split_part(x, ' ', 2)::numeric) / 2) * 0.9, 4) FROM unnest(pt.held) x), 0)`
     : `CASE WHEN ${linksHeld} < ${n - 1} THEN 0 ELSE coalesce((
+               WITH m AS (
+                 SELECT w.line_index, w.word_index, c.pos, c.sim
+                   FROM (SELECT w.norm, w.line_index, w.word_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
+                   JOIN cand c ON c.norm = w.norm)
                SELECT round(max(r.sim) * 0.9, 4) FROM (
                  SELECT sum(i.sim::numeric) / ${n} AS sim FROM (
-                   SELECT m.line_index, m.run, max(m.sim) AS sim, min(m.word_index) AS lo, max(m.word_index) AS hi FROM (
-                     SELECT w.line_index, w.word_index, c.pos, c.sim, w.word_index - dense_rank() OVER (PARTITION BY w.line_index ORDER BY w.word_index) AS run
-                       FROM (SELECT w.norm, w.line_index, w.word_index FROM page_words w WHERE w.page_id = pt.page_id AND w.revision = pt.revision OFFSET 0) w
-                       JOIN cand c ON c.norm = w.norm) m
-                   GROUP BY m.line_index, m.run, m.pos) i
-                 GROUP BY i.line_index, i.run HAVING count(*) = ${n} AND max(i.hi) > min(i.lo)) r), 0) END`;
+                   -- Each window of n words on a line, from each matching word: the best match of each query word in it.
+                   SELECT s.line_index, s.word_index AS start, m.pos, max(m.sim) AS sim, min(m.word_index) AS lo, max(m.word_index) AS hi
+                     FROM m s JOIN m ON m.line_index = s.line_index AND m.word_index BETWEEN s.word_index AND s.word_index + ${n - 1}
+                    GROUP BY s.line_index, s.word_index, m.pos) i
+                 GROUP BY i.line_index, i.start HAVING count(*) = ${n} AND max(i.hi) > min(i.lo)) r), 0) END`;
   const scoring = mode === 'phrase'
     ? `
     has AS (
@@ -485,19 +504,20 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
     ),
     scored AS (
       -- The whole name together, else the page's words scattered. Two words are together when they
-      -- are next to each other, either order (their best such pair, from page_pairs alone); more
-      -- words when a run of matching words next to each other on one line holds them all, scored
-      -- by its own words (read from page_words only for pages holding n - 1 links, the least
-      -- such a run makes). Walking pairs, a page with no chance of that is not scored: it comes
-      -- again with the rarest word's pages.
+      -- are next to each other, either order (their best such pair, from page_pairs alone); n words
+      -- when n consecutive words on one line hold them all, in any order, scored by their own words
+      -- (read from page_words only for pages holding n - 1 links, the least such words make).
+      -- Walking pairs or triples, a page with no chance of that is not scored: it comes again with
+      -- the rarest word's pages.
       SELECT pt.page_id, NULL::int[] AS starts,
              greatest(round(pt.sim * 0.7, 4), ${together}) AS score
         FROM matched pt ${bookJoin}
        WHERE true ${bookWhere}
-         AND (NOT (SELECT bool_and(l.kind = 'p') FROM level l) OR ${linksHeld} >= ${n - 1})
+         AND (NOT (SELECT bool_and(l.kind <> 't') FROM level l) OR ${linksHeld} >= ${n - 1})
     )`;
-  // One batch: the next driver pages in walk order (per form, page_terms' primary key backwards,
-  // current revisions only), then their scores. The walk's position is the last page walked.
+  // One batch: the next pages of the current bound's sources in walk order (page id descending,
+  // each source's primary key read backwards), current revisions only, then their scores. The
+  // walk's position is the last page walked.
   const sql = `
     WITH cand AS MATERIALIZED (SELECT * FROM unnest(${posP}::int[], ${normP}::text[], ${simP}::float8[]) AS c(pos, norm, sim)),
     ${mode === 'phrase' ? '' : `links AS MATERIALIZED (
@@ -509,7 +529,7 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
       SELECT d.*, ${mode === 'phrase' || n < 3 ? 'NULL::bigint[]' : `CASE WHEN cardinality(d.links) < ${n - 1} THEN (SELECT array_agg(k.pair) FROM links k WHERE NOT k.link = ANY(d.links)) END`} AS others
         FROM (${sourcesSql(sourcePs)}) d WHERE d.tb = ${tbP}::numeric),
     walk AS (
-      SELECT d.tb, x.page_id, x.revision
+      SELECT x.page_id, x.revision
         FROM level d
         CROSS JOIN LATERAL (
           -- page_id and revision only: an index-only scan of the primary key, read in its order
@@ -522,11 +542,17 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
             LIMIT ${batchP})
           UNION ALL
           (SELECT pp.page_id, pp.revision FROM page_pairs pp
-            WHERE d.kind = 'p' AND pp.pair = d.pair
+            WHERE d.kind = 'p' AND pp.pair = d.key
               AND pp.page_id < ${pidP}::uuid
               -- The planner chooses between a probe per posting and a hash of the other links' postings.
               AND (d.others IS NULL OR EXISTS (SELECT 1 FROM page_pairs q WHERE q.pair = ANY(d.others) AND q.page_id = pp.page_id AND q.revision = pp.revision))
             ORDER BY pp.pair DESC, pp.page_id DESC, pp.revision DESC
+            LIMIT ${batchP})
+          UNION ALL
+          (SELECT pr.page_id, pr.revision FROM page_triples pr
+            WHERE d.kind = 'r' AND pr.triple = d.key
+              AND pr.page_id < ${pidP}::uuid
+            ORDER BY pr.triple DESC, pr.page_id DESC, pr.revision DESC
             LIMIT ${batchP})
         ) x
        ORDER BY x.page_id DESC
