@@ -1,5 +1,5 @@
 import { listAuditEvents, verifyWithAnchors, writeAnchor } from '../audit/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 
 /** How a listed event names an action done through a token an admin made for someone (`issuedBy`, `onBehalfOf` in its detail). */
 function onBehalf(detail: Record<string, unknown> | null): string {

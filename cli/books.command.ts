@@ -5,7 +5,7 @@ import { BOOK_OCR_PROFILES, DEFAULT_BOOK_LANGUAGES, DEFAULT_OCR_PROFILE, getBook
 import { folderPages, ingestBook, isBookOcrProfile, parseYears, replacePage, retryPages } from '../ingest/index.ts';
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { actorOf } from './attribution.ts';
 import { waitForBook } from './wait.ts';
 

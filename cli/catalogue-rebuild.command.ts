@@ -2,7 +2,7 @@ import { BOOTSTRAP_ACTOR, restoreAdminPassword } from '../auth/index.ts';
 import { appendInTransaction } from '../audit/index.ts';
 import { rebuildCatalogue, type RebuildReport } from '../catalogue/rebuild.ts';
 import { progressBar } from './progress.ts';
-import { UsageError, type CommandContext } from './main.ts';
+import { UsageError, type CommandContext } from './command.ts';
 import { readPassword } from './prompt.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { checkCatalogue, writeCatalogue } from '../catalogue/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { runRebuild } from './catalogue-rebuild.command.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { checkReadiness, READY_PARTS } from '../app/readiness.ts';
-import type { CommandContext } from './main.ts';
+import type { CommandContext } from './command.ts';
 
 /**
  * `arkiva check`: exit 0 when the database, the object store and the queue this process is

@@ -7,7 +7,7 @@ import { openAppDeps } from '../app/deps.ts';
 import { ingestBook } from '../ingest/index.ts';
 import { findWords } from '../search/index.ts';
 import { startWorkers } from '../workers/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { waitForBook } from './wait.ts';
 
 /** Fixture scale of the demo book: large enough for good OCR, small enough to be quick. */

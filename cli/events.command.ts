@@ -1,7 +1,7 @@
 import { OUTBOX_EVENT_TYPES } from '../common/vocabulary.ts';
 import { createSubscription, listDeliveries, listEvents, listSubscriptions, replayDeadLetters, replayEvent, unsubscribe } from '../events/index.ts';
 import { actorOf } from './attribution.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

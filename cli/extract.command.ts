@@ -7,7 +7,7 @@ import {
 } from '../extracts/index.ts';
 import { EXTRACT_STATUSES, type ExtractStatus } from '../common/vocabulary.ts';
 import { actorOf } from './attribution.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

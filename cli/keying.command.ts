@@ -1,5 +1,5 @@
 import { exportKeyedEntries, keyedEntriesCsv, keyingStats } from '../keying/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { exportLinks, importLinksCsv, importRecordsCsv } from '../records/index.ts';
 import { booksWithheld } from '../auth/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { actorOf, listingReader } from './attribution.ts';
 
 /**

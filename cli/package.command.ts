@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { exportPackage, packageBook, verifyBagDir, verifyStoredPackage, type BagReport } from '../preservation/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { progressBar } from './progress.ts';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,7 +1,7 @@
 import { startWorkers, resumeUnfinished } from '../workers/index.ts';
 import { installSchedules } from '../pipeline/index.ts';
 import { buildApp } from '../api/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 
 /** Resolves on the first SIGTERM or SIGINT. */
 function shutdownSignal(): Promise<string> {

@@ -3,7 +3,7 @@ import {
   auditFixity, certificatePdf, decideBatch, describeIntrusion, executeBatch, executeBatchBypassingGovernance, getDisposalRecord, listDue, listHolds, listRules, placeHold, placeHoldOnSearch,
   proposeBatch, recomputeAll, recomputeStale, releaseHold, saveRuleAndRecompute, syncObjectLocks, verifyCertificate, type LegalHold, type RuleInput,
 } from '../retention/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { actorOf, listingReader } from './attribution.ts';
 import { booksWithheld } from '../auth/index.ts';
 import { progressBar } from './progress.ts';

@@ -1,7 +1,7 @@
 import { REGISTER_TYPES, type RegisterType } from '../archive/index.ts';
 import { SEARCH_MODES, searchPages, type SearchMode } from '../search/index.ts';
 import { booksWithheld } from '../auth/index.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { listingReader } from './attribution.ts';
 
 /** `arkiva search <words> [--mode words|phrase|prefix] [--exact] [--type T] [--municipality M] [--years Y[-Y]] [--book ID] [--limit N] [--cursor C]` */

@@ -4,7 +4,7 @@ import {
 import { appendAuditEvent, appendInTransaction } from '../audit/index.ts';
 import { isAppError } from '../common/index.ts';
 import { actorOf, bootstrapAuditEvent, CLI_POLICIES, type AttributedDeps } from './attribution.ts';
-import { parseCommandArgs, UsageError, type CommandContext } from './main.ts';
+import { parseCommandArgs, UsageError, type CommandContext } from './command.ts';
 import { readPassword } from './prompt.ts';
 
 function rolesArg(v: string[] | undefined, required: boolean): string[] {

@@ -11,8 +11,6 @@ import type { ServiceConfig } from '../config/env.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Db } from './db.ts';
 import { migrate } from './migrate.ts';
-import { PgDb } from './pg.db.ts';
-import { PgliteDb } from './pglite.db.ts';
 
 export type { Db, Queryable, QueryResult } from './db.ts';
 export { DbError, SQLSTATE, isDbError, isUniqueViolation } from './errors.ts';
@@ -23,7 +21,10 @@ export { migrate, readMigrations, MIGRATIONS_DIR, type MigrationReport, type Mig
  * date. For PGlite, `dir: 'memory://'` gives a throw-away in-memory database (tests).
  */
 export async function openDb(config: ServiceConfig['database'], log: Logger, opts: { migrate?: boolean } = {}): Promise<Db> {
-  const db = config.kind === 'pg' ? await PgDb.open({ url: config.url, schema: config.schema }, log) : await PgliteDb.open({ dir: config.dir }, log);
+  // loaded on demand: a process on PostgreSQL never pays for loading PGlite, nor an embedded one for pg
+  const db = config.kind === 'pg'
+    ? await (await import('./pg.db.ts')).PgDb.open({ url: config.url, schema: config.schema }, log)
+    : await (await import('./pglite.db.ts')).PgliteDb.open({ dir: config.dir }, log);
   if (opts.migrate !== false) {
     try {
       await migrate(db, log);

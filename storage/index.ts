@@ -1,9 +1,7 @@
 import type { ServiceConfig } from '../config/env.ts';
 import type { Logger } from '../common/logger.ts';
 import { AppError } from '../common/errors.ts';
-import { FsObjectStore } from './fs.object-store.ts';
 import type { ObjectStore } from './object-store.ts';
-import { S3ObjectStore } from './s3.object-store.ts';
 
 export {
   contentKey,
@@ -15,13 +13,16 @@ export {
   type PutResult,
   type StoreCapabilities,
 } from './object-store.ts';
-export { S3ObjectStore, type S3ObjectStoreOptions, type S3StoreConfig } from './s3.object-store.ts';
-export { FsObjectStore, type FsStoreConfig } from './fs.object-store.ts';
+// Types only: openObjectStore loads the adapter it opens, so an embedded process never loads the AWS SDK.
+export type { S3ObjectStore, S3ObjectStoreOptions, S3StoreConfig } from './s3.object-store.ts';
+export type { FsObjectStore, FsStoreConfig } from './fs.object-store.ts';
 export { readObject } from './read-object.ts';
 
 /** Builds the object store the configuration names and initialises it (bucket or folder created when missing). */
 export async function openObjectStore(config: ServiceConfig['store'], log: Logger): Promise<ObjectStore> {
-  const store: ObjectStore = config.kind === 's3' ? new S3ObjectStore(config, log.child({ store: 's3' })) : new FsObjectStore(config, log.child({ store: 'fs' }));
+  const store: ObjectStore = config.kind === 's3'
+    ? new (await import('./s3.object-store.ts')).S3ObjectStore(config, log.child({ store: 's3' }))
+    : new (await import('./fs.object-store.ts')).FsObjectStore(config, log.child({ store: 'fs' }));
   try {
     const caps = await store.init();
     if (config.kind === 's3' && config.objectLock && !caps.objectLock) {
