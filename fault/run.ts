@@ -171,6 +171,12 @@ async function main(): Promise<number> {
   const results: Result[] = [];
   /** What a scenario found wrong besides its book's pages (the rebuild's report). */
   const failures: string[] = [];
+  /**
+   * Objects the catalogue rebuild reported as stored after the last write-out, with no row: made by
+   * work the database loss took. Work queued again makes most of them again under the same key, but
+   * not all: an ALTO carries its OCR's time, and a page read again after the loss has a new one.
+   */
+  const reportedByRebuild = new Set<string>();
   let ok = true;
   try {
     pool.start();
@@ -259,6 +265,7 @@ async function main(): Promise<number> {
             });
             deps = after.deps;
             failures.push(...after.failures);
+            for (const k of after.unrecorded) reportedByRebuild.add(k);
             break;
           }
         }
@@ -296,7 +303,10 @@ async function main(): Promise<number> {
       });
       say(`${b.scenario}: ${check.bookStatus}, lost ${check.lost.length}, duplicated ${check.duplicated.length}, ${check.hashesVerified} hashes verified`);
     }
-    const unrecorded = await unrecordedObjects(deps);
+    // An object with no row is a failure unless the rebuild reported it to the operator.
+    const noRow = await unrecordedObjects(deps);
+    const unrecorded = noRow.filter((k) => !reportedByRebuild.has(k));
+    const leftByLoss = noRow.length - unrecorded.length;
     const elapsed = Math.round((Date.now() - started) / 1000);
 
     console.log('| scenario | pages | lost | duplicated | objects hashed | hash mismatches | missing objects | faults lived through | worker restarts | book time s | after its fault s |');
@@ -305,11 +315,11 @@ async function main(): Promise<number> {
       console.log(`| ${r.scenario} | ${r.pages} | ${r.lost.length} | ${r.duplicated.length} | ${r.hashesVerified} | ${r.hashMismatches} | ${r.missingObjects} | ${r.faultsSeen.join(', ')} | ${r.workerRestarts} | ${r.seconds} | ${r.recoverSeconds} |`);
     }
     console.log(`pages lost and duplicated per scenario: ${results.map((r) => `${r.scenario}: lost ${r.lost.length}, duplicated ${r.duplicated.length}`).join('; ')}`);
-    console.log(`objects in the store no row names: ${unrecorded.length}; unexpected worker exits: ${pool.unexpectedExits}; total ${elapsed} s`);
+    console.log(`objects in the store no row names: ${unrecorded.length} (and ${leftByLoss} of the ${reportedByRebuild.size} the catalogue rebuild reported as stored after the write-out, not made again by the work queued again); unexpected worker exits: ${pool.unexpectedExits}; total ${elapsed} s`);
     console.log(`throughput under faults ${measured.pagesPerMinute} pages/min; per page: ${measured.redisCommandsPerPage} Redis commands, ${measured.dbTransactionsPerPage} PostgreSQL transactions (retries after faults included)`);
     console.log(JSON.stringify({
       suite: 'fault', pagesTotal: results.reduce((n, r) => n + r.pages, 0), scale, workers: Number(values.workers), cpus: os.cpus().length,
-      idleRedisCommandsPerSecond: Math.round(idleCommandsPerSecond * 10) / 10, unrecordedObjects: unrecorded.length, seconds: elapsed, ...measured,
+      idleRedisCommandsPerSecond: Math.round(idleCommandsPerSecond * 10) / 10, unrecordedObjects: unrecorded.length, reportedByRebuildWithNoRow: leftByLoss, seconds: elapsed, ...measured,
       scenarios: results.map((r) => ({
         scenario: r.scenario, pages: r.pages, lost: r.lost.length, duplicated: r.duplicated.length, status: r.bookStatus,
         hashesVerified: r.hashesVerified, hashMismatches: r.hashMismatches, missingObjects: r.missingObjects, duplicateWordPages: r.duplicateWordPages,
@@ -413,7 +423,7 @@ type HarnessDeps = AppDeps & { close(): Promise<void> };
 async function loseDatabase(ctx: {
   deps: HarnessDeps; pg: PrivatePostgres; pool: WorkerPool; bookId: string; workers: number;
   beforeLoss: () => Promise<void>; reopen: () => Promise<HarnessDeps>; emptyQueue: boolean;
-}): Promise<{ deps: HarnessDeps; failures: string[] }> {
+}): Promise<{ deps: HarnessDeps; failures: string[]; unrecorded: string[] }> {
   let deps = ctx.deps;
   await writeCatalogue(deps, { flushAudit: true });
   const doneInStore = async () => ((await readLatest(deps.store, { kind: 'book', scope: ctx.bookId }))?.data.pages ?? []).filter((p) => p.status === 'done').length;
@@ -450,7 +460,8 @@ async function loseDatabase(ctx: {
   await waitFor('the workers to start again', async () => (ctx.pool.alive === ctx.workers ? true : undefined), 60_000);
   const failures = other.map((u) => `catalogue: the rebuild could not place ${u.key}: ${u.reason}`);
   if (report.books === 0 || report.requeued.pages === 0) failures.push(`catalogue: the rebuild placed ${report.books} books and queued ${report.requeued.pages} pages again: the book being ingested is not back`);
-  return { deps, failures };
+  // Listed in full only up to the report's limit: past it, the suite's own check finds the rest.
+  return { deps, failures, unrecorded: report.unplaced.filter((u) => u.reason === UNRECORDED_OBJECT).map((u) => u.key) };
 }
 
 /**
