@@ -124,7 +124,7 @@ function bookFilters(f: PageRanking['filters'], p: (v: unknown) => string): stri
  * per form and page, kept by triggers on page_words). A one-word query walks each candidate's
  * pages in ranking order (index page_terms_rank_idx) and stops after a page of results, so its cost
  * does not grow with the number of pages holding a common name; several words or a phrase walk
- * the pages holding their words next to each other (page_pairs), then the rarest word's, and stop
+ * the pages holding their words next to each other (page_pairs, page_triples), then the rarest word's, and stop
  * as soon as a page of results is certain (`rankByWalk`).
  */
 export async function rankPages(tx: Queryable, plan: PageRanking): Promise<{ pages: RankedPage[]; candidates: CandidateForm[] }> {
@@ -248,7 +248,7 @@ interface WalkSource {
   rest: number;
   factor: number;
   /**
-   * Several words: the links (pairs of query words) a pair's forms make. Holding only those, a page
+   * Several words: the links (pairs of query words) a pair's or a triple's forms make. Holding only those, a page
    * cannot have the whole name together when they are fewer than n - 1: the walk passes it over.
    */
   links?: number[];
@@ -397,7 +397,7 @@ async function rankByWalk(tx: Queryable, plan: PageRanking): Promise<{ pages: Ra
   const candArrays = [candidates.map((c) => c[0]), candidates.map((c) => c[1]), candidates.map((c) => c[2])];
 
   // Where the walk reads pages from: its sources, each a list of postings (a form's pages, or a
-  // pair's: two forms next to each other on a line) with the best score a page listed there can
+  // pair's or a triple's: forms next to each other on a line) with the best score a page listed there can
   // have (its bound), walked together by bound, then page id.
   const { sources, links } = await walkSources(tx, mode, n, candidates);
 
